@@ -1,0 +1,25 @@
+using ImageGen.Core.Quests;
+using ImageGen.Data.Entities;
+
+namespace ImageGen.Api.Apis;
+
+internal static class QuestMapping
+{
+    public static QuestDto ToDto(this Quest quest) => new()
+    {
+        Id = quest.Id,
+        Prompt = quest.Prompt,
+        Model = quest.Model,
+        Width = quest.Width,
+        Height = quest.Height,
+        Seed = quest.Seed,
+        Status = quest.Status,
+        Progress = quest.Progress,
+        StatusText = quest.StatusText,
+        CreatedAt = quest.CreatedAt,
+        StartedAt = quest.StartedAt,
+        CompletedAt = quest.CompletedAt,
+        Images = [.. quest.Images.OrderBy(i => i.Index).Select(i => new QuestImageDto(i.Id, ImagesApi.UrlFor(i.Id), i.Width, i.Height, i.ContentType))],
+        Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
+    };
+}

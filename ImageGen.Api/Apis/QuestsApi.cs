@@ -1,0 +1,136 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ImageGen.Api.Problems;
+using ImageGen.Api.Services;
+using ImageGen.Core.Quests;
+using ImageGen.Data;
+using ImageGen.Data.Entities;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImageGen.Api.Apis;
+
+internal static class QuestsApi
+{
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
+    private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
+
+    public static IEndpointRouteBuilder MapQuestsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/quests").WithTags("Quests");
+        group.MapPost("/", CreateQuest).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
+        group.MapGet("/{id}", GetQuest).WithName("GetQuest").WithSummary("The latest state of one quest.");
+        group.MapGet("/", ListQuests).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
+        CreateQuestRequest request, ImageGenDbContext db, QuestQueue queue, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = QuestValidator.Validate(request, out var valid);
+        if (valid is null)
+        {
+            return ApiProblems.Validation(errors);
+        }
+
+        using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
+        var quest = new Quest
+        {
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            Prompt = valid.Prompt,
+            Model = valid.Model.Id,
+            Width = valid.Width,
+            Height = valid.Height,
+            Seed = valid.Seed,
+            Status = QuestStatus.Queued,
+            StatusText = "Waiting for a worker...",
+            CreatedAt = time.GetUtcNow(),
+            TraceParent = Activity.Current?.Id,
+        };
+        activity?.SetTag("quest.id", quest.Id);
+        activity?.SetTag("quest.model", quest.Model);
+
+        db.Quests.Add(quest);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
+
+        return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto());
+    }
+
+    public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(string id, ImageGenDbContext db, CancellationToken cancellationToken)
+    {
+        var quest = Guid.TryParse(id, out var questId)
+            ? await db.Quests.AsNoTracking().Include(q => q.Images).FirstOrDefaultAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false)
+            : null;
+        return quest is null
+            ? ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.")
+            : TypedResults.Ok(quest.ToDto());
+    }
+
+    public static async Task<Results<Ok<QuestPage>, ProblemHttpResult>> ListQuests(
+        ImageGenDbContext db, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
+    {
+        var size = limit ?? DefaultPageSize;
+        if (size is < 1 or > MaxPageSize)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", $"The limit must be between 1 and {MaxPageSize}.");
+        }
+
+        var query = db.Quests.AsNoTracking().Include(q => q.Images).AsQueryable();
+        if (cursor is not null)
+        {
+            if (!TryDecodeCursor(cursor, out var createdAt, out var lastId))
+            {
+                return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "cursor", "The cursor is not one this API gave out.");
+            }
+
+            // A row-value comparison, (created_at, id) < (@createdAt, @id), served by the descending index.
+            query = query.Where(q => EF.Functions.LessThan(ValueTuple.Create(q.CreatedAt, q.Id), ValueTuple.Create(createdAt, lastId)));
+        }
+
+        var items = await query
+            .OrderByDescending(q => q.CreatedAt).ThenByDescending(q => q.Id)
+            .Take(size + 1)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+
+        string? next = null;
+        if (items.Count > size)
+        {
+            items.RemoveAt(size);
+            next = EncodeCursor(items[^1]);
+        }
+
+        return TypedResults.Ok(new QuestPage([.. items.Select(q => q.ToDto())], next));
+    }
+
+    // Keyset pagination: the cursor is the last item's (created_at, id), so pages stay stable while new quests arrive.
+    private static string EncodeCursor(Quest last) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+            last.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture) + "_" + last.Id.ToString("N")));
+
+    private static bool TryDecodeCursor(string cursor, out DateTimeOffset createdAt, out Guid id)
+    {
+        createdAt = default;
+        id = default;
+        try
+        {
+            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor)).Split('_');
+            if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks || !Guid.TryParseExact(parts[1], "N", out id))
+            {
+                return false;
+            }
+
+            createdAt = new DateTimeOffset(ticks, TimeSpan.Zero);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

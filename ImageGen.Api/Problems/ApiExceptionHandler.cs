@@ -1,0 +1,78 @@
+using System.Text.Json;
+using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace ImageGen.Api.Problems;
+
+/// <summary>
+/// Turns exceptions into ProblemDetails. Request binding failures become 400s naming the field at fault;
+/// anything else is a 500 that reveals nothing about the server.
+/// </summary>
+internal sealed partial class ApiExceptionHandler(IProblemDetailsService problemDetails, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, code, field, detail) = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException json } => Describe(json),
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } =>
+                (StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", (string?)null, "Send the body as application/json."),
+            BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
+                (StatusCodes.Status400BadRequest, ErrorCodes.Required, "body", "The request needs a JSON body."),
+            BadHttpRequestException bad =>
+                (bad.StatusCode, "bad_request", null, "The request could not be read."),
+            _ => (StatusCodes.Status500InternalServerError, ErrorCodes.Internal, null, "Something went wrong on our side. Try again; if it persists, tell us the trace id."),
+        };
+
+        if (status >= 500)
+        {
+            LogUnhandled(logger, httpContext.Request.Method, httpContext.Request.Path, exception);
+        }
+
+        httpContext.Response.StatusCode = status;
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (field is not null)
+        {
+            extensions["field"] = field;
+            extensions["errors"] = new[] { new FieldError(field, code, detail) };
+        }
+
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails =
+            {
+                Status = status,
+                Title = status >= 500 ? "Internal error." : "The request is not valid.",
+                Detail = detail,
+                Extensions = extensions,
+            },
+        }).ConfigureAwait(false);
+    }
+
+    private static (int Status, string Code, string? Field, string Detail) Describe(JsonException json)
+    {
+        var field = FieldFromPath(json.Path);
+        // The reader throws a subclass for broken syntax; a plain JsonException means valid JSON of the wrong shape.
+        return json.GetType() == typeof(JsonException)
+            ? (StatusCodes.Status400BadRequest, ErrorCodes.InvalidType, field ?? "body",
+                field is null ? "The body must be a JSON object." : $"The field '{field}' has the wrong type.")
+            : (StatusCodes.Status400BadRequest, ErrorCodes.MalformedJson, field ?? "body",
+                $"The body is not valid JSON (line {json.LineNumber + 1}, position {json.BytePositionInLine + 1}).");
+    }
+
+    /// <summary>"$.width" becomes "width"; "$" or nothing means the whole body.</summary>
+    private static string? FieldFromPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return null;
+        }
+
+        return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, string method, string path, Exception exception);
+}

@@ -1,0 +1,33 @@
+using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ImageGen.Api.Problems;
+
+/// <summary>Builds RFC 9457 problem responses that always carry a stable <c>code</c> and, for input errors, the <c>field</c> at fault.</summary>
+internal static class ApiProblems
+{
+    public static ProblemHttpResult Validation(IReadOnlyList<FieldError> errors)
+    {
+        var first = errors[0];
+        return TypedResults.Problem(
+            title: "The request is not valid.",
+            detail: first.Message,
+            statusCode: StatusCodes.Status400BadRequest,
+            extensions: new Dictionary<string, object?>
+            {
+                ["code"] = first.Code,
+                ["field"] = first.Field,
+                ["errors"] = errors,
+            });
+    }
+
+    public static ProblemHttpResult BadRequest(string code, string? field, string detail) =>
+        Validation([new FieldError(field ?? "", code, detail)]);
+
+    public static ProblemHttpResult NotFound(string code, string detail) =>
+        TypedResults.Problem(
+            title: "Not found.",
+            detail: detail,
+            statusCode: StatusCodes.Status404NotFound,
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+}

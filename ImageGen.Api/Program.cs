@@ -1,0 +1,21 @@
+using ImageGen.Api;
+using ImageGen.Api.Apis;
+using ImageGen.Api.Hubs;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapDefaultEndpoints();
+app.MapQuestsApi();
+app.MapModelsApi();
+app.MapImagesApi();
+app.MapHub<QuestHub>(QuestHub.Path);
+
+app.Run();

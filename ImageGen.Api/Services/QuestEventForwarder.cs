@@ -1,0 +1,73 @@
+using ImageGen.Api.Apis;
+using ImageGen.Api.Hubs;
+using ImageGen.Core.Messaging;
+using ImageGen.Core.Quests;
+using ImageGen.Data;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
+
+namespace ImageGen.Api.Services;
+
+/// <summary>
+/// Relays quest events from Redis pub/sub to the SignalR clients of this API instance. Every instance receives
+/// every event and sends it to its own connections, so any number of replicas works.
+/// </summary>
+internal sealed partial class QuestEventForwarder(
+    IConnectionMultiplexer redis,
+    IHubContext<QuestHub> hub,
+    IServiceScopeFactory scopes,
+    ILogger<QuestEventForwarder> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var subscriber = redis.GetSubscriber();
+        // A ChannelMessageQueue delivers in publish order, one at a time: progress never arrives out of order.
+        var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.EventChannel)).ConfigureAwait(false);
+        try
+        {
+            await foreach (var message in queue.WithCancellation(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ForwardAsync(message.Message.ToString(), stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogForwardFailed(logger, e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await queue.UnsubscribeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ForwardAsync(string json, CancellationToken cancellationToken)
+    {
+        var evt = QuestEvent.FromJson(json);
+        if (evt is null)
+        {
+            return;
+        }
+
+        if (evt.Status.IsTerminal())
+        {
+            // Terminal events carry the whole quest (images, error), read from the source of truth.
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
+            var quest = await db.Quests.AsNoTracking().Include(q => q.Images)
+                .FirstOrDefaultAsync(q => q.Id == evt.QuestId, cancellationToken).ConfigureAwait(false);
+            evt = evt with { Quest = quest?.ToDto() };
+        }
+
+        await hub.Clients.Group(QuestHub.GroupFor(evt.QuestId)).SendAsync(QuestHub.EventMethod, evt, cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not forward a quest event")]
+    private static partial void LogForwardFailed(ILogger logger, Exception exception);
+}

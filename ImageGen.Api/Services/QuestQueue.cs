@@ -1,0 +1,30 @@
+using System.Diagnostics;
+using ImageGen.Core.Messaging;
+using StackExchange.Redis;
+
+namespace ImageGen.Api.Services;
+
+/// <summary>Hands quests to the workers: one stream entry each, carrying the W3C trace context.</summary>
+internal sealed class QuestQueue(IConnectionMultiplexer redis)
+{
+    /// <summary>Keeps the stream bounded; acknowledged entries need not stay.</summary>
+    private const int MaxStreamLength = 100_000;
+
+    public async Task EnqueueAsync(Guid questId)
+    {
+        var db = redis.GetDatabase();
+        var fields = new List<NameValueEntry>(3) { new(QueueNames.Fields.QuestId, questId.ToString()) };
+        if (Activity.Current is { } activity)
+        {
+            fields.Add(new(QueueNames.Fields.TraceParent, activity.Id));
+            if (activity.TraceStateString is { } state)
+            {
+                fields.Add(new(QueueNames.Fields.TraceState, state));
+            }
+        }
+
+        await db.StreamAddAsync(QueueNames.QuestStream, [.. fields], maxLength: MaxStreamLength, useApproximateMaxLength: true).ConfigureAwait(false);
+        // Idle workers wait on this instead of polling the stream.
+        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), "1", CommandFlags.FireAndForget).ConfigureAwait(false);
+    }
+}

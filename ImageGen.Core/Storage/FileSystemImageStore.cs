@@ -1,0 +1,92 @@
+using System.Text.RegularExpressions;
+
+namespace ImageGen.Core.Storage;
+
+/// <summary>Options of the filesystem image store, bound from the <c>ImageStore</c> section.</summary>
+public sealed class ImageStoreOptions
+{
+    public const string Section = "ImageStore";
+
+    /// <summary>The directory the AppHost gives the API and the workers.</summary>
+    public string Path { get; set; } = "";
+}
+
+/// <summary>
+/// Stores images as files under one root directory. Writes go to a temporary file that is flushed to disk and
+/// then renamed into place, so a crash never leaves a partial image under its final name.
+/// </summary>
+public sealed partial class FileSystemImageStore : IImageStore
+{
+    private readonly string _root;
+
+    public FileSystemImageStore(string root)
+    {
+        if (string.IsNullOrWhiteSpace(root))
+        {
+            throw new ArgumentException("The image store needs a directory (ImageStore:Path).", nameof(root));
+        }
+
+        _root = System.IO.Path.GetFullPath(root);
+        Directory.CreateDirectory(_root);
+    }
+
+    public string Root => _root;
+
+    /// <summary>The key for an image: sharded by the first two characters so no directory grows without bound.</summary>
+    public static string KeyFor(Guid imageId, string extension) => $"{imageId:N}"[..2] + "/" + imageId.ToString("N") + "." + extension;
+
+    public async Task SaveAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        var path = PathFor(key);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    public Stream? OpenRead(string key)
+    {
+        var path = PathFor(key);
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        File.Delete(PathFor(key));
+        return Task.CompletedTask;
+    }
+
+    // Keys are ours, but check anyway: nothing outside the root is ever read or written.
+    private string PathFor(string key)
+    {
+        if (!KeyPattern().IsMatch(key))
+        {
+            throw new ArgumentException($"'{key}' is not an image store key.", nameof(key));
+        }
+
+        return System.IO.Path.Combine(_root, key);
+    }
+
+    [GeneratedRegex("^[0-9a-f]{2}/[0-9a-f]{32}(\\.[a-z0-9]{1,8})?$")]
+    private static partial Regex KeyPattern();
+}

@@ -1,0 +1,33 @@
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Data.Entities;
+
+/// <summary>A quest as stored. Postgres holds the truth; Redis only carries work and events.</summary>
+public sealed class Quest
+{
+    public Guid Id { get; set; }
+    public required string Prompt { get; set; }
+    public required string Model { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    public long Seed { get; set; }
+    public QuestStatus Status { get; set; }
+    public double Progress { get; set; }
+    public string? StatusText { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public string? ErrorCode { get; set; }
+    public string? ErrorMessage { get; set; }
+
+    /// <summary>How many times a worker has started it.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Time spent inside the renderer or provider, as the worker measured it.</summary>
+    public int? GenerationMilliseconds { get; set; }
+
+    /// <summary>W3C traceparent of the request that created it, so the whole life of a quest is one trace.</summary>
+    public string? TraceParent { get; set; }
+
+    public List<QuestImage> Images { get; set; } = [];
+}

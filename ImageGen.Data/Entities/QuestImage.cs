@@ -1,0 +1,18 @@
+namespace ImageGen.Data.Entities;
+
+/// <summary>An image a quest produced. The bytes live in the image store under <see cref="StorageKey"/>.</summary>
+public sealed class QuestImage
+{
+    public Guid Id { get; set; }
+    public Guid QuestId { get; set; }
+    public int Index { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    public required string ContentType { get; set; }
+    public long Bytes { get; set; }
+
+    /// <summary>SHA-256 of the bytes, lower-case hex.</summary>
+    public required string Checksum { get; set; }
+    public required string StorageKey { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,43 @@
+using Yarp.ReverseProxy.Configuration;
+
+namespace ImageGen.Gateway;
+
+/// <summary>
+/// The public surface: <c>/api</c>, <c>/hubs</c> (WebSockets pass through) and <c>/images</c> go to the API,
+/// everything else to the web front end. Destinations are service names resolved by service discovery.
+/// </summary>
+internal static class GatewayRoutes
+{
+    public const string ApiCluster = "api";
+    public const string WebCluster = "web";
+
+    public static IReadOnlyList<RouteConfig> Routes { get; } =
+    [
+        Route("api", ApiCluster, "/api/{**rest}"),
+        Route("hubs", ApiCluster, "/hubs/{**rest}"),
+        Route("images", ApiCluster, "/images/{**rest}"),
+        // Lowest precedence: anything the routes above do not claim.
+        Route("web", WebCluster, "{**rest}") with { Order = int.MaxValue },
+    ];
+
+    public static IReadOnlyList<ClusterConfig> Clusters { get; } =
+    [
+        Cluster(ApiCluster, "http://api"),
+        Cluster(WebCluster, "http://web"),
+    ];
+
+    public static void AddGateway(this IHostApplicationBuilder builder) =>
+        builder.Services.AddReverseProxy()
+            .LoadFromMemory(Routes, Clusters)
+            .AddServiceDiscoveryDestinationResolver();
+
+    private static RouteConfig Route(string id, string cluster, string path) =>
+        new() { RouteId = id, ClusterId = cluster, Match = new RouteMatch { Path = path } };
+
+    private static ClusterConfig Cluster(string id, string address) =>
+        new()
+        {
+            ClusterId = id,
+            Destinations = new Dictionary<string, DestinationConfig> { ["primary"] = new() { Address = address } },
+        };
+}

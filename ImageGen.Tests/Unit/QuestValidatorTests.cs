@@ -1,0 +1,104 @@
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Tests.Unit;
+
+public sealed class QuestValidatorTests
+{
+    private static CreateQuestRequest Valid() => new() { Prompt = "a red kite over a green hill", Model = ModelCatalog.LocalSketch, Width = 512, Height = 512, Seed = 42 };
+
+    private static FieldError SingleError(CreateQuestRequest request)
+    {
+        var errors = QuestValidator.Validate(request, out var quest);
+        Assert.Null(quest);
+        return Assert.Single(errors);
+    }
+
+    [Fact]
+    public void A_valid_request_passes_with_its_values()
+    {
+        var errors = QuestValidator.Validate(Valid(), out var quest);
+
+        Assert.Empty(errors);
+        Assert.NotNull(quest);
+        Assert.Equal((512, 512, 42L), (quest.Width, quest.Height, quest.Seed));
+        Assert.Equal(ModelCatalog.LocalSketch, quest.Model.Id);
+    }
+
+    [Fact]
+    public void Missing_size_and_seed_take_the_model_defaults_and_a_random_seed()
+    {
+        var errors = QuestValidator.Validate(Valid() with { Width = null, Height = null, Seed = null }, out var quest, () => 7);
+
+        Assert.Empty(errors);
+        Assert.Equal((512, 512, 7L), (quest!.Width, quest.Height, quest.Seed));
+    }
+
+    [Theory]
+    [InlineData(null, ErrorCodes.Required)]
+    [InlineData("", ErrorCodes.PromptEmpty)]
+    [InlineData("   \t\n", ErrorCodes.PromptEmpty)]
+    public void An_empty_prompt_is_refused(string? prompt, string code)
+    {
+        var error = SingleError(Valid() with { Prompt = prompt });
+        Assert.Equal(("prompt", code), (error.Field, error.Code));
+    }
+
+    [Fact]
+    public void A_prompt_over_the_model_limit_is_refused_and_the_limit_is_named()
+    {
+        var error = SingleError(Valid() with { Prompt = new string('a', 4001) });
+
+        Assert.Equal(("prompt", ErrorCodes.PromptTooLong), (error.Field, error.Code));
+        Assert.Contains("4000", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_prompt_at_the_limit_passes() =>
+        Assert.Empty(QuestValidator.Validate(Valid() with { Prompt = new string('a', 4000) }, out _));
+
+    [Fact]
+    public void An_unknown_model_is_refused_and_the_known_ones_are_listed()
+    {
+        var error = SingleError(Valid() with { Model = "dall-e-9" });
+
+        Assert.Equal(("model", ErrorCodes.UnknownModel), (error.Field, error.Code));
+        Assert.Contains(ModelCatalog.LocalSketch, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(56, 512, "width", ErrorCodes.SizeOutOfRange)]
+    [InlineData(2056, 512, "width", ErrorCodes.SizeOutOfRange)]
+    [InlineData(512, 0, "height", ErrorCodes.SizeOutOfRange)]
+    [InlineData(512, -8, "height", ErrorCodes.SizeOutOfRange)]
+    [InlineData(513, 512, "width", ErrorCodes.SizeNotMultiple)]
+    [InlineData(512, 100, "height", ErrorCodes.SizeNotMultiple)]
+    public void Sizes_outside_the_range_or_off_the_grid_are_refused(int width, int height, string field, string code)
+    {
+        var error = SingleError(Valid() with { Width = width, Height = height });
+        Assert.Equal((field, code), (error.Field, error.Code));
+    }
+
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(2048, 2048)]
+    [InlineData(64, 2048)]
+    public void Sizes_at_the_edges_pass(int width, int height) =>
+        Assert.Empty(QuestValidator.Validate(Valid() with { Width = width, Height = height }, out _));
+
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(4294967296L)]
+    public void Seeds_outside_32_bits_are_refused(long seed)
+    {
+        var error = SingleError(Valid() with { Seed = seed });
+        Assert.Equal(("seed", ErrorCodes.SeedOutOfRange), (error.Field, error.Code));
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once()
+    {
+        var errors = QuestValidator.Validate(new CreateQuestRequest { Prompt = " ", Model = ModelCatalog.LocalSketch, Width = 7, Height = 9 }, out _);
+        Assert.Equal(["prompt", "width", "height"], errors.Select(e => e.Field));
+    }
+}

@@ -1,0 +1,79 @@
+using ImageGen.Rendering;
+using SkiaSharp;
+
+namespace ImageGen.Tests.Unit;
+
+public sealed class SketchRendererTests
+{
+    [Fact]
+    public void The_same_prompt_and_seed_give_the_same_bytes()
+    {
+        var first = SketchRenderer.Render(new SketchRequest("a lighthouse at night", 42, 256, 192));
+        var second = SketchRenderer.Render(new SketchRequest("a lighthouse at night", 42, 256, 192));
+
+        Assert.Equal(first.Png, second.Png);
+    }
+
+    [Fact]
+    public void A_different_prompt_or_seed_gives_a_different_picture()
+    {
+        var baseline = Pixels(SketchRenderer.Render(new SketchRequest("a lighthouse at night", 42, 128, 128)));
+        var otherPrompt = Pixels(SketchRenderer.Render(new SketchRequest("a desert at noon", 42, 128, 128)));
+        var otherSeed = Pixels(SketchRenderer.Render(new SketchRequest("a lighthouse at night", 43, 128, 128)));
+
+        // Not a few pixels: a visibly different picture (a large share of pixels differ).
+        Assert.True(ShareDifferent(baseline, otherPrompt) > 0.3, "a different prompt should change most of the picture");
+        Assert.True(ShareDifferent(baseline, otherSeed) > 0.3, "a different seed should change most of the picture");
+    }
+
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(512, 256)]
+    [InlineData(200, 640)]
+    public void The_image_is_a_png_of_the_requested_size_and_not_blank(int width, int height)
+    {
+        var image = SketchRenderer.Render(new SketchRequest("mountains over a lake", 7, width, height));
+        using var bitmap = SKBitmap.Decode(image.Png);
+
+        Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
+        Assert.True(bitmap.Pixels.Distinct().Count() > 50, "a picture has many colours");
+    }
+
+    [Fact]
+    public async Task It_paints_in_eight_ordered_steps_each_announced()
+    {
+        var steps = new List<RenderStep>();
+        await SketchRenderer.RenderAsync(new SketchRequest("p", 1, 64, 64), (step, _) =>
+        {
+            steps.Add(step);
+            return ValueTask.CompletedTask;
+        }, TimeSpan.Zero, TestContext.Current.CancellationToken);
+
+        Assert.Equal(Enumerable.Range(1, 8), steps.Select(s => s.Step));
+        Assert.All(steps, s => Assert.Equal(8, s.TotalSteps));
+        Assert.Equal("Now painting the stars... 2/8", steps[1].StatusText);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_the_render()
+    {
+        using var cts = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SketchRenderer.RenderAsync(new SketchRequest("p", 1, 64, 64), (step, _) =>
+        {
+            if (step.Step == 3)
+            {
+                cts.Cancel();
+            }
+
+            return ValueTask.CompletedTask;
+        }, TimeSpan.Zero, cts.Token));
+    }
+
+    private static SKColor[] Pixels(RenderedImage image)
+    {
+        using var bitmap = SKBitmap.Decode(image.Png);
+        return bitmap.Pixels;
+    }
+
+    private static double ShareDifferent(SKColor[] a, SKColor[] b) => (double)a.Zip(b).Count(p => p.First != p.Second) / a.Length;
+}

@@ -1,0 +1,90 @@
+using ImageGen.Core.Messaging;
+using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace ImageGen.Web.Services;
+
+/// <summary>
+/// One SignalR connection to the API's quest hub per browser circuit. The web server, not the browser, holds it.
+/// It reconnects by itself; after a reconnect, subscriptions are renewed and each answers with the current state.
+/// </summary>
+public sealed class QuestEventsConnection(IConfiguration configuration) : IAsyncDisposable
+{
+    private readonly HashSet<Guid> _subscriptions = [];
+    private HubConnection? _connection;
+
+    /// <summary>A live event, or (after subscribing or reconnecting) the current state as a snapshot.</summary>
+    public event Func<QuestEvent, Task>? EventReceived;
+    public event Func<QuestDto, Task>? SnapshotReceived;
+    public event Func<bool, Task>? ConnectionChanged;
+
+    public bool IsConnected => _connection?.State == HubConnectionState.Connected;
+
+    public async Task<QuestDto?> SubscribeAsync(Guid questId, CancellationToken cancellationToken)
+    {
+        var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+        _subscriptions.Add(questId);
+        return await connection.InvokeAsync<QuestDto?>("Subscribe", questId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task UnsubscribeAsync(Guid questId)
+    {
+        if (_subscriptions.Remove(questId) && IsConnected)
+        {
+            await _connection!.InvokeAsync("Unsubscribe", questId).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HubConnection> EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is null)
+        {
+            _connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(ApiBaseAddress(configuration), "/hubs/quests"))
+                .WithAutomaticReconnect()
+                .Build();
+            _connection.On<QuestEvent>("questEvent", evt => EventReceived?.Invoke(evt) ?? Task.CompletedTask);
+            _connection.Reconnecting += _ => ConnectionChanged?.Invoke(false) ?? Task.CompletedTask;
+            _connection.Closed += _ => ConnectionChanged?.Invoke(false) ?? Task.CompletedTask;
+            _connection.Reconnected += async _ =>
+            {
+                if (ConnectionChanged is { } changed)
+                {
+                    await changed(true).ConfigureAwait(false);
+                }
+
+                foreach (var id in _subscriptions.ToList())
+                {
+                    var snapshot = await _connection.InvokeAsync<QuestDto?>("Subscribe", id).ConfigureAwait(false);
+                    if (snapshot is not null && SnapshotReceived is { } handler)
+                    {
+                        await handler(snapshot).ConfigureAwait(false);
+                    }
+                }
+            };
+        }
+
+        if (_connection.State == HubConnectionState.Disconnected)
+        {
+            await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return _connection;
+    }
+
+    /// <summary>The API's address from service discovery configuration (the AppHost sets <c>services:api:http:0</c>).</summary>
+    private static Uri ApiBaseAddress(IConfiguration configuration)
+    {
+        var address = configuration["services:api:http:0"] ?? configuration["services:api:https:0"]
+            ?? throw new InvalidOperationException("The API's address is not configured (services:api:http:0).");
+        return new Uri(address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
