@@ -51,5 +51,4 @@ builder.AddProject<Projects.ImageGen_Gateway>("gateway")
 
 using var app = builder.Build();
 await app.RunAsync();
-infrastructure.Data.DeleteIfEphemeral();
 return 0;

@@ -31,7 +31,7 @@ public static class SketchRenderer
     ];
 
     /// <param name="onStep">Called after each step is drawn; the worker publishes it as progress.</param>
-    /// <param name="stepDelay">Pause after each step, so progress is visible to people; zero in benchmarks.</param>
+    /// <param name="stepDelay">Pause before each step, so progress is visible to people; zero in benchmarks.</param>
     public static async Task<RenderedImage> RenderAsync(
         SketchRequest request,
         Func<RenderStep, CancellationToken, ValueTask> onStep,
@@ -49,14 +49,15 @@ public static class SketchRenderer
 
         for (var step = 1; step <= StepCount; step++)
         {
+            if (stepDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(stepDelay, cancellationToken).ConfigureAwait(false);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             painter.Paint(step);
             await onStep(new RenderStep(step, StepCount, $"Now painting {StepNames[step - 1]}... {step}/{StepCount}"), cancellationToken)
                 .ConfigureAwait(false);
-            if (stepDelay > TimeSpan.Zero && step < StepCount)
-            {
-                await Task.Delay(stepDelay, cancellationToken).ConfigureAwait(false);
-            }
         }
 
         using var image = surface.Snapshot();

@@ -31,10 +31,32 @@ public static class ServiceDefaultsExtensions
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
-        builder.Services.AddProblemDetails();
+        // Every problem carries a stable code, even those the framework writes (404 on an unknown route, 415, 405).
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            var (code, detail) = DefaultProblem(problem.Status ?? context.HttpContext.Response.StatusCode);
+            problem.Extensions.TryAdd("code", code);
+            problem.Detail ??= detail;
+        });
         builder.Services.AddRequestTimeouts();
         return builder;
     }
+
+    private static (string Code, string Detail) DefaultProblem(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => ("bad_request", "The request could not be read."),
+        StatusCodes.Status401Unauthorized => ("unauthorized", "Sign in, or send a valid bearer token or API key."),
+        StatusCodes.Status403Forbidden => ("forbidden", "You may not do this."),
+        StatusCodes.Status404NotFound => ("not_found", "There is nothing at this address."),
+        StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", "This address does not take that HTTP method."),
+        StatusCodes.Status413PayloadTooLarge => ("payload_too_large", "The request body is too large."),
+        StatusCodes.Status415UnsupportedMediaType => ("unsupported_media_type", "Send the body as application/json."),
+        StatusCodes.Status429TooManyRequests => ("rate_limited", "Too many requests; wait and try again."),
+        StatusCodes.Status503ServiceUnavailable => ("unavailable", "The service is briefly unavailable; try again shortly."),
+        >= 500 => ("internal_error", "Something went wrong on our side. Try again; if it persists, tell us the trace id."),
+        _ => ("error", "The request failed."),
+    };
 
     /// <summary>Sends traces, metrics and logs over OTLP when the AppHost gives an endpoint.</summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using ImageGen.Core.Quests;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -19,6 +20,9 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
                 (StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", (string?)null, "Send the body as application/json."),
             BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
                 (StatusCodes.Status400BadRequest, ErrorCodes.Required, "body", "The request needs a JSON body."),
+            BadHttpRequestException bad when BindFailure().Match(bad.Message) is { Success: true } match =>
+                (StatusCodes.Status400BadRequest, ErrorCodes.InvalidType, match.Groups["name"].Value,
+                    $"'{match.Groups["value"].Value}' is not a valid value for '{match.Groups["name"].Value}'."),
             BadHttpRequestException bad =>
                 (bad.StatusCode, "bad_request", null, "The request could not be read."),
             _ => (StatusCodes.Status500InternalServerError, ErrorCodes.Internal, null, "Something went wrong on our side. Try again; if it persists, tell us the trace id."),
@@ -54,8 +58,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
     private static (int Status, string Code, string? Field, string Detail) Describe(JsonException json)
     {
         var field = FieldFromPath(json.Path);
-        // The reader throws a subclass for broken syntax; a plain JsonException means valid JSON of the wrong shape.
-        return json.GetType() == typeof(JsonException)
+        // Broken syntax comes from the reader (a JsonException subclass, possibly wrapped to add the path);
+        // anything else is valid JSON of the wrong shape.
+        var malformed = json.GetType() != typeof(JsonException) || json.InnerException is JsonException;
+        return !malformed
             ? (StatusCodes.Status400BadRequest, ErrorCodes.InvalidType, field ?? "body",
                 field is null ? "The body must be a JSON object." : $"The field '{field}' has the wrong type.")
             : (StatusCodes.Status400BadRequest, ErrorCodes.MalformedJson, field ?? "body",
@@ -72,6 +78,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 
         return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
     }
+
+    // The framework's wording for a route or query value that does not parse, e.g. limit=abc.
+    [GeneratedRegex("^Failed to bind parameter \"[^ ]+ (?<name>[^\"]+)\" from \"(?<value>.*)\"\\.$")]
+    private static partial Regex BindFailure();
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, string method, string path, Exception exception);

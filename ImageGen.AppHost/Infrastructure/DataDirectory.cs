@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
 
 namespace ImageGen.AppHost.Infrastructure;
 
@@ -107,4 +108,20 @@ public sealed class DataDirectory
             // Still in use (a process is stopping): the next start sweeps it.
         }
     }
+}
+
+/// <summary>Deletes an ephemeral data directory once the host and every resource it ran have stopped.</summary>
+internal sealed class DataDirectoryCleanup(DataDirectory data, IHostApplicationLifetime lifetime) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (data.Ephemeral)
+        {
+            lifetime.ApplicationStopped.Register(data.DeleteIfEphemeral);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Hosting;
 
 namespace ImageGen.AppHost.Infrastructure;
 
@@ -21,6 +22,7 @@ internal static class InfrastructureExtensions
     {
         var mode = InfrastructureModeDetector.Choose(builder.Configuration);
         var data = DataDirectory.Create(builder.Configuration);
+        builder.Services.AddHostedService(sp => new DataDirectoryCleanup(data, sp.GetRequiredService<IHostApplicationLifetime>()));
         return mode == InfrastructureMode.Containers ? AddContainers(builder, data) : AddLocal(builder, data);
     }
 
