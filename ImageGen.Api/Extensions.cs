@@ -1,27 +1,39 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImageGen.Api.Auth;
+using ImageGen.Api.Images;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
+using ImageGen.Data.Entities;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Api;
 
 internal static class Extensions
 {
-    /// <summary>Registers the API's own services: data, queue, events, image store, JSON and error handling.</summary>
+    /// <summary>Registers the API's own services: data, accounts, queue, events, images, JSON and error handling.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddImageGenDatabase();
         builder.AddRedisClient("redis");
+        builder.AddAccounts();
 
         builder.Services.AddOptions<ImageStoreOptions>()
             .BindConfiguration(ImageStoreOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Path), "ImageStore:Path is required.")
             .ValidateOnStart();
         builder.Services.AddSingleton<IImageStore>(sp => new FileSystemImageStore(sp.GetRequiredService<IOptions<ImageStoreOptions>>().Value.Path));
+        builder.Services.AddOptions<ImageSigningOptions>()
+            .BindConfiguration(ImageSigningOptions.Section)
+            .Validate(o => o.SigningKey.Length >= 16, "ImageGen:Images:SigningKey must be at least 16 characters.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ImageUrlSigner>();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestQueue>();
@@ -34,10 +46,59 @@ internal static class Extensions
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
     }
 
+    /// <summary>
+    /// Identity (users, roles, lockout) with bearer tokens, personal API keys, and the admin policy. Token keys live in
+    /// Postgres so every API instance accepts every token.
+    /// </summary>
+    private static void AddAccounts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddIdentityCore<ImageGenUser>(IdentitySettings.Configure)
+            .AddRoles<IdentityRole<Guid>>()
+            .AddEntityFrameworkStores<ImageGenDbContext>()
+            .AddSignInManager();
+
+        builder.Services.AddDataProtection().SetApplicationName("ImageGen").PersistKeysToDbContext<ImageGenDbContext>();
+
+        builder.Services.AddAuthentication(AuthSchemes.Default)
+            .AddPolicyScheme(AuthSchemes.Default, "Bearer token or API key", o => o.ForwardDefaultSelector = context =>
+                ApiKeyFormat.LooksLikeKey(AuthSchemes.BearerCredential(context)) ? AuthSchemes.ApiKey : IdentityConstants.BearerScheme)
+            .AddBearerToken(IdentityConstants.BearerScheme, o =>
+            {
+                // Short-lived access tokens: logging out revokes refresh tokens, and access tokens die soon after.
+                o.BearerTokenExpiration = TimeSpan.FromMinutes(15);
+                o.RefreshTokenExpiration = TimeSpan.FromDays(14);
+                o.Events.OnMessageReceived = context =>
+                {
+                    if (context.Request.Path.StartsWithSegments("/hubs") && context.Request.Query["access_token"] is { Count: > 0 } token)
+                    {
+                        context.Token = token.ToString();
+                    }
+
+                    return Task.CompletedTask;
+                };
+            })
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null);
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AuthSchemes.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+    }
+
     private static void ConfigureJson(JsonSerializerOptions options)
     {
         // "width": "512" is a wrong type, not a number: the web defaults would accept it.
         options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter());
     }
+}
+
+/// <summary>Credit settings, bound from the <c>Credits</c> section.</summary>
+internal sealed class CreditOptions
+{
+    public const string Section = "Credits";
+
+    /// <summary>What a new account starts with.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, CreditLimits.MaxAdminAmount)]
+    public int StartingGrant { get; set; } = 100;
 }

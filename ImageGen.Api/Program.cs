@@ -11,8 +11,14 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapAuthApi();
+app.MapKeysApi();
+app.MapCreditsApi();
+app.MapAdminApi();
 app.MapQuestsApi();
 app.MapModelsApi();
 app.MapImagesApi();

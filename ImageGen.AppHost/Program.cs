@@ -15,10 +15,19 @@ catch (InfrastructureException e)
     return 1;
 }
 
-var imageStore = infrastructure.Data.Combine("images");
+// The image store: a directory the API and the workers share (ImageGen:ImageStorePath to put it elsewhere).
+var imageStore = builder.Configuration["ImageGen:ImageStorePath"] ?? infrastructure.Data.Combine("images");
+
+// The first operator, and the key that signs image URLs. Generated on first run and kept in user secrets;
+// set them with `dotnet user-secrets` or in the dashboard.
+var adminEmail = builder.AddParameter("admin-email", builder.Configuration["Parameters:admin-email"] ?? "admin@imagegen.local");
+var adminPassword = builder.AddParameter("admin-password", new GenerateParameterDefault { MinLength = 16, Special = false, MinLower = 2, MinUpper = 2, MinNumeric = 2 }, secret: true, persist: true);
+var signingKey = builder.AddParameter("image-signing-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
 var migrations = builder.AddProject<Projects.ImageGen_MigrationService>("migrations")
-    .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer);
+    .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
+    .WithEnvironment("Admin__Email", adminEmail)
+    .WithEnvironment("Admin__Password", adminPassword);
 
 var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithHttpEndpoint()
@@ -26,6 +35,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithEnvironment("ImageStore__Path", imageStore)
+    .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WaitForCompletion(migrations);
 
 builder.AddProject<Projects.ImageGen_Worker>("worker")
@@ -40,6 +50,7 @@ builder.AddProject<Projects.ImageGen_Worker>("worker")
 var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
+    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(api).WaitFor(api);
 
 builder.AddProject<Projects.ImageGen_Gateway>("gateway")

@@ -1,23 +1,44 @@
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data.Entities;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Data;
 
-public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> options) : DbContext(options)
+public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> options)
+    : IdentityDbContext<ImageGenUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
 {
     /// <summary>The connection-string name, equal to the AppHost's database resource name.</summary>
     public const string ConnectionName = "imagegen-db";
 
     public DbSet<Quest> Quests => Set<Quest>();
     public DbSet<QuestImage> QuestImages => Set<QuestImage>();
+    public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    /// <summary>Keys that protect bearer and refresh tokens, shared by every API instance.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>Options every registration applies, at run time and design time alike.</summary>
     public static void Configure(DbContextOptionsBuilder options) => options.UseSnakeCaseNamingConvention();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        modelBuilder.Entity<Quest>(quest =>
+        base.OnModelCreating(builder);
+
+        builder.Entity<ImageGenUser>().ToTable("users");
+        builder.Entity<IdentityRole<Guid>>().ToTable("roles");
+        builder.Entity<IdentityUserRole<Guid>>().ToTable("user_roles");
+        builder.Entity<IdentityUserClaim<Guid>>().ToTable("user_claims");
+        builder.Entity<IdentityUserLogin<Guid>>().ToTable("user_logins");
+        builder.Entity<IdentityUserToken<Guid>>().ToTable("user_tokens");
+        builder.Entity<IdentityRoleClaim<Guid>>().ToTable("role_claims");
+        builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        builder.Entity<Quest>(quest =>
         {
             quest.ToTable("quests");
             quest.HasKey(q => q.Id);
@@ -29,12 +50,13 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.Property(q => q.ErrorCode).HasMaxLength(64);
             quest.Property(q => q.ErrorMessage).HasMaxLength(1000);
             quest.Property(q => q.TraceParent).HasMaxLength(64);
-            // Listing newest first pages on (created_at, id).
-            quest.HasIndex(q => new { q.CreatedAt, q.Id }).IsDescending();
+            quest.HasOne<ImageGenUser>().WithMany().HasForeignKey(q => q.UserId).OnDelete(DeleteBehavior.Restrict);
+            // A user's list, newest first, pages on (user_id, created_at, id).
+            quest.HasIndex(q => new { q.UserId, q.CreatedAt, q.Id }).IsDescending(false, true, true);
             quest.HasMany(q => q.Images).WithOne().HasForeignKey(i => i.QuestId).OnDelete(DeleteBehavior.Cascade);
         });
 
-        modelBuilder.Entity<QuestImage>(image =>
+        builder.Entity<QuestImage>(image =>
         {
             image.ToTable("quest_images");
             image.HasKey(i => i.Id);
@@ -44,6 +66,33 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             image.Property(i => i.StorageKey).HasMaxLength(200);
             // A quest stores each output index once, even if a worker retries after a crash.
             image.HasIndex(i => new { i.QuestId, i.Index }).IsUnique();
+        });
+
+        builder.Entity<CreditEntry>(entry =>
+        {
+            entry.ToTable("credit_entries", t => t.HasCheckConstraint("ck_credit_entries_capture_is_zero", "kind <> 'capture' OR amount = 0"));
+            entry.HasKey(e => e.Id);
+            entry.Property(e => e.Kind).HasConversion(k => k.ToString().ToLowerInvariant(), v => Enum.Parse<CreditEntryKind>(v, true)).HasMaxLength(16);
+            entry.Property(e => e.Reason).HasMaxLength(CreditLimits.MaxReasonLength);
+            entry.HasOne<ImageGenUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Restrict);
+            entry.HasIndex(e => new { e.UserId, e.Id });
+            // Exactly once, by constraint rather than by hope: one reservation per quest, and one settlement
+            // (capture or release) per quest, whatever crashes or retries happen in between.
+            entry.HasIndex(e => new { e.QuestId, e.Kind }).IsUnique().HasFilter("quest_id IS NOT NULL").HasDatabaseName("ux_credit_entries_quest_kind");
+            entry.HasIndex(e => e.QuestId).IsUnique().HasFilter("kind IN ('capture', 'release')").HasDatabaseName("ux_credit_entries_quest_settlement");
+        });
+
+        builder.Entity<ApiKey>(key =>
+        {
+            key.ToTable("api_keys");
+            key.HasKey(k => k.Id);
+            key.Property(k => k.Id).ValueGeneratedNever();
+            key.Property(k => k.Name).HasMaxLength(100);
+            key.Property(k => k.Prefix).HasMaxLength(32);
+            key.Property(k => k.Hash).HasMaxLength(64);
+            key.HasIndex(k => k.Prefix).IsUnique();
+            key.HasIndex(k => k.UserId);
+            key.HasOne<ImageGenUser>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

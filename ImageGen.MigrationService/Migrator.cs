@@ -1,14 +1,20 @@
 using System.Diagnostics;
 using ImageGen.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace ImageGen.MigrationService;
 
 /// <summary>
-/// Applies EF Core migrations (creating the database if it is missing), then stops the process. The AppHost starts
+/// Applies EF Core migrations (creating the database if it is missing), seeds the roles and the first admin, then
+/// stops the process. The AppHost starts
 /// the API and the workers only after this step completed successfully.
 /// </summary>
-internal sealed partial class Migrator(IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<Migrator> logger) : BackgroundService
+internal sealed partial class Migrator(
+    IServiceProvider services,
+    IOptions<AdminSeedOptions> admin,
+    IHostApplicationLifetime lifetime,
+    ILogger<Migrator> logger) : BackgroundService
 {
     private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
 
@@ -23,6 +29,7 @@ internal sealed partial class Migrator(IServiceProvider services, IHostApplicati
             var started = Stopwatch.GetTimestamp();
             await db.Database.MigrateAsync(stoppingToken).ConfigureAwait(false);
             LogMigrated(logger, pending.Count, string.Join(", ", pending), (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            await AdminSeed.SeedAsync(scope.ServiceProvider, admin.Value, logger, stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -1,4 +1,9 @@
 using ImageGen.Web.Services;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
+using StackExchange.Redis;
 
 namespace ImageGen.Web;
 
@@ -7,7 +12,30 @@ internal static class Extensions
     public static void AddWebServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.AddRedisClient("redis");
+
+        // Cookie and antiforgery keys are shared through Redis, so any web replica can read any cookie.
+        builder.Services.AddDataProtection().SetApplicationName("ImageGen.Web");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer>((o, redis) =>
+            o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), "web:data-protection-keys"));
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = "imagegen";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.LoginPath = "/account/login";
+                o.ExpireTimeSpan = WebSessionStore.Lifetime;
+                o.SlidingExpiration = true;
+            });
+        builder.Services.AddAuthorization();
+        builder.Services.AddCascadingAuthenticationState();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<WebSessionStore>();
         builder.Services.AddHttpClient<ImageGenApiClient>(client => client.BaseAddress = new Uri("http://api"));
+        builder.Services.AddHttpClient<AccountClient>(client => client.BaseAddress = new Uri("http://api"));
         builder.Services.AddScoped<QuestEventsConnection>();
+        builder.Services.AddScoped<AccountState>();
     }
 }

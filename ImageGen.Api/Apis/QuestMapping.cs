@@ -1,3 +1,4 @@
+using ImageGen.Api.Images;
 using ImageGen.Core.Quests;
 using ImageGen.Data.Entities;
 
@@ -5,7 +6,7 @@ namespace ImageGen.Api.Apis;
 
 internal static class QuestMapping
 {
-    public static QuestDto ToDto(this Quest quest) => new()
+    public static QuestDto ToDto(this Quest quest, ImageUrlSigner signer) => new()
     {
         Id = quest.Id,
         Prompt = quest.Prompt,
@@ -13,13 +14,14 @@ internal static class QuestMapping
         Width = quest.Width,
         Height = quest.Height,
         Seed = quest.Seed,
+        Cost = quest.Cost,
         Status = quest.Status,
         Progress = quest.Progress,
         StatusText = quest.StatusText,
         CreatedAt = quest.CreatedAt,
         StartedAt = quest.StartedAt,
         CompletedAt = quest.CompletedAt,
-        Images = [.. quest.Images.OrderBy(i => i.Index).Select(i => new QuestImageDto(i.Id, ImagesApi.UrlFor(i.Id), i.Width, i.Height, i.ContentType))],
+        Images = [.. quest.Images.OrderBy(i => i.Index).Select(i => new QuestImageDto(i.Id, signer.UrlFor(i.Id), i.Width, i.Height, i.ContentType))],
         Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
     };
 }

@@ -2,10 +2,15 @@ using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Security.Claims;
+using ImageGen.Api.Auth;
+using ImageGen.Api.Images;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
+using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -21,7 +26,7 @@ internal static class QuestsApi
 
     public static IEndpointRouteBuilder MapQuestsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/quests").WithTags("Quests");
+        var group = app.MapGroup("/api/quests").WithTags("Quests").RequireAuthorization();
         group.MapPost("/", CreateQuest).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
         group.MapGet("/{id}", GetQuest).WithName("GetQuest").WithSummary("The latest state of one quest.");
         group.MapGet("/", ListQuests).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
@@ -29,7 +34,8 @@ internal static class QuestsApi
     }
 
     public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
-        CreateQuestRequest request, ImageGenDbContext db, QuestQueue queue, TimeProvider time, CancellationToken cancellationToken)
+        CreateQuestRequest request, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = QuestValidator.Validate(request, out var valid);
         if (valid is null)
@@ -38,14 +44,18 @@ internal static class QuestsApi
         }
 
         using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
+        var userId = principal.UserId();
+        var cost = valid.Cost;
         var quest = new Quest
         {
             Id = Guid.CreateVersion7(time.GetUtcNow()),
+            UserId = userId,
             Prompt = valid.Prompt,
             Model = valid.Model.Id,
             Width = valid.Width,
             Height = valid.Height,
             Seed = valid.Seed,
+            Cost = cost,
             Status = QuestStatus.Queued,
             StatusText = "Waiting for a worker...",
             CreatedAt = time.GetUtcNow(),
@@ -54,25 +64,54 @@ internal static class QuestsApi
         activity?.SetTag("quest.id", quest.Id);
         activity?.SetTag("quest.model", quest.Model);
 
-        db.Quests.Add(quest);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
+        // The reservation and the quest commit together; the per-user lock makes parallel submits take turns, so the
+        // balance is checked against every reservation made before.
+        int? shortBalance = null;
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            shortBalance = null;
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await db.LockAccountAsync(userId, cancellationToken).ConfigureAwait(false);
+            var balance = await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false);
+            if (balance < cost)
+            {
+                shortBalance = balance;
+                return;
+            }
 
-        return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto());
+            db.Quests.Add(quest);
+            db.CreditEntries.Add(CreditLedger.Entry(userId, CreditEntryKind.Reserve, -cost, quest.CreatedAt, quest.Id));
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+
+        if (shortBalance is { } have)
+        {
+            return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
+                $"This quest costs {cost} credits and your balance is {have}.", extra: new Dictionary<string, object?> { ["balance"] = have, ["cost"] = cost });
+        }
+
+        await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
+        return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto(signer));
     }
 
-    public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(string id, ImageGenDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken)
     {
+        var userId = principal.UserId();
+        // Another user's quest answers exactly as a missing one does.
         var quest = Guid.TryParse(id, out var questId)
-            ? await db.Quests.AsNoTracking().Include(q => q.Images).FirstOrDefaultAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false)
+            ? await db.Quests.AsNoTracking().Include(q => q.Images)
+                .FirstOrDefaultAsync(q => q.Id == questId && q.UserId == userId, cancellationToken).ConfigureAwait(false)
             : null;
         return quest is null
             ? ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.")
-            : TypedResults.Ok(quest.ToDto());
+            : TypedResults.Ok(quest.ToDto(signer));
     }
 
     public static async Task<Results<Ok<QuestPage>, ProblemHttpResult>> ListQuests(
-        ImageGenDbContext db, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
+        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
     {
         var size = limit ?? DefaultPageSize;
         if (size is < 1 or > MaxPageSize)
@@ -80,7 +119,8 @@ internal static class QuestsApi
             return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", $"The limit must be between 1 and {MaxPageSize}.");
         }
 
-        var query = db.Quests.AsNoTracking().Include(q => q.Images).AsQueryable();
+        var userId = principal.UserId();
+        var query = db.Quests.AsNoTracking().Include(q => q.Images).Where(q => q.UserId == userId);
         if (cursor is not null)
         {
             if (!TryDecodeCursor(cursor, out var createdAt, out var lastId))
@@ -104,7 +144,7 @@ internal static class QuestsApi
             next = EncodeCursor(items[^1]);
         }
 
-        return TypedResults.Ok(new QuestPage([.. items.Select(q => q.ToDto())], next));
+        return TypedResults.Ok(new QuestPage([.. items.Select(q => q.ToDto(signer))], next));
     }
 
     // Keyset pagination: the cursor is the last item's (created_at, id), so pages stay stable while new quests arrive.

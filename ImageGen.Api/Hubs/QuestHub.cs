@@ -1,36 +1,40 @@
 using ImageGen.Api.Apis;
+using ImageGen.Api.Auth;
+using ImageGen.Api.Images;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Api.Hubs;
 
 /// <summary>
-/// Live quest events. A client subscribes to a quest and gets its current state as the answer, then every
-/// <c>questEvent</c> after it, so a late or reconnecting client never shows a stale progress bar.
+/// Live quest events. A connection joins its user's group when it opens, so it receives <c>questEvent</c>s of its own
+/// user's quests and no one else's, whatever it asks for. <see cref="Subscribe"/> answers with a quest's current
+/// state, so a late or reconnecting client never shows a stale progress bar.
 /// </summary>
-internal sealed class QuestHub(ImageGenDbContext db) : Hub
+[Authorize]
+internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer) : Hub
 {
     public const string Path = "/hubs/quests";
     public const string EventMethod = "questEvent";
 
-    public static string GroupFor(Guid questId) => "quest:" + questId.ToString("N");
+    public static string GroupFor(Guid userId) => "user:" + userId.ToString("N");
 
-    public async Task<QuestDto?> Subscribe(Guid questId)
+    public override async Task OnConnectedAsync()
     {
-        // Join first, then read: an event published in between is delivered, never lost.
-        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(questId), Context.ConnectionAborted).ConfigureAwait(false);
-        var quest = await db.Quests.AsNoTracking().Include(q => q.Images)
-            .FirstOrDefaultAsync(q => q.Id == questId, Context.ConnectionAborted).ConfigureAwait(false);
-        if (quest is null)
-        {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupFor(questId)).ConfigureAwait(false);
-            throw new HubException($"{ErrorCodes.QuestNotFound}: there is no quest '{questId}'.");
-        }
-
-        return quest.ToDto();
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId())).ConfigureAwait(false);
+        await base.OnConnectedAsync().ConfigureAwait(false);
     }
 
-    public Task Unsubscribe(Guid questId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupFor(questId));
+    public async Task<QuestDto> Subscribe(Guid questId)
+    {
+        var userId = Context.User!.UserId();
+        var quest = await db.Quests.AsNoTracking().Include(q => q.Images)
+            .FirstOrDefaultAsync(q => q.Id == questId && q.UserId == userId, Context.ConnectionAborted).ConfigureAwait(false);
+        return quest is null
+            ? throw new HubException($"{ErrorCodes.QuestNotFound}: there is no quest '{questId}'.")
+            : quest.ToDto(signer);
+    }
 }

@@ -24,6 +24,23 @@ internal static class ApiProblems
     public static ProblemHttpResult BadRequest(string code, string? field, string detail) =>
         Validation([new FieldError(field ?? "", code, detail)]);
 
+    /// <summary>Any other status, with its code and, when one field is at fault, that field.</summary>
+    public static ProblemHttpResult Status(int status, string code, string detail, string? field = null, IDictionary<string, object?>? extra = null)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (field is not null)
+        {
+            extensions["field"] = field;
+        }
+
+        foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
+        {
+            extensions[key] = value;
+        }
+
+        return TypedResults.Problem(detail: detail, statusCode: status, extensions: extensions);
+    }
+
     public static ProblemHttpResult NotFound(string code, string detail) =>
         TypedResults.Problem(
             title: "Not found.",

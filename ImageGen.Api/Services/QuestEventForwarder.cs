@@ -1,5 +1,6 @@
 using ImageGen.Api.Apis;
 using ImageGen.Api.Hubs;
+using ImageGen.Api.Images;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
@@ -10,13 +11,14 @@ using StackExchange.Redis;
 namespace ImageGen.Api.Services;
 
 /// <summary>
-/// Relays quest events from Redis pub/sub to the SignalR clients of this API instance. Every instance receives
-/// every event and sends it to its own connections, so any number of replicas works.
+/// Relays quest events from Redis pub/sub to the owner's SignalR connections on this API instance. Every instance
+/// receives every event and sends it to its own connections, so any number of replicas works.
 /// </summary>
 internal sealed partial class QuestEventForwarder(
     IConnectionMultiplexer redis,
     IHubContext<QuestHub> hub,
     IServiceScopeFactory scopes,
+    ImageUrlSigner signer,
     ILogger<QuestEventForwarder> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -62,10 +64,10 @@ internal sealed partial class QuestEventForwarder(
             var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
             var quest = await db.Quests.AsNoTracking().Include(q => q.Images)
                 .FirstOrDefaultAsync(q => q.Id == evt.QuestId, cancellationToken).ConfigureAwait(false);
-            evt = evt with { Quest = quest?.ToDto() };
+            evt = evt with { Quest = quest?.ToDto(signer) };
         }
 
-        await hub.Clients.Group(QuestHub.GroupFor(evt.QuestId)).SendAsync(QuestHub.EventMethod, evt, cancellationToken).ConfigureAwait(false);
+        await hub.Clients.Group(QuestHub.GroupFor(evt.UserId)).SendAsync(QuestHub.EventMethod, evt, cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not forward a quest event")]

@@ -20,6 +20,7 @@ public static class ModelCatalog
             Description = "The built-in renderer: abstract compositions drawn from the prompt and seed. Works offline, answers in seconds.",
             MaxPromptLength = 4000,
             Size = new SizeRange(Min: 64, Max: 2048, Multiple: 8, DefaultWidth: 512, DefaultHeight: 512),
+            Cost = new CostRule(CreditsPerMegapixel: 1, MinimumCredits: 1, Description: "1 credit per image up to 1 megapixel (1024 x 1024), 1 more per started megapixel."),
         },
     ];
 

@@ -11,6 +11,9 @@ namespace ImageGen.Core.Messaging;
 public sealed record QuestEvent
 {
     public required Guid QuestId { get; init; }
+
+    /// <summary>The owner: events go to this user's connections only.</summary>
+    public required Guid UserId { get; init; }
     public required long Sequence { get; init; }
 
     [JsonConverter(typeof(JsonStringEnumConverter<QuestStatus>))]

@@ -19,6 +19,23 @@ public static class ErrorCodes
     public const string SeedOutOfRange = "seed_out_of_range";
     public const string InvalidPaging = "invalid_paging";
 
+    // Accounts and credits
+    public const string InsufficientCredits = "insufficient_credits";
+    public const string InvalidCredentials = "invalid_credentials";
+    public const string AccountLocked = "account_locked";
+    public const string EmailTaken = "email_taken";
+    public const string InvalidEmail = "invalid_email";
+    public const string WeakPassword = "weak_password";
+    public const string InvalidRefreshToken = "invalid_refresh_token";
+    public const string AmountOutOfRange = "amount_out_of_range";
+    public const string BalanceWouldBeNegative = "balance_would_be_negative";
+    public const string ReasonRequired = "reason_required";
+    public const string UserNotFound = "user_not_found";
+    public const string ApiKeyNotFound = "api_key_not_found";
+    public const string TooManyApiKeys = "too_many_api_keys";
+    public const string InvalidSignature = "invalid_signature";
+    public const string UrlExpired = "url_expired";
+
     // Lookups
     public const string QuestNotFound = "quest_not_found";
     public const string ImageNotFound = "image_not_found";

@@ -22,6 +22,9 @@ public sealed record QuestDto
     public required int Height { get; init; }
     public required long Seed { get; init; }
 
+    /// <summary>Credits reserved for this quest: charged on success, returned otherwise.</summary>
+    public required int Cost { get; init; }
+
     [JsonConverter(typeof(JsonStringEnumConverter<QuestStatus>))]
     public required QuestStatus Status { get; init; }
 

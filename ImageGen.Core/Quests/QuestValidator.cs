@@ -3,7 +3,11 @@ using ImageGen.Core.Catalog;
 namespace ImageGen.Core.Quests;
 
 /// <summary>A request that passed validation, with defaults applied.</summary>
-public sealed record ValidQuest(string Prompt, ModelDescriptor Model, int Width, int Height, long Seed);
+public sealed record ValidQuest(string Prompt, ModelDescriptor Model, int Width, int Height, long Seed)
+{
+    /// <summary>The credits reserved when the quest is submitted.</summary>
+    public int Cost => Model.Cost.CostFor(Width, Height);
+}
 
 /// <summary>Checks a quest request against the model catalog. The API and the web form use this same code.</summary>
 public static class QuestValidator

@@ -26,8 +26,8 @@ public sealed partial class FileSystemImageStore : IImageStore
             throw new ArgumentException("The image store needs a directory (ImageStore:Path).", nameof(root));
         }
 
+        // Directories are made on first write: a store that cannot be written fails its writes, not the service start.
         _root = System.IO.Path.GetFullPath(root);
-        Directory.CreateDirectory(_root);
     }
 
     public string Root => _root;

@@ -6,11 +6,15 @@ namespace ImageGen.Data.Entities;
 public sealed class Quest
 {
     public Guid Id { get; set; }
+    public Guid UserId { get; set; }
     public required string Prompt { get; set; }
     public required string Model { get; set; }
     public int Width { get; set; }
     public int Height { get; set; }
     public long Seed { get; set; }
+
+    /// <summary>Credits reserved at submit.</summary>
+    public int Cost { get; set; }
     public QuestStatus Status { get; set; }
     public double Progress { get; set; }
     public string? StatusText { get; set; }

@@ -5,6 +5,9 @@ public sealed class QuestImage
 {
     public Guid Id { get; set; }
     public Guid QuestId { get; set; }
+
+    /// <summary>The owner, copied from the quest so image reads check ownership without a join.</summary>
+    public Guid UserId { get; set; }
     public int Index { get; set; }
     public int Width { get; set; }
     public int Height { get; set; }

@@ -8,56 +8,105 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser) : 
 {
     private const float TimeoutMs = 30_000;
 
-    [Fact]
-    public async Task A_person_writes_a_prompt_watches_it_paint_and_sees_the_image()
-    {
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = graph.GatewayAddress.ToString() });
-        context.SetDefaultTimeout(TimeoutMs);
-        var page = await context.NewPageAsync();
-        var failedResponses = new List<string>();
-        page.Response += (_, response) =>
-        {
-            if (response.Status >= 400)
-            {
-                failedResponses.Add($"{response.Status} {response.Url}");
-            }
-        };
+    private static LocatorAssertionsToBeVisibleOptions Visible => new() { Timeout = TimeoutMs };
 
-        await page.GotoAsync("/");
+    [Fact]
+    public async Task A_person_signs_up_makes_an_image_and_sees_the_balance_drop_by_the_cost()
+    {
+        var (context, page, failures) = await OpenAsync();
+        await using var _ = context;
+
+        await SignUpAsync(page);
+        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("100");
+
         await page.FillAsync("#prompt", "a lighthouse on a cliff at night");
         await page.SelectOptionAsync("#size", "512x512");
+        await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("Costs 1 credit");
         // The button is enabled only once the circuit is interactive, so the click cannot be lost.
         await page.ClickAsync("#create:enabled");
 
         // While it runs: a progress bar and the painter's status text.
-        await Assertions.Expect(page.Locator("#progress")).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+        await Assertions.Expect(page.Locator("#progress")).ToBeVisibleAsync(Visible);
         await Assertions.Expect(page.Locator("#status-text")).ToContainTextAsync("Now painting", new() { Timeout = TimeoutMs });
 
-        // Then the image itself, actually loaded at the chosen size.
+        // Then the image itself, actually loaded at the chosen size, and the balance one credit lower.
         var image = page.Locator("section.current img.result");
-        await Assertions.Expect(image).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+        await Assertions.Expect(image).ToBeVisibleAsync(Visible);
         await page.WaitForFunctionAsync("() => { const i = document.querySelector('section.current img.result'); return i && i.complete && i.naturalWidth > 0; }",
             null, new() { Timeout = TimeoutMs });
         Assert.Equal(512, await image.EvaluateAsync<int>("i => i.naturalWidth"));
         await Assertions.Expect(page.Locator("#status-text")).ToHaveTextAsync("Done.");
+        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("99");
 
-        // And the quest is in the recent list.
         await Assertions.Expect(page.Locator(".recent li").First).ToContainTextAsync("a lighthouse on a cliff at night");
-        Assert.Empty(failedResponses);
+        Assert.Empty(failures);
+
+        // The browser holds a session cookie, never an API token.
+        var cookies = await context.CookiesAsync();
+        Assert.Contains(cookies, c => c.Name == "imagegen" && c.HttpOnly);
+        var storage = await page.EvaluateAsync<string>("() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie");
+        Assert.DoesNotContain("CfDJ8", storage, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_bad_prompt_shows_the_reason_next_to_the_field()
     {
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = graph.GatewayAddress.ToString() });
-        context.SetDefaultTimeout(TimeoutMs);
-        var page = await context.NewPageAsync();
+        var (context, page, _) = await OpenAsync();
+        await using var __ = context;
+        await SignUpAsync(page);
 
-        await page.GotoAsync("/");
         await page.FillAsync("#prompt", "   ");
         await page.ClickAsync("#create:enabled");
 
         await Assertions.Expect(page.Locator(".field-error[data-field=prompt]")).ToContainTextAsync("Write a prompt");
         await Assertions.Expect(page.Locator("section.current")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Signing_in_with_a_wrong_password_says_so_and_signing_out_ends_the_session()
+    {
+        using var user = await graph.CreateUserAsync(TestContext.Current.CancellationToken);
+        var (context, page, _) = await OpenAsync();
+        await using var __ = context;
+
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#email", user.Email);
+        await page.FillAsync("#password", "Wrong-Passw0rd");
+        await page.ClickAsync("#submit");
+        await Assertions.Expect(page.Locator("#form-error")).ToContainTextAsync("wrong");
+
+        await page.FillAsync("#password", GraphFixture.UserPassword);
+        await page.ClickAsync("#submit");
+        await Assertions.Expect(page.Locator("#account-link")).ToHaveTextAsync(user.Email);
+
+        await page.ClickAsync("#sign-out");
+        await page.WaitForURLAsync("**/account/login");
+        await page.GotoAsync("/account");
+        await page.WaitForURLAsync("**/account/login**");
+    }
+
+    private async Task<(IBrowserContext Context, IPage Page, List<string> Failures)> OpenAsync()
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = graph.GatewayAddress.ToString() });
+        context.SetDefaultTimeout(TimeoutMs);
+        var page = await context.NewPageAsync();
+        var failures = new List<string>();
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                failures.Add($"{response.Status} {response.Url}");
+            }
+        };
+        return (context, page, failures);
+    }
+
+    private static async Task SignUpAsync(IPage page)
+    {
+        await page.GotoAsync("/account/register");
+        await page.FillAsync("#email", $"browser-{Guid.NewGuid():N}@graph.test");
+        await page.FillAsync("#password", GraphFixture.UserPassword);
+        await page.ClickAsync("#submit");
+        await Assertions.Expect(page.Locator("#prompt")).ToBeVisibleAsync(Visible);
     }
 }

@@ -8,8 +8,10 @@ namespace ImageGen.Tests.Graph;
 
 /// <summary>Every bad request gets a ProblemDetails with a stable code and the field at fault, and nothing is queued.</summary>
 [Collection(GraphCollection.Name)]
-public sealed class BadInputTests(GraphFixture graph)
+public sealed class BadInputTests(SharedUser shared) : IClassFixture<SharedUser>
 {
+    private HttpClient Client => shared.User.Client;
+
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     public static TheoryData<string, string, string> BadBodies => new()
@@ -42,9 +44,9 @@ public sealed class BadInputTests(GraphFixture graph)
     {
         var newestBefore = await NewestQuestIdAsync();
 
-        using var response = await graph.Gateway.PostAsync("/api/quests", new StringContent(body, Encoding.UTF8, "application/json"), Token);
+        using var response = await Client.PostAsync("/api/quests", new StringContent(body, Encoding.UTF8, "application/json"), Token);
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, code);
         Assert.Equal(field, problem.GetProperty("field").GetString());
         Assert.Contains(problem.GetProperty("errors").EnumerateArray(), e => e.GetProperty("field").GetString() == field);
         Assert.Equal(newestBefore, await NewestQuestIdAsync());
@@ -53,8 +55,8 @@ public sealed class BadInputTests(GraphFixture graph)
     [Fact]
     public async Task A_body_that_is_not_json_is_a_415()
     {
-        using var response = await graph.Gateway.PostAsync("/api/quests", new StringContent("prompt=a cat", Encoding.UTF8, "text/plain"), Token);
-        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        using var response = await Client.PostAsync("/api/quests", new StringContent("prompt=a cat", Encoding.UTF8, "text/plain"), Token);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
     }
 
     [Theory]
@@ -64,8 +66,8 @@ public sealed class BadInputTests(GraphFixture graph)
     [InlineData("/images/..%2F..%2Fetc%2Fpasswd", "image_not_found")]
     public async Task Unknown_ids_are_404_problems(string path, string code)
     {
-        using var response = await graph.Gateway.GetAsync(path, Token);
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, code);
+        using var response = await Client.GetAsync(path, Token);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, code);
     }
 
     [Theory]
@@ -76,25 +78,14 @@ public sealed class BadInputTests(GraphFixture graph)
     [InlineData("/api/quests?cursor=%%%", "cursor", ErrorCodes.InvalidPaging)]
     public async Task Bad_paging_is_a_400_naming_the_parameter(string path, string field, string code)
     {
-        using var response = await graph.Gateway.GetAsync(path, Token);
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
+        using var response = await Client.GetAsync(path, Token);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, code);
         Assert.Equal(field, problem.GetProperty("field").GetString());
-    }
-
-    private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Token);
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        Assert.Equal(code, problem.GetProperty("code").GetString());
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
-        return problem;
     }
 
     private async Task<Guid?> NewestQuestIdAsync()
     {
-        var page = await graph.Gateway.GetFromJsonAsync<QuestPage>("/api/quests?limit=1", GraphFixture.Json, Token);
+        var page = await Client.GetFromJsonAsync<QuestPage>("/api/quests?limit=1", GraphFixture.Json, Token);
         return page!.Items.FirstOrDefault()?.Id;
     }
 }

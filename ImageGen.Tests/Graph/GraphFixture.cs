@@ -1,22 +1,37 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Messaging;
+using ImageGen.Core.Quests;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace ImageGen.Tests.Graph;
 
+/// <summary>A registered, signed-in account with a client that sends its bearer token.</summary>
+public sealed record TestUser(Guid Id, string Email, string Password, string AccessToken, string RefreshToken, HttpClient Client) : IDisposable
+{
+    public void Dispose() => Client.Dispose();
+}
+
 /// <summary>
 /// The whole graph (Redis and Postgres as throw-away local processes, migrations, api, worker, web, gateway),
-/// started once and shared by every test in the <see cref="GraphCollection"/>. Tests talk only to the gateway.
+/// started once and shared by every test in the <see cref="GraphCollection"/>. Tests talk only to the gateway,
+/// and each creates its own users.
 /// </summary>
-public sealed class GraphFixture : IAsyncLifetime
+public class GraphFixture : IAsyncLifetime
 {
+    public const string AdminEmail = "admin@graph.test";
+    public const string AdminPassword = "Admin-Passw0rd-for-tests";
+    public const string UserPassword = "Passw0rd-for-tests";
+
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     public static readonly TimeSpan QuestTimeout = TimeSpan.FromSeconds(60);
 
@@ -29,6 +44,11 @@ public sealed class GraphFixture : IAsyncLifetime
     public HttpClient Gateway { get; private set; } = null!;
     public TimeSpan StartDuration { get; private set; }
 
+    /// <summary>Settings on top of the common ones; a fixture for a broken or differently tuned graph adds its own.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    public TestUser Admin { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         using var cts = new CancellationTokenSource(StartTimeout);
@@ -40,6 +60,10 @@ public sealed class GraphFixture : IAsyncLifetime
                 "ImageGen:GatewayPort=0",
                 // Fast enough for a quick suite, slow enough that a browser sees the progress bar move.
                 "ImageGen:Worker:RenderStepDelay=00:00:00.150",
+                $"Parameters:admin-email={AdminEmail}",
+                $"Parameters:admin-password={AdminPassword}",
+                "Parameters:image-signing-key=test-signing-key-0123456789abcdef",
+                .. ExtraArguments,
             ],
             cts.Token);
 
@@ -58,17 +82,73 @@ public sealed class GraphFixture : IAsyncLifetime
         GatewayAddress = _app.GetEndpoint("gateway", "http");
         Gateway = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
         StartDuration = started.Elapsed;
+        Admin = await LoginAsync(AdminEmail, AdminPassword, cts.Token);
     }
 
-    /// <summary>A SignalR connection to the quest hub through the gateway (WebSockets pass through YARP).</summary>
-    public async Task<HubConnection> ConnectHubAsync(CancellationToken cancellationToken)
+    /// <summary>A new account (with the starting grant), signed in.</summary>
+    public async Task<TestUser> CreateUserAsync(CancellationToken cancellationToken, string? email = null)
+    {
+        email ??= $"user-{Guid.NewGuid():N}@graph.test";
+        using var response = await Gateway.PostAsJsonAsync("/api/auth/register", new { email, password = UserPassword }, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"Registering {email} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+
+        return await LoginAsync(email, UserPassword, cancellationToken);
+    }
+
+    public async Task<TestUser> LoginAsync(string email, string password, CancellationToken cancellationToken)
+    {
+        using var login = await Gateway.PostAsJsonAsync("/api/auth/login", new { email, password }, cancellationToken);
+        if (login.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"Signing in {email} failed: {(int)login.StatusCode} {await login.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+
+        var tokens = await ReadAsync<TokenResponse>(login, cancellationToken);
+        var client = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        var me = (await client.GetFromJsonAsync<MeDto>("/api/me", Json, cancellationToken))!;
+        return new TestUser(me.Id, email, password, tokens.AccessToken, tokens.RefreshToken, client);
+    }
+
+    /// <summary>A user's SignalR connection to the quest hub through the gateway (WebSockets pass through YARP).</summary>
+    public async Task<HubConnection> ConnectHubAsync(TestUser user, CancellationToken cancellationToken)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(GatewayAddress, "/hubs/quests"))
+            .WithUrl(new Uri(GatewayAddress, "/hubs/quests"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken))
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
             .Build();
         await connection.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
         return connection;
+    }
+
+    /// <summary>Submits a quest as the user and polls until it ends; fails the test unless it succeeded.</summary>
+    public async Task<QuestDto> CreateAndWaitAsync(TestUser user, object request, CancellationToken cancellationToken)
+    {
+        using var response = await user.Client.PostAsJsonAsync("/api/quests", request, cancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var quest = await WaitForEndAsync(user, (await ReadAsync<QuestDto>(response, cancellationToken)).Id, cancellationToken);
+        Assert.Equal(QuestStatus.Succeeded, quest.Status);
+        return quest;
+    }
+
+    /// <summary>Polls a quest (bounded by <see cref="QuestTimeout"/>) until it reaches a terminal state.</summary>
+    public async Task<QuestDto> WaitForEndAsync(TestUser user, Guid questId, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(QuestTimeout);
+        while (true)
+        {
+            var quest = (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{questId}", Json, deadline.Token))!;
+            if (quest.Status.IsTerminal())
+            {
+                return quest;
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
     }
 
     public async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken) =>
@@ -77,6 +157,7 @@ public sealed class GraphFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         Gateway?.Dispose();
+        Admin?.Dispose();
         if (_app is not null)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));

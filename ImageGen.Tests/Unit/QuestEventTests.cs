@@ -12,6 +12,7 @@ public sealed class QuestEventTests
         var evt = new QuestEvent
         {
             QuestId = Guid.NewGuid(),
+            UserId = Guid.NewGuid(),
             Sequence = (1L << 20) + 3,
             Status = QuestStatus.Failed,
             Step = 3,
@@ -28,7 +29,7 @@ public sealed class QuestEventTests
     [Fact]
     public void The_wire_form_uses_camel_case_names_and_status_names()
     {
-        var json = new QuestEvent { QuestId = Guid.Empty, Sequence = 1, Status = QuestStatus.Running, PublishedAt = DateTimeOffset.UnixEpoch }.ToJson();
+        var json = new QuestEvent { QuestId = Guid.Empty, UserId = Guid.Empty, Sequence = 1, Status = QuestStatus.Running, PublishedAt = DateTimeOffset.UnixEpoch }.ToJson();
         using var document = JsonDocument.Parse(json);
 
         Assert.Equal("Running", document.RootElement.GetProperty("status").GetString());

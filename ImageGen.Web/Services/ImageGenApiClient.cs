@@ -1,8 +1,12 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace ImageGen.Web.Services;
 
@@ -13,39 +17,106 @@ public sealed record ApiResult<T>(T? Value, ApiProblem? Problem)
 }
 
 /// <summary>The parts of an RFC 9457 problem the UI shows.</summary>
-public sealed record ApiProblem(string? Title, string? Detail, string? Code, string? Field, IReadOnlyList<FieldError>? Errors);
+public sealed record ApiProblem(int? Status, string? Title, string? Detail, string? Code, string? Field, IReadOnlyList<FieldError>? Errors);
 
-/// <summary>Talks to the API over service discovery (<c>http://api</c>); the browser never calls the API for the page's data.</summary>
-public sealed class ImageGenApiClient(HttpClient http)
+/// <summary>
+/// Talks to the API over service discovery (<c>http://api</c>) on behalf of the signed-in person, with the bearer
+/// token kept in their server-side session. An expired access token is refreshed once, transparently.
+/// </summary>
+public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions, AuthenticationStateProvider authentication)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     public async Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync(CancellationToken cancellationToken) =>
         await http.GetFromJsonAsync<List<ModelDescriptor>>("/api/models", Json, cancellationToken).ConfigureAwait(false) ?? [];
 
-    public async Task<ApiResult<QuestDto>> CreateQuestAsync(CreateQuestRequest request, CancellationToken cancellationToken)
+    public Task<ApiResult<QuestDto>> CreateQuestAsync(CreateQuestRequest request, CancellationToken cancellationToken) =>
+        SendAsync<QuestDto>(HttpMethod.Post, "/api/quests", request, cancellationToken);
+
+    public Task<ApiResult<QuestDto>> GetQuestAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<QuestDto>(HttpMethod.Get, $"/api/quests/{id}", null, cancellationToken);
+
+    public async Task<IReadOnlyList<QuestDto>> ListQuestsAsync(int limit, CancellationToken cancellationToken) =>
+        (await SendAsync<QuestPage>(HttpMethod.Get, $"/api/quests?limit={limit}", null, cancellationToken).ConfigureAwait(false)).Value?.Items ?? [];
+
+    public Task<ApiResult<MeDto>> GetMeAsync(CancellationToken cancellationToken) =>
+        SendAsync<MeDto>(HttpMethod.Get, "/api/me", null, cancellationToken);
+
+    public Task<ApiResult<List<ApiKeyDto>>> ListKeysAsync(CancellationToken cancellationToken) =>
+        SendAsync<List<ApiKeyDto>>(HttpMethod.Get, "/api/keys", null, cancellationToken);
+
+    public Task<ApiResult<CreatedApiKeyDto>> CreateKeyAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync<CreatedApiKeyDto>(HttpMethod.Post, "/api/keys", new CreateApiKeyRequest { Name = name }, cancellationToken);
+
+    public Task<ApiResult<object>> RevokeKeyAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Delete, $"/api/keys/{id}", null, cancellationToken);
+
+    /// <summary>The current access token, refreshed when it is about to expire; null when signed out or the session ended.</summary>
+    public async Task<string?> GetAccessTokenAsync(bool forceRefresh = false)
     {
-        using var response = await http.PostAsJsonAsync("/api/quests", request, Json, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<QuestDto>(response, cancellationToken).ConfigureAwait(false);
+        var state = await authentication.GetAuthenticationStateAsync().ConfigureAwait(false);
+        if (WebSessionStore.SessionId(state.User) is not { } sessionId || await sessions.GetAsync(sessionId).ConfigureAwait(false) is not { } tokens)
+        {
+            return null;
+        }
+
+        if (!forceRefresh && tokens.AccessTokenExpiresAt > DateTimeOffset.UtcNow.AddSeconds(30))
+        {
+            return tokens.AccessToken;
+        }
+
+        using var response = await http.PostAsJsonAsync("/api/auth/refresh", new RefreshRequest { RefreshToken = tokens.RefreshToken }, Json).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            await sessions.DeleteAsync(sessionId).ConfigureAwait(false);
+            return null;
+        }
+
+        var refreshed = (await response.Content.ReadFromJsonAsync<TokenResponse>(Json).ConfigureAwait(false))!;
+        await sessions.SaveAsync(sessionId, refreshed).ConfigureAwait(false);
+        return refreshed.AccessToken;
     }
 
-    public async Task<ApiResult<QuestDto>> GetQuestAsync(Guid id, CancellationToken cancellationToken)
+    private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync($"/api/quests/{id}", cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<QuestDto>(response, cancellationToken).ConfigureAwait(false);
+        var token = await GetAccessTokenAsync().ConfigureAwait(false);
+        using var response = await SendOnceAsync(method, path, body, token, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Unauthorized && token is not null)
+        {
+            // Revoked or expired early: refresh once, then give up and let the page ask the person to sign in.
+            var refreshed = await GetAccessTokenAsync(forceRefresh: true).ConfigureAwait(false);
+            if (refreshed is not null)
+            {
+                using var retried = await SendOnceAsync(method, path, body, refreshed, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync<T>(retried, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return await ReadAsync<T>(response, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<QuestDto>> ListQuestsAsync(int limit, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, string? token, CancellationToken cancellationToken)
     {
-        var page = await http.GetFromJsonAsync<QuestPage>($"/api/quests?limit={limit}", Json, cancellationToken).ConfigureAwait(false);
-        return page?.Items ?? [];
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        }
+
+        return await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<ApiResult<T>> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    internal static async Task<ApiResult<T>> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
         {
-            return new ApiResult<T>(await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false), null);
+            var value = response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false);
+            return new ApiResult<T>(value, null);
         }
 
         ApiProblem? problem = null;
@@ -54,6 +125,6 @@ public sealed class ImageGenApiClient(HttpClient http)
             problem = await response.Content.ReadFromJsonAsync<ApiProblem>(Json, cancellationToken).ConfigureAwait(false);
         }
 
-        return new ApiResult<T>(default, problem ?? new ApiProblem("The service did not answer as expected.", $"HTTP {(int)response.StatusCode}", null, null, null));
+        return new ApiResult<T>(default, problem ?? new ApiProblem((int)response.StatusCode, "The service did not answer as expected.", $"HTTP {(int)response.StatusCode}", null, null, null));
     }
 }

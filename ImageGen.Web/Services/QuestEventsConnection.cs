@@ -5,10 +5,11 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace ImageGen.Web.Services;
 
 /// <summary>
-/// One SignalR connection to the API's quest hub per browser circuit. The web server, not the browser, holds it.
-/// It reconnects by itself; after a reconnect, subscriptions are renewed and each answers with the current state.
+/// One SignalR connection to the API's quest hub per browser circuit, as the signed-in person. The web server, not
+/// the browser, holds it and its token. Events of all the person's quests arrive on it; it reconnects by itself, and
+/// after a reconnect each tracked quest's current state is fetched again.
 /// </summary>
-public sealed class QuestEventsConnection(IConfiguration configuration) : IAsyncDisposable
+public sealed class QuestEventsConnection(IConfiguration configuration, ImageGenApiClient api) : IAsyncDisposable
 {
     private readonly HashSet<Guid> _subscriptions = [];
     private HubConnection? _connection;
@@ -27,20 +28,14 @@ public sealed class QuestEventsConnection(IConfiguration configuration) : IAsync
         return await connection.InvokeAsync<QuestDto?>("Subscribe", questId, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task UnsubscribeAsync(Guid questId)
-    {
-        if (_subscriptions.Remove(questId) && IsConnected)
-        {
-            await _connection!.InvokeAsync("Unsubscribe", questId).ConfigureAwait(false);
-        }
-    }
+    public void Forget(Guid questId) => _subscriptions.Remove(questId);
 
     private async Task<HubConnection> EnsureConnectedAsync(CancellationToken cancellationToken)
     {
         if (_connection is null)
         {
             _connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(ApiBaseAddress(configuration), "/hubs/quests"))
+                .WithUrl(new Uri(ApiBaseAddress(configuration), "/hubs/quests"), o => o.AccessTokenProvider = () => api.GetAccessTokenAsync())
                 .WithAutomaticReconnect()
                 .Build();
             _connection.On<QuestEvent>("questEvent", evt => EventReceived?.Invoke(evt) ?? Task.CompletedTask);

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
+using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using ImageGen.Rendering;
 using Microsoft.EntityFrameworkCore;
@@ -94,6 +96,7 @@ internal sealed partial class QuestProcessor(
         {
             Id = imageId,
             QuestId = quest.Id,
+            UserId = quest.UserId,
             Index = 0,
             Width = rendered.Width,
             Height = rendered.Height,
@@ -108,7 +111,13 @@ internal sealed partial class QuestProcessor(
         quest.StatusText = "Done.";
         quest.CompletedAt = time.GetUtcNow();
         quest.GenerationMilliseconds = (int)rendered.Elapsed.TotalMilliseconds;
-        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+        // The charge is captured in the same commit that records success: never one without the other.
+        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Capture, 0, time.GetUtcNow(), quest.Id));
+        if (!await SaveSettlementAsync(quest).ConfigureAwait(false))
+        {
+            return;
+        }
+
         LogSucceeded(logger, questId, quest.Model, quest.GenerationMilliseconds.Value);
 
         await events.PublishAsync(Event(quest, ++sequence, SketchRenderer.StepCount, SketchRenderer.StepCount)).ConfigureAwait(false);
@@ -121,13 +130,37 @@ internal sealed partial class QuestProcessor(
         quest.ErrorCode = code;
         quest.ErrorMessage = message;
         quest.CompletedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
-        await events.PublishAsync(Event(quest, sequence, 0, SketchRenderer.StepCount)).ConfigureAwait(false);
+        // Nothing was delivered, so the reservation goes back, in the same commit as the failure.
+        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Release, quest.Cost, time.GetUtcNow(), quest.Id));
+        if (await SaveSettlementAsync(quest).ConfigureAwait(false))
+        {
+            await events.PublishAsync(Event(quest, sequence, 0, SketchRenderer.StepCount)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Saves a terminal state with its ledger settlement. If an earlier attempt already settled this quest (a crash
+    /// after commit, before acknowledging), the unique settlement index refuses the second one: nothing is charged
+    /// twice, and this attempt stands down.
+    /// </summary>
+    private async Task<bool> SaveSettlementAsync(Quest quest)
+    {
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (DbUpdateException e) when (CreditLedger.IsDuplicateSettlement(e))
+        {
+            LogAlreadySettled(logger, quest.Id);
+            return false;
+        }
     }
 
     private QuestEvent Event(Quest quest, long sequence, int step, int total) => new()
     {
         QuestId = quest.Id,
+        UserId = quest.UserId,
         Sequence = sequence,
         Status = quest.Status,
         Step = step,
@@ -146,6 +179,9 @@ internal sealed partial class QuestProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} succeeded on {Model} in {GenerationMs} ms")]
     private static partial void LogSucceeded(ILogger logger, Guid questId, string model, int generationMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} was already settled by an earlier attempt; standing down")]
+    private static partial void LogAlreadySettled(ILogger logger, Guid questId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Quest {QuestId} failed with {ErrorCode}")]
     private static partial void LogFailed(ILogger logger, Guid questId, string errorCode, Exception exception);

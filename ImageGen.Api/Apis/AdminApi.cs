@@ -1,0 +1,100 @@
+using System.Security.Claims;
+using ImageGen.Api.Auth;
+using ImageGen.Api.Problems;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+using ImageGen.Data;
+using ImageGen.Data.Credits;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImageGen.Api.Apis;
+
+internal static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthSchemes.AdminPolicy);
+        admin.MapGet("/users", SearchUsers).WithName("SearchUsers").WithSummary("Find accounts by email (contains), with balances.");
+        admin.MapPost("/users/{id}/credits", AddCredits).WithName("AddCredits").WithSummary("Grant credits, or adjust a balance either way, with a reason.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<List<UserSummaryDto>>, ProblemHttpResult>> SearchUsers(
+        ImageGenDbContext db, CancellationToken cancellationToken, string? email = null, int? limit = null)
+    {
+        var size = limit ?? 20;
+        if (size is < 1 or > 100)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", "The limit must be between 1 and 100.");
+        }
+
+        var term = email?.Trim().ToUpperInvariant() ?? "";
+        var users = await db.Users.AsNoTracking()
+            .Where(u => term == "" || u.NormalizedEmail!.Contains(term))
+            .OrderByDescending(u => u.CreatedAt)
+            .Take(size)
+            .Select(u => new
+            {
+                u.Id,
+                u.Email,
+                u.CreatedAt,
+                Balance = db.CreditEntries.Where(e => e.UserId == u.Id).Sum(e => e.Amount),
+                Roles = db.UserRoles.Where(ur => ur.UserId == u.Id).Join(db.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name!).ToList(),
+            })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(users.Select(u => new UserSummaryDto(u.Id, u.Email ?? "", u.Roles, u.Balance, u.CreatedAt)).ToList());
+    }
+
+    public static async Task<Results<Ok<CreditEntryDto>, ProblemHttpResult>> AddCredits(
+        string id, AdminCreditRequest request, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request.Kind is not (CreditEntryKind.Grant or CreditEntryKind.Adjust))
+        {
+            return ApiProblems.BadRequest(request.Kind is null ? ErrorCodes.Required : ErrorCodes.ValidationFailed, "kind", "The kind is 'grant' or 'adjust'.");
+        }
+
+        if (request.Amount is not { } amount || amount == 0 || Math.Abs(amount) > CreditLimits.MaxAdminAmount
+            || (request.Kind == CreditEntryKind.Grant && amount < 0))
+        {
+            return ApiProblems.BadRequest(request.Amount is null ? ErrorCodes.Required : ErrorCodes.AmountOutOfRange, "amount",
+                $"A grant is 1 to {CreditLimits.MaxAdminAmount:N0} credits; an adjustment is a non-zero amount of at most {CreditLimits.MaxAdminAmount:N0} either way.");
+        }
+
+        var reason = request.Reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > CreditLimits.MaxReasonLength)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.ReasonRequired, "reason", $"Say why (1 to {CreditLimits.MaxReasonLength} characters): the ledger keeps it.");
+        }
+
+        if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken).ConfigureAwait(false))
+        {
+            return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
+        }
+
+        ProblemHttpResult? refused = null;
+        Data.Entities.CreditEntry? entry = null;
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await db.LockAccountAsync(userId, cancellationToken).ConfigureAwait(false);
+            var balance = await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false);
+            if (balance + amount < 0)
+            {
+                refused = ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.BalanceWouldBeNegative,
+                    $"The balance is {balance}; an adjustment of {amount} would make it negative.", "amount",
+                    new Dictionary<string, object?> { ["balance"] = balance });
+                return;
+            }
+
+            entry = CreditLedger.Entry(userId, request.Kind.Value, amount, time.GetUtcNow(), reason: reason, by: principal.UserId());
+            db.CreditEntries.Add(entry);
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+
+        return refused ?? (Results<Ok<CreditEntryDto>, ProblemHttpResult>)TypedResults.Ok(
+            new CreditEntryDto(entry!.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));
+    }
+}

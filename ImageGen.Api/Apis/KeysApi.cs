@@ -1,0 +1,79 @@
+using System.Security.Claims;
+using ImageGen.Api.Auth;
+using ImageGen.Api.Problems;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+using ImageGen.Data;
+using ImageGen.Data.Entities;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImageGen.Api.Apis;
+
+internal static class KeysApi
+{
+    public const int MaxActiveKeys = 20;
+    public const int MaxNameLength = 100;
+
+    public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
+    {
+        var keys = app.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization();
+        keys.MapPost("/", Create).WithName("CreateApiKey").WithSummary("Create a personal API key. The key is shown in this answer only.");
+        keys.MapGet("/", List).WithName("ListApiKeys").WithSummary("Your active keys: prefix and last use, never the key.");
+        keys.MapDelete("/{id}", Revoke).WithName("RevokeApiKey").WithSummary("Revoke a key; requests with it fail from now on.");
+        return app;
+    }
+
+    public static async Task<Results<Created<CreatedApiKeyDto>, ProblemHttpResult>> Create(
+        CreateApiKeyRequest request, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var name = request.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
+        {
+            return ApiProblems.BadRequest(string.IsNullOrEmpty(name) ? ErrorCodes.Required : ErrorCodes.ValidationFailed, "name",
+                $"Name the key (1 to {MaxNameLength} characters), so you know later where it is used.");
+        }
+
+        var userId = principal.UserId();
+        if (await db.ApiKeys.CountAsync(k => k.UserId == userId && k.RevokedAt == null, cancellationToken).ConfigureAwait(false) >= MaxActiveKeys)
+        {
+            return ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.TooManyApiKeys, $"You have {MaxActiveKeys} active keys; revoke one first.");
+        }
+
+        var secret = ApiKeyFormat.NewKey();
+        var key = new ApiKey
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = userId,
+            Name = name,
+            Prefix = ApiKeyFormat.PrefixOf(secret),
+            Hash = ApiKeyFormat.Hash(secret),
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created($"/api/keys/{key.Id}", new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, secret, key.CreatedAt));
+    }
+
+    public static async Task<Ok<List<ApiKeyDto>>> List(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = principal.UserId();
+        var keys = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.UserId == userId && k.RevokedAt == null)
+            .OrderByDescending(k => k.CreatedAt)
+            .Select(k => new ApiKeyDto(k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(keys);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var userId = principal.UserId();
+        var now = time.GetUtcNow();
+        var revoked = Guid.TryParse(id, out var keyId)
+            && await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken).ConfigureAwait(false) == 1;
+        return revoked ? TypedResults.NoContent() : ApiProblems.NotFound(ErrorCodes.ApiKeyNotFound, $"You have no active API key '{id}'.");
+    }
+}

@@ -1,0 +1,41 @@
+namespace ImageGen.Core.Accounts;
+
+public sealed record CredentialsRequest
+{
+    public string? Email { get; init; }
+    public string? Password { get; init; }
+}
+
+public sealed record RefreshRequest
+{
+    public string? RefreshToken { get; init; }
+}
+
+public sealed record ChangePasswordRequest
+{
+    public string? CurrentPassword { get; init; }
+    public string? NewPassword { get; init; }
+}
+
+/// <summary>What <c>/api/auth/login</c> and <c>/api/auth/refresh</c> return.</summary>
+public sealed record TokenResponse(string TokenType, string AccessToken, long ExpiresIn, string RefreshToken);
+
+public sealed record MeDto(Guid Id, string Email, IReadOnlyList<string> Roles, int Balance, int Reserved);
+
+public sealed record UserSummaryDto(Guid Id, string Email, IReadOnlyList<string> Roles, int Balance, DateTimeOffset CreatedAt);
+
+public sealed record CreateApiKeyRequest
+{
+    public string? Name { get; init; }
+}
+
+/// <summary>An API key as listed: never the secret, only its prefix.</summary>
+public sealed record ApiKeyDto(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+
+/// <summary>The answer to creating a key: the only time <see cref="Key"/> is shown.</summary>
+public sealed record CreatedApiKeyDto(Guid Id, string Name, string Prefix, string Key, DateTimeOffset CreatedAt);
+
+public static class Roles
+{
+    public const string Admin = "admin";
+}

@@ -1,0 +1,40 @@
+using System.Text.Json.Serialization;
+
+namespace ImageGen.Core.Accounts;
+
+/// <summary>
+/// The kinds of ledger entries. A balance is the sum of a user's entries: grants and releases add, reservations
+/// subtract, a capture (amount 0) settles a reservation as charged, an adjustment is an operator's correction.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CreditEntryKind>))]
+public enum CreditEntryKind
+{
+    Grant,
+    Reserve,
+    Capture,
+    Release,
+    Adjust,
+}
+
+public sealed record CreditEntryDto(long Id, CreditEntryKind Kind, int Amount, Guid? QuestId, string? Reason, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// <see cref="Balance"/> is what can be spent now; <see cref="Reserved"/> is held for quests still running
+/// (already subtracted from the balance).
+/// </summary>
+public sealed record CreditsDto(int Balance, int Reserved, IReadOnlyList<CreditEntryDto> Entries, string? NextCursor);
+
+/// <summary>An operator's grant (positive) or adjustment (either sign), always with a reason.</summary>
+public sealed record AdminCreditRequest
+{
+    public CreditEntryKind? Kind { get; init; }
+    public int? Amount { get; init; }
+    public string? Reason { get; init; }
+}
+
+/// <summary>Limits on one operator entry: large enough for any real correction, small enough to catch a typo.</summary>
+public static class CreditLimits
+{
+    public const int MaxAdminAmount = 1_000_000;
+    public const int MaxReasonLength = 500;
+}

@@ -1,0 +1,38 @@
+using ImageGen.Core.Accounts;
+using ImageGen.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ImageGen.Data.Credits;
+
+/// <summary>Reads and writes the credits ledger. The ledger is the only source of balances: balance = sum of entries.</summary>
+public static class CreditLedger
+{
+    public static Task<int> BalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        db.CreditEntries.Where(e => e.UserId == userId).SumAsync(e => e.Amount, cancellationToken);
+
+    /// <summary>Credits held for quests that are neither captured nor released yet.</summary>
+    public static Task<int> ReservedAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        db.CreditEntries
+            .Where(r => r.UserId == userId && r.Kind == CreditEntryKind.Reserve
+                && !db.CreditEntries.Any(s => s.QuestId == r.QuestId && (s.Kind == CreditEntryKind.Capture || s.Kind == CreditEntryKind.Release)))
+            .SumAsync(r => -r.Amount, cancellationToken);
+
+    /// <summary>
+    /// Serializes balance checks of one user inside the current transaction (a Postgres advisory lock, released at
+    /// commit or rollback), so parallel submits cannot all spend the same credits.
+    /// </summary>
+    public static Task LockAccountAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
+    {
+        var key = BitConverter.ToInt64(userId.ToByteArray(), 0);
+        return db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
+    }
+
+    public static CreditEntry Entry(Guid userId, CreditEntryKind kind, int amount, DateTimeOffset at, Guid? questId = null, string? reason = null, Guid? by = null) =>
+        new() { UserId = userId, Kind = kind, Amount = amount, QuestId = questId, Reason = reason, CreatedBy = by, CreatedAt = at };
+
+    /// <summary>True when saving failed because the entry already exists (a settlement made by an earlier attempt).</summary>
+    public static bool IsDuplicateSettlement(DbUpdateException exception) =>
+        exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg
+        && pg.ConstraintName is "ux_credit_entries_quest_kind" or "ux_credit_entries_quest_settlement";
+}

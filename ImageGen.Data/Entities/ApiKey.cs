@@ -1,0 +1,14 @@
+namespace ImageGen.Data.Entities;
+
+/// <summary>A personal API key. Only a SHA-256 hash of the secret is stored; the prefix identifies it in lists.</summary>
+public sealed class ApiKey
+{
+    public Guid Id { get; set; }
+    public Guid UserId { get; set; }
+    public required string Name { get; set; }
+    public required string Prefix { get; set; }
+    public required string Hash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? LastUsedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Tests.Graph;
+
+[Collection(GraphCollection.Name)]
+public sealed class CreditTests(GraphFixture graph)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Success_captures_the_reservation_once_and_the_balance_drops_by_the_cost()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        // 1024 x 1536 is 1.5 megapixels: 2 credits by the local model's rule.
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a tall tower", model = "local-sketch", width = 1024, height = 1536 }, Token);
+        Assert.Equal(2, quest.Cost);
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(98, credits!.Balance);
+        Assert.Equal(0, credits.Reserved);
+        var entries = credits.Entries.Where(e => e.QuestId == quest.Id).OrderBy(e => e.Id).Select(e => (e.Kind, e.Amount));
+        Assert.Equal([(CreditEntryKind.Reserve, -2), (CreditEntryKind.Capture, 0)], entries);
+    }
+
+    [Fact]
+    public async Task Fifty_parallel_submits_on_a_balance_for_ten_accept_exactly_ten()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await AdjustAsync(user.Id, CreditEntryKind.Adjust, -90, "leave exactly ten credits");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"parallel {i}", model = "local-sketch", width = 64, height = 64 }, Token);
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync(Token));
+        }));
+
+        Assert.Equal(10, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
+        var refused = responses.Where(r => r.StatusCode != HttpStatusCode.Accepted).ToList();
+        Assert.Equal(40, refused.Count);
+        Assert.All(refused, r =>
+        {
+            Assert.Equal(HttpStatusCode.PaymentRequired, r.StatusCode);
+            Assert.Contains("\"code\":\"insufficient_credits\"", r.Body, StringComparison.Ordinal);
+        });
+
+        var page = await user.Client.GetFromJsonAsync<QuestPage>("/api/quests?limit=100", GraphFixture.Json, Token);
+        Assert.Equal(10, page!.Items.Count);
+        foreach (var quest in page.Items)
+        {
+            Assert.Equal(QuestStatus.Succeeded, (await graph.WaitForEndAsync(user, quest.Id, Token)).Status);
+        }
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits?limit=200", GraphFixture.Json, Token);
+        Assert.Equal(0, credits!.Balance);
+        Assert.Equal(0, credits.Reserved);
+        Assert.Equal(10, credits.Entries.Count(e => e.Kind == CreditEntryKind.Capture));
+        Assert.Equal(credits.Balance, credits.Entries.Sum(e => e.Amount));
+    }
+
+    [Fact]
+    public async Task Not_enough_credits_is_a_402_with_balance_and_cost_and_nothing_is_queued()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await AdjustAsync(user.Id, CreditEntryKind.Adjust, -99, "leave one credit");
+
+        using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "too big", model = "local-sketch", width = 2048, height = 2048 }, Token);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PaymentRequired, ErrorCodes.InsufficientCredits);
+        Assert.Equal(1, problem.GetProperty("balance").GetInt32());
+        Assert.Equal(4, problem.GetProperty("cost").GetInt32());
+        var page = await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token);
+        Assert.Empty(page!.Items);
+    }
+
+    [Theory]
+    [InlineData("adjust", -101, HttpStatusCode.Conflict, ErrorCodes.BalanceWouldBeNegative, "amount")]
+    [InlineData("adjust", 1_000_001, HttpStatusCode.BadRequest, ErrorCodes.AmountOutOfRange, "amount")]
+    [InlineData("grant", -5, HttpStatusCode.BadRequest, ErrorCodes.AmountOutOfRange, "amount")]
+    [InlineData("grant", 0, HttpStatusCode.BadRequest, ErrorCodes.AmountOutOfRange, "amount")]
+    [InlineData("refund", 5, HttpStatusCode.BadRequest, ErrorCodes.InvalidType, "kind")]
+    public async Task Bad_admin_adjustments_are_refused_and_change_nothing(string kind, int amount, HttpStatusCode status, string code, string field)
+    {
+        using var user = await graph.CreateUserAsync(Token);
+
+        using var response = await graph.Admin.Client.PostAsJsonAsync($"/api/admin/users/{user.Id}/credits", new { kind, amount, reason = "test" }, Token);
+
+        await ProblemAssert.IsProblemAsync(response, status, code, field);
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100, credits!.Balance);
+        Assert.Single(credits.Entries);
+    }
+
+    [Fact]
+    public async Task An_admin_grant_needs_a_reason_and_shows_in_the_users_ledger()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+
+        using var noReason = await graph.Admin.Client.PostAsJsonAsync($"/api/admin/users/{user.Id}/credits", new { kind = "grant", amount = 25 }, Token);
+        await ProblemAssert.IsProblemAsync(noReason, HttpStatusCode.BadRequest, ErrorCodes.ReasonRequired, "reason");
+
+        using var granted = await graph.Admin.Client.PostAsJsonAsync($"/api/admin/users/{user.Id}/credits", new { kind = "grant", amount = 25, reason = "contest prize" }, Token);
+        Assert.Equal(HttpStatusCode.OK, granted.StatusCode);
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(125, credits!.Balance);
+        Assert.Contains(credits.Entries, e => e.Kind == CreditEntryKind.Grant && e.Amount == 25 && e.Reason == "contest prize");
+
+        var found = await graph.Admin.Client.GetFromJsonAsync<List<UserSummaryDto>>($"/api/admin/users?email={Uri.EscapeDataString(user.Email)}", GraphFixture.Json, Token);
+        Assert.Equal(125, Assert.Single(found!).Balance);
+    }
+
+    [Fact]
+    public async Task Admin_routes_refuse_ordinary_users_with_403_and_anonymous_callers_with_401()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+
+        using var asUser = await user.Client.GetAsync("/api/admin/users", Token);
+        await ProblemAssert.IsProblemAsync(asUser, HttpStatusCode.Forbidden, "forbidden");
+        using var grantAsUser = await user.Client.PostAsJsonAsync($"/api/admin/users/{user.Id}/credits", new { kind = "grant", amount = 1000, reason = "me" }, Token);
+        await ProblemAssert.IsProblemAsync(grantAsUser, HttpStatusCode.Forbidden, "forbidden");
+
+        using var anonymous = await graph.Gateway.GetAsync("/api/admin/users", Token);
+        await ProblemAssert.IsProblemAsync(anonymous, HttpStatusCode.Unauthorized, "unauthorized");
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100, credits!.Balance);
+    }
+
+    private async Task AdjustAsync(Guid userId, CreditEntryKind kind, int amount, string reason)
+    {
+        using var response = await graph.Admin.Client.PostAsJsonAsync($"/api/admin/users/{userId}/credits", new { kind = kind.ToString().ToLowerInvariant(), amount, reason }, Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

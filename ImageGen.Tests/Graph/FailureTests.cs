@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Http.Json;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Tests.Graph;
+
+/// <summary>A graph whose image store cannot be written (a path under /proc, refused even to root): every render fails to store.</summary>
+public sealed class BrokenStorageGraphFixture : GraphFixture
+{
+    protected override IEnumerable<string> ExtraArguments => ["ImageGen:ImageStorePath=/proc/imagegen-unwritable"];
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrokenStorageCollection : ICollectionFixture<BrokenStorageGraphFixture>
+{
+    public const string Name = "broken-storage";
+}
+
+[Collection(BrokenStorageCollection.Name)]
+public sealed class FailureTests(BrokenStorageGraphFixture graph)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_quest_that_cannot_be_stored_fails_with_a_reason_and_its_credits_come_back()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await using var hub = await graph.ConnectHubAsync(user, Token);
+        var events = new EventRecorder(hub);
+
+        using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "nowhere to keep it", model = "local-sketch", width = 1024, height = 1536 }, Token);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var created = await graph.ReadAsync<QuestDto>(response, Token);
+        Assert.Equal(2, created.Cost);
+
+        var terminal = await events.Terminal(GraphFixture.QuestTimeout, Token);
+        Assert.Equal(QuestStatus.Failed, terminal.Status);
+        Assert.Equal(ErrorCodes.StorageFailed, terminal.Error?.Code);
+
+        var quest = await graph.WaitForEndAsync(user, created.Id, Token);
+        Assert.Equal(QuestStatus.Failed, quest.Status);
+        Assert.Equal(ErrorCodes.StorageFailed, quest.Error!.Code);
+        Assert.False(string.IsNullOrWhiteSpace(quest.Error.Message));
+        Assert.Empty(quest.Images);
+
+        // Reserved at submit, released on failure: the balance is whole again, and the ledger says why.
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100, credits!.Balance);
+        Assert.Equal(0, credits.Reserved);
+        var entries = credits.Entries.Where(e => e.QuestId == quest.Id).OrderBy(e => e.Id).Select(e => (e.Kind, e.Amount));
+        Assert.Equal([(CreditEntryKind.Reserve, -2), (CreditEntryKind.Release, 2)], entries);
+    }
+}

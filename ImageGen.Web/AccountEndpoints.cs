@@ -1,0 +1,87 @@
+using System.Security.Claims;
+using ImageGen.Web.Services;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ImageGen.Web;
+
+/// <summary>
+/// Form posts of the sign-in, sign-up and sign-out pages. They talk to the API, keep its tokens in the server-side
+/// session, and give the browser only a cookie naming that session.
+/// </summary>
+internal static class AccountEndpoints
+{
+    public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        var account = app.MapGroup("/account");
+        account.MapPost("/login", Login);
+        account.MapPost("/register", Register);
+        account.MapPost("/logout", Logout);
+        return app;
+    }
+
+    private static async Task<IResult> Login(
+        [FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
+        HttpContext context, AccountClient account, WebSessionStore sessions, CancellationToken cancellationToken)
+    {
+        var result = await account.LoginAsync(email ?? "", password ?? "", cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            return Results.Redirect($"/account/login?error={Uri.EscapeDataString(result.Problem!.Detail ?? "Sign-in failed.")}&email={Uri.EscapeDataString(email ?? "")}");
+        }
+
+        await SignInAsync(context, sessions, email!, result.Value!).ConfigureAwait(false);
+        return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
+    }
+
+    private static async Task<IResult> Register(
+        [FromForm] string? email, [FromForm] string? password, HttpContext context, AccountClient account, WebSessionStore sessions, CancellationToken cancellationToken)
+    {
+        var registered = await account.RegisterAsync(email ?? "", password ?? "", cancellationToken).ConfigureAwait(false);
+        if (!registered.Succeeded)
+        {
+            var problem = registered.Problem!;
+            var message = problem.Errors is { Count: > 1 } errors ? string.Join(" ", errors.Select(e => e.Message)) : problem.Detail;
+            return Results.Redirect($"/account/register?error={Uri.EscapeDataString(message ?? "Sign-up failed.")}&email={Uri.EscapeDataString(email ?? "")}");
+        }
+
+        var login = await account.LoginAsync(email!, password!, cancellationToken).ConfigureAwait(false);
+        if (!login.Succeeded)
+        {
+            return Results.Redirect("/account/login");
+        }
+
+        await SignInAsync(context, sessions, email!, login.Value!).ConfigureAwait(false);
+        return Results.LocalRedirect("/");
+    }
+
+    private static async Task<IResult> Logout(HttpContext context, AccountClient account, WebSessionStore sessions, CancellationToken cancellationToken)
+    {
+        if (WebSessionStore.SessionId(context.User) is { } sessionId)
+        {
+            if (await sessions.GetAsync(sessionId).ConfigureAwait(false) is { } tokens)
+            {
+                // Revokes the refresh token at the API, not only this cookie.
+                await account.LogoutAsync(tokens.AccessToken, cancellationToken).ConfigureAwait(false);
+            }
+
+            await sessions.DeleteAsync(sessionId).ConfigureAwait(false);
+        }
+
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
+        return Results.LocalRedirect("/account/login");
+    }
+
+    private static async Task SignInAsync(HttpContext context, WebSessionStore sessions, string email, ImageGen.Core.Accounts.TokenResponse tokens)
+    {
+        var sessionId = await sessions.CreateAsync(tokens).ConfigureAwait(false);
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, email.Trim()), new Claim(WebSessionStore.SessionClaim, sessionId)],
+            CookieAuthenticationDefaults.AuthenticationScheme);
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
+            new AuthenticationProperties { IsPersistent = true, ExpiresUtc = DateTimeOffset.UtcNow + WebSessionStore.Lifetime }).ConfigureAwait(false);
+    }
+
+    private static bool IsLocal(string? url) => !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+}
