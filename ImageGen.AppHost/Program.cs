@@ -44,7 +44,7 @@ builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithEnvironment("ImageStore__Path", imageStore)
-    .WithWorkerSettings(builder.Configuration)
+    .WithSettings(builder.Configuration, "Worker")
     .WaitForCompletion(migrations);
 
 var web = builder.AddProject<Projects.ImageGen_Web>("web")
@@ -53,8 +53,10 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(api).WaitFor(api);
 
+// Not proxied: the gateway sees callers' real addresses (its per-address limits depend on them), with one hop less.
 builder.AddProject<Projects.ImageGen_Gateway>("gateway")
-    .WithHttpEndpoint(port: GatewaySettings.Port(builder.Configuration))
+    .WithHttpEndpoint(port: GatewaySettings.Port(builder.Configuration), isProxied: false)
+    .WithSettings(builder.Configuration, "RateLimits")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
     .WithReference(api).WaitFor(api)

@@ -6,23 +6,26 @@ internal static class GatewaySettings
     public const int DefaultPort = 8080;
 
     /// <summary>The gateway's public port: 8080 unless configured; 0 picks a free one (parallel test graphs).</summary>
-    public static int? Port(IConfiguration configuration)
+    public static int Port(IConfiguration configuration)
     {
         var port = configuration.GetValue<int?>(PortKey) ?? DefaultPort;
-        return port == 0 ? null : port;
+        return port == 0 ? Infrastructure.LocalProcesses.FreePort() : port;
     }
 }
 
-internal static class WorkerSettings
+internal static class ServiceSettings
 {
-    /// <summary>Passes <c>ImageGen:Worker:*</c> settings of the AppHost on to the workers (e.g. render pacing in tests).</summary>
-    public static IResourceBuilder<ProjectResource> WithWorkerSettings(this IResourceBuilder<ProjectResource> worker, IConfiguration configuration)
+    /// <summary>
+    /// Passes the AppHost's <c>ImageGen:{section}:*</c> settings on to a service as its <c>{section}:*</c> settings,
+    /// e.g. <c>ImageGen:Worker:RenderStepDelay</c> becomes the worker's <c>Worker:RenderStepDelay</c>.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSettings(this IResourceBuilder<ProjectResource> service, IConfiguration configuration, string section)
     {
-        foreach (var setting in configuration.GetSection("ImageGen:Worker").GetChildren())
+        foreach (var setting in configuration.GetSection($"ImageGen:{section}").GetChildren())
         {
-            worker.WithEnvironment($"Worker__{setting.Key}", setting.Value);
+            service.WithEnvironment($"{section}__{setting.Key}", setting.Value);
         }
 
-        return worker;
+        return service;
     }
 }

@@ -13,6 +13,10 @@ internal static class GatewayRoutes
 
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
+        // Rate-limited operations come first (lower order wins among matching routes).
+        Route("submit", ApiCluster, "/api/quests", HttpMethods.Post, RateLimits.SubmitPolicy),
+        Route("login", ApiCluster, "/api/auth/login", HttpMethods.Post, RateLimits.LoginPolicy),
+        Route("register", ApiCluster, "/api/auth/register", HttpMethods.Post, RateLimits.LoginPolicy),
         Route("api", ApiCluster, "/api/{**rest}"),
         Route("hubs", ApiCluster, "/hubs/{**rest}"),
         Route("images", ApiCluster, "/images/{**rest}"),
@@ -33,6 +37,16 @@ internal static class GatewayRoutes
 
     private static RouteConfig Route(string id, string cluster, string path) =>
         new() { RouteId = id, ClusterId = cluster, Match = new RouteMatch { Path = path } };
+
+    private static RouteConfig Route(string id, string cluster, string path, string method, string rateLimiterPolicy) =>
+        new()
+        {
+            RouteId = id,
+            ClusterId = cluster,
+            Order = -1,
+            RateLimiterPolicy = rateLimiterPolicy,
+            Match = new RouteMatch { Path = path, Methods = [method] },
+        };
 
     private static ClusterConfig Cluster(string id, string address) =>
         new()

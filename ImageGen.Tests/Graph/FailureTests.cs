@@ -5,20 +5,33 @@ using ImageGen.Core.Quests;
 
 namespace ImageGen.Tests.Graph;
 
-/// <summary>A graph whose image store cannot be written (a path under /proc, refused even to root): every render fails to store.</summary>
-public sealed class BrokenStorageGraphFixture : GraphFixture
+/// <summary>
+/// A second, hostile graph: its image store cannot be written (a path under /proc, refused even to root), so every
+/// render fails to store, and its gateway limits are tight.
+/// </summary>
+public sealed class ConstrainedGraphFixture : GraphFixture
 {
-    protected override IEnumerable<string> ExtraArguments => ["ImageGen:ImageStorePath=/proc/imagegen-unwritable"];
+    public const int SubmitBurst = 3;
+    public const int LoginBurst = 5;
+
+    protected override IEnumerable<string> ExtraArguments =>
+    [
+        "ImageGen:ImageStorePath=/proc/imagegen-unwritable",
+        $"ImageGen:RateLimits:SubmitBurst={SubmitBurst}",
+        "ImageGen:RateLimits:SubmitsPerMinute=1",
+        $"ImageGen:RateLimits:LoginBurst={LoginBurst}",
+        "ImageGen:RateLimits:LoginsPerMinute=1",
+    ];
 }
 
 [CollectionDefinition(Name)]
-public sealed class BrokenStorageCollection : ICollectionFixture<BrokenStorageGraphFixture>
+public sealed class ConstrainedCollection : ICollectionFixture<ConstrainedGraphFixture>
 {
-    public const string Name = "broken-storage";
+    public const string Name = "constrained";
 }
 
-[Collection(BrokenStorageCollection.Name)]
-public sealed class FailureTests(BrokenStorageGraphFixture graph)
+[Collection(ConstrainedCollection.Name)]
+public sealed class FailureTests(ConstrainedGraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

@@ -63,6 +63,11 @@ public class GraphFixture : IAsyncLifetime
                 $"Parameters:admin-email={AdminEmail}",
                 $"Parameters:admin-password={AdminPassword}",
                 "Parameters:image-signing-key=test-signing-key-0123456789abcdef",
+                // Every test signs in from 127.0.0.1: the shared graph must not throttle the suite itself.
+                "ImageGen:RateLimits:LoginBurst=100000",
+                "ImageGen:RateLimits:LoginsPerMinute=100000",
+                "ImageGen:RateLimits:SubmitBurst=1000",
+                "ImageGen:RateLimits:SubmitsPerMinute=100000",
                 .. ExtraArguments,
             ],
             cts.Token);
@@ -97,6 +102,31 @@ public class GraphFixture : IAsyncLifetime
 
         return await LoginAsync(email, UserPassword, cancellationToken);
     }
+
+    /// <summary>
+    /// A client whose connections come from another loopback address (127.0.0.0/8), so the gateway sees a different
+    /// caller address: per-address limits can be tested without touching other tests' budgets.
+    /// </summary>
+    public HttpClient ClientFrom(IPAddress source) =>
+        new(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                    await socket.ConnectAsync(IPAddress.Loopback, context.DnsEndPoint.Port, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        })
+        { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     public async Task<TestUser> LoginAsync(string email, string password, CancellationToken cancellationToken)
     {

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using ImageGen.Core.Accounts;
+
+namespace ImageGen.Tests.Graph;
+
+[Collection(ConstrainedCollection.Name)]
+public sealed class RateLimitTests(ConstrainedGraphFixture graph)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>A loopback address no other test uses.</summary>
+    private static IPAddress FreshAddress() => new([127, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(2, 255)]);
+
+    [Fact]
+    public async Task Repeated_sign_in_attempts_from_one_address_are_slowed_with_429_and_retry_after()
+    {
+        using var client = graph.ClientFrom(FreshAddress());
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < ConstrainedGraphFixture.LoginBurst + 3; i++)
+        {
+            var response = await client.PostAsJsonAsync("/api/auth/login", new { email = "nobody@graph.test", password = "Guess-number-" + i }, Token);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited ??= response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        Assert.All(statuses.Take(ConstrainedGraphFixture.LoginBurst), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+        Assert.All(statuses.Skip(ConstrainedGraphFixture.LoginBurst), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+        using (limited)
+        {
+            var problem = await ProblemAssert.IsProblemAsync(limited!, HttpStatusCode.TooManyRequests, "rate_limited");
+            Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.True(problem.GetProperty("retryAfter").GetInt32() >= 1);
+        }
+
+        // Another address is not affected.
+        using var other = graph.ClientFrom(FreshAddress());
+        using var fromOther = await other.PostAsJsonAsync("/api/auth/login", new { email = "nobody@graph.test", password = "Guess" }, Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, fromOther.StatusCode);
+    }
+
+    [Fact]
+    public async Task Submits_beyond_the_burst_are_429_per_caller_and_spend_no_credits()
+    {
+        using var first = await CreateUserFromFreshAddressAsync();
+        using var second = await CreateUserFromFreshAddressAsync();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < ConstrainedGraphFixture.SubmitBurst + 2; i++)
+        {
+            using var response = await first.Client.PostAsJsonAsync("/api/quests", new { prompt = $"burst {i}", model = "local-sketch", width = 64, height = 64 }, Token);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal(ConstrainedGraphFixture.SubmitBurst, statuses.Count(s => s == HttpStatusCode.Accepted));
+        Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        using var fromSecond = await second.Client.PostAsJsonAsync("/api/quests", new { prompt = "my own budget", model = "local-sketch", width = 64, height = 64 }, Token);
+        Assert.Equal(HttpStatusCode.Accepted, fromSecond.StatusCode);
+
+        // Refused at the gateway means never reserved.
+        var credits = await first.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(ConstrainedGraphFixture.SubmitBurst, credits!.Entries.Count(e => e.Kind == CreditEntryKind.Reserve));
+    }
+
+    private async Task<TestUser> CreateUserFromFreshAddressAsync()
+    {
+        var client = graph.ClientFrom(FreshAddress());
+        var email = $"limits-{Guid.NewGuid():N}@graph.test";
+        using var registered = await client.PostAsJsonAsync("/api/auth/register", new { email, password = GraphFixture.UserPassword }, Token);
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        using var login = await client.PostAsJsonAsync("/api/auth/login", new { email, password = GraphFixture.UserPassword }, Token);
+        var tokens = await graph.ReadAsync<TokenResponse>(login, Token);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        return new TestUser(Guid.Empty, email, GraphFixture.UserPassword, tokens.AccessToken, tokens.RefreshToken, client);
+    }
+}
