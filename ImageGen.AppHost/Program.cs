@@ -38,6 +38,8 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WaitForCompletion(migrations);
 
+var providerSim = builder.AddProviderSimulator();
+
 builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
@@ -45,6 +47,8 @@ builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithEnvironment("ImageStore__Path", imageStore)
     .WithSettings(builder.Configuration, "Worker")
+    .WithSettings(builder.Configuration, "Providers")
+    .WithProviders(providerSim)
     .WaitForCompletion(migrations);
 
 var web = builder.AddProject<Projects.ImageGen_Web>("web")

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data.Entities;
@@ -21,6 +22,11 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
 
     /// <summary>Keys that protect bearer and refresh tokens, shared by every API instance.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     /// <summary>Options every registration applies, at run time and design time alike.</summary>
     public static void Configure(DbContextOptionsBuilder options) => options.UseSnakeCaseNamingConvention();
@@ -50,6 +56,11 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.Property(q => q.ErrorCode).HasMaxLength(64);
             quest.Property(q => q.ErrorMessage).HasMaxLength(1000);
             quest.Property(q => q.TraceParent).HasMaxLength(64);
+            quest.Property(q => q.ProviderJobId).HasMaxLength(200);
+            quest.Property(q => q.ProviderPollingUrl).HasMaxLength(2000);
+            quest.Property(q => q.Parameters).HasColumnType("jsonb").HasConversion(
+                v => JsonSerializer.Serialize(v, JsonOptions),
+                v => JsonSerializer.Deserialize<QuestParameters>(v, JsonOptions)!);
             quest.HasOne<ImageGenUser>().WithMany().HasForeignKey(q => q.UserId).OnDelete(DeleteBehavior.Restrict);
             // A user's list, newest first, pages on (user_id, created_at, id).
             quest.HasIndex(q => new { q.UserId, q.CreatedAt, q.Id }).IsDescending(false, true, true);
@@ -70,7 +81,7 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
 
         builder.Entity<CreditEntry>(entry =>
         {
-            entry.ToTable("credit_entries", t => t.HasCheckConstraint("ck_credit_entries_capture_is_zero", "kind <> 'capture' OR amount = 0"));
+            entry.ToTable("credit_entries", t => t.HasCheckConstraint("ck_credit_entries_capture_not_negative", "kind <> 'capture' OR amount >= 0"));
             entry.HasKey(e => e.Id);
             entry.Property(e => e.Kind).HasConversion(k => k.ToString().ToLowerInvariant(), v => Enum.Parse<CreditEntryKind>(v, true)).HasMaxLength(16);
             entry.Property(e => e.Reason).HasMaxLength(CreditLimits.MaxReasonLength);

@@ -1,5 +1,6 @@
 using ImageGen.Core.Storage;
 using ImageGen.Data;
+using ImageGen.Worker.Providers;
 using ImageGen.Worker.Services;
 using Microsoft.Extensions.Options;
 
@@ -7,6 +8,25 @@ namespace ImageGen.Worker;
 
 internal static class Extensions
 {
+    // RemoveAllResilienceHandlers is marked experimental; the alternative is two retry loops stacked on one call.
+#pragma warning disable EXTEXP0001
+
+    /// <summary>The provider adapters, their HTTP clients (our retry loop only: no standard resilience handler), and the router.</summary>
+    private static void AddProviders(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IImageProvider, LocalSketchProvider>();
+        builder.Services.AddSingleton<IImageProvider, OpenAIImageProvider>();
+        builder.Services.AddSingleton<IImageProvider>(sp => new BflImageProvider(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(BflImageProvider.HttpClientName), sp.GetRequiredService<IOptions<ProviderOptions>>()));
+        builder.Services.AddHttpClient(OpenAIImageProvider.HttpClientName).RemoveAllResilienceHandlers()
+            .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.OpenAI.RequestTimeout);
+        builder.Services.AddHttpClient(BflImageProvider.HttpClientName).RemoveAllResilienceHandlers()
+            .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.Bfl.RequestTimeout);
+        builder.Services.AddSingleton<ProviderRouter>();
+    }
+#pragma warning restore EXTEXP0001
+
     public static void AddWorkerServices(this IHostApplicationBuilder builder)
     {
         builder.AddImageGenDatabase();
@@ -22,6 +42,7 @@ internal static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddScoped<QuestProcessor>();
+        builder.AddProviders();
         builder.Services.AddHostedService<QuestConsumer>();
     }
 }

@@ -20,6 +20,9 @@ public sealed class WorkerOptions
     /// <summary>How often running progress is written to Postgres; events go out at every step regardless.</summary>
     public TimeSpan ProgressPersistInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Longest a quest may run, from its first start; past it the quest ends TimedOut and its credits go back.</summary>
+    public TimeSpan QuestDeadline { get; set; } = TimeSpan.FromSeconds(120);
+
     /// <summary>Longest wait for new work when no wake-up arrives (a safety net for lost pub/sub messages).</summary>
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -14,6 +14,7 @@ internal static class QuestMapping
         Width = quest.Width,
         Height = quest.Height,
         Seed = quest.Seed,
+        Parameters = quest.Parameters,
         Cost = quest.Cost,
         Status = quest.Status,
         Progress = quest.Progress,

@@ -57,6 +57,12 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 
     private static (int Status, string Code, string? Field, string Detail) Describe(JsonException json)
     {
+        if (UnmappedMember().Match(json.Message) is { Success: true } unmapped)
+        {
+            var name = unmapped.Groups["name"].Value;
+            return (StatusCodes.Status400BadRequest, ErrorCodes.UnknownParameter, name, $"'{name}' is not a parameter ImageGen knows. Check its spelling (names are camelCase).");
+        }
+
         var field = FieldFromPath(json.Path);
         // Broken syntax comes from the reader (a JsonException subclass, possibly wrapped to add the path);
         // anything else is valid JSON of the wrong shape.
@@ -78,6 +84,9 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 
         return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
     }
+
+    [GeneratedRegex("^The JSON property '(?<name>[^']+)' could not be mapped")]
+    private static partial Regex UnmappedMember();
 
     // The framework's wording for a route or query value that does not parse, e.g. limit=abc.
     [GeneratedRegex("^Failed to bind parameter \"[^ ]+ (?<name>[^\"]+)\" from \"(?<value>.*)\"\\.$")]

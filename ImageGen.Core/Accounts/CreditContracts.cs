@@ -4,7 +4,8 @@ namespace ImageGen.Core.Accounts;
 
 /// <summary>
 /// The kinds of ledger entries. A balance is the sum of a user's entries: grants and releases add, reservations
-/// subtract, a capture (amount 0) settles a reservation as charged, an adjustment is an operator's correction.
+/// subtract, an adjustment is an operator's correction. A capture settles a reservation as charged; its amount is
+/// what the provider did not bill of the estimate (usually 0), returned in the same entry.
 /// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<CreditEntryKind>))]
 public enum CreditEntryKind

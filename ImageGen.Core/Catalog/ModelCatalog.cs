@@ -2,13 +2,28 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace ImageGen.Core.Catalog;
 
-/// <summary>The models ImageGen offers. The API validates against it and the web builds its form from it.</summary>
+/// <summary>The models ImageGen knows. The API validates against it, the workers map from it, the web builds its form from it.</summary>
 public static class ModelCatalog
 {
     public const string LocalSketch = "local-sketch";
+    public const string GptImage1 = "gpt-image-1";
+    public const string GptImage1Mini = "gpt-image-1-mini";
+    public const string FluxPro11 = "flux-pro-1.1";
+    public const string FluxPro11Ultra = "flux-pro-1.1-ultra";
+    public const string FluxDev = "flux-dev";
+    public const string Midjourney = "midjourney";
 
     /// <summary>Seeds are unsigned 32-bit, the widest range every provider accepts.</summary>
     public const long MaxSeed = uint.MaxValue;
+
+    private static readonly string[] GptImageSizes = ["1024x1024", "1536x1024", "1024x1536", "auto"];
+    private static readonly string[] GptImageQualities = ["auto", "low", "medium", "high"];
+    private static readonly string[] BflFormats = ["jpeg", "png"];
+    private static readonly SizeRange BflDimensions = new(Min: 256, Max: 1440, Multiple: 32, DefaultWidth: 1024, DefaultHeight: 768);
+    private static readonly IntRange BflSafety = new(0, 6, 2);
+
+    // BFL does not publish a prompt limit; this bound keeps requests sane and is easy to change.
+    private const int BflPromptLimit = 10_000;
 
     public static IReadOnlyList<ModelDescriptor> All { get; } =
     [
@@ -17,10 +32,94 @@ public static class ModelCatalog
             Id = LocalSketch,
             DisplayName = "Local sketch",
             Provider = ModelProvider.Local,
-            Description = "The built-in renderer: abstract compositions drawn from the prompt and seed. Works offline, answers in seconds.",
+            Description = "The built-in renderer: landscapes drawn from the prompt and seed. Works offline, answers in seconds.",
             MaxPromptLength = 4000,
-            Size = new SizeRange(Min: 64, Max: 2048, Multiple: 8, DefaultWidth: 512, DefaultHeight: 512),
-            Cost = new CostRule(CreditsPerMegapixel: 1, MinimumCredits: 1, Description: "1 credit per image up to 1 megapixel (1024 x 1024), 1 more per started megapixel."),
+            Dimensions = new SizeRange(Min: 64, Max: 2048, Multiple: 8, DefaultWidth: 512, DefaultHeight: 512),
+            TakesSeed = true,
+            OutputFormats = ["png"],
+            Cost = CostRule.PerMegapixel(1),
+        },
+        new ModelDescriptor
+        {
+            Id = GptImage1,
+            DisplayName = "GPT Image 1",
+            Provider = ModelProvider.OpenAI,
+            Description = "OpenAI's image model: strong prompt following and text in images.",
+            MaxPromptLength = 32_000,
+            Sizes = GptImageSizes,
+            Qualities = GptImageQualities,
+            ImageCount = new IntRange(1, 10, 1),
+            OutputFormats = ["png", "jpeg", "webp"],
+            Cost = CostRule.OpenAITokens(40m),
+        },
+        new ModelDescriptor
+        {
+            Id = GptImage1Mini,
+            DisplayName = "GPT Image 1 mini",
+            Provider = ModelProvider.OpenAI,
+            Description = "A smaller, cheaper gpt-image model.",
+            MaxPromptLength = 32_000,
+            Sizes = GptImageSizes,
+            Qualities = GptImageQualities,
+            ImageCount = new IntRange(1, 10, 1),
+            OutputFormats = ["png", "jpeg", "webp"],
+            // Price per million output tokens not confirmed from OpenAI's own page; billing follows reported usage.
+            Cost = CostRule.OpenAITokens(8m),
+        },
+        new ModelDescriptor
+        {
+            Id = FluxPro11,
+            DisplayName = "FLUX 1.1 [pro]",
+            Provider = ModelProvider.BlackForestLabs,
+            Description = "Black Forest Labs' fast, high-quality model.",
+            MaxPromptLength = BflPromptLimit,
+            Dimensions = BflDimensions,
+            TakesSeed = true,
+            SafetyTolerance = BflSafety,
+            OutputFormats = BflFormats,
+            TakesPromptUpsampling = true,
+            Cost = CostRule.PerImage(4),
+        },
+        new ModelDescriptor
+        {
+            Id = FluxPro11Ultra,
+            DisplayName = "FLUX 1.1 [pro] ultra",
+            Provider = ModelProvider.BlackForestLabs,
+            Description = "Up to 4 megapixels, chosen by aspect ratio; 'raw' gives a less processed look.",
+            MaxPromptLength = BflPromptLimit,
+            AspectRatios = ["16:9", "1:1", "4:3", "3:4", "9:16", "21:9", "9:21"],
+            TakesSeed = true,
+            SafetyTolerance = BflSafety,
+            OutputFormats = BflFormats,
+            TakesPromptUpsampling = true,
+            TakesRaw = true,
+            Cost = CostRule.PerImage(6),
+        },
+        new ModelDescriptor
+        {
+            Id = FluxDev,
+            DisplayName = "FLUX [dev]",
+            Provider = ModelProvider.BlackForestLabs,
+            Description = "Black Forest Labs' open-weights model.",
+            MaxPromptLength = BflPromptLimit,
+            Dimensions = BflDimensions,
+            TakesSeed = true,
+            SafetyTolerance = BflSafety,
+            OutputFormats = BflFormats,
+            TakesPromptUpsampling = true,
+            // BFL's price for flux-dev is not confirmed; billing follows the cost the submit reports.
+            Cost = CostRule.PerImage(3),
+        },
+        new ModelDescriptor
+        {
+            Id = Midjourney,
+            DisplayName = "Midjourney",
+            Provider = ModelProvider.Midjourney,
+            Description = "Midjourney has no public API, so ImageGen cannot offer it.",
+            MaxPromptLength = 0,
+            OutputFormats = [],
+            Cost = CostRule.PerImage(0),
+            Available = false,
         },
     ];
 

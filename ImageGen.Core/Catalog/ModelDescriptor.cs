@@ -1,11 +1,21 @@
+using System.Text.Json.Serialization;
+
 namespace ImageGen.Core.Catalog;
 
 /// <summary>Where a model runs.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ModelProvider>))]
 public enum ModelProvider
 {
     Local,
     OpenAI,
     BlackForestLabs,
+    Midjourney,
+}
+
+/// <summary>An inclusive range of whole numbers with a default.</summary>
+public sealed record IntRange(int Min, int Max, int Default)
+{
+    public bool Contains(int value) => value >= Min && value <= Max;
 }
 
 /// <summary>Width and height limits of a model that takes free sizes.</summary>
@@ -17,18 +27,9 @@ public sealed record SizeRange(int Min, int Max, int Multiple, int DefaultWidth,
 }
 
 /// <summary>
-/// What a model costs in ImageGen credits. <see cref="CreditsPerMegapixel"/> charges by area, rounded up, so a bigger
-/// picture costs more, as the providers price it; at least <see cref="MinimumCredits"/> per image.
+/// Everything the API, the workers and the web form need to know about one model: which parameters it takes and
+/// within which limits, and what it costs. One source of truth: validation, mapping and pricing all read it.
 /// </summary>
-public sealed record CostRule(int CreditsPerMegapixel, int MinimumCredits, string Description)
-{
-    private const double Megapixel = 1024 * 1024;
-
-    public int CostFor(int width, int height, int images = 1) =>
-        images * Math.Max(MinimumCredits, (int)Math.Ceiling(width * (double)height / Megapixel * CreditsPerMegapixel));
-}
-
-/// <summary>Everything the API, the worker and the web form need to know about one model. One source of truth.</summary>
 public sealed record ModelDescriptor
 {
     public required string Id { get; init; }
@@ -36,9 +37,35 @@ public sealed record ModelDescriptor
     public required ModelProvider Provider { get; init; }
     public required string Description { get; init; }
     public required int MaxPromptLength { get; init; }
-    public required SizeRange Size { get; init; }
+
+    /// <summary>Free width and height (local renderer, FLUX 1.1 pro, FLUX dev).</summary>
+    public SizeRange? Dimensions { get; init; }
+
+    /// <summary>A fixed list of "WxH" sizes, first is the default (gpt-image).</summary>
+    public IReadOnlyList<string>? Sizes { get; init; }
+
+    /// <summary>Aspect ratios instead of sizes, first is the default (FLUX 1.1 pro ultra).</summary>
+    public IReadOnlyList<string>? AspectRatios { get; init; }
+
+    /// <summary>Quality levels, first is the default (gpt-image).</summary>
+    public IReadOnlyList<string>? Qualities { get; init; }
+
+    /// <summary>Images per quest.</summary>
+    public IntRange ImageCount { get; init; } = new(1, 1, 1);
+
+    public bool TakesSeed { get; init; }
+
+    /// <summary>BFL's moderation strictness, 0 (strictest) to 6.</summary>
+    public IntRange? SafetyTolerance { get; init; }
+
+    /// <summary>Output formats, first is the default.</summary>
+    public required IReadOnlyList<string> OutputFormats { get; init; }
+
+    public bool TakesPromptUpsampling { get; init; }
+    public bool TakesRaw { get; init; }
+
     public required CostRule Cost { get; init; }
 
-    /// <summary>False for a model listed so users know it exists, but not offered (for example, no public API).</summary>
+    /// <summary>False for a model listed so people know it exists, but never offered (for example, no public API).</summary>
     public bool Available { get; init; } = true;
 }

@@ -17,6 +17,11 @@ public static class ErrorCodes
     public const string SizeOutOfRange = "size_out_of_range";
     public const string SizeNotMultiple = "size_not_multiple";
     public const string SeedOutOfRange = "seed_out_of_range";
+    public const string SizeNotSupported = "size_not_supported";
+    public const string ValueOutOfRange = "value_out_of_range";
+    public const string InvalidValue = "invalid_value";
+    public const string UnsupportedParameter = "unsupported_parameter";
+    public const string UnknownParameter = "unknown_parameter";
     public const string InvalidPaging = "invalid_paging";
 
     // Accounts and credits
@@ -41,7 +46,15 @@ public static class ErrorCodes
     public const string ImageNotFound = "image_not_found";
     public const string NotFound = "not_found";
 
-    // Generation outcomes
+    // Generation outcomes (what a failed quest's error.code says)
+    public const string Moderated = "moderated";
+    public const string RateLimited = "rate_limited";
+    public const string ProviderRejected = "provider_rejected";
+    public const string ProviderError = "provider_error";
+    public const string ProviderUnavailable = "provider_unavailable";
+    public const string ProviderTimeout = "provider_timeout";
+    public const string ResultExpired = "result_expired";
+    public const string TimedOut = "timed_out";
     public const string RenderFailed = "render_failed";
     public const string StorageFailed = "storage_failed";
     public const string Internal = "internal_error";

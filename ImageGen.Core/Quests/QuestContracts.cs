@@ -2,14 +2,27 @@ using System.Text.Json.Serialization;
 
 namespace ImageGen.Core.Quests;
 
-/// <summary>The body of <c>POST /api/quests</c>. Every field is optional here so validation can name what is missing.</summary>
+/// <summary>
+/// The body of <c>POST /api/quests</c>. The same camelCase names for every model; a parameter a model does not take
+/// is refused by name, never silently dropped. Every field is optional here so validation can name what is missing,
+/// and a field that is not on this list is refused too.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateQuestRequest
 {
     public string? Prompt { get; init; }
     public string? Model { get; init; }
     public int? Width { get; init; }
     public int? Height { get; init; }
+    public string? Size { get; init; }
+    public string? AspectRatio { get; init; }
+    public string? Quality { get; init; }
+    public int? N { get; init; }
     public long? Seed { get; init; }
+    public int? SafetyTolerance { get; init; }
+    public string? OutputFormat { get; init; }
+    public bool? PromptUpsampling { get; init; }
+    public bool? Raw { get; init; }
 }
 
 /// <summary>A quest as clients see it.</summary>
@@ -18,9 +31,14 @@ public sealed record QuestDto
     public required Guid Id { get; init; }
     public required string Prompt { get; init; }
     public required string Model { get; init; }
-    public required int Width { get; init; }
-    public required int Height { get; init; }
-    public required long Seed { get; init; }
+
+    /// <summary>Output size where it is known before the image exists (free sizes and fixed "WxH" sizes).</summary>
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+
+    /// <summary>Every parameter as validated, defaults applied, in the request's names.</summary>
+    public required QuestParameters Parameters { get; init; }
+    public long? Seed { get; init; }
 
     /// <summary>Credits reserved for this quest: charged on success, returned otherwise.</summary>
     public required int Cost { get; init; }
@@ -36,6 +54,22 @@ public sealed record QuestDto
     public DateTimeOffset? CompletedAt { get; init; }
     public required IReadOnlyList<QuestImageDto> Images { get; init; }
     public QuestErrorDto? Error { get; init; }
+}
+
+/// <summary>The parameters of a quest after validation, in the request's names (null where the model does not take it).</summary>
+public sealed record QuestParameters
+{
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public string? Size { get; init; }
+    public string? AspectRatio { get; init; }
+    public string? Quality { get; init; }
+    public int N { get; init; } = 1;
+    public long? Seed { get; init; }
+    public int? SafetyTolerance { get; init; }
+    public string? OutputFormat { get; init; }
+    public bool? PromptUpsampling { get; init; }
+    public bool? Raw { get; init; }
 }
 
 public sealed record QuestImageDto(Guid Id, string Url, int Width, int Height, string ContentType);

@@ -1,27 +1,41 @@
+using System.Globalization;
 using ImageGen.Core.Catalog;
 
 namespace ImageGen.Core.Quests;
 
-/// <summary>A request that passed validation, with defaults applied.</summary>
-public sealed record ValidQuest(string Prompt, ModelDescriptor Model, int Width, int Height, long Seed)
+/// <summary>A request that passed validation, with the model's defaults applied.</summary>
+public sealed record ValidQuest(string Prompt, ModelDescriptor Model, QuestParameters Parameters)
 {
+    public int? Width => Parameters.Width;
+    public int? Height => Parameters.Height;
+    public string? Size => Parameters.Size;
+    public string? Quality => Parameters.Quality;
+    public int ImageCount => Parameters.N;
+
     /// <summary>The credits reserved when the quest is submitted.</summary>
-    public int Cost => Model.Cost.CostFor(Width, Height);
+    public int Cost => Model.Cost.Estimate(this);
 }
 
 /// <summary>Checks a quest request against the model catalog. The API and the web form use this same code.</summary>
 public static class QuestValidator
 {
+    /// <summary>Common spellings of quality from other APIs, mapped to gpt-image's levels.</summary>
+    private static readonly Dictionary<string, string> QualityAliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["standard"] = "medium",
+        ["hd"] = "high",
+    };
+
     public static IReadOnlyList<FieldError> Validate(CreateQuestRequest request, out ValidQuest? quest, Func<long>? seedSource = null)
     {
+        ArgumentNullException.ThrowIfNull(request);
         quest = null;
         var errors = new List<FieldError>();
 
         var prompt = request.Prompt;
         if (string.IsNullOrWhiteSpace(prompt))
         {
-            errors.Add(new FieldError("prompt", prompt is null ? ErrorCodes.Required : ErrorCodes.PromptEmpty,
-                "Write a prompt: describe the image you want."));
+            errors.Add(new FieldError("prompt", prompt is null ? ErrorCodes.Required : ErrorCodes.PromptEmpty, "Write a prompt: describe the image you want."));
         }
 
         if (request.Model is null)
@@ -49,39 +63,190 @@ public static class QuestValidator
                 $"The prompt has {prompt.Length} characters; {model.DisplayName} takes at most {model.MaxPromptLength}."));
         }
 
-        var width = request.Width ?? model.Size.DefaultWidth;
-        var height = request.Height ?? model.Size.DefaultHeight;
-        ValidateDimension("width", width, model, errors);
-        ValidateDimension("height", height, model, errors);
-
-        if (request.Seed is < 0 or > ModelCatalog.MaxSeed)
+        var check = new Checker(model, errors);
+        var parameters = new QuestParameters
         {
-            errors.Add(new FieldError("seed", ErrorCodes.SeedOutOfRange, $"The seed must be between 0 and {ModelCatalog.MaxSeed}."));
-        }
+            N = check.Range("n", request.N, model.ImageCount, "images per quest") ?? model.ImageCount.Default,
+            SafetyTolerance = check.Range("safetyTolerance", request.SafetyTolerance, model.SafetyTolerance, "safety tolerance"),
+            OutputFormat = check.OneOf("outputFormat", request.OutputFormat, model.OutputFormats),
+            Quality = check.OneOf("quality", request.Quality is { } q && QualityAliases.TryGetValue(q, out var mapped) ? mapped : request.Quality, model.Qualities),
+            AspectRatio = check.OneOf("aspectRatio", request.AspectRatio, model.AspectRatios),
+            PromptUpsampling = check.Flag("promptUpsampling", request.PromptUpsampling, model.TakesPromptUpsampling),
+            Raw = check.Flag("raw", request.Raw, model.TakesRaw),
+            Seed = check.Seed(request.Seed, model.Provider == ModelProvider.Local ? seedSource ?? DefaultSeed : null),
+        };
+        parameters = check.Dimensions(request, parameters);
 
         if (errors.Count == 0)
         {
-            var seed = request.Seed ?? (seedSource ?? DefaultSeed)();
-            quest = new ValidQuest(prompt!, model, width, height, seed);
+            quest = new ValidQuest(prompt!, model, parameters);
         }
 
         return errors;
     }
 
-    private static void ValidateDimension(string field, int value, ModelDescriptor model, List<FieldError> errors)
-    {
-        var range = model.Size;
-        if (!range.Contains(value))
-        {
-            errors.Add(new FieldError(field, ErrorCodes.SizeOutOfRange,
-                $"The {field} must be between {range.Min} and {range.Max} pixels for {model.DisplayName}; it was {value}."));
-        }
-        else if (!range.IsMultiple(value))
-        {
-            errors.Add(new FieldError(field, ErrorCodes.SizeNotMultiple,
-                $"The {field} must be a multiple of {range.Multiple} for {model.DisplayName}; it was {value}."));
-        }
-    }
-
     private static long DefaultSeed() => Random.Shared.NextInt64(0, ModelCatalog.MaxSeed + 1);
+
+    /// <summary>Checks one parameter at a time against what the model takes, collecting every problem.</summary>
+    private sealed class Checker(ModelDescriptor model, List<FieldError> errors)
+    {
+        private void Unsupported(string field) =>
+            errors.Add(new FieldError(field, ErrorCodes.UnsupportedParameter, $"{model.DisplayName} does not take '{field}'. Leave it out."));
+
+        public int? Range(string field, int? value, IntRange? range, string what)
+        {
+            if (range is null)
+            {
+                if (value is not null)
+                {
+                    Unsupported(field);
+                }
+
+                return null;
+            }
+
+            if (value is { } v && !range.Contains(v))
+            {
+                errors.Add(new FieldError(field, ErrorCodes.ValueOutOfRange,
+                    range.Min == range.Max
+                        ? $"{model.DisplayName} makes exactly {range.Min} {what}; it was {v}."
+                        : $"The {what} must be between {range.Min} and {range.Max} for {model.DisplayName}; it was {v}."));
+                return null;
+            }
+
+            return value ?? range.Default;
+        }
+
+        public string? OneOf(string field, string? value, IReadOnlyList<string>? allowed)
+        {
+            if (allowed is null || allowed.Count == 0)
+            {
+                if (value is not null)
+                {
+                    Unsupported(field);
+                }
+
+                return null;
+            }
+
+            if (value is null)
+            {
+                return allowed[0];
+            }
+
+            var match = allowed.FirstOrDefault(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase));
+            if (match is null)
+            {
+                errors.Add(new FieldError(field, ErrorCodes.InvalidValue, $"'{value}' is not a {field} {model.DisplayName} offers. Choose one of: {string.Join(", ", allowed)}."));
+            }
+
+            return match;
+        }
+
+        public bool? Flag(string field, bool? value, bool taken)
+        {
+            if (!taken && value is not null)
+            {
+                Unsupported(field);
+                return null;
+            }
+
+            return taken ? value ?? false : null;
+        }
+
+        public long? Seed(long? value, Func<long>? defaultSeed)
+        {
+            if (!model.TakesSeed)
+            {
+                if (value is not null)
+                {
+                    Unsupported("seed");
+                }
+
+                return null;
+            }
+
+            if (value is < 0 or > ModelCatalog.MaxSeed)
+            {
+                errors.Add(new FieldError("seed", ErrorCodes.SeedOutOfRange, $"The seed must be between 0 and {ModelCatalog.MaxSeed}."));
+                return null;
+            }
+
+            return value ?? defaultSeed?.Invoke();
+        }
+
+        /// <summary>Free width and height, a fixed size list (width and height may name one of its sizes), or neither.</summary>
+        public QuestParameters Dimensions(CreateQuestRequest request, QuestParameters parameters)
+        {
+            if (model.Dimensions is { } range)
+            {
+                if (request.Size is not null)
+                {
+                    Unsupported("size");
+                }
+
+                var width = request.Width ?? range.DefaultWidth;
+                var height = request.Height ?? range.DefaultHeight;
+                Dimension("width", width, range);
+                Dimension("height", height, range);
+                return parameters with { Width = width, Height = height };
+            }
+
+            if (model.Sizes is { } sizes)
+            {
+                var size = request.Size;
+                if (request.Width is not null || request.Height is not null)
+                {
+                    if (size is not null || request.Width is null || request.Height is null)
+                    {
+                        errors.Add(new FieldError(request.Width is null ? "width" : "height", ErrorCodes.InvalidValue,
+                            $"Give {model.DisplayName} either a size ({string.Join(", ", sizes)}) or both width and height of one of those sizes."));
+                        return parameters;
+                    }
+
+                    size = string.Create(CultureInfo.InvariantCulture, $"{request.Width}x{request.Height}");
+                    if (!sizes.Contains(size))
+                    {
+                        errors.Add(new FieldError("width", ErrorCodes.SizeNotSupported,
+                            $"{model.DisplayName} makes {string.Join(", ", sizes.Where(s => s != "auto"))} (or auto); {size} is not one of them."));
+                        return parameters;
+                    }
+                }
+
+                size = OneOf("size", size, sizes);
+                return size is null or "auto" ? parameters with { Size = size } : parameters with { Size = size, Width = Part(size, 0), Height = Part(size, 1) };
+            }
+
+            foreach (var (field, value) in new[] { ("width", request.Width), ("height", request.Height) })
+            {
+                if (value is not null)
+                {
+                    Unsupported(field);
+                }
+            }
+
+            if (request.Size is not null)
+            {
+                Unsupported("size");
+            }
+
+            return parameters;
+        }
+
+        private void Dimension(string field, int value, SizeRange range)
+        {
+            if (!range.Contains(value))
+            {
+                errors.Add(new FieldError(field, ErrorCodes.SizeOutOfRange,
+                    $"The {field} must be between {range.Min} and {range.Max} pixels for {model.DisplayName}; it was {value}."));
+            }
+            else if (!range.IsMultiple(value))
+            {
+                errors.Add(new FieldError(field, ErrorCodes.SizeNotMultiple,
+                    $"The {field} must be a multiple of {range.Multiple} for {model.DisplayName}; it was {value}."));
+            }
+        }
+
+        private static int Part(string size, int index) => int.Parse(size.Split('x')[index], CultureInfo.InvariantCulture);
+    }
 }

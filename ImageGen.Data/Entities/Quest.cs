@@ -9,9 +9,13 @@ public sealed class Quest
     public Guid UserId { get; set; }
     public required string Prompt { get; set; }
     public required string Model { get; set; }
-    public int Width { get; set; }
-    public int Height { get; set; }
-    public long Seed { get; set; }
+    /// <summary>Known before rendering for free and fixed sizes; for aspect-ratio models, filled in from the result.</summary>
+    public int? Width { get; set; }
+    public int? Height { get; set; }
+    public long? Seed { get; set; }
+
+    /// <summary>Every validated parameter (jsonb), as the request named them.</summary>
+    public required QuestParameters Parameters { get; set; }
 
     /// <summary>Credits reserved at submit.</summary>
     public int Cost { get; set; }
@@ -29,6 +33,10 @@ public sealed class Quest
 
     /// <summary>Time spent inside the renderer or provider, as the worker measured it.</summary>
     public int? GenerationMilliseconds { get; set; }
+
+    /// <summary>The provider's id for the job (BFL), kept so a redelivered quest resumes polling instead of paying twice.</summary>
+    public string? ProviderJobId { get; set; }
+    public string? ProviderPollingUrl { get; set; }
 
     /// <summary>W3C traceparent of the request that created it, so the whole life of a quest is one trace.</summary>
     public string? TraceParent { get; set; }

@@ -133,7 +133,7 @@ namespace ImageGen.Data.Migrations
 
                     b.ToTable("credit_entries", null, t =>
                         {
-                            t.HasCheckConstraint("ck_credit_entries_capture_is_zero", "kind <> 'capture' OR amount = 0");
+                            t.HasCheckConstraint("ck_credit_entries_capture_not_negative", "kind <> 'capture' OR amount >= 0");
                         });
                 });
 
@@ -258,7 +258,7 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("generation_milliseconds");
 
-                    b.Property<int>("Height")
+                    b.Property<int?>("Height")
                         .HasColumnType("integer")
                         .HasColumnName("height");
 
@@ -267,6 +267,11 @@ namespace ImageGen.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("model");
+
+                    b.Property<string>("Parameters")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("parameters");
 
                     b.Property<double>("Progress")
                         .HasColumnType("double precision")
@@ -277,7 +282,17 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("prompt");
 
-                    b.Property<long>("Seed")
+                    b.Property<string>("ProviderJobId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("provider_job_id");
+
+                    b.Property<string>("ProviderPollingUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("provider_polling_url");
+
+                    b.Property<long?>("Seed")
                         .HasColumnType("bigint")
                         .HasColumnName("seed");
 
@@ -305,7 +320,7 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("user_id");
 
-                    b.Property<int>("Width")
+                    b.Property<int?>("Width")
                         .HasColumnType("integer")
                         .HasColumnName("width");
 

@@ -44,6 +44,9 @@ public class GraphFixture : IAsyncLifetime
     public HttpClient Gateway { get; private set; } = null!;
     public TimeSpan StartDuration { get; private set; }
 
+    /// <summary>The provider simulator's own address, for switching fault profiles and reading request counts.</summary>
+    public HttpClient Simulator { get; private set; } = null!;
+
     /// <summary>Settings on top of the common ones; a fixture for a broken or differently tuned graph adds its own.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
@@ -68,6 +71,13 @@ public class GraphFixture : IAsyncLifetime
                 "ImageGen:RateLimits:LoginsPerMinute=100000",
                 "ImageGen:RateLimits:SubmitBurst=1000",
                 "ImageGen:RateLimits:SubmitsPerMinute=100000",
+                // Quick retries, a small circuit threshold and a short deadline keep provider-fault tests fast.
+                "ImageGen:Providers:BaseDelay=00:00:00.100",
+                "ImageGen:Providers:CircuitFailureThreshold=3",
+                "ImageGen:Providers:CircuitBreakDuration=00:00:03",
+                "ImageGen:Providers:PollMinInterval=00:00:00.100",
+                "ImageGen:Providers:PollMaxInterval=00:00:00.300",
+                "ImageGen:Worker:QuestDeadline=00:00:10",
                 .. ExtraArguments,
             ],
             cts.Token);
@@ -86,6 +96,7 @@ public class GraphFixture : IAsyncLifetime
 
         GatewayAddress = _app.GetEndpoint("gateway", "http");
         Gateway = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Simulator = new HttpClient { BaseAddress = _app.GetEndpoint("provider-sim", "http"), Timeout = TimeSpan.FromSeconds(30) };
         StartDuration = started.Elapsed;
         Admin = await LoginAsync(AdminEmail, AdminPassword, cts.Token);
     }
@@ -187,6 +198,7 @@ public class GraphFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         Gateway?.Dispose();
+        Simulator?.Dispose();
         Admin?.Dispose();
         if (_app is not null)
         {

@@ -21,7 +21,7 @@ public sealed class QuestValidatorTests
 
         Assert.Empty(errors);
         Assert.NotNull(quest);
-        Assert.Equal((512, 512, 42L), (quest.Width, quest.Height, quest.Seed));
+        Assert.Equal((512, 512, 42L), (quest.Width, quest.Height, quest.Parameters.Seed));
         Assert.Equal(ModelCatalog.LocalSketch, quest.Model.Id);
     }
 
@@ -31,7 +31,7 @@ public sealed class QuestValidatorTests
         var errors = QuestValidator.Validate(Valid() with { Width = null, Height = null, Seed = null }, out var quest, () => 7);
 
         Assert.Empty(errors);
-        Assert.Equal((512, 512, 7L), (quest!.Width, quest.Height, quest.Seed));
+        Assert.Equal((512, 512, 7L), (quest!.Width, quest.Height, quest.Parameters.Seed));
     }
 
     [Theory]

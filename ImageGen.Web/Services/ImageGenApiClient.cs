@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageGen.Core.Accounts;
-using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
 using Microsoft.AspNetCore.Components.Authorization;
 
@@ -27,8 +26,9 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    public async Task<IReadOnlyList<ModelDescriptor>> GetModelsAsync(CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<List<ModelDescriptor>>("/api/models", Json, cancellationToken).ConfigureAwait(false) ?? [];
+    /// <summary>Each provider's health, so the form can say when a model is degraded.</summary>
+    public async Task<IReadOnlyList<ImageGen.Core.Providers.ProviderHealthDto>> GetProvidersAsync(CancellationToken cancellationToken) =>
+        (await SendAsync<List<ImageGen.Core.Providers.ProviderHealthDto>>(HttpMethod.Get, "/api/providers", null, cancellationToken).ConfigureAwait(false)).Value ?? [];
 
     public Task<ApiResult<QuestDto>> CreateQuestAsync(CreateQuestRequest request, CancellationToken cancellationToken) =>
         SendAsync<QuestDto>(HttpMethod.Post, "/api/quests", request, cancellationToken);

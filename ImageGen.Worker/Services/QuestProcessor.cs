@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using ImageGen.Core.Accounts;
+using ImageGen.Core.Catalog;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
@@ -8,26 +8,34 @@ using ImageGen.Data;
 using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using ImageGen.Rendering;
+using ImageGen.Worker.Providers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Services;
 
 /// <summary>
-/// Runs one quest: mark it running, render with progress, store the image, record the outcome, publish events.
-/// Returning means the outcome is stored and the stream entry may be acknowledged; cancellation leaves it pending.
+/// Runs one quest: mark it running, generate through the provider router with live progress, store the images,
+/// record the outcome with its ledger settlement, publish events. Returning means the outcome is stored and the
+/// stream entry may be acknowledged; a worker shutdown leaves it pending.
 /// </summary>
 internal sealed partial class QuestProcessor(
     ImageGenDbContext db,
     IImageStore store,
+    ProviderRouter providers,
     QuestEventPublisher events,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<QuestProcessor> logger)
 {
-    public async Task ProcessAsync(Guid questId, CancellationToken cancellationToken)
+    private Quest _quest = null!;
+    private long _sequence;
+    private int _totalSteps;
+    private long _lastPersisted;
+
+    public async Task ProcessAsync(Guid questId, CancellationToken stoppingToken)
     {
-        var quest = await db.Quests.FirstOrDefaultAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+        var quest = await db.Quests.FirstOrDefaultAsync(q => q.Id == questId, stoppingToken).ConfigureAwait(false);
         if (quest is null)
         {
             LogUnknownQuest(logger, questId);
@@ -40,101 +48,172 @@ internal sealed partial class QuestProcessor(
             return;
         }
 
+        _quest = quest;
+        var model = ModelCatalog.TryGet(quest.Model, out var m) ? m : null;
+        if (model is null || !model.Available)
+        {
+            await FailAsync(ErrorCodes.ModelUnavailable, $"The model '{quest.Model}' is not offered any more.").ConfigureAwait(false);
+            return;
+        }
+
         quest.Status = QuestStatus.Running;
         quest.Attempts++;
         quest.StartedAt ??= time.GetUtcNow();
-        quest.Progress = 0;
         quest.StatusText = "Starting...";
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await db.SaveChangesAsync(stoppingToken).ConfigureAwait(false);
         LogStarted(logger, questId, quest.Model, quest.Attempts);
+        _sequence = (long)quest.Attempts << 20;
+        _totalSteps = model.Provider == ModelProvider.Local ? SketchRenderer.StepCount : 100;
+        _lastPersisted = time.GetTimestamp();
+        await PublishAsync().ConfigureAwait(false);
 
-        var sequence = (long)quest.Attempts << 20;
-        await events.PublishAsync(Event(quest, ++sequence, 0, SketchRenderer.StepCount)).ConfigureAwait(false);
+        // The deadline counts from the first start, so a redelivered quest does not get a fresh allowance.
+        var remaining = quest.StartedAt.Value + options.Value.QuestDeadline - time.GetUtcNow();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        deadline.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
 
-        RenderedImage rendered;
+        ProviderResult result;
         try
         {
-            var lastPersisted = time.GetTimestamp();
-            rendered = await SketchRenderer.RenderAsync(
-                new SketchRequest(quest.Prompt, quest.Seed, quest.Width, quest.Height),
-                async (step, ct) =>
-                {
-                    quest.Progress = (double)step.Step / step.TotalSteps;
-                    quest.StatusText = step.StatusText;
-                    await events.PublishAsync(Event(quest, ++sequence, step.Step, step.TotalSteps)).ConfigureAwait(false);
-                    if (time.GetElapsedTime(lastPersisted) >= options.Value.ProgressPersistInterval)
-                    {
-                        lastPersisted = time.GetTimestamp();
-                        await db.SaveChangesAsync(ct).ConfigureAwait(false);
-                    }
-                },
-                options.Value.RenderStepDelay,
-                cancellationToken).ConfigureAwait(false);
+            result = await providers.GenerateAsync(new ProviderRequest
+            {
+                QuestId = quest.Id,
+                Prompt = quest.Prompt,
+                Model = model,
+                Parameters = quest.Parameters,
+                ResumePollingUrl = quest.ProviderPollingUrl,
+                OnJobAccepted = SaveJobAsync,
+                OnProgress = ReportProgressAsync,
+            }, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            LogFailed(logger, questId, ErrorCodes.TimedOut, null);
+            await FailAsync(ErrorCodes.TimedOut, $"{model.DisplayName} did not finish within {options.Value.QuestDeadline.TotalSeconds:0} seconds. Nothing was charged; try again.",
+                QuestStatus.TimedOut).ConfigureAwait(false);
+            return;
+        }
+        catch (ProviderException e)
+        {
+            LogFailed(logger, questId, e.ErrorCode, e);
+            await FailAsync(e.ErrorCode, Explain(e, model)).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFailed(logger, questId, ErrorCodes.RenderFailed, e);
-            await FailAsync(quest, ++sequence, ErrorCodes.RenderFailed, "The renderer could not draw this image. Try again, or change the size.").ConfigureAwait(false);
+            await FailAsync(ErrorCodes.RenderFailed, "The image could not be made. Try again, or change the size.").ConfigureAwait(false);
             return;
         }
 
-        var imageId = Guid.CreateVersion7(time.GetUtcNow());
-        var key = FileSystemImageStore.KeyFor(imageId, "png");
+        await SucceedAsync(result, stoppingToken).ConfigureAwait(false);
+    }
+
+    private async Task SucceedAsync(ProviderResult result, CancellationToken stoppingToken)
+    {
+        var quest = _quest;
+        var images = new List<QuestImage>();
         try
         {
-            await store.SaveAsync(key, rendered.Png, cancellationToken).ConfigureAwait(false);
+            for (var index = 0; index < result.Images.Count; index++)
+            {
+                var image = result.Images[index];
+                var imageId = Guid.CreateVersion7(time.GetUtcNow());
+                var key = FileSystemImageStore.KeyFor(imageId, ImageEncoding.Extension(image.ContentType));
+                await store.SaveAsync(key, image.Bytes, stoppingToken).ConfigureAwait(false);
+                images.Add(new QuestImage
+                {
+                    Id = imageId,
+                    QuestId = quest.Id,
+                    UserId = quest.UserId,
+                    Index = index,
+                    Width = image.Width,
+                    Height = image.Height,
+                    ContentType = image.ContentType,
+                    Bytes = image.Bytes.Length,
+                    Checksum = Convert.ToHexStringLower(SHA256.HashData(image.Bytes)),
+                    StorageKey = key,
+                    CreatedAt = time.GetUtcNow(),
+                });
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            LogFailed(logger, questId, ErrorCodes.StorageFailed, e);
-            await FailAsync(quest, ++sequence, ErrorCodes.StorageFailed, "The image was made but could not be stored. Try again in a moment.").ConfigureAwait(false);
+            LogFailed(logger, quest.Id, ErrorCodes.StorageFailed, e);
+            await FailAsync(ErrorCodes.StorageFailed, "The image was made but could not be stored. Nothing was charged; try again in a moment.").ConfigureAwait(false);
             return;
         }
 
-        // The image is durable before the quest says Succeeded; both rows commit together.
-        quest.Images.Add(new QuestImage
-        {
-            Id = imageId,
-            QuestId = quest.Id,
-            UserId = quest.UserId,
-            Index = 0,
-            Width = rendered.Width,
-            Height = rendered.Height,
-            ContentType = "image/png",
-            Bytes = rendered.Png.Length,
-            Checksum = Convert.ToHexStringLower(SHA256.HashData(rendered.Png)),
-            StorageKey = key,
-            CreatedAt = time.GetUtcNow(),
-        });
+        // The images are durable before the quest says Succeeded; rows, state and charge commit together.
+        quest.Images.AddRange(images);
         quest.Status = QuestStatus.Succeeded;
         quest.Progress = 1;
         quest.StatusText = "Done.";
         quest.CompletedAt = time.GetUtcNow();
-        quest.GenerationMilliseconds = (int)rendered.Elapsed.TotalMilliseconds;
-        // The charge is captured in the same commit that records success: never one without the other.
-        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Capture, 0, time.GetUtcNow(), quest.Id));
-        if (!await SaveSettlementAsync(quest).ConfigureAwait(false))
+        quest.GenerationMilliseconds = (int)result.ProviderTime.TotalMilliseconds;
+        quest.Width ??= images[0].Width;
+        quest.Height ??= images[0].Height;
+        quest.Seed ??= result.Seed;
+        // Charge what the provider billed, never more than was reserved; the rest goes back in the same entry.
+        var charged = Math.Min(quest.Cost, result.BilledCredits ?? quest.Cost);
+        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Capture, quest.Cost - charged, time.GetUtcNow(), quest.Id, $"Charged {charged} of {quest.Cost} reserved"));
+        if (await SaveSettlementAsync().ConfigureAwait(false))
         {
-            return;
+            LogSucceeded(logger, quest.Id, quest.Model, quest.GenerationMilliseconds.Value, charged);
+            await PublishAsync().ConfigureAwait(false);
         }
-
-        LogSucceeded(logger, questId, quest.Model, quest.GenerationMilliseconds.Value);
-
-        await events.PublishAsync(Event(quest, ++sequence, SketchRenderer.StepCount, SketchRenderer.StepCount)).ConfigureAwait(false);
     }
 
-    private async Task FailAsync(Quest quest, long sequence, string code, string message)
+    private async Task FailAsync(string code, string message, QuestStatus status = QuestStatus.Failed)
     {
-        quest.Status = QuestStatus.Failed;
-        quest.StatusText = "Failed.";
+        var quest = _quest;
+        quest.Status = status;
+        quest.StatusText = status == QuestStatus.TimedOut ? "Timed out." : "Failed.";
         quest.ErrorCode = code;
         quest.ErrorMessage = message;
         quest.CompletedAt = time.GetUtcNow();
         // Nothing was delivered, so the reservation goes back, in the same commit as the failure.
-        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Release, quest.Cost, time.GetUtcNow(), quest.Id));
-        if (await SaveSettlementAsync(quest).ConfigureAwait(false))
+        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Release, quest.Cost, time.GetUtcNow(), quest.Id, code));
+        if (await SaveSettlementAsync().ConfigureAwait(false))
         {
-            await events.PublishAsync(Event(quest, sequence, 0, SketchRenderer.StepCount)).ConfigureAwait(false);
+            await PublishAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A sentence for people: what happened and what to do next.</summary>
+    private static string Explain(ProviderException e, ModelDescriptor model) => e.Failure switch
+    {
+        ProviderFailure.Moderated when model.SafetyTolerance is not null && e.Message.Contains("prompt", StringComparison.Ordinal) =>
+            $"{model.DisplayName}'s safety system refused this prompt. Rephrase it, or, if it is harmless, try again with a higher safety tolerance (up to {model.SafetyTolerance.Max}; 4 or more is less strict). Nothing was charged.",
+        ProviderFailure.Moderated when model.SafetyTolerance is not null =>
+            $"{model.DisplayName}'s safety system refused the image it made. Rephrase the prompt, or try a higher safety tolerance (up to {model.SafetyTolerance.Max}). Nothing was charged.",
+        ProviderFailure.Moderated => $"{model.DisplayName}'s safety system refused this prompt. Rephrase it and try again. Nothing was charged.",
+        ProviderFailure.RateLimited => $"{model.DisplayName} is receiving too many requests; ImageGen retried and gave up. Try again in a minute. Nothing was charged.",
+        ProviderFailure.Unavailable => $"{e.Message} Nothing was charged.",
+        ProviderFailure.Timeout => $"{model.DisplayName} did not answer in time. Nothing was charged; try again.",
+        ProviderFailure.Expired => $"{model.DisplayName}'s result expired before it could be fetched. Nothing was charged; try again.",
+        ProviderFailure.Rejected => $"{model.DisplayName} refused the request: {e.Message} Nothing was charged.",
+        _ => $"{model.DisplayName} failed: {e.Message} Nothing was charged.",
+    };
+
+    private async Task SaveJobAsync(string jobId, string pollingUrl, CancellationToken cancellationToken)
+    {
+        _quest.ProviderJobId = jobId;
+        _quest.ProviderPollingUrl = pollingUrl;
+        // Saved at once: if this worker dies now, the next attempt resumes the job instead of paying for another.
+        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async ValueTask ReportProgressAsync(double progress, string text, CancellationToken cancellationToken)
+    {
+        // Waiting or retrying never moves the bar backwards.
+        _quest.Progress = Math.Max(_quest.Progress, progress);
+        _quest.StatusText = text.Length > 200 ? text[..200] : text;
+        await PublishAsync().ConfigureAwait(false);
+        if (time.GetElapsedTime(_lastPersisted) >= options.Value.ProgressPersistInterval)
+        {
+            _lastPersisted = time.GetTimestamp();
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -143,7 +222,7 @@ internal sealed partial class QuestProcessor(
     /// after commit, before acknowledging), the unique settlement index refuses the second one: nothing is charged
     /// twice, and this attempt stands down.
     /// </summary>
-    private async Task<bool> SaveSettlementAsync(Quest quest)
+    private async Task<bool> SaveSettlementAsync()
     {
         try
         {
@@ -152,24 +231,28 @@ internal sealed partial class QuestProcessor(
         }
         catch (DbUpdateException e) when (CreditLedger.IsDuplicateSettlement(e))
         {
-            LogAlreadySettled(logger, quest.Id);
+            LogAlreadySettled(logger, _quest.Id);
             return false;
         }
     }
 
-    private QuestEvent Event(Quest quest, long sequence, int step, int total) => new()
+    private Task PublishAsync()
     {
-        QuestId = quest.Id,
-        UserId = quest.UserId,
-        Sequence = sequence,
-        Status = quest.Status,
-        Step = step,
-        TotalSteps = total,
-        Progress = quest.Progress,
-        StatusText = quest.StatusText,
-        Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
-        PublishedAt = time.GetUtcNow(),
-    };
+        var quest = _quest;
+        return events.PublishAsync(new QuestEvent
+        {
+            QuestId = quest.Id,
+            UserId = quest.UserId,
+            Sequence = ++_sequence,
+            Status = quest.Status,
+            Step = (int)Math.Round(quest.Progress * _totalSteps),
+            TotalSteps = _totalSteps,
+            Progress = quest.Progress,
+            StatusText = quest.StatusText,
+            Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
+            PublishedAt = time.GetUtcNow(),
+        });
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} is in the stream but not in the database; dropping the entry")]
     private static partial void LogUnknownQuest(ILogger logger, Guid questId);
@@ -177,12 +260,12 @@ internal sealed partial class QuestProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} started on {Model}, attempt {Attempt}")]
     private static partial void LogStarted(ILogger logger, Guid questId, string model, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} succeeded on {Model} in {GenerationMs} ms")]
-    private static partial void LogSucceeded(ILogger logger, Guid questId, string model, int generationMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} succeeded on {Model} in {GenerationMs} ms, charged {Credits} credits")]
+    private static partial void LogSucceeded(ILogger logger, Guid questId, string model, int generationMs, int credits);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} was already settled by an earlier attempt; standing down")]
     private static partial void LogAlreadySettled(ILogger logger, Guid questId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Quest {QuestId} failed with {ErrorCode}")]
-    private static partial void LogFailed(ILogger logger, Guid questId, string errorCode, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} failed with {ErrorCode}")]
+    private static partial void LogFailed(ILogger logger, Guid questId, string errorCode, Exception? exception);
 }

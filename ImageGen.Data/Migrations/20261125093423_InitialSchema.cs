@@ -128,7 +128,7 @@ namespace ImageGen.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_credit_entries", x => x.id);
-                    table.CheckConstraint("ck_credit_entries_capture_is_zero", "kind <> 'capture' OR amount = 0");
+                    table.CheckConstraint("ck_credit_entries_capture_not_negative", "kind <> 'capture' OR amount >= 0");
                     table.ForeignKey(
                         name: "fk_credit_entries_users_user_id",
                         column: x => x.user_id,
@@ -145,9 +145,10 @@ namespace ImageGen.Data.Migrations
                     user_id = table.Column<Guid>(type: "uuid", nullable: false),
                     prompt = table.Column<string>(type: "text", nullable: false),
                     model = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    width = table.Column<int>(type: "integer", nullable: false),
-                    height = table.Column<int>(type: "integer", nullable: false),
-                    seed = table.Column<long>(type: "bigint", nullable: false),
+                    width = table.Column<int>(type: "integer", nullable: true),
+                    height = table.Column<int>(type: "integer", nullable: true),
+                    seed = table.Column<long>(type: "bigint", nullable: true),
+                    parameters = table.Column<string>(type: "jsonb", nullable: false),
                     cost = table.Column<int>(type: "integer", nullable: false),
                     status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     progress = table.Column<double>(type: "double precision", nullable: false),
@@ -159,6 +160,8 @@ namespace ImageGen.Data.Migrations
                     error_message = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
                     attempts = table.Column<int>(type: "integer", nullable: false),
                     generation_milliseconds = table.Column<int>(type: "integer", nullable: true),
+                    provider_job_id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    provider_polling_url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     trace_parent = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
                 },
                 constraints: table =>

@@ -1,0 +1,66 @@
+using System.Net.Http.Json;
+
+namespace ImageGen.AppHost;
+
+/// <summary>
+/// Points the workers' provider adapters at the real providers when a key is configured
+/// (<c>Parameters:openai-api-key</c>, <c>Parameters:bfl-api-key</c>), and at the provider simulator otherwise.
+/// The adapters are the same either way.
+/// </summary>
+internal static class ProviderWiring
+{
+    private static readonly string[] Profiles = ["Healthy", "RateLimited", "Flaky", "Slow", "Moderation", "Outage", "Expired"];
+
+    public static IResourceBuilder<ProjectResource> AddProviderSimulator(this IDistributedApplicationBuilder builder)
+    {
+        var sim = builder.AddProject<Projects.ImageGen_ProviderSimulator>("provider-sim")
+            .WithHttpEndpoint()
+            .WithHttpHealthCheck("/health");
+
+        // Dashboard buttons to switch a simulated provider's behaviour while the app runs.
+        foreach (var (provider, label) in new[] { ("openai", "OpenAI"), ("bfl", "BFL") })
+        {
+            foreach (var profile in Profiles.Where(p => provider == "bfl" || p != "Expired"))
+            {
+                sim.WithCommand($"fault-{provider}-{profile.ToLowerInvariant()}", $"{label}: {profile}", async context =>
+                {
+                    using var http = new HttpClient { BaseAddress = new Uri(sim.GetEndpoint("http").Url) };
+                    using var response = await http.PutAsJsonAsync($"/admin/faults/{provider}", new { profile }, context.CancellationToken).ConfigureAwait(false);
+                    return response.IsSuccessStatusCode
+                        ? CommandResults.Success()
+                        : CommandResults.Failure($"The simulator answered {(int)response.StatusCode}.");
+                }, new CommandOptions { Description = $"Make the simulated {label} answer as '{profile}'.", IconName = "Warning" });
+            }
+        }
+
+        return sim;
+    }
+
+    public static IResourceBuilder<ProjectResource> WithProviders(this IResourceBuilder<ProjectResource> worker, IResourceBuilder<ProjectResource> sim)
+    {
+        var builder = worker.ApplicationBuilder;
+        var usesSimulator = false;
+        foreach (var (section, keyName, realEndpoint, simPath) in new[]
+        {
+            ("OpenAI", "openai-api-key", "https://api.openai.com/v1", "/v1"),
+            ("Bfl", "bfl-api-key", "https://api.bfl.ai", ""),
+        })
+        {
+            if (!string.IsNullOrEmpty(builder.Configuration[$"Parameters:{keyName}"]))
+            {
+                var key = builder.AddParameter(keyName, secret: true);
+                worker.WithEnvironment($"Providers__{section}__Endpoint", builder.Configuration[$"ImageGen:Providers:{section}:Endpoint"] ?? realEndpoint)
+                    .WithEnvironment($"Providers__{section}__ApiKey", key);
+            }
+            else
+            {
+                usesSimulator = true;
+                worker.WithEnvironment($"Providers__{section}__Endpoint", ReferenceExpression.Create($"{sim.GetEndpoint("http")}{simPath}"))
+                    .WithEnvironment($"Providers__{section}__ApiKey", $"simulator-{section.ToLowerInvariant()}-key")
+                    .WithEnvironment($"Providers__{section}__Simulated", "true");
+            }
+        }
+
+        return usesSimulator ? worker.WaitFor(sim) : worker;
+    }
+}

@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImageGen.Rendering;
+
+namespace ImageGen.ProviderSimulator;
+
+/// <summary>One simulated BFL task.</summary>
+internal sealed class BflJob
+{
+    public required string Id { get; init; }
+    public required string ApiKey { get; init; }
+    public required string Prompt { get; init; }
+    public required long Seed { get; init; }
+    public required string Format { get; init; }
+    public volatile string Status = "Pending";
+    public double Progress;
+    public byte[]? Sample;
+    public DateTimeOffset? ReadyAt;
+}
+
+internal sealed class BflJobs
+{
+    public ConcurrentDictionary<string, BflJob> Jobs { get; } = new();
+
+    public int InFlight(string apiKey) => Jobs.Values.Count(j => j.ApiKey == apiKey && j.Status == "Pending");
+}
+
+/// <summary>
+/// Black Forest Labs' asynchronous API: <c>POST /v1/{model}</c> with <c>x-key</c> answers an id and a polling URL;
+/// <c>GET</c> on that URL reports Pending (with progress), Ready (with a signed sample URL valid 10 minutes),
+/// Request/Content Moderated, Error or Task not found. Validation errors use BFL's 422 shape.
+/// </summary>
+internal static class BflApi
+{
+    public const int MaxInFlight = 24;
+    private static readonly TimeSpan SampleLifetime = TimeSpan.FromMinutes(10);
+    private static readonly Dictionary<string, int> Prices = new() { ["flux-pro-1.1"] = 4, ["flux-pro-1.1-ultra"] = 6, ["flux-dev"] = 3, ["flux-pro"] = 5 };
+    private static readonly string[] AspectRatios = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16", "9:21"];
+
+    public static void MapBfl(this WebApplication app)
+    {
+        app.MapPost("/v1/{model}", SubmitAsync);
+        app.MapGet("/v1/get_result", Poll);
+        app.MapGet("/samples/{file}", Sample);
+    }
+
+    private static async Task<IResult> SubmitAsync(string model, HttpContext context, FaultProfiles faults, SimulatorStats stats, BflJobs jobs, TimeProvider time)
+    {
+        stats.Count("bfl.submit");
+        var key = context.Request.Headers["x-key"].ToString();
+        if (string.IsNullOrEmpty(key))
+        {
+            return Results.Json(new { detail = "Not authenticated" }, statusCode: 403);
+        }
+
+        var fault = faults.Get(FaultProfiles.Bfl);
+        switch (fault.Profile)
+        {
+            case FaultProfile.RateLimited:
+                context.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Results.Json(new { detail = "Rate limit exceeded. Please slow down." }, statusCode: 429);
+            case FaultProfile.Flaky when faults.FailsNow(FaultProfiles.Bfl):
+                return Results.Json(new { detail = "Internal Server Error" }, statusCode: 500);
+            case FaultProfile.Outage:
+                return Results.Json(new { detail = "The API is under maintenance." }, statusCode: 503);
+            case FaultProfile.Hang:
+                await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted).ConfigureAwait(false);
+                break;
+        }
+
+        if (!Prices.TryGetValue(model, out var price))
+        {
+            return Results.Json(new { detail = "Not Found" }, statusCode: 404);
+        }
+
+        JsonObject body;
+        try
+        {
+            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false))?.AsObject() ?? throw new JsonException();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return Invalid("body", "JSON decode error", "json_invalid");
+        }
+
+        var prompt = (string?)body["prompt"];
+        if (string.IsNullOrEmpty(prompt))
+        {
+            return Invalid("prompt", "Field required", "missing");
+        }
+
+        int width, height;
+        if (model == "flux-pro-1.1-ultra")
+        {
+            var ratio = (string?)body["aspect_ratio"] ?? "16:9";
+            if (!AspectRatios.Contains(ratio))
+            {
+                return Invalid("aspect_ratio", "Aspect ratio must be between 21:9 and 9:21", "value_error");
+            }
+
+            // The real service makes up to 4 MP; about 1 MP keeps the simulator quick.
+            var parts = ratio.Split(':').Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            width = (int)(Math.Sqrt(1024 * 1024 * parts[0] / parts[1]) / 32) * 32;
+            height = (int)(width * parts[1] / parts[0] / 32) * 32;
+        }
+        else
+        {
+            width = (int?)body["width"] ?? 1024;
+            height = (int?)body["height"] ?? 768;
+            foreach (var (field, value) in new[] { ("width", width), ("height", height) })
+            {
+                if (value is < 256 or > 1440)
+                {
+                    return Invalid(field, value < 256 ? "Input should be greater than or equal to 256" : "Input should be less than or equal to 1440",
+                        value < 256 ? "greater_than_equal" : "less_than_equal");
+                }
+
+                if (value % 32 != 0)
+                {
+                    return Invalid(field, "Input should be a multiple of 32", "multiple_of");
+                }
+            }
+        }
+
+        var tolerance = (int?)body["safety_tolerance"] ?? 2;
+        if (tolerance is < 0 or > 6)
+        {
+            return Invalid("safety_tolerance", "Input should be between 0 and 6", "value_error");
+        }
+
+        var format = (string?)body["output_format"] ?? "jpeg";
+        if (format is not ("jpeg" or "png"))
+        {
+            return Invalid("output_format", "Input should be 'jpeg' or 'png'", "enum");
+        }
+
+        if (jobs.InFlight(key) >= MaxInFlight)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return Results.Json(new { detail = $"You have exceeded the number of active tasks ({MaxInFlight})." }, statusCode: 429);
+        }
+
+        var job = new BflJob
+        {
+            Id = Guid.NewGuid().ToString(),
+            ApiKey = key,
+            Prompt = prompt,
+            Seed = (long?)body["seed"] ?? Random.Shared.NextInt64(0, uint.MaxValue),
+            Format = format,
+        };
+        jobs.Jobs[job.Id] = job;
+
+        // Moderation depends on the tolerance: strict settings refuse the request, middling ones the output.
+        var moderated = faults.IsModerated(FaultProfiles.Bfl, prompt) && tolerance < 4;
+        if (moderated && tolerance <= 2)
+        {
+            job.Status = "Request Moderated";
+        }
+        else
+        {
+            _ = Task.Run(() => RenderAsync(job, width, height, moderated, fault, time));
+        }
+
+        var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}";
+        var megapixels = Math.Round(width * height / 1_000_000.0, 2);
+        return Results.Json(new JsonObject
+        {
+            ["id"] = job.Id,
+            ["polling_url"] = $"{baseUrl}/v1/get_result?id={job.Id}",
+            ["cost"] = price,
+            ["input_mp"] = 0,
+            ["output_mp"] = megapixels,
+        });
+    }
+
+    private static async Task RenderAsync(BflJob job, int width, int height, bool moderateOutput, FaultSettings fault, TimeProvider time)
+    {
+        var perStep = TimeSpan.FromMilliseconds(fault.Profile == FaultProfile.Slow ? fault.LatencyMs / 8.0 : 40);
+        var image = await SketchRenderer.RenderAsync(new SketchRequest(job.Prompt, job.Seed, width, height), (step, _) =>
+        {
+            Volatile.Write(ref job.Progress, (double)step.Step / step.TotalSteps);
+            return ValueTask.CompletedTask;
+        }, perStep, CancellationToken.None).ConfigureAwait(false);
+
+        if (moderateOutput)
+        {
+            job.Status = "Content Moderated";
+            return;
+        }
+
+        job.Sample = ImageEncoding.Convert(image.Png, job.Format);
+        job.ReadyAt = time.GetUtcNow();
+        job.Status = "Ready";
+    }
+
+    private static IResult Poll(string? id, HttpContext context, FaultProfiles faults, SimulatorStats stats, BflJobs jobs, TimeProvider time)
+    {
+        stats.Count("bfl.poll");
+        var fault = faults.Get(FaultProfiles.Bfl);
+        if (fault.Profile == FaultProfile.Flaky && faults.FailsNow(FaultProfiles.Bfl))
+        {
+            return Results.Json(new { detail = "Internal Server Error" }, statusCode: 500);
+        }
+
+        if (fault.Profile == FaultProfile.Expired || id is null || !jobs.Jobs.TryGetValue(id, out var job))
+        {
+            return Results.Json(new JsonObject { ["id"] = id, ["status"] = "Task not found", ["result"] = null, ["progress"] = null });
+        }
+
+        var result = job.Status == "Ready"
+            ? new JsonObject
+            {
+                ["sample"] = $"{context.Request.Scheme}://{context.Request.Host}/samples/{job.Id}.{(job.Format == "png" ? "png" : "jpg")}?se={job.ReadyAt!.Value.Add(SampleLifetime).ToUnixTimeSeconds()}",
+                ["seed"] = job.Seed,
+                ["prompt"] = job.Prompt,
+            }
+            : null;
+        return Results.Json(new JsonObject
+        {
+            ["id"] = job.Id,
+            ["status"] = job.Status,
+            ["result"] = result,
+            ["progress"] = job.Status == "Pending" ? Math.Round(Volatile.Read(ref job.Progress), 3) : null,
+            ["details"] = null,
+            ["preview"] = null,
+        });
+    }
+
+    private static IResult Sample(string file, long? se, SimulatorStats stats, BflJobs jobs, TimeProvider time)
+    {
+        stats.Count("bfl.download");
+        var id = Path.GetFileNameWithoutExtension(file);
+        if (se is null || time.GetUtcNow().ToUnixTimeSeconds() > se)
+        {
+            return Results.Text("<Error><Code>AuthenticationFailed</Code><Message>Signature expired</Message></Error>", "application/xml", statusCode: 403);
+        }
+
+        return jobs.Jobs.TryGetValue(id, out var job) && job.Sample is { } bytes
+            ? Results.Bytes(bytes, job.Format == "png" ? "image/png" : "image/jpeg")
+            : Results.NotFound();
+    }
+
+    private static IResult Invalid(string field, string message, string type) =>
+        Results.Json(new JsonObject
+        {
+            ["detail"] = new JsonArray(new JsonObject { ["loc"] = new JsonArray("body", field), ["msg"] = message, ["type"] = type }),
+        }, statusCode: 422);
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImageGen.Rendering;
+
+namespace ImageGen.ProviderSimulator;
+
+/// <summary>
+/// OpenAI's <c>POST /v1/images/generations</c> for gpt-image models: bearer auth, OpenAI's validation and error shape
+/// (<c>{"error":{"message","type","param","code"}}</c>), base64 images, and token usage.
+/// </summary>
+internal static class OpenAIApi
+{
+    private static readonly string[] Models = ["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5"];
+    private static readonly string[] Sizes = ["1024x1024", "1536x1024", "1024x1536", "auto"];
+    private static readonly string[] Qualities = ["low", "medium", "high", "auto"];
+    private static readonly string[] Formats = ["png", "jpeg", "webp"];
+    private static readonly Dictionary<(string, string), int> OutputTokens = new()
+    {
+        [("low", "1024x1024")] = 272, [("low", "1024x1536")] = 408, [("low", "1536x1024")] = 400,
+        [("medium", "1024x1024")] = 1056, [("medium", "1024x1536")] = 1584, [("medium", "1536x1024")] = 1568,
+        [("high", "1024x1024")] = 4160, [("high", "1024x1536")] = 6240, [("high", "1536x1024")] = 6208,
+    };
+
+    public static void MapOpenAI(this WebApplication app) => app.MapPost("/v1/images/generations", GenerateAsync);
+
+    private static async Task<IResult> GenerateAsync(HttpContext context, FaultProfiles faults, SimulatorStats stats, TimeProvider time)
+    {
+        stats.Count("openai.generations");
+        var fault = faults.Get(FaultProfiles.OpenAI);
+        if (context.Request.Headers.Authorization.ToString() is not { Length: > 7 } auth || !auth.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return Error(401, "You didn't provide an API key.", "invalid_request_error", null, null);
+        }
+
+        switch (fault.Profile)
+        {
+            case FaultProfile.RateLimited:
+                var headers = context.Response.Headers;
+                headers["retry-after"] = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                headers["retry-after-ms"] = (fault.RetryAfterSeconds * 1000).ToString(CultureInfo.InvariantCulture);
+                headers["x-ratelimit-limit-requests"] = "5";
+                headers["x-ratelimit-remaining-requests"] = "0";
+                headers["x-ratelimit-reset-requests"] = $"{fault.RetryAfterSeconds}s";
+                return Error(429, "Rate limit reached for images per minute. Please try again later.", "requests", null, "rate_limit_exceeded");
+            case FaultProfile.Flaky when faults.FailsNow(FaultProfiles.OpenAI):
+                return Error(500, "The server had an error while processing your request. Sorry about that!", "server_error", null, null);
+            case FaultProfile.Outage:
+                return Error(503, "The engine is currently overloaded, please try again later.", "server_error", null, null);
+            case FaultProfile.Hang:
+                await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted).ConfigureAwait(false);
+                break;
+            case FaultProfile.Slow:
+                await Task.Delay(fault.LatencyMs, context.RequestAborted).ConfigureAwait(false);
+                break;
+        }
+
+        JsonObject body;
+        try
+        {
+            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false))?.AsObject()
+                ?? throw new JsonException();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return Error(400, "We could not parse the JSON body of your request.", "invalid_request_error", null, null);
+        }
+
+        foreach (var unsupported in new[] { "response_format", "style" })
+        {
+            if (body.ContainsKey(unsupported))
+            {
+                return Error(400, $"Unknown parameter: '{unsupported}'.", "invalid_request_error", unsupported, "unknown_parameter");
+            }
+        }
+
+        var model = (string?)body["model"] ?? "dall-e-2";
+        if (!Models.Contains(model))
+        {
+            return Error(400, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
+        }
+
+        var prompt = (string?)body["prompt"];
+        if (string.IsNullOrEmpty(prompt) || prompt.Length > 32_000)
+        {
+            return Error(400, "Invalid 'prompt': string must be 1 to 32000 characters.", "invalid_request_error", "prompt", "invalid_value");
+        }
+
+        var n = (int?)body["n"] ?? 1;
+        var size = (string?)body["size"] ?? "auto";
+        var quality = (string?)body["quality"] ?? "auto";
+        var format = (string?)body["output_format"] ?? "png";
+        if (n is < 1 or > 10)
+        {
+            return Error(400, $"Invalid 'n': integer below minimum value or above maximum value (1 to 10), got {n}.", "invalid_request_error", "n", "invalid_value");
+        }
+
+        if (!Sizes.Contains(size) || !Qualities.Contains(quality) || !Formats.Contains(format))
+        {
+            var param = !Sizes.Contains(size) ? "size" : !Qualities.Contains(quality) ? "quality" : "output_format";
+            return Error(400, $"Invalid value for '{param}'.", "invalid_request_error", param, "invalid_value");
+        }
+
+        if (faults.IsModerated(FaultProfiles.OpenAI, prompt))
+        {
+            return Error(400, "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.",
+                "image_generation_user_error", null, "moderation_blocked");
+        }
+
+        var actualSize = size == "auto" ? "1024x1024" : size;
+        var actualQuality = quality == "auto" ? "medium" : quality;
+        var parts = actualSize.Split('x');
+        var (width, height) = (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        var data = new JsonArray();
+        for (var i = 0; i < n; i++)
+        {
+            var png = SketchRenderer.Render(new SketchRequest(prompt, i, width, height)).Png;
+            data.Add(new JsonObject { ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(png, format)) });
+        }
+
+        var outputTokens = OutputTokens[(actualQuality, actualSize)] * n;
+        var inputTokens = Math.Max(1, prompt.Length / 4);
+        return Results.Json(new JsonObject
+        {
+            ["created"] = time.GetUtcNow().ToUnixTimeSeconds(),
+            ["data"] = data,
+            ["background"] = "opaque",
+            ["output_format"] = format,
+            ["quality"] = actualQuality,
+            ["size"] = actualSize,
+            ["usage"] = new JsonObject
+            {
+                ["input_tokens"] = inputTokens,
+                ["input_tokens_details"] = new JsonObject { ["image_tokens"] = 0, ["text_tokens"] = inputTokens },
+                ["output_tokens"] = outputTokens,
+                ["total_tokens"] = inputTokens + outputTokens,
+            },
+        });
+    }
+
+    private static IResult Error(int status, string message, string type, string? param, string? code) =>
+        Results.Json(new JsonObject
+        {
+            ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = param, ["code"] = code },
+        }, statusCode: status);
+}

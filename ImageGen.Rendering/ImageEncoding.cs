@@ -1,0 +1,55 @@
+using SkiaSharp;
+
+namespace ImageGen.Rendering;
+
+/// <summary>Encodes and inspects images in the formats the providers return.</summary>
+public static class ImageEncoding
+{
+    public static string ContentType(string format) => format switch
+    {
+        "jpeg" or "jpg" => "image/jpeg",
+        "webp" => "image/webp",
+        _ => "image/png",
+    };
+
+    public static string Extension(string contentType) => contentType switch
+    {
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        _ => "png",
+    };
+
+    /// <summary>Re-encodes a PNG as jpeg or webp (quality 90); png stays as it is.</summary>
+    public static byte[] Convert(byte[] png, string format)
+    {
+        if (format is "png")
+        {
+            return png;
+        }
+
+        using var bitmap = SKBitmap.Decode(png);
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(format is "webp" ? SKEncodedImageFormat.Webp : SKEncodedImageFormat.Jpeg, 90);
+        return data.ToArray();
+    }
+
+    /// <summary>The size and content type of encoded bytes, or null when they are not an image.</summary>
+    public static (int Width, int Height, string ContentType)? Inspect(byte[] bytes)
+    {
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data);
+        if (codec is null)
+        {
+            return null;
+        }
+
+        var type = codec.EncodedFormat switch
+        {
+            SKEncodedImageFormat.Jpeg => "image/jpeg",
+            SKEncodedImageFormat.Webp => "image/webp",
+            SKEncodedImageFormat.Png => "image/png",
+            _ => "application/octet-stream",
+        };
+        return (codec.Info.Width, codec.Info.Height, type);
+    }
+}

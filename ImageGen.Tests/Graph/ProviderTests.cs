@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Http.Json;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Providers;
+using ImageGen.Core.Quests;
+using SkiaSharp;
+
+namespace ImageGen.Tests.Graph;
+
+/// <summary>
+/// The production adapters (the official OpenAI SDK, the BFL protocol) against the provider simulator, one test per
+/// fault profile: the right terminal state and message, credits back, retries only where allowed.
+/// </summary>
+[Collection(GraphCollection.Name)]
+public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        await SetFaultAsync("openai", "Healthy");
+        await SetFaultAsync("bfl", "Healthy");
+        using var reset = await graph.Simulator.PostAsync("/admin/stats/reset", null, Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await SetFaultAsync("openai", "Healthy");
+        await SetFaultAsync("bfl", "Healthy");
+    }
+
+    [Fact]
+    public async Task Gpt_image_through_the_official_sdk_succeeds_and_bills_from_usage()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a paper boat", model = "gpt-image-1", quality = "low", size = "1024x1024", outputFormat = "jpeg" }, Token);
+
+        var image = Assert.Single(quest.Images);
+        Assert.Equal(("image/jpeg", 1024, 1024), (image.ContentType, image.Width, image.Height));
+        using var bitmap = SKBitmap.Decode(await graph.Gateway.GetByteArrayAsync(image.Url, Token));
+        Assert.Equal(1024, bitmap.Width);
+        Assert.Equal(1, await CountAsync("openai.generations"));
+        // low 1024x1024 = 272 output tokens at $40 per million = 1.09 cents: 2 credits, reserved and charged.
+        await AssertBalanceAsync(user, 98, (CreditEntryKind.Reserve, -2), (CreditEntryKind.Capture, 0));
+    }
+
+    [Fact]
+    public async Task Flux_through_the_bfl_protocol_relays_progress_and_stores_the_sample()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await using var hub = await graph.ConnectHubAsync(user, Token);
+        var events = new EventRecorder(hub);
+
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a red fox in snow", model = "flux-pro-1.1", width = 256, height = 256, seed = 3 }, Token);
+
+        var image = Assert.Single(quest.Images);
+        Assert.Equal(("image/jpeg", 256, 256), (image.ContentType, image.Width, image.Height));
+        await events.Terminal(GraphFixture.QuestTimeout, Token);
+        Assert.Contains(events.Events, e => e.Status == QuestStatus.Running && e.StatusText!.Contains("is painting", StringComparison.Ordinal));
+        Assert.Equal(1, await CountAsync("bfl.submit"));
+        Assert.Equal(1, await CountAsync("bfl.download"));
+        await AssertBalanceAsync(user, 96, (CreditEntryKind.Reserve, -4), (CreditEntryKind.Capture, 0));
+    }
+
+    [Fact]
+    public async Task A_rate_limited_provider_is_retried_honouring_retry_after_then_the_quest_fails_and_costs_nothing()
+    {
+        await SetFaultAsync("openai", "RateLimited");
+        using var user = await graph.CreateUserAsync(Token);
+
+        var quest = await SubmitAndWaitAsync(user, new { prompt = "anything", model = "gpt-image-1", quality = "low" });
+
+        Assert.Equal((QuestStatus.Failed, ErrorCodes.RateLimited), (quest.Status, quest.Error?.Code));
+        Assert.Equal(3, await CountAsync("openai.generations"));
+        await AssertBalanceAsync(user, 100, (CreditEntryKind.Reserve, -2), (CreditEntryKind.Release, 2));
+    }
+
+    [Fact]
+    public async Task A_moderated_prompt_fails_once_with_advice_and_is_never_retried_or_charged()
+    {
+        await SetFaultAsync("openai", "Moderation");
+        using var user = await graph.CreateUserAsync(Token);
+
+        var quest = await SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1", quality = "low" });
+
+        Assert.Equal((QuestStatus.Failed, ErrorCodes.Moderated), (quest.Status, quest.Error?.Code));
+        Assert.Contains("Rephrase", quest.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await CountAsync("openai.generations"));
+        await AssertBalanceAsync(user, 100, (CreditEntryKind.Reserve, -2), (CreditEntryKind.Release, 2));
+    }
+
+    [Fact]
+    public async Task Bfl_moderation_depends_on_safety_tolerance_and_the_advice_says_so()
+    {
+        await SetFaultAsync("bfl", "Moderation");
+        using var user = await graph.CreateUserAsync(Token);
+
+        var strict = await SubmitAndWaitAsync(user, new { prompt = "a forbidden garden", model = "flux-pro-1.1", width = 256, height = 256, safetyTolerance = 2 });
+        Assert.Equal((QuestStatus.Failed, ErrorCodes.Moderated), (strict.Status, strict.Error?.Code));
+        Assert.Contains("safety tolerance", strict.Error!.Message, StringComparison.Ordinal);
+
+        var lenient = await SubmitAndWaitAsync(user, new { prompt = "a forbidden garden", model = "flux-pro-1.1", width = 256, height = 256, safetyTolerance = 5 });
+        Assert.Equal(QuestStatus.Succeeded, lenient.Status);
+        Assert.Equal(2, await CountAsync("bfl.submit"));
+    }
+
+    [Fact]
+    public async Task A_bfl_submit_that_fails_with_5xx_is_never_sent_again()
+    {
+        await SetFaultAsync("bfl", "Flaky", failureRate: 1.0);
+        using var user = await graph.CreateUserAsync(Token);
+
+        var quest = await SubmitAndWaitAsync(user, new { prompt = "a lighthouse", model = "flux-pro-1.1", width = 256, height = 256 });
+
+        Assert.Equal((QuestStatus.Failed, ErrorCodes.ProviderUnavailable), (quest.Status, quest.Error?.Code));
+        Assert.Equal(1, await CountAsync("bfl.submit"));
+        await AssertBalanceAsync(user, 100, (CreditEntryKind.Reserve, -4), (CreditEntryKind.Release, 4));
+        await RecoverAsync("bfl", user);
+    }
+
+    [Fact]
+    public async Task An_expired_bfl_task_fails_with_result_expired_and_is_not_resubmitted()
+    {
+        await SetFaultAsync("bfl", "Expired");
+        using var user = await graph.CreateUserAsync(Token);
+
+        var quest = await SubmitAndWaitAsync(user, new { prompt = "a lighthouse", model = "flux-dev", width = 256, height = 256 });
+
+        Assert.Equal((QuestStatus.Failed, ErrorCodes.ResultExpired), (quest.Status, quest.Error?.Code));
+        Assert.Equal(1, await CountAsync("bfl.submit"));
+    }
+
+    [Fact]
+    public async Task A_job_past_the_deadline_times_out_and_its_credits_come_back()
+    {
+        await SetFaultAsync("bfl", "Slow", latencyMs: 60_000);
+        using var user = await graph.CreateUserAsync(Token);
+
+        var quest = await SubmitAndWaitAsync(user, new { prompt = "a slow sunset", model = "flux-pro-1.1", width = 256, height = 256 });
+
+        Assert.Equal((QuestStatus.TimedOut, ErrorCodes.TimedOut), (quest.Status, quest.Error?.Code));
+        await AssertBalanceAsync(user, 100, (CreditEntryKind.Reserve, -4), (CreditEntryKind.Release, 4));
+    }
+
+    [Fact]
+    public async Task An_outage_opens_the_circuit_which_fails_fast_and_closes_again_after_recovery()
+    {
+        await SetFaultAsync("openai", "Outage");
+        using var user = await graph.CreateUserAsync(Token);
+        var request = new { prompt = "a city at night", model = "gpt-image-1-mini", quality = "low" };
+
+        // Three attempts, all 503: retried (safe for OpenAI), then the circuit opens at the threshold.
+        var first = await SubmitAndWaitAsync(user, request);
+        Assert.Equal((QuestStatus.Failed, ErrorCodes.ProviderUnavailable), (first.Status, first.Error?.Code));
+        Assert.Equal(3, await CountAsync("openai.generations"));
+        var providers = await user.Client.GetFromJsonAsync<List<ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token);
+        Assert.Equal(CircuitState.Open, providers!.Single(p => p.Provider == Core.Catalog.ModelProvider.OpenAI).Circuit);
+
+        // While open: fails fast, nothing reaches the provider.
+        var fast = await SubmitAndWaitAsync(user, request);
+        Assert.Equal(ErrorCodes.ProviderUnavailable, fast.Error?.Code);
+        Assert.Equal(3, await CountAsync("openai.generations"));
+
+        // Healthy again: after the break, a probe goes through and closes the circuit.
+        await SetFaultAsync("openai", "Healthy");
+        await Task.Delay(TimeSpan.FromSeconds(3.5), Token);
+        var recovered = await SubmitAndWaitAsync(user, request);
+        Assert.Equal(QuestStatus.Succeeded, recovered.Status);
+        providers = await user.Client.GetFromJsonAsync<List<ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token);
+        Assert.Equal(("healthy", CircuitState.Closed), providers!.Single(p => p.Provider == Core.Catalog.ModelProvider.OpenAI) is var h ? (h.Status, h.Circuit) : default);
+    }
+
+    private async Task<QuestDto> SubmitAndWaitAsync(TestUser user, object request)
+    {
+        using var response = await user.Client.PostAsJsonAsync("/api/quests", request, Token);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return await graph.WaitForEndAsync(user, (await graph.ReadAsync<QuestDto>(response, Token)).Id, Token);
+    }
+
+    /// <summary>Ends a failure test with a success, so no failure count carries over into the next test's circuit.</summary>
+    private async Task RecoverAsync(string provider, TestUser user)
+    {
+        await SetFaultAsync(provider, "Healthy");
+        var quest = await SubmitAndWaitAsync(user, new { prompt = "back to normal", model = "flux-pro-1.1", width = 256, height = 256 });
+        Assert.Equal(QuestStatus.Succeeded, quest.Status);
+    }
+
+    private async Task SetFaultAsync(string provider, string profile, double failureRate = 0.5, int latencyMs = 3000)
+    {
+        using var response = await graph.Simulator.PutAsJsonAsync($"/admin/faults/{provider}", new { profile, failureRate, latencyMs, retryAfterSeconds = 1 }, Token);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<int> CountAsync(string what)
+    {
+        var stats = await graph.Simulator.GetFromJsonAsync<Dictionary<string, int>>("/admin/stats", Token);
+        return stats!.GetValueOrDefault(what);
+    }
+
+    private static async Task AssertBalanceAsync(TestUser user, int balance, params (CreditEntryKind Kind, int Amount)[] questEntries)
+    {
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(balance, credits!.Balance);
+        Assert.Equal(0, credits.Reserved);
+        Assert.Equal(questEntries, credits.Entries.Where(e => e.QuestId is not null).OrderBy(e => e.Id).Select(e => (e.Kind, e.Amount)));
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+using ImageGen.Worker.Providers;
+
+namespace ImageGen.Tests.Unit;
+
+public sealed class CatalogTests
+{
+    private static (IReadOnlyList<FieldError> Errors, ValidQuest? Quest) Check(CreateQuestRequest request)
+    {
+        var errors = QuestValidator.Validate(request, out var quest, () => 1);
+        return (errors, quest);
+    }
+
+    private static CreateQuestRequest For(string model) => new() { Prompt = "a quiet harbour at dawn", Model = model };
+
+    [Fact]
+    public void The_catalog_lists_every_promised_model_and_midjourney_as_unavailable()
+    {
+        Assert.Equal(
+            ["local-sketch", "gpt-image-1", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "midjourney"],
+            ModelCatalog.All.Select(m => m.Id));
+        var midjourney = Assert.Single(ModelCatalog.All, m => !m.Available);
+        Assert.Equal(ModelProvider.Midjourney, midjourney.Provider);
+
+        var error = Assert.Single(Check(For("midjourney")).Errors);
+        Assert.Equal(("model", ErrorCodes.ModelUnavailable), (error.Field, error.Code));
+    }
+
+    [Theory]
+    [InlineData("gpt-image-1", "seed", """{"seed": 5}""")]
+    [InlineData("gpt-image-1", "safetyTolerance", """{"safetyTolerance": 3}""")]
+    [InlineData("gpt-image-1", "aspectRatio", """{"aspectRatio": "1:1"}""")]
+    [InlineData("flux-pro-1.1", "quality", """{"quality": "high"}""")]
+    [InlineData("flux-pro-1.1", "size", """{"size": "1024x1024"}""")]
+    [InlineData("flux-pro-1.1", "raw", """{"raw": true}""")]
+    [InlineData("flux-pro-1.1-ultra", "width", """{"width": 1024}""")]
+    [InlineData("local-sketch", "quality", """{"quality": "low"}""")]
+    [InlineData("local-sketch", "promptUpsampling", """{"promptUpsampling": true}""")]
+    public void A_parameter_the_model_does_not_take_is_refused_by_name(string model, string field, string extra)
+    {
+        var request = JsonSerializer.Deserialize<CreateQuestRequest>(extra, new JsonSerializerOptions(JsonSerializerDefaults.Web))! with { Prompt = "p", Model = model };
+
+        var error = Assert.Single(Check(request).Errors);
+
+        Assert.Equal((field, ErrorCodes.UnsupportedParameter), (error.Field, error.Code));
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gpt_image_defaults_to_a_square_of_auto_quality_and_maps_quality_aliases()
+    {
+        var quest = Check(For("gpt-image-1")).Quest!;
+        Assert.Equal(("1024x1024", "auto", 1024, 1024), (quest.Size, quest.Quality, quest.Width, quest.Height));
+
+        Assert.Equal("medium", Check(For("gpt-image-1") with { Quality = "standard" }).Quest!.Quality);
+        Assert.Equal("high", Check(For("gpt-image-1") with { Quality = "hd" }).Quest!.Quality);
+    }
+
+    [Theory]
+    [InlineData("gpt-image-1", "low", "1024x1024", 1, 2)]
+    [InlineData("gpt-image-1", "medium", "1024x1024", 1, 5)]
+    [InlineData("gpt-image-1", "high", "1536x1024", 1, 25)]
+    [InlineData("gpt-image-1", "high", "1024x1024", 3, 51)]
+    [InlineData("gpt-image-1", "auto", "auto", 1, 25)]
+    public void Gpt_image_costs_follow_the_token_table(string model, string quality, string size, int n, int credits) =>
+        Assert.Equal(credits, Check(For(model) with { Quality = quality, Size = size, N = n }).Quest!.Cost);
+
+    [Fact]
+    public void Gpt_image_takes_width_and_height_only_as_one_of_its_sizes()
+    {
+        Assert.Equal("1536x1024", Check(For("gpt-image-1") with { Width = 1536, Height = 1024 }).Quest!.Size);
+
+        var error = Assert.Single(Check(For("gpt-image-1") with { Width = 1000, Height = 1000 }).Errors);
+        Assert.Equal(ErrorCodes.SizeNotSupported, error.Code);
+    }
+
+    [Theory]
+    [InlineData(0, null)]
+    [InlineData(11, ErrorCodes.ValueOutOfRange)]
+    public void Gpt_image_makes_one_to_ten_images(int n, string? code)
+    {
+        var errors = Check(For("gpt-image-1") with { N = n == 0 ? 10 : n }).Errors;
+        Assert.Equal(code, errors.SingleOrDefault()?.Code);
+    }
+
+    [Fact]
+    public void Flux_pro_takes_multiples_of_32_from_256_to_1440_and_tolerance_0_to_6()
+    {
+        var quest = Check(For("flux-pro-1.1")).Quest!;
+        Assert.Equal((1024, 768, 2, "jpeg", 4), (quest.Width!.Value, quest.Height!.Value, quest.Parameters.SafetyTolerance!.Value, quest.Parameters.OutputFormat!, quest.Cost));
+
+        Assert.Equal(ErrorCodes.SizeNotMultiple, Assert.Single(Check(For("flux-pro-1.1") with { Width = 1000 }).Errors).Code);
+        Assert.Equal(ErrorCodes.SizeOutOfRange, Assert.Single(Check(For("flux-pro-1.1") with { Height = 1472 }).Errors).Code);
+        Assert.Equal(ErrorCodes.ValueOutOfRange, Assert.Single(Check(For("flux-pro-1.1") with { SafetyTolerance = 7 }).Errors).Code);
+        Assert.Equal(ErrorCodes.InvalidValue, Assert.Single(Check(For("flux-pro-1.1") with { OutputFormat = "webp" }).Errors).Code);
+    }
+
+    [Fact]
+    public void Flux_ultra_takes_aspect_ratios_and_raw()
+    {
+        var quest = Check(For("flux-pro-1.1-ultra") with { AspectRatio = "21:9", Raw = true }).Quest!;
+        Assert.Equal(("21:9", true, 6), (quest.Parameters.AspectRatio, quest.Parameters.Raw, quest.Cost));
+        Assert.Null(quest.Width);
+
+        Assert.Equal(ErrorCodes.InvalidValue, Assert.Single(Check(For("flux-pro-1.1-ultra") with { AspectRatio = "2:1" }).Errors).Code);
+    }
+
+    [Fact]
+    public void Mapping_to_bfl_uses_bfl_names_and_leaves_out_what_was_not_chosen()
+    {
+        var quest = Check(For("flux-pro-1.1") with { Seed = 9, SafetyTolerance = 4, OutputFormat = "png", PromptUpsampling = true }).Quest!;
+        var body = BflImageProvider.Map(new ProviderRequest { QuestId = Guid.NewGuid(), Prompt = quest.Prompt, Model = quest.Model, Parameters = quest.Parameters });
+
+        Assert.Equal(
+            """{"prompt":"a quiet harbour at dawn","width":1024,"height":768,"seed":9,"safety_tolerance":4,"output_format":"png","prompt_upsampling":true}""",
+            body.ToJsonString());
+    }
+
+    [Fact]
+    public void Mapping_ultra_to_bfl_sends_the_aspect_ratio_instead_of_a_size()
+    {
+        var quest = Check(For("flux-pro-1.1-ultra") with { AspectRatio = "9:16", Raw = true }).Quest!;
+        var body = BflImageProvider.Map(new ProviderRequest { QuestId = Guid.NewGuid(), Prompt = quest.Prompt, Model = quest.Model, Parameters = quest.Parameters });
+
+        Assert.Equal("9:16", (string?)body["aspect_ratio"]);
+        Assert.True((bool?)body["raw"]);
+        Assert.False(body.ContainsKey("width"));
+    }
+}

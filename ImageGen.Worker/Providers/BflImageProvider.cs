@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImageGen.Core.Catalog;
+using ImageGen.Rendering;
+using Microsoft.Extensions.Options;
+
+namespace ImageGen.Worker.Providers;
+
+/// <summary>
+/// Black Forest Labs: submit <c>POST /v1/{model}</c> with <c>x-key</c>, poll the returned <c>polling_url</c> with backoff,
+/// relay its progress, and download <c>result.sample</c> at once (it expires in about ten minutes). A submit that
+/// failed with 5xx or timed out is never sent again: the job may exist, and be billed.
+/// </summary>
+internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions> options) : IImageProvider
+{
+    public const string HttpClientName = "bfl";
+
+    /// <summary>Polls that may fail in a row (5xx, timeouts) before the job is given up.</summary>
+    private const int MaxPollFailures = 10;
+
+    public ModelProvider Provider => ModelProvider.BlackForestLabs;
+
+    public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        int? cost = null;
+        var pollingUrl = request.ResumePollingUrl;
+        if (pollingUrl is null)
+        {
+            (var id, pollingUrl, cost) = await SubmitAsync(request, cancellationToken).ConfigureAwait(false);
+            await request.OnJobAccepted(id, pollingUrl, cancellationToken).ConfigureAwait(false);
+        }
+
+        var sampleUrl = await PollAsync(request, pollingUrl, cancellationToken).ConfigureAwait(false);
+        var bytes = await DownloadAsync(sampleUrl, cancellationToken).ConfigureAwait(false);
+        var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "BFL's sample is not an image.", retryable: false);
+        return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], cost, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>The one place common parameters become BFL's.</summary>
+    internal static JsonObject Map(ProviderRequest request)
+    {
+        var p = request.Parameters;
+        var body = new JsonObject { ["prompt"] = request.Prompt };
+        if (p.AspectRatio is { } ratio)
+        {
+            body["aspect_ratio"] = ratio;
+        }
+        else
+        {
+            body["width"] = p.Width;
+            body["height"] = p.Height;
+        }
+
+        if (p.Seed is { } seed)
+        {
+            body["seed"] = seed;
+        }
+
+        body["safety_tolerance"] = p.SafetyTolerance;
+        body["output_format"] = p.OutputFormat;
+        body["prompt_upsampling"] = p.PromptUpsampling ?? false;
+        if (p.Raw is { } raw)
+        {
+            body["raw"] = raw;
+        }
+
+        return body;
+    }
+
+    private async Task<(string Id, string PollingUrl, int? Cost)> SubmitAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var account = options.Value.Bfl;
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(account.Endpoint!, $"/v1/{request.Model.Id}"))
+        {
+            Content = JsonContent.Create(Map(request)),
+        };
+        message.Headers.Add("x-key", account.ApiKey);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            // Nothing reached BFL, so nothing was created: safe to try again.
+            throw new ProviderException(ProviderFailure.Unavailable, "BFL could not be reached.", retryable: true, inner: e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ProviderException(ProviderFailure.Unavailable, "The connection to BFL failed during the submit; it is not sent again, as the job may exist.", retryable: false, inner: e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ProviderException(ProviderFailure.Timeout, "BFL did not answer the submit in time; it is not sent again, as the job may exist.", retryable: false, inner: e);
+        }
+
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false);
+                var id = (string?)body?["id"];
+                var pollingUrl = (string?)body?["polling_url"];
+                if (id is null || pollingUrl is null)
+                {
+                    throw new ProviderException(ProviderFailure.Error, "BFL accepted the job without an id or polling URL.", retryable: false);
+                }
+
+                return (id, pollingUrl, body?["cost"] is JsonValue c && c.TryGetValue<double>(out var credits) ? (int)Math.Ceiling(credits) : null);
+            }
+
+            var detail = await DetailAsync(response, cancellationToken).ConfigureAwait(false);
+            throw status switch
+            {
+                429 => new ProviderException(ProviderFailure.RateLimited, "BFL is rate limiting this account (too many jobs in flight).", retryable: true, RetryAfter(response), status),
+                400 or 422 => new ProviderException(ProviderFailure.Rejected, $"BFL refused the parameters: {detail}", retryable: false, statusCode: status),
+                402 => new ProviderException(ProviderFailure.Rejected, "The BFL account has run out of credits.", retryable: false, statusCode: status),
+                401 or 403 => new ProviderException(ProviderFailure.Rejected, "BFL refused the API key.", retryable: false, statusCode: status),
+                // A 5xx after a submit may still have created the job: never submit again.
+                >= 500 => new ProviderException(ProviderFailure.Unavailable, $"BFL answered {status} to the submit: {detail}", retryable: false, RetryAfter(response), status),
+                _ => new ProviderException(ProviderFailure.Error, $"BFL answered {status}: {detail}", retryable: false, statusCode: status),
+            };
+        }
+    }
+
+    private async Task<string> PollAsync(ProviderRequest request, string pollingUrl, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var delay = settings.PollMinInterval;
+        var failures = 0;
+        while (true)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(settings.PollMaxInterval.Ticks, (long)(delay.Ticks * 1.5)));
+
+            JsonObject? body;
+            try
+            {
+                using var message = new HttpRequestMessage(HttpMethod.Get, pollingUrl);
+                message.Headers.Add("x-key", settings.Bfl.ApiKey);
+                using var response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    // A failed poll is only a missed look at the job; look again later.
+                    if (++failures >= MaxPollFailures)
+                    {
+                        throw new ProviderException(ProviderFailure.Unavailable, $"BFL answered {(int)response.StatusCode} to {failures} polls in a row.", retryable: false, statusCode: (int)response.StatusCode);
+                    }
+
+                    continue;
+                }
+
+                body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                if (++failures >= MaxPollFailures)
+                {
+                    throw new ProviderException(ProviderFailure.Unavailable, "BFL stopped answering polls.", retryable: false, inner: e);
+                }
+
+                continue;
+            }
+
+            var status = (string?)body?["status"];
+            switch (status)
+            {
+                case "Pending":
+                    var progress = body?["progress"] is JsonValue v && v.TryGetValue<double>(out var p) ? Math.Clamp(p, 0, 1) : (double?)null;
+                    await request.OnProgress(progress ?? 0.1,
+                        progress is { } known ? $"{request.Model.DisplayName} is painting... {known:P0}" : $"{request.Model.DisplayName} is painting...",
+                        cancellationToken).ConfigureAwait(false);
+                    break;
+                case "Ready":
+                    return (string?)body?["result"]?["sample"]
+                        ?? throw new ProviderException(ProviderFailure.Error, "BFL reported Ready without a sample URL.", retryable: false);
+                case "Request Moderated":
+                    throw new ProviderException(ProviderFailure.Moderated, "BFL's safety system refused the prompt.", retryable: false);
+                case "Content Moderated":
+                    throw new ProviderException(ProviderFailure.Moderated, "BFL's safety system refused the generated image.", retryable: false);
+                case "Task not found":
+                    throw new ProviderException(ProviderFailure.Expired, "BFL no longer knows this job (it expired or never existed).", retryable: false);
+                case "Error":
+                    throw new ProviderException(ProviderFailure.Error, $"BFL failed the job: {body?["details"]?.ToJsonString() ?? "no details"}", retryable: false);
+                default:
+                    throw new ProviderException(ProviderFailure.Error, $"BFL reported an unknown status '{status}'.", retryable: false);
+            }
+        }
+    }
+
+    private async Task<byte[]> DownloadAsync(string sampleUrl, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(sampleUrl, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
+        {
+            throw new ProviderException(ProviderFailure.Expired, "BFL's sample URL expired before it could be downloaded.", retryable: false, statusCode: (int)response.StatusCode);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new ProviderException(ProviderFailure.Unavailable, $"Downloading BFL's sample failed with {(int)response.StatusCode}.", retryable: false, statusCode: (int)response.StatusCode);
+        }
+
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<string> DetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var detail = JsonNode.Parse(text)?["detail"];
+            return detail switch
+            {
+                JsonArray items => string.Join("; ", items.Select(i => $"{i?["loc"]?.AsArray().LastOrDefault()}: {i?["msg"]}")),
+                JsonValue value => value.ToString(),
+                _ => text,
+            };
+        }
+        catch (JsonException)
+        {
+            return text.Length > 200 ? text[..200] : text;
+        }
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
+        response.Headers.RetryAfter?.Delta
+        ?? (response.Headers.TryGetValues("Retry-After", out var values) && double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var s)
+            ? TimeSpan.FromSeconds(s)
+            : null);
+}

@@ -1,0 +1,83 @@
+using ImageGen.Core.Providers;
+
+namespace ImageGen.Worker.Providers;
+
+/// <summary>
+/// Opens after <c>threshold</c> consecutive failures; while open, calls fail fast. After the break, one probe goes
+/// through: success closes the circuit, failure opens it again.
+/// </summary>
+internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private int _failures;
+    private DateTimeOffset _openedAt;
+    private bool _probing;
+
+    public CircuitState State { get; private set; } = CircuitState.Closed;
+
+    /// <summary>Raised with the new state whenever it changes.</summary>
+    public event Action<CircuitState>? Changed;
+
+    public bool TryAcquire()
+    {
+        lock (_gate)
+        {
+            switch (State)
+            {
+                case CircuitState.Closed:
+                    return true;
+                case CircuitState.Open when time.GetUtcNow() - _openedAt >= breakDuration:
+                    Move(CircuitState.HalfOpen);
+                    _probing = true;
+                    return true;
+                case CircuitState.HalfOpen when !_probing:
+                    _probing = true;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+    }
+
+    public void RecordSuccess()
+    {
+        lock (_gate)
+        {
+            _failures = 0;
+            _probing = false;
+            Move(CircuitState.Closed);
+        }
+    }
+
+    public void RecordFailure()
+    {
+        lock (_gate)
+        {
+            _failures++;
+            _probing = false;
+            if (State == CircuitState.HalfOpen || _failures >= threshold)
+            {
+                _openedAt = time.GetUtcNow();
+                Move(CircuitState.Open);
+            }
+        }
+    }
+
+    /// <summary>A call that ended without telling anything about the provider's health (e.g. cancelled) frees the probe.</summary>
+    public void RecordNeutral()
+    {
+        lock (_gate)
+        {
+            _probing = false;
+        }
+    }
+
+    private void Move(CircuitState next)
+    {
+        if (State != next)
+        {
+            State = next;
+            Changed?.Invoke(next);
+        }
+    }
+}

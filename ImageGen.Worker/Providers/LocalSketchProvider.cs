@@ -1,0 +1,22 @@
+using ImageGen.Core.Catalog;
+using ImageGen.Rendering;
+using Microsoft.Extensions.Options;
+
+namespace ImageGen.Worker.Providers;
+
+/// <summary>The built-in renderer, as a provider: offline, in eight visible steps.</summary>
+internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IImageProvider
+{
+    public ModelProvider Provider => ModelProvider.Local;
+
+    public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var p = request.Parameters;
+        var rendered = await SketchRenderer.RenderAsync(
+            new SketchRequest(request.Prompt, p.Seed ?? 0, p.Width ?? 512, p.Height ?? 512),
+            (step, ct) => request.OnProgress((double)step.Step / step.TotalSteps, step.StatusText, ct),
+            options.Value.RenderStepDelay,
+            cancellationToken).ConfigureAwait(false);
+        return new ProviderResult([new GeneratedImage(rendered.Png, "image/png", rendered.Width, rendered.Height)], null, rendered.Elapsed, p.Seed);
+    }
+}

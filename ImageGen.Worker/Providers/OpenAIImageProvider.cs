@@ -1,0 +1,153 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ImageGen.Core.Catalog;
+using ImageGen.Rendering;
+using Microsoft.Extensions.Options;
+using OpenAI;
+using OpenAI.Images;
+
+namespace ImageGen.Worker.Providers;
+
+/// <summary>
+/// OpenAI Images through the official SDK. The SDK's own retries are off (ours is the only retry loop); its errors
+/// become <see cref="ProviderException"/>s: moderation_blocked is moderated, 429 rate limited (with retry-after),
+/// other 4xx rejected, 5xx and timeouts unavailable.
+/// </summary>
+internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHttpClientFactory httpClients) : IImageProvider
+{
+    public const string HttpClientName = "openai";
+
+    public ModelProvider Provider => ModelProvider.OpenAI;
+
+    public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var account = options.Value.OpenAI;
+        var client = new ImageClient(request.Model.Id, new ApiKeyCredential(account.ApiKey ?? ""), new OpenAIClientOptions
+        {
+            Endpoint = account.Endpoint,
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = account.RequestTimeout,
+            Transport = new HttpClientPipelineTransport(httpClients.CreateClient(HttpClientName)),
+        });
+
+        var generation = Map(request);
+        await request.OnProgress(0.05, $"Sent to {request.Model.DisplayName}; waiting for the image...", cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
+        GeneratedImageCollection images;
+        try
+        {
+            images = (await client.GenerateImagesAsync(request.Prompt, request.Parameters.N, generation, cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (ClientResultException e)
+        {
+            throw Classify(e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ProviderException(ProviderFailure.Timeout, "OpenAI did not answer in time.", retryable: true, inner: e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ProviderException(ProviderFailure.Unavailable, "OpenAI could not be reached.", retryable: true, inner: e);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var result = new List<GeneratedImage>();
+        foreach (var image in images)
+        {
+            var bytes = image.ImageBytes?.ToArray() ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered without image data.", retryable: false);
+            var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered with bytes that are not an image.", retryable: false);
+            result.Add(new GeneratedImage(bytes, info.ContentType, info.Width, info.Height));
+        }
+
+        // Bill from the usage OpenAI reports where it reports it; the estimate stands otherwise.
+#pragma warning disable OPENAI001 // Usage is marked experimental in the SDK.
+        int? billed = images.Usage is { OutputTokenCount: > 0 } usage && request.Model.Cost.DollarsPerMillionTokens is { } price
+            ? CostRule.CreditsForTokens(usage.OutputTokenCount, price)
+            : null;
+#pragma warning restore OPENAI001
+        return new ProviderResult(result, billed, elapsed);
+    }
+
+    /// <summary>The one place common parameters become gpt-image ones (quality aliases are already resolved by validation).</summary>
+    internal static ImageGenerationOptions Map(ProviderRequest request)
+    {
+        var p = request.Parameters;
+#pragma warning disable OPENAI001 // gpt-image quality levels are marked experimental in the SDK.
+        return new ImageGenerationOptions
+        {
+            Size = p.Size is null or "auto" ? GeneratedImageSize.Auto : new GeneratedImageSize(p.Width ?? 1024, p.Height ?? 1024),
+            Quality = p.Quality switch
+            {
+                "low" => GeneratedImageQuality.LowQuality,
+                "medium" => GeneratedImageQuality.MediumQuality,
+                // Not GeneratedImageQuality.High: that sends dall-e's "hd", which gpt-image refuses.
+                "high" => GeneratedImageQuality.HighQuality,
+                _ => GeneratedImageQuality.Auto,
+            },
+            OutputFileFormat = p.OutputFormat switch
+            {
+                "jpeg" => GeneratedImageFileFormat.Jpeg,
+                "webp" => GeneratedImageFileFormat.Webp,
+                _ => GeneratedImageFileFormat.Png,
+            },
+        };
+#pragma warning restore OPENAI001
+    }
+
+    private static ProviderException Classify(ClientResultException e)
+    {
+        var status = e.Status;
+        var response = e.GetRawResponse();
+        var code = ErrorCode(response);
+        if (code is "moderation_blocked" or "content_policy_violation")
+        {
+            return new ProviderException(ProviderFailure.Moderated, "OpenAI's safety system refused this prompt.", retryable: false, statusCode: status, inner: e);
+        }
+
+        return status switch
+        {
+            429 => new ProviderException(ProviderFailure.RateLimited, "OpenAI is rate limiting this account.", retryable: true, RetryAfter(response), status, e),
+            408 or 409 or >= 500 => new ProviderException(ProviderFailure.Unavailable, $"OpenAI answered {status}.", retryable: true, RetryAfter(response), status, e),
+            401 or 403 => new ProviderException(ProviderFailure.Rejected, "OpenAI refused the API key.", retryable: false, statusCode: status, inner: e),
+            0 => new ProviderException(ProviderFailure.Unavailable, "OpenAI could not be reached.", retryable: true, inner: e),
+            _ => new ProviderException(ProviderFailure.Rejected, $"OpenAI refused the request ({code ?? status.ToString(CultureInfo.InvariantCulture)}).", retryable: false, statusCode: status, inner: e),
+        };
+    }
+
+    private static string? ErrorCode(PipelineResponse? response)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(response?.Content.ToString() ?? "{}");
+            return document.RootElement.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
+                ? code.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>OpenAI sends retry-after-ms and retry-after; the finer one wins.</summary>
+    private static TimeSpan? RetryAfter(PipelineResponse? response)
+    {
+        if (response is null)
+        {
+            return null;
+        }
+
+        if (response.Headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds))
+        {
+            return TimeSpan.FromMilliseconds(milliseconds);
+        }
+
+        return response.Headers.TryGetValue("retry-after", out var seconds) && double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var s)
+            ? TimeSpan.FromSeconds(s)
+            : null;
+    }
+}

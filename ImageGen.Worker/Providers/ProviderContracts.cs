@@ -1,0 +1,85 @@
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Worker.Providers;
+
+/// <summary>What to generate, and the hooks a provider uses to report on it.</summary>
+public sealed record ProviderRequest
+{
+    public required Guid QuestId { get; init; }
+    public required string Prompt { get; init; }
+    public required ModelDescriptor Model { get; init; }
+    public required QuestParameters Parameters { get; init; }
+
+    /// <summary>A job the provider already accepted for this quest (from an earlier attempt): resume it, never submit again.</summary>
+    public string? ResumePollingUrl { get; init; }
+
+    /// <summary>Called as soon as an asynchronous provider accepts the job, so the id survives a crash.</summary>
+    public Func<string, string, CancellationToken, Task> OnJobAccepted { get; init; } = static (_, _, _) => Task.CompletedTask;
+
+    /// <summary>Progress 0..1 with a sentence for people.</summary>
+    public Func<double, string, CancellationToken, ValueTask> OnProgress { get; init; } = static (_, _, _) => ValueTask.CompletedTask;
+}
+
+public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height);
+
+/// <param name="BilledCredits">What the provider says it charged, in credits, where it says so.</param>
+/// <param name="ProviderTime">Time spent inside the provider (or renderer), for platform-overhead figures.</param>
+public sealed record ProviderResult(IReadOnlyList<GeneratedImage> Images, int? BilledCredits, TimeSpan ProviderTime, long? Seed = null);
+
+/// <summary>How a provider call failed; each maps to one error code the user sees.</summary>
+public enum ProviderFailure
+{
+    /// <summary>The provider's safety system refused the prompt or the image. Terminal: never retried, never charged.</summary>
+    Moderated,
+
+    /// <summary>429: too many requests or jobs in flight.</summary>
+    RateLimited,
+
+    /// <summary>The provider refused the parameters (400/422) or the key (401/403). Terminal.</summary>
+    Rejected,
+
+    /// <summary>5xx or a refused connection.</summary>
+    Unavailable,
+
+    /// <summary>The provider did not answer in time.</summary>
+    Timeout,
+
+    /// <summary>The job or its result is gone (BFL "Task not found", an expired sample URL).</summary>
+    Expired,
+
+    /// <summary>The provider answered something this adapter does not understand.</summary>
+    Error,
+}
+
+public sealed class ProviderException(ProviderFailure failure, string message, bool retryable, TimeSpan? retryAfter = null, int? statusCode = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public ProviderFailure Failure { get; } = failure;
+
+    /// <summary>Whether calling again may succeed and cannot cost twice (a BFL submit that timed out may have created a job: not retryable).</summary>
+    public bool Retryable { get; } = retryable;
+
+    /// <summary>The provider's Retry-After, when it sent one.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+    public int? StatusCode { get; } = statusCode;
+
+    public string ErrorCode => Failure switch
+    {
+        ProviderFailure.Moderated => ErrorCodes.Moderated,
+        ProviderFailure.RateLimited => ErrorCodes.RateLimited,
+        ProviderFailure.Rejected => ErrorCodes.ProviderRejected,
+        ProviderFailure.Unavailable => ErrorCodes.ProviderUnavailable,
+        ProviderFailure.Timeout => ErrorCodes.ProviderTimeout,
+        ProviderFailure.Expired => ErrorCodes.ResultExpired,
+        _ => ErrorCodes.ProviderError,
+    };
+}
+
+/// <summary>One image provider (a protocol), serving the catalog's models of its <see cref="Provider"/>.</summary>
+public interface IImageProvider
+{
+    ModelProvider Provider { get; }
+
+    Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken);
+}

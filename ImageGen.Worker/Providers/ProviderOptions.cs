@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ImageGen.Worker.Providers;
+
+/// <summary>One provider account: where it is, its key, and how hard we may use it.</summary>
+public sealed class ProviderAccountOptions
+{
+    /// <summary>Base address (OpenAI: ending in /v1). The AppHost points it at the simulator when no key is set.</summary>
+    public Uri? Endpoint { get; set; }
+
+    /// <summary>The secret. Never logged, traced or returned.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>True when the endpoint is the provider simulator.</summary>
+    public bool Simulated { get; set; }
+
+    /// <summary>Calls in flight at once for this account; excess work waits in our queue, not in the provider's 429s.</summary>
+    [Range(1, 1000)]
+    public int MaxConcurrency { get; set; } = 8;
+
+    /// <summary>Longest a single HTTP request may take.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(90);
+}
+
+/// <summary>Retry and circuit settings shared by every provider. Bound from <c>Providers</c>.</summary>
+public sealed class ProviderOptions
+{
+    public const string Section = "Providers";
+
+    public ProviderAccountOptions OpenAI { get; set; } = new();
+    public ProviderAccountOptions Bfl { get; set; } = new() { MaxConcurrency = 24 };
+
+    /// <summary>Attempts per provider call, the first included, for failures that are safe to retry.</summary>
+    [Range(1, 10)]
+    public int MaxAttempts { get; set; } = 3;
+
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Consecutive failures (5xx, timeouts) that open a provider's circuit.</summary>
+    [Range(1, 1000)]
+    public int CircuitFailureThreshold { get; set; } = 5;
+
+    /// <summary>How long an open circuit fails fast before one probe is let through.</summary>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>BFL polling interval bounds (backs off from the first to the second).</summary>
+    public TimeSpan PollMinInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan PollMaxInterval { get; set; } = TimeSpan.FromSeconds(2);
+}

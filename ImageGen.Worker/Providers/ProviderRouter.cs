@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Providers;
+using ImageGen.Core.Quests;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ImageGen.Worker.Providers;
+
+/// <summary>
+/// Every provider call goes through here: a concurrency limit per provider account, a circuit breaker per provider,
+/// and the one retry loop (exponential backoff with full jitter, honouring Retry-After, capped; only failures the
+/// adapter marks safe to retry). Health after each call goes to Redis for the API and the dashboard.
+/// </summary>
+internal sealed partial class ProviderRouter
+{
+    private readonly Dictionary<ModelProvider, IImageProvider> _providers;
+    private readonly Dictionary<ModelProvider, (SemaphoreSlim Limiter, CircuitBreaker Breaker, bool Simulated)> _gates = [];
+    private readonly ProviderOptions _options;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ProviderRouter> _logger;
+
+    public ProviderRouter(IEnumerable<IImageProvider> providers, IOptions<ProviderOptions> options, IConnectionMultiplexer redis, TimeProvider time, ILogger<ProviderRouter> logger)
+    {
+        _providers = providers.ToDictionary(p => p.Provider);
+        _options = options.Value;
+        _redis = redis;
+        _time = time;
+        _logger = logger;
+        foreach (var (provider, account) in new[] { (ModelProvider.OpenAI, _options.OpenAI), (ModelProvider.BlackForestLabs, _options.Bfl) })
+        {
+            var breaker = new CircuitBreaker(_options.CircuitFailureThreshold, _options.CircuitBreakDuration, time);
+            breaker.Changed += state => LogCircuit(_logger, provider, state);
+            _gates[provider] = (new SemaphoreSlim(account.MaxConcurrency, account.MaxConcurrency), breaker, account.Simulated);
+        }
+    }
+
+    public CircuitState CircuitOf(ModelProvider provider) => _gates.TryGetValue(provider, out var gate) ? gate.Breaker.State : CircuitState.Closed;
+
+    public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var provider = _providers[request.Model.Provider];
+        if (!_gates.TryGetValue(provider.Provider, out var gate))
+        {
+            return await provider.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (gate.Limiter.CurrentCount == 0)
+        {
+            await request.OnProgress(0, $"Waiting for a free slot at {request.Model.DisplayName}...", cancellationToken).ConfigureAwait(false);
+        }
+
+        await gate.Limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                if (!gate.Breaker.TryAcquire())
+                {
+                    throw new ProviderException(ProviderFailure.Unavailable,
+                        $"{request.Model.DisplayName} is failing right now, so ImageGen is not sending it more work for a while. Try again in a minute, or choose another model.",
+                        retryable: false);
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    var result = await provider.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+                    gate.Breaker.RecordSuccess();
+                    await ReportAsync(provider.Provider, gate, started, null).ConfigureAwait(false);
+                    return result;
+                }
+                catch (ProviderException e)
+                {
+                    // Only an unreachable or failing provider counts against its circuit; a refusal means it is up.
+                    if (e.Failure is ProviderFailure.Unavailable or ProviderFailure.Timeout)
+                    {
+                        gate.Breaker.RecordFailure();
+                    }
+                    else
+                    {
+                        gate.Breaker.RecordSuccess();
+                    }
+
+                    await ReportAsync(provider.Provider, gate, started, e).ConfigureAwait(false);
+                    if (!e.Retryable || attempt >= _options.MaxAttempts)
+                    {
+                        throw;
+                    }
+
+                    var delay = Backoff(attempt, e.RetryAfter);
+                    LogRetry(_logger, request.QuestId, provider.Provider, attempt, e.ErrorCode, (long)delay.TotalMilliseconds);
+                    await request.OnProgress(0, $"{request.Model.DisplayName} is busy ({e.ErrorCode}); trying again in {Math.Ceiling(delay.TotalSeconds)} s...", cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    gate.Breaker.RecordNeutral();
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            gate.Limiter.Release();
+        }
+    }
+
+    /// <summary>Retry-After when the provider sent one, else exponential backoff with full jitter; capped either way.</summary>
+    private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
+    {
+        var cap = _options.MaxDelay;
+        if (retryAfter is { } wait)
+        {
+            return wait < cap ? wait : cap;
+        }
+
+        var ceiling = Math.Min(cap.TotalMilliseconds, _options.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+    }
+
+    private async Task ReportAsync(ModelProvider provider, (SemaphoreSlim Limiter, CircuitBreaker Breaker, bool Simulated) gate, long started, ProviderException? failure)
+    {
+        var health = new ProviderHealthDto
+        {
+            Provider = provider,
+            Status = gate.Breaker.State != CircuitState.Closed ? "circuit_open"
+                : failure?.Failure is ProviderFailure.Unavailable or ProviderFailure.Timeout or ProviderFailure.RateLimited ? "degraded"
+                : "healthy",
+            Circuit = gate.Breaker.State,
+            LastLatencyMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            LastErrorCode = failure?.ErrorCode,
+            UpdatedAt = _time.GetUtcNow(),
+            Simulated = gate.Simulated,
+        };
+        try
+        {
+            await _redis.GetDatabase().HashSetAsync(ProviderHealthDto.RedisKey, provider.ToString(), JsonSerializer.Serialize(health, ProviderHealthDto.SerializerOptions)).ConfigureAwait(false);
+        }
+        catch (RedisException e)
+        {
+            LogHealthNotSaved(_logger, provider, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId}: {Provider} attempt {Attempt} failed with {ErrorCode}; retrying in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, Guid questId, ModelProvider provider, int attempt, string errorCode, long delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit of {Provider} is now {State}")]
+    private static partial void LogCircuit(ILogger logger, ModelProvider provider, CircuitState state);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not save the health of {Provider}")]
+    private static partial void LogHealthNotSaved(ILogger logger, ModelProvider provider, Exception exception);
+}
