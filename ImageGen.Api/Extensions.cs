@@ -24,11 +24,7 @@ internal static class Extensions
         builder.AddRedisClient("redis");
         builder.AddAccounts();
 
-        builder.Services.AddOptions<ImageStoreOptions>()
-            .BindConfiguration(ImageStoreOptions.Section)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Path), "ImageStore:Path is required.")
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IImageStore>(sp => new FileSystemImageStore(sp.GetRequiredService<IOptions<ImageStoreOptions>>().Value.Path));
+        builder.AddImageStore();
         builder.Services.AddOptions<ImageSigningOptions>()
             .BindConfiguration(ImageSigningOptions.Section)
             .Validate(o => o.SigningKey.Length >= 16, "ImageGen:Images:SigningKey must be at least 16 characters.")

@@ -1,4 +1,6 @@
+using ImageGen.Core.Catalog;
 using ImageGen.Core.Storage;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ImageGen.Data;
 using ImageGen.Worker.Providers;
 using ImageGen.Worker.Services;
@@ -24,6 +26,11 @@ internal static class Extensions
         builder.Services.AddHttpClient(BflImageProvider.HttpClientName).RemoveAllResilienceHandlers()
             .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.Bfl.RequestTimeout);
         builder.Services.AddSingleton<ProviderRouter>();
+        foreach (var provider in new[] { ModelProvider.OpenAI, ModelProvider.BlackForestLabs })
+        {
+            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+                $"provider-{provider.ToString().ToLowerInvariant()}", sp => new ProviderHealthCheck(sp.GetRequiredService<ProviderRouter>(), provider), HealthStatus.Degraded, ["providers"]));
+        }
     }
 #pragma warning restore EXTEXP0001
 
@@ -33,11 +40,7 @@ internal static class Extensions
         builder.AddRedisClient("redis");
 
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<ImageStoreOptions>()
-            .BindConfiguration(ImageStoreOptions.Section)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Path), "ImageStore:Path is required.")
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IImageStore>(sp => new FileSystemImageStore(sp.GetRequiredService<IOptions<ImageStoreOptions>>().Value.Path));
+        builder.AddImageStore();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestEventPublisher>();

@@ -74,25 +74,21 @@ internal static class AdminApi
 
         ProblemHttpResult? refused = null;
         Data.Entities.CreditEntry? entry = null;
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        await db.InAccountTransactionAsync(userId, balance =>
         {
-            db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await db.LockAccountAsync(userId, cancellationToken).ConfigureAwait(false);
-            var balance = await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false);
+            refused = null;
             if (balance + amount < 0)
             {
                 refused = ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.BalanceWouldBeNegative,
                     $"The balance is {balance}; an adjustment of {amount} would make it negative.", "amount",
                     new Dictionary<string, object?> { ["balance"] = balance });
-                return;
+                return false;
             }
 
             entry = CreditLedger.Entry(userId, request.Kind.Value, amount, time.GetUtcNow(), reason: reason, by: principal.UserId());
             db.CreditEntries.Add(entry);
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
 
         return refused ?? (Results<Ok<CreditEntryDto>, ProblemHttpResult>)TypedResults.Ok(
             new CreditEntryDto(entry!.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));

@@ -68,24 +68,18 @@ internal static class QuestsApi
         // The reservation and the quest commit together; the per-user lock makes parallel submits take turns, so the
         // balance is checked against every reservation made before.
         int? shortBalance = null;
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        await db.InAccountTransactionAsync(userId, balance =>
         {
-            db.ChangeTracker.Clear();
-            shortBalance = null;
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await db.LockAccountAsync(userId, cancellationToken).ConfigureAwait(false);
-            var balance = await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false);
-            if (balance < cost)
+            shortBalance = balance < cost ? balance : null;
+            if (shortBalance is not null)
             {
-                shortBalance = balance;
-                return;
+                return false;
             }
 
             db.Quests.Add(quest);
             db.CreditEntries.Add(CreditLedger.Entry(userId, CreditEntryKind.Reserve, -cost, quest.CreatedAt, quest.Id));
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
 
         if (shortBalance is { } have)
         {

@@ -22,11 +22,29 @@ public static class CreditLedger
     /// Serializes balance checks of one user inside the current transaction (a Postgres advisory lock, released at
     /// commit or rollback), so parallel submits cannot all spend the same credits.
     /// </summary>
-    public static Task LockAccountAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
+    private static Task LockAccountAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
     {
         var key = BitConverter.ToInt64(userId.ToByteArray(), 0);
         return db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction that holds the user's account lock, given the balance as it
+    /// stands; the work adds its rows and returns true to commit them, false to leave everything as it was.
+    /// Retried as a whole by the execution strategy if the connection drops.
+    /// </summary>
+    public static Task InAccountTransactionAsync(this ImageGenDbContext db, Guid userId, Func<int, bool> work, CancellationToken cancellationToken) =>
+        db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await db.LockAccountAsync(userId, cancellationToken).ConfigureAwait(false);
+            if (work(await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false)))
+            {
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        });
 
     public static CreditEntry Entry(Guid userId, CreditEntryKind kind, int amount, DateTimeOffset at, Guid? questId = null, string? reason = null, Guid? by = null) =>
         new() { UserId = userId, Kind = kind, Amount = amount, QuestId = questId, Reason = reason, CreatedBy = by, CreatedAt = at };
