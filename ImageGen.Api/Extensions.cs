@@ -4,6 +4,7 @@ using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
+using ImageGen.Data.Queue;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
@@ -33,6 +34,7 @@ internal static class Extensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestQueue>();
+        builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddHostedService<QuestEventForwarder>();
         builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
 

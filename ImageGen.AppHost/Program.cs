@@ -40,7 +40,9 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
 
 var providerSim = builder.AddProviderSimulator();
 
+// Two workers by default: the queue, leases and reconciler are built for any number.
 builder.AddProject<Projects.ImageGen_Worker>("worker")
+    .WithReplicas(builder.Configuration.GetValue("ImageGen:WorkerReplicas", 2))
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)

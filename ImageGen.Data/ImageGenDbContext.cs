@@ -15,10 +15,13 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     /// <summary>The connection-string name, equal to the AppHost's database resource name.</summary>
     public const string ConnectionName = "imagegen-db";
 
+    public const int IdempotencyKeyMaxLength = 255;
+
     public DbSet<Quest> Quests => Set<Quest>();
     public DbSet<QuestImage> QuestImages => Set<QuestImage>();
     public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
 
     /// <summary>Keys that protect bearer and refresh tokens, shared by every API instance.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -64,6 +67,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.HasOne<ImageGenUser>().WithMany().HasForeignKey(q => q.UserId).OnDelete(DeleteBehavior.Restrict);
             // A user's list, newest first, pages on (user_id, created_at, id).
             quest.HasIndex(q => new { q.UserId, q.CreatedAt, q.Id }).IsDescending(false, true, true);
+            // The reconciler looks for quests that are not finished, by state and age.
+            quest.HasIndex(q => new { q.Status, q.CreatedAt }).HasFilter("status IN ('Queued', 'Running')");
             quest.HasMany(q => q.Images).WithOne().HasForeignKey(i => i.QuestId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -91,6 +96,15 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             // (capture or release) per quest, whatever crashes or retries happen in between.
             entry.HasIndex(e => new { e.QuestId, e.Kind }).IsUnique().HasFilter("quest_id IS NOT NULL").HasDatabaseName("ux_credit_entries_quest_kind");
             entry.HasIndex(e => e.QuestId).IsUnique().HasFilter("kind IN ('capture', 'release')").HasDatabaseName("ux_credit_entries_quest_settlement");
+        });
+
+        builder.Entity<IdempotencyKey>(key =>
+        {
+            key.ToTable("idempotency_keys");
+            key.HasKey(k => new { k.UserId, k.Key });
+            key.Property(k => k.Key).HasMaxLength(IdempotencyKeyMaxLength);
+            key.Property(k => k.RequestHash).HasMaxLength(64);
+            key.HasIndex(k => k.CreatedAt);
         });
 
         builder.Entity<ApiKey>(key =>

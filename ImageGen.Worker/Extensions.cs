@@ -2,6 +2,7 @@ using ImageGen.Core.Catalog;
 using ImageGen.Core.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ImageGen.Data;
+using ImageGen.Data.Queue;
 using ImageGen.Worker.Providers;
 using ImageGen.Worker.Services;
 using Microsoft.Extensions.Options;
@@ -46,6 +47,10 @@ internal static class Extensions
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddScoped<QuestProcessor>();
         builder.AddProviders();
+        builder.Services.AddSingleton<QuestQueue>();
         builder.Services.AddHostedService<QuestConsumer>();
+        builder.Services.AddHostedService<Reconciler>();
+        // Long enough for the shutdown grace period plus handing quests back.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
     }
 }

@@ -23,6 +23,28 @@ public sealed class WorkerOptions
     /// <summary>Longest a quest may run, from its first start; past it the quest ends TimedOut and its credits go back.</summary>
     public TimeSpan QuestDeadline { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>How long a worker holds a quest between heartbeats; a quest whose lease lapsed is taken over.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Stream entries idle (unacknowledged) this long are claimed from their consumer by another worker.</summary>
+    public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Deliveries of one entry before it is dead-lettered and its quest fails with delivery_exhausted.</summary>
+    [Range(1, 100)]
+    public int MaxDeliveries { get; set; } = 5;
+
+    /// <summary>On shutdown, how long in-flight quests may run on before they are handed back to the queue.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the reconciler compares Postgres (the truth) with the queue.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A queued quest no worker took within this time is added to the stream again (Redis may have lost it).</summary>
+    public TimeSpan RequeueAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A quest still queued this long after it was submitted times out, and its credits go back.</summary>
+    public TimeSpan QueueDeadline { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Longest wait for new work when no wake-up arrives (a safety net for lost pub/sub messages).</summary>
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -2,11 +2,16 @@ using System.Security.Claims;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
+using ImageGen.Api.Images;
+using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Credits;
+using ImageGen.Data.Entities;
+using ImageGen.Data.Queue;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
 
 namespace ImageGen.Api.Apis;
 
@@ -17,6 +22,9 @@ internal static class AdminApi
         var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthSchemes.AdminPolicy);
         admin.MapGet("/users", SearchUsers).WithName("SearchUsers").WithSummary("Find accounts by email (contains), with balances.");
         admin.MapPost("/users/{id}/credits", AddCredits).WithName("AddCredits").WithSummary("Grant credits, or adjust a balance either way, with a reason.");
+        admin.MapGet("/dead-letters", ListDeadLetters).WithName("ListDeadLetters").WithSummary("Stream entries the workers gave up on, newest first.");
+        admin.MapPost("/dead-letters/{entryId}/redrive", Redrive).WithName("RedriveDeadLetter")
+            .WithSummary("Submit the dead-lettered quest again, as a new quest for the same owner (a new reservation), and drop the entry.");
         return app;
     }
 
@@ -45,6 +53,82 @@ internal static class AdminApi
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(users.Select(u => new UserSummaryDto(u.Id, u.Email ?? "", u.Roles, u.Balance, u.CreatedAt)).ToList());
     }
+
+    /// <param name="EntryId">The dead-letter entry (what re-drive takes).</param>
+    /// <param name="OriginalEntryId">The quest stream entry that was given up on.</param>
+    public sealed record DeadLetterDto(string EntryId, string OriginalEntryId, Guid? QuestId, string Reason, long Deliveries, DateTimeOffset DeadAt);
+
+    public static async Task<Ok<List<DeadLetterDto>>> ListDeadLetters(IConnectionMultiplexer redis)
+    {
+        var entries = await redis.GetDatabase().StreamRangeAsync(QueueNames.DeadLetterStream, count: 200, messageOrder: Order.Descending).ConfigureAwait(false);
+        return TypedResults.Ok(entries.Select(ToDto).ToList());
+    }
+
+    public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> Redrive(
+        string entryId, ClaimsPrincipal principal, IConnectionMultiplexer redis, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var redisDb = redis.GetDatabase();
+        var found = await redisDb.StreamRangeAsync(QueueNames.DeadLetterStream, entryId, entryId, 1).ConfigureAwait(false);
+        if (found.Length == 0 || ToDto(found[0]) is not { QuestId: { } questId })
+        {
+            return ApiProblems.NotFound(ErrorCodes.DeadLetterNotFound, $"There is no dead-lettered quest '{entryId}'.");
+        }
+
+        var original = await db.Quests.AsNoTracking().FirstOrDefaultAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+        if (original is null)
+        {
+            return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"The dead-lettered quest '{questId}' no longer exists.");
+        }
+
+        var now = time.GetUtcNow();
+        var copy = new Quest
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = original.UserId,
+            Prompt = original.Prompt,
+            Model = original.Model,
+            Width = original.Width,
+            Height = original.Height,
+            Seed = original.Seed,
+            Parameters = original.Parameters,
+            Cost = original.Cost,
+            Status = QuestStatus.Queued,
+            StatusText = "Waiting for a worker...",
+            CreatedAt = now,
+            EnqueuedAt = now,
+        };
+        int? shortBalance = null;
+        await db.InAccountTransactionAsync(original.UserId, balance =>
+        {
+            shortBalance = balance < copy.Cost ? balance : null;
+            if (shortBalance is not null)
+            {
+                return false;
+            }
+
+            db.Quests.Add(copy);
+            db.CreditEntries.Add(CreditLedger.Entry(copy.UserId, CreditEntryKind.Reserve, -copy.Cost, now, copy.Id, $"Re-drive of {questId} by {principal.UserId()}"));
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        if (shortBalance is { } have)
+        {
+            return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
+                $"The owner's balance is {have}; the quest costs {copy.Cost}. Grant credits first.");
+        }
+
+        await queue.EnqueueAsync(copy.Id).ConfigureAwait(false);
+        await redisDb.StreamDeleteAsync(QueueNames.DeadLetterStream, [entryId]).ConfigureAwait(false);
+        return TypedResults.Accepted($"/api/quests/{copy.Id}", copy.ToDto(signer));
+    }
+
+    private static DeadLetterDto ToDto(StreamEntry entry) => new(
+        entry.Id.ToString(),
+        entry[QueueNames.Fields.EntryId].ToString(),
+        Guid.TryParse(entry[QueueNames.Fields.QuestId].ToString(), out var questId) ? questId : null,
+        entry[QueueNames.Fields.Reason].ToString(),
+        (long)entry[QueueNames.Fields.Deliveries],
+        DateTimeOffset.FromUnixTimeMilliseconds((long)entry[QueueNames.Fields.DeadAt]));
 
     public static async Task<Results<Ok<CreditEntryDto>, ProblemHttpResult>> AddCredits(
         string id, AdminCreditRequest request, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken)

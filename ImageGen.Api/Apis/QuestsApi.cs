@@ -7,7 +7,9 @@ using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
+using ImageGen.Data.Queue;
 using ImageGen.Core.Accounts;
+using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Credits;
@@ -30,18 +32,29 @@ internal static class QuestsApi
         group.MapPost("/", CreateQuest).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
         group.MapGet("/{id}", GetQuest).WithName("GetQuest").WithSummary("The latest state of one quest.");
         group.MapGet("/", ListQuests).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
+        group.MapPost("/{id}/cancel", CancelQuest).WithName("CancelQuest")
+            .WithSummary("Cancel a quest: a queued one at once, a running one as soon as its worker can stop. Its credits go back.");
         return app;
     }
 
     public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
         CreateQuestRequest request, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = QuestValidator.Validate(request, out var valid);
         if (valid is null)
         {
             return ApiProblems.Validation(errors);
         }
+
+        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
+        if (idempotencyKey.Length > ImageGenDbContext.IdempotencyKeyMaxLength || idempotencyKey.Any(char.IsControl))
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidIdempotencyKey, "Idempotency-Key",
+                $"The Idempotency-Key header must be 1 to {ImageGenDbContext.IdempotencyKeyMaxLength} printable characters.");
+        }
+
+        var requestHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request)));
 
         using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
         var userId = principal.UserId();
@@ -60,6 +73,7 @@ internal static class QuestsApi
             Status = QuestStatus.Queued,
             StatusText = "Waiting for a worker...",
             CreatedAt = time.GetUtcNow(),
+            EnqueuedAt = time.GetUtcNow(),
             TraceParent = Activity.Current?.Id,
         };
         activity?.SetTag("quest.id", quest.Id);
@@ -68,8 +82,20 @@ internal static class QuestsApi
         // The reservation and the quest commit together; the per-user lock makes parallel submits take turns, so the
         // balance is checked against every reservation made before.
         int? shortBalance = null;
-        await db.InAccountTransactionAsync(userId, balance =>
+        Guid? replayOf = null;
+        var keyReused = false;
+        await db.InAccountTransactionAsync(userId, async balance =>
         {
+            (shortBalance, replayOf, keyReused) = (null, null, false);
+            // Inside the account lock: a second request with the same key waits here, then finds the first.
+            if (idempotencyKey.Length > 0
+                && await db.IdempotencyKeys.AsNoTracking().FirstOrDefaultAsync(k => k.UserId == userId && k.Key == idempotencyKey, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                keyReused = existing.RequestHash != requestHash;
+                replayOf = existing.QuestId;
+                return false;
+            }
+
             shortBalance = balance < cost ? balance : null;
             if (shortBalance is not null)
             {
@@ -78,8 +104,27 @@ internal static class QuestsApi
 
             db.Quests.Add(quest);
             db.CreditEntries.Add(CreditLedger.Entry(userId, CreditEntryKind.Reserve, -cost, quest.CreatedAt, quest.Id));
+            if (idempotencyKey.Length > 0)
+            {
+                db.IdempotencyKeys.Add(new IdempotencyKey { UserId = userId, Key = idempotencyKey, RequestHash = requestHash, QuestId = quest.Id, CreatedAt = quest.CreatedAt });
+            }
+
             return true;
         }, cancellationToken).ConfigureAwait(false);
+
+        if (keyReused)
+        {
+            return ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
+                "This Idempotency-Key was used for a different request. Use a new key for a new quest.", "Idempotency-Key");
+        }
+
+        if (replayOf is { } originalId)
+        {
+            // The same request again: the original quest, no second charge.
+            var original = await db.Quests.AsNoTracking().Include(q => q.Images).FirstAsync(q => q.Id == originalId, cancellationToken).ConfigureAwait(false);
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+            return TypedResults.Accepted($"/api/quests/{original.Id}", original.ToDto(signer));
+        }
 
         if (shortBalance is { } have)
         {
@@ -89,6 +134,76 @@ internal static class QuestsApi
 
         await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
         return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto(signer));
+    }
+
+    public static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> CancelQuest(
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, QuestEventPublisher events, ImageUrlSigner signer,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var userId = principal.UserId();
+        var quest = Guid.TryParse(id, out var questId)
+            ? await db.Quests.AsNoTracking().FirstOrDefaultAsync(q => q.Id == questId && q.UserId == userId, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (quest is null)
+        {
+            return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.");
+        }
+
+        var now = time.GetUtcNow();
+        var cancelled = false;
+        if (quest.Status == QuestStatus.Queued)
+        {
+            // Only if it is still queued at this instant: a worker that claims it first wins, and is told below.
+            await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+            {
+                db.ChangeTracker.Clear();
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                cancelled = await db.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Queued).ExecuteUpdateAsync(s => s
+                    .SetProperty(q => q.Status, QuestStatus.Cancelled)
+                    .SetProperty(q => q.StatusText, "Cancelled.")
+                    .SetProperty(q => q.ErrorCode, ErrorCodes.Cancelled)
+                    .SetProperty(q => q.ErrorMessage, "You cancelled this quest before it started. Nothing was charged.")
+                    .SetProperty(q => q.CompletedAt, now), cancellationToken).ConfigureAwait(false) == 1;
+                if (cancelled)
+                {
+                    db.CreditEntries.Add(CreditLedger.Entry(userId, CreditEntryKind.Release, quest.Cost, now, questId, ErrorCodes.Cancelled));
+                    await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+
+        if (!cancelled)
+        {
+            var running = await db.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(q => q.CancelRequested, true), cancellationToken).ConfigureAwait(false) == 1;
+            if (!running)
+            {
+                var finished = await db.Quests.AsNoTracking().FirstAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+                return ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.QuestFinished,
+                    $"The quest already ended as {finished.Status}; there is nothing to cancel.", extra: new Dictionary<string, object?> { ["questStatus"] = finished.Status.ToString() });
+            }
+
+            // The worker running it stops cooperatively, releases the credits and publishes Cancelled.
+            await queue.RequestCancelAsync(questId).ConfigureAwait(false);
+            var stillRunning = await db.Quests.AsNoTracking().Include(q => q.Images).FirstAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Accepted($"/api/quests/{questId}", stillRunning.ToDto(signer));
+        }
+
+        var result = await db.Quests.AsNoTracking().Include(q => q.Images).FirstAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+        await events.PublishAsync(new QuestEvent
+        {
+            QuestId = questId,
+            UserId = userId,
+            Sequence = long.MaxValue,
+            Status = QuestStatus.Cancelled,
+            StatusText = result.StatusText,
+            Progress = result.Progress,
+            Error = new QuestErrorDto(ErrorCodes.Cancelled, result.ErrorMessage ?? ""),
+            PublishedAt = now,
+        }).ConfigureAwait(false);
+        return TypedResults.Ok(result.ToDto(signer));
     }
 
     public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(

@@ -56,6 +56,15 @@ public static class ErrorCodes
     public const string ResultExpired = "result_expired";
     public const string TimedOut = "timed_out";
     public const string RenderFailed = "render_failed";
+    public const string DeliveryExhausted = "delivery_exhausted";
+    public const string Cancelled = "cancelled";
+    public const string LostInQueue = "lost_in_queue";
+
+    // Lifecycle
+    public const string QuestFinished = "quest_finished";
+    public const string IdempotencyKeyReused = "idempotency_key_reused";
+    public const string InvalidIdempotencyKey = "invalid_idempotency_key";
+    public const string DeadLetterNotFound = "dead_letter_not_found";
     public const string StorageFailed = "storage_failed";
     public const string Internal = "internal_error";
 }

@@ -34,12 +34,16 @@ public static class CreditLedger
     /// Retried as a whole by the execution strategy if the connection drops.
     /// </summary>
     public static Task InAccountTransactionAsync(this ImageGenDbContext db, Guid userId, Func<int, bool> work, CancellationToken cancellationToken) =>
+        db.InAccountTransactionAsync(userId, balance => Task.FromResult(work(balance)), cancellationToken);
+
+    /// <inheritdoc cref="InAccountTransactionAsync(ImageGenDbContext, Guid, Func{int, bool}, CancellationToken)"/>
+    public static Task InAccountTransactionAsync(this ImageGenDbContext db, Guid userId, Func<int, Task<bool>> work, CancellationToken cancellationToken) =>
         db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await db.LockAccountAsync(userId, cancellationToken).ConfigureAwait(false);
-            if (work(await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false)))
+            if (await work(await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false))
             {
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -28,6 +28,15 @@ public sealed class Quest
     public string? ErrorCode { get; set; }
     public string? ErrorMessage { get; set; }
 
+    /// <summary>When it was last added to the stream; the reconciler adds it again if no worker took it for a while.</summary>
+    public DateTimeOffset EnqueuedAt { get; set; }
+
+    /// <summary>Until when the worker running it holds it; renewed while it works. A lapsed lease means the worker died.</summary>
+    public DateTimeOffset? LeaseUntil { get; set; }
+
+    /// <summary>The owner asked to cancel while it was running; the worker stops at the next chance.</summary>
+    public bool CancelRequested { get; set; }
+
     /// <summary>How many times a worker has started it.</summary>
     public int Attempts { get; set; }
 

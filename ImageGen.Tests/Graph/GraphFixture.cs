@@ -78,6 +78,12 @@ public class GraphFixture : IAsyncLifetime
                 "ImageGen:Providers:PollMinInterval=00:00:00.100",
                 "ImageGen:Providers:PollMaxInterval=00:00:00.300",
                 "ImageGen:Worker:QuestDeadline=00:00:10",
+                // Short leases and a brisk reconciler, so recovery from a killed worker shows within a test's time.
+                "ImageGen:Worker:MaxConcurrency=4",
+                "ImageGen:Worker:LeaseDuration=00:00:03",
+                "ImageGen:Worker:ReconcileInterval=00:00:02",
+                "ImageGen:Worker:ClaimIdleTime=00:00:05",
+                "ImageGen:Worker:RequeueAfter=00:00:05",
                 .. ExtraArguments,
             ],
             cts.Token);
@@ -194,6 +200,44 @@ public class GraphFixture : IAsyncLifetime
 
     public async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken) =>
         (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken))!;
+
+    /// <summary>The graph's Redis, for tests that act on the queue directly.</summary>
+    public async Task<StackExchange.Redis.IConnectionMultiplexer> ConnectRedisAsync() =>
+        await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await _app!.GetConnectionStringAsync("redis"))!);
+
+    /// <summary>
+    /// Process ids of this graph's running worker replicas: worker processes whose environment names this graph's
+    /// Redis (another graph may be running beside this one).
+    /// </summary>
+    public async Task<IReadOnlyList<int>> WorkerProcessIdsAsync()
+    {
+        var redis = "ConnectionStrings__redis=" + await _app!.GetConnectionStringAsync("redis");
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                // The worker itself, not the `dotnet run` that started it.
+                var program = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0');
+                if ((program[0].EndsWith("/ImageGen.Worker", StringComparison.Ordinal) || program.Any(a => a.EndsWith("ImageGen.Worker.dll", StringComparison.Ordinal)))
+                    && (await File.ReadAllTextAsync(Path.Combine(dir, "environ"))).Split('\0').Contains(redis))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while we looked.
+            }
+        }
+
+        return pids;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -15,8 +15,10 @@ internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, Time
 
     public CircuitState State { get; private set; } = CircuitState.Closed;
 
-    /// <summary>Raised with the new state whenever it changes.</summary>
-    public event Action<CircuitState>? Changed;
+    /// <summary>Raised with the new state whenever it changes; the flag is true when this worker's own calls caused it.</summary>
+    public event Action<CircuitState, bool>? Changed;
+
+    private bool _tripping;
 
     public bool TryAcquire()
     {
@@ -63,6 +65,22 @@ internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, Time
         }
     }
 
+    /// <summary>Opens the circuit because another worker saw the provider fail (the shared view), from when it opened there.</summary>
+    public void Trip(DateTimeOffset openedAt)
+    {
+        lock (_gate)
+        {
+            if (State == CircuitState.Closed || openedAt > _openedAt)
+            {
+                _openedAt = openedAt;
+                _probing = false;
+                _tripping = true;
+                Move(CircuitState.Open);
+                _tripping = false;
+            }
+        }
+    }
+
     /// <summary>A call that ended without telling anything about the provider's health (e.g. cancelled) frees the probe.</summary>
     public void RecordNeutral()
     {
@@ -77,7 +95,7 @@ internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, Time
         if (State != next)
         {
             State = next;
-            Changed?.Invoke(next);
+            Changed?.Invoke(next, !_tripping);
         }
     }
 }

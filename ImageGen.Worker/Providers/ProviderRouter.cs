@@ -32,10 +32,32 @@ internal sealed partial class ProviderRouter
         foreach (var (provider, account) in new[] { (ModelProvider.OpenAI, _options.OpenAI), (ModelProvider.BlackForestLabs, _options.Bfl) })
         {
             var breaker = new CircuitBreaker(_options.CircuitFailureThreshold, _options.CircuitBreakDuration, time);
-            breaker.Changed += state => LogCircuit(_logger, provider, state);
+            breaker.Changed += (state, local) =>
+            {
+                LogCircuit(_logger, provider, state);
+                if (state == CircuitState.Open && local)
+                {
+                    // Tell the other workers, so one provider's outage costs the threshold once, not once per replica.
+                    _ = _redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CircuitChannel),
+                        $"{provider}|{_time.GetUtcNow().ToUnixTimeMilliseconds()}", CommandFlags.FireAndForget);
+                }
+            };
             _gates[provider] = (new SemaphoreSlim(account.MaxConcurrency, account.MaxConcurrency), breaker, account.Simulated);
         }
+
+        _redis.GetSubscriber().Subscribe(RedisChannel.Literal(CircuitChannel), (_, message) =>
+        {
+            var parts = message.ToString().Split('|');
+            if (parts.Length == 2 && Enum.TryParse<ModelProvider>(parts[0], out var provider) && long.TryParse(parts[1], out var at)
+                && _gates.TryGetValue(provider, out var gate))
+            {
+                gate.Breaker.Trip(DateTimeOffset.FromUnixTimeMilliseconds(at));
+            }
+        });
     }
+
+    /// <summary>Pub/sub channel on which a worker announces a circuit it opened.</summary>
+    private const string CircuitChannel = "providers:circuit";
 
     public CircuitState CircuitOf(ModelProvider provider) => _gates.TryGetValue(provider, out var gate) ? gate.Breaker.State : CircuitState.Closed;
 

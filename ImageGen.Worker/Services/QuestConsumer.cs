@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using ImageGen.Core.Messaging;
+using ImageGen.Core.Quests;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -8,16 +11,21 @@ namespace ImageGen.Worker.Services;
 
 /// <summary>
 /// Reads the quest stream with the workers' consumer group and runs up to <see cref="WorkerOptions.MaxConcurrency"/>
-/// quests at once. An entry is acknowledged only after its outcome is stored; on shutdown, unfinished entries stay
-/// pending and this consumer reads them first when it starts again.
+/// quests at once. An entry is acknowledged only after its outcome is stored. Entries another consumer left idle are
+/// claimed; an entry delivered more than <see cref="WorkerOptions.MaxDeliveries"/> times is dead-lettered. On
+/// shutdown no new entries are read, and in-flight quests get a grace period before they are handed back.
 /// </summary>
 internal sealed partial class QuestConsumer(
     IConnectionMultiplexer redis,
     IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
+    TimeProvider time,
     ILogger<QuestConsumer> logger) : BackgroundService
 {
     private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
+
+    /// <summary>The cancel switch of each quest running here, for owners' cancel requests.</summary>
+    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _running = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,16 +35,27 @@ internal sealed partial class QuestConsumer(
 
         // A wake-up arrives whenever a quest is added; one pending signal is enough.
         var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-        await redis.GetSubscriber()
-            .SubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), (_, _) => wake.Writer.TryWrite(true))
-            .ConfigureAwait(false);
+        var subscriber = redis.GetSubscriber();
+        await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), (_, _) => wake.Writer.TryWrite(true)).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.CancelChannel), (_, message) =>
+        {
+            if (Guid.TryParse(message.ToString(), out var questId) && _running.TryGetValue(questId, out var cancel))
+            {
+                cancel.Cancel();
+            }
+        }).ConfigureAwait(false);
+
+        // In-flight work outlives the stop signal by the grace period, then is handed back.
+        using var letGo = new CancellationTokenSource();
+        using var onStop = stoppingToken.Register(() => letGo.CancelAfter(settings.ShutdownGrace));
 
         using var slots = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
-        var inFlight = new HashSet<Task>();
+        var inFlight = new ConcurrentDictionary<Task, bool>();
         LogStarted(logger, settings.ConsumerName, settings.MaxConcurrency);
 
         // An id reads this consumer's own pending entries after it (left by a previous run); ">" reads new ones.
         RedisValue position = "0";
+        var nextClaim = time.GetTimestamp();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -44,10 +63,26 @@ internal sealed partial class QuestConsumer(
                 await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
                 var count = slots.CurrentCount + 1;
                 StreamEntry[] entries;
+                var redelivered = position != StreamPosition.NewMessages;
                 try
                 {
-                    entries = await db.StreamReadGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName, position, count)
-                        .ConfigureAwait(false);
+                    if (!redelivered && time.GetElapsedTime(nextClaim) >= TimeSpan.Zero)
+                    {
+                        // Entries another consumer left idle (it died): take them over.
+                        nextClaim = time.GetTimestamp() + (long)(settings.ClaimIdleTime.TotalSeconds / 4 * TimeProvider.System.TimestampFrequency);
+                        var claimed = await db.StreamAutoClaimAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName,
+                            (long)settings.ClaimIdleTime.TotalMilliseconds, "0-0", count).ConfigureAwait(false);
+                        entries = claimed.ClaimedEntries.Where(e => !e.IsNull).ToArray();
+                        redelivered = entries.Length > 0;
+                        if (!redelivered)
+                        {
+                            entries = await db.StreamReadGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName, position, count).ConfigureAwait(false);
+                        }
+                    }
+                    else
+                    {
+                        entries = await db.StreamReadGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName, position, count).ConfigureAwait(false);
+                    }
                 }
                 catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
                 {
@@ -100,19 +135,11 @@ internal sealed partial class QuestConsumer(
                     }
 
                     var entry = entries[i];
-                    var task = Task.Run(() => HandleAsync(db, entry, stoppingToken), CancellationToken.None);
-                    lock (inFlight)
-                    {
-                        inFlight.Add(task);
-                    }
-
+                    var task = Task.Run(() => HandleAsync(db, entry, redelivered, letGo.Token), CancellationToken.None);
+                    inFlight[task] = true;
                     _ = task.ContinueWith(t =>
                     {
-                        lock (inFlight)
-                        {
-                            inFlight.Remove(t);
-                        }
-
+                        inFlight.TryRemove(t, out _);
                         slots.Release();
                     }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
@@ -122,25 +149,36 @@ internal sealed partial class QuestConsumer(
         {
         }
 
-        Task[] remaining;
-        lock (inFlight)
-        {
-            remaining = [.. inFlight];
-        }
-
-        // In-flight quests see the stop token and leave their entries pending; wait for them to let go.
-        await Task.WhenAll(remaining).ConfigureAwait(false);
-        await redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel)).ConfigureAwait(false);
+        // Stop taking work; let in-flight quests finish within the grace period, then they hand themselves back.
+        await Task.WhenAll(inFlight.Keys).ConfigureAwait(false);
+        await subscriber.UnsubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel)).ConfigureAwait(false);
+        await subscriber.UnsubscribeAsync(RedisChannel.Literal(QueueNames.CancelChannel)).ConfigureAwait(false);
     }
 
-    private async Task HandleAsync(IDatabase db, StreamEntry entry, CancellationToken stoppingToken)
+    private async Task HandleAsync(IDatabase db, StreamEntry entry, bool redelivered, CancellationToken letGo)
     {
-        var questValue = entry[QueueNames.Fields.QuestId];
-        if (!Guid.TryParse(questValue.ToString(), out var questId))
+        var settings = options.Value;
+        if (!Guid.TryParse(entry[QueueNames.Fields.QuestId].ToString(), out var questId))
         {
             LogMalformedEntry(logger, entry.Id.ToString());
-            await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+            await DeadLetterAsync(db, entry, null, "malformed", 1).ConfigureAwait(false);
             return;
+        }
+
+        if (redelivered)
+        {
+            var pending = await db.StreamPendingMessagesAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, 1, settings.ConsumerName, entry.Id, entry.Id).ConfigureAwait(false);
+            var deliveries = pending.Length > 0 ? pending[0].DeliveryCount : 1;
+            if (deliveries > settings.MaxDeliveries)
+            {
+                // It crashed its handler every time: stop trying, tell the owner, give the credits back, keep it for an operator.
+                LogExhausted(logger, questId, deliveries);
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<QuestProcessor>().FailUnfinishedAsync(questId, QuestStatus.Failed, ErrorCodes.DeliveryExhausted,
+                    $"ImageGen tried this quest {deliveries - 1} times and it failed each time. An operator has been told. Nothing was charged.").ConfigureAwait(false);
+                await DeadLetterAsync(db, entry, questId, ErrorCodes.DeliveryExhausted, deliveries).ConfigureAwait(false);
+                return;
+            }
         }
 
         // Continue the trace of the request that submitted the quest.
@@ -149,26 +187,48 @@ internal sealed partial class QuestConsumer(
         activity?.SetTag("quest.id", questId);
         activity?.SetTag("messaging.message.id", entry.Id.ToString());
 
+        using var cancel = new CancellationTokenSource();
+        _running[questId] = cancel;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<QuestProcessor>().ProcessAsync(questId, stoppingToken).ConfigureAwait(false);
+            await scope.ServiceProvider.GetRequiredService<QuestProcessor>().ProcessAsync(questId, letGo, cancel.Token).ConfigureAwait(false);
             await AcknowledgeAsync(db, entry).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            LogHandedBack(logger, questId);
         }
         catch (Exception e)
         {
-            // Not acknowledged: the entry stays pending and is delivered again.
+            // Not acknowledged: the entry stays pending, is claimed again after it has been idle, and counts a delivery.
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             LogProcessingFailed(logger, questId, e);
         }
+        finally
+        {
+            _running.TryRemove(questId, out _);
+        }
     }
 
-    private static Task AcknowledgeAsync(IDatabase db, StreamEntry entry) =>
-        db.StreamAcknowledgeAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, entry.Id);
+    private static async Task DeadLetterAsync(IDatabase db, StreamEntry entry, Guid? questId, string reason, long deliveries)
+    {
+        await db.StreamAddAsync(QueueNames.DeadLetterStream,
+        [
+            new(QueueNames.Fields.QuestId, questId?.ToString() ?? entry[QueueNames.Fields.QuestId]),
+            new(QueueNames.Fields.EntryId, entry.Id),
+            new(QueueNames.Fields.Reason, reason),
+            new(QueueNames.Fields.Deliveries, deliveries),
+            new(QueueNames.Fields.DeadAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
+        ]).ConfigureAwait(false);
+        await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+    }
+
+    /// <summary>Acknowledges and deletes in one round trip, so handled entries do not pile up in the stream.</summary>
+    private static Task AcknowledgeAsync(IDatabase db, StreamEntry entry)
+    {
+        var batch = db.CreateBatch();
+        var ack = batch.StreamAcknowledgeAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, entry.Id);
+        var delete = batch.StreamDeleteAsync(QueueNames.QuestStream, [entry.Id]);
+        batch.Execute();
+        return Task.WhenAll(ack, delete);
+    }
 
     private static async Task EnsureGroupAsync(IDatabase db)
     {
@@ -189,11 +249,11 @@ internal sealed partial class QuestConsumer(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the quest stream failed; retrying")]
     private static partial void LogReadFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream entry {EntryId} has no quest id; acknowledged and dropped")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream entry {EntryId} has no quest id; dead-lettered")]
     private static partial void LogMalformedEntry(ILogger logger, string entryId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} handed back on shutdown; it stays pending")]
-    private static partial void LogHandedBack(ILogger logger, Guid questId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Quest {QuestId} was delivered {Deliveries} times; dead-lettered")]
+    private static partial void LogExhausted(ILogger logger, Guid questId, long deliveries);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Quest {QuestId} could not be processed; it stays pending")]
     private static partial void LogProcessingFailed(ILogger logger, Guid questId, Exception exception);

@@ -8,22 +8,32 @@ using ImageGen.Data;
 using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using ImageGen.Rendering;
+using ImageGen.Data.Queue;
 using ImageGen.Worker.Providers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Services;
 
+/// <summary>What became of a delivery: either way the stream entry is acknowledged (a handed-back quest has a new one).</summary>
+internal enum ProcessResult
+{
+    Done,
+    HandedBack,
+}
+
 /// <summary>
-/// Runs one quest: mark it running, generate through the provider router with live progress, store the images,
-/// record the outcome with its ledger settlement, publish events. Returning means the outcome is stored and the
-/// stream entry may be acknowledged; a worker shutdown leaves it pending.
+/// Runs one quest: claim it, generate through the provider router with live progress, store the images,
+/// record the outcome with its ledger settlement, publish events. Returning means the outcome is stored (or the quest
+/// handed back with a new stream entry) and the delivered entry may be acknowledged.
 /// </summary>
 internal sealed partial class QuestProcessor(
     ImageGenDbContext db,
     IImageStore store,
     ProviderRouter providers,
+    QuestQueue queue,
     QuestEventPublisher events,
+    IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<QuestProcessor> logger)
@@ -33,34 +43,44 @@ internal sealed partial class QuestProcessor(
     private int _totalSteps;
     private long _lastPersisted;
 
-    public async Task ProcessAsync(Guid questId, CancellationToken stoppingToken)
+    /// <param name="stoppingToken">Cancelled when the worker must let go (shutdown): the quest is handed back to the queue.</param>
+    /// <param name="cancelToken">Cancelled when the owner cancels the quest while it runs.</param>
+    public async Task<ProcessResult> ProcessAsync(Guid questId, CancellationToken stoppingToken, CancellationToken cancelToken)
     {
-        var quest = await db.Quests.FirstOrDefaultAsync(q => q.Id == questId, stoppingToken).ConfigureAwait(false);
-        if (quest is null)
+        // Claim it in Postgres: queued, or running under a lease that lapsed (its worker died). Exactly one worker
+        // wins, whatever duplicates the stream holds.
+        var now = time.GetUtcNow();
+        var lease = now + options.Value.LeaseDuration;
+        var claimed = await db.Quests
+            .Where(q => q.Id == questId && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(q => q.Status, QuestStatus.Running)
+                .SetProperty(q => q.LeaseUntil, lease)
+                .SetProperty(q => q.Attempts, q => q.Attempts + 1)
+                .SetProperty(q => q.StartedAt, q => q.StartedAt ?? now)
+                .SetProperty(q => q.StatusText, "Starting..."), stoppingToken).ConfigureAwait(false);
+        if (claimed == 0)
         {
-            LogUnknownQuest(logger, questId);
-            return;
+            // Finished, cancelled, unknown, or alive in another worker's hands: this delivery has nothing to do.
+            LogNotClaimed(logger, questId);
+            return ProcessResult.Done;
         }
 
-        if (quest.Status.IsTerminal())
-        {
-            // Delivered again after it finished (a crash between saving and acknowledging): nothing to do.
-            return;
-        }
-
+        var quest = await db.Quests.FirstAsync(q => q.Id == questId, stoppingToken).ConfigureAwait(false);
         _quest = quest;
         var model = ModelCatalog.TryGet(quest.Model, out var m) ? m : null;
         if (model is null || !model.Available)
         {
             await FailAsync(ErrorCodes.ModelUnavailable, $"The model '{quest.Model}' is not offered any more.").ConfigureAwait(false);
-            return;
+            return ProcessResult.Done;
         }
 
-        quest.Status = QuestStatus.Running;
-        quest.Attempts++;
-        quest.StartedAt ??= time.GetUtcNow();
-        quest.StatusText = "Starting...";
-        await db.SaveChangesAsync(stoppingToken).ConfigureAwait(false);
+        if (quest.CancelRequested)
+        {
+            await CancelAsync().ConfigureAwait(false);
+            return ProcessResult.Done;
+        }
+
         LogStarted(logger, questId, quest.Model, quest.Attempts);
         _sequence = (long)quest.Attempts << 20;
         _totalSteps = model.Provider == ModelProvider.Local ? SketchRenderer.StepCount : 100;
@@ -68,10 +88,25 @@ internal sealed partial class QuestProcessor(
         await PublishAsync().ConfigureAwait(false);
 
         // The deadline counts from the first start, so a redelivered quest does not get a fresh allowance.
-        var remaining = quest.StartedAt.Value + options.Value.QuestDeadline - time.GetUtcNow();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var remaining = quest.StartedAt!.Value + options.Value.QuestDeadline - time.GetUtcNow();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, cancelToken);
         deadline.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        using var heartbeat = new CancellationTokenSource();
+        var beating = HeartbeatAsync(quest.Id, heartbeat.Token);
+        try
+        {
+            return await RunAsync(quest, model, deadline, stoppingToken, cancelToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await heartbeat.CancelAsync().ConfigureAwait(false);
+            await beating.ConfigureAwait(false);
+        }
+    }
 
+    private async Task<ProcessResult> RunAsync(Quest quest, ModelDescriptor model, CancellationTokenSource deadline, CancellationToken stoppingToken, CancellationToken cancelToken)
+    {
+        var questId = quest.Id;
         ProviderResult result;
         try
         {
@@ -86,27 +121,94 @@ internal sealed partial class QuestProcessor(
                 OnProgress = ReportProgressAsync,
             }, deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancelToken.IsCancellationRequested)
+        {
+            await CancelAsync().ConfigureAwait(false);
+            return ProcessResult.Done;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return await HandBackAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             LogFailed(logger, questId, ErrorCodes.TimedOut, null);
             await FailAsync(ErrorCodes.TimedOut, $"{model.DisplayName} did not finish within {options.Value.QuestDeadline.TotalSeconds:0} seconds. Nothing was charged; try again.",
                 QuestStatus.TimedOut).ConfigureAwait(false);
-            return;
+            return ProcessResult.Done;
         }
         catch (ProviderException e)
         {
             LogFailed(logger, questId, e.ErrorCode, e);
             await FailAsync(e.ErrorCode, Explain(e, model)).ConfigureAwait(false);
-            return;
+            return ProcessResult.Done;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFailed(logger, questId, ErrorCodes.RenderFailed, e);
             await FailAsync(ErrorCodes.RenderFailed, "The image could not be made. Try again, or change the size.").ConfigureAwait(false);
-            return;
+            return ProcessResult.Done;
         }
 
         await SucceedAsync(result, stoppingToken).ConfigureAwait(false);
+        return ProcessResult.Done;
+    }
+
+    /// <summary>Ends a quest that is not finished yet, from outside a run (the reconciler, the dead-letter path).</summary>
+    public async Task<bool> FailUnfinishedAsync(Guid questId, QuestStatus status, string code, string message)
+    {
+        var quest = await db.Quests.FirstOrDefaultAsync(q => q.Id == questId).ConfigureAwait(false);
+        if (quest is null || quest.Status.IsTerminal())
+        {
+            return false;
+        }
+
+        _quest = quest;
+        _sequence = ((long)quest.Attempts << 20) + (1 << 19);
+        _totalSteps = 100;
+        await FailAsync(code, message, status).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Shutdown: put the quest back in the queue for another worker, with a fresh stream entry.</summary>
+    private async Task<ProcessResult> HandBackAsync()
+    {
+        _quest.Status = QuestStatus.Queued;
+        _quest.LeaseUntil = null;
+        _quest.StatusText = "Waiting for a worker...";
+        _quest.EnqueuedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+        await queue.EnqueueAsync(_quest.Id).ConfigureAwait(false);
+        LogHandedBack(logger, _quest.Id);
+        return ProcessResult.HandedBack;
+    }
+
+    private Task CancelAsync() =>
+        FailAsync(ErrorCodes.Cancelled, "You cancelled this quest. Nothing was charged.", QuestStatus.Cancelled);
+
+    /// <summary>Renews the lease while the quest runs, from its own scope (the run's context is busy).</summary>
+    private async Task HeartbeatAsync(Guid questId, CancellationToken cancellationToken)
+    {
+        var every = options.Value.LeaseDuration / 3;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, time, cancellationToken).ConfigureAwait(false);
+                await using var scope = scopes.CreateAsyncScope();
+                var heartbeatDb = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
+                var until = time.GetUtcNow() + options.Value.LeaseDuration;
+                await heartbeatDb.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Running)
+                    .ExecuteUpdateAsync(s => s.SetProperty(q => q.LeaseUntil, until), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogHeartbeatFailed(logger, questId, e);
+        }
     }
 
     private async Task SucceedAsync(ProviderResult result, CancellationToken stoppingToken)
@@ -147,6 +249,7 @@ internal sealed partial class QuestProcessor(
         // The images are durable before the quest says Succeeded; rows, state and charge commit together.
         quest.Images.AddRange(images);
         quest.Status = QuestStatus.Succeeded;
+        quest.LeaseUntil = null;
         quest.Progress = 1;
         quest.StatusText = "Done.";
         quest.CompletedAt = time.GetUtcNow();
@@ -168,7 +271,13 @@ internal sealed partial class QuestProcessor(
     {
         var quest = _quest;
         quest.Status = status;
-        quest.StatusText = status == QuestStatus.TimedOut ? "Timed out." : "Failed.";
+        quest.LeaseUntil = null;
+        quest.StatusText = status switch
+        {
+            QuestStatus.TimedOut => "Timed out.",
+            QuestStatus.Cancelled => "Cancelled.",
+            _ => "Failed.",
+        };
         quest.ErrorCode = code;
         quest.ErrorMessage = message;
         quest.CompletedAt = time.GetUtcNow();
@@ -254,8 +363,14 @@ internal sealed partial class QuestProcessor(
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} is in the stream but not in the database; dropping the entry")]
-    private static partial void LogUnknownQuest(ILogger logger, Guid questId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Quest {QuestId} was not claimed: finished, unknown, or held by another worker")]
+    private static partial void LogNotClaimed(ILogger logger, Guid questId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} handed back to the queue on shutdown")]
+    private static partial void LogHandedBack(ILogger logger, Guid questId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId}: renewing the lease failed")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Guid questId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} started on {Model}, attempt {Attempt}")]
     private static partial void LogStarted(ILogger logger, Guid questId, string model, int attempt);

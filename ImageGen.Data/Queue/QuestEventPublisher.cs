@@ -2,10 +2,10 @@ using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using StackExchange.Redis;
 
-namespace ImageGen.Worker.Services;
+namespace ImageGen.Data.Queue;
 
 /// <summary>Publishes quest events on Redis pub/sub, where every API instance picks them up.</summary>
-internal sealed class QuestEventPublisher(IConnectionMultiplexer redis)
+public sealed class QuestEventPublisher(IConnectionMultiplexer redis)
 {
     private static readonly RedisChannel Channel = RedisChannel.Literal(QueueNames.EventChannel);
 

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using ImageGen.Core.Messaging;
 using StackExchange.Redis;
 
-namespace ImageGen.Api.Services;
+namespace ImageGen.Data.Queue;
 
 /// <summary>Hands quests to the workers: one stream entry each, carrying the W3C trace context.</summary>
-internal sealed class QuestQueue(IConnectionMultiplexer redis)
+public sealed class QuestQueue(IConnectionMultiplexer redis)
 {
-    /// <summary>Keeps the stream bounded; acknowledged entries need not stay.</summary>
+    /// <summary>Keeps the stream bounded; acknowledged entries are deleted anyway.</summary>
     private const int MaxStreamLength = 100_000;
 
     public async Task EnqueueAsync(Guid questId)
@@ -27,4 +27,8 @@ internal sealed class QuestQueue(IConnectionMultiplexer redis)
         // Idle workers wait on this instead of polling the stream.
         await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), "1", CommandFlags.FireAndForget).ConfigureAwait(false);
     }
+
+    /// <summary>Asks whichever worker runs the quest to stop it.</summary>
+    public Task RequestCancelAsync(Guid questId) =>
+        redis.GetSubscriber().PublishAsync(RedisChannel.Literal(QueueNames.CancelChannel), questId.ToString());
 }

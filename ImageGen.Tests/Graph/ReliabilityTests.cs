@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Messaging;
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Tests.Graph;
+
+/// <summary>Nothing lost, nothing charged twice: cancel, idempotent submit, dead letters, a killed worker.</summary>
+[Collection(GraphCollection.Name)]
+public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        using var response = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Healthy" }, Token);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_queued_quest_ends_it_at_once_and_a_running_one_cooperatively_both_without_charge()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var slow = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Slow", latencyMs = 60_000 }, Token);
+
+        // More slow jobs than the workers have slots: the last ones wait in the queue.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"slow {i}", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
+            ids.Add((await graph.ReadAsync<QuestDto>(response, Token)).Id);
+        }
+
+        await WaitUntilAsync(async () => (await StatusesAsync(user, ids)).Count(s => s == QuestStatus.Running) >= 4);
+        var queued = ids[^1];
+        Assert.Equal(QuestStatus.Queued, (await GetAsync(user, queued)).Status);
+
+        using (var cancelQueued = await user.Client.PostAsync($"/api/quests/{queued}/cancel", null, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancelQueued.StatusCode);
+            var cancelled = await graph.ReadAsync<QuestDto>(cancelQueued, Token);
+            Assert.Equal((QuestStatus.Cancelled, ErrorCodes.Cancelled), (cancelled.Status, cancelled.Error?.Code));
+        }
+
+        var running = (await Task.WhenAll(ids.Select(id => GetAsync(user, id)))).First(q => q.Status == QuestStatus.Running).Id;
+        using (var cancelRunning = await user.Client.PostAsync($"/api/quests/{running}/cancel", null, Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancelRunning.StatusCode);
+        }
+
+        var ended = await graph.WaitForEndAsync(user, running, Token);
+        Assert.Equal((QuestStatus.Cancelled, ErrorCodes.Cancelled), (ended.Status, ended.Error?.Code));
+
+        // Cancel the rest, and wait for every quest to end: all cancelled or timed out, and nothing charged.
+        foreach (var id in ids)
+        {
+            using var _ = await user.Client.PostAsync($"/api/quests/{id}/cancel", null, Token);
+        }
+
+        foreach (var id in ids)
+        {
+            Assert.Contains((await graph.WaitForEndAsync(user, id, Token)).Status, new[] { QuestStatus.Cancelled, QuestStatus.TimedOut });
+        }
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits?limit=200", GraphFixture.Json, Token);
+        Assert.Equal(100, credits!.Balance);
+        Assert.Equal(12, credits.Entries.Count(e => e.Kind == CreditEntryKind.Release));
+        Assert.DoesNotContain(credits.Entries, e => e.Kind == CreditEntryKind.Capture);
+
+        // A finished quest cannot be cancelled; someone else's does not exist.
+        using var again = await user.Client.PostAsync($"/api/quests/{queued}/cancel", null, Token);
+        await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Conflict, ErrorCodes.QuestFinished);
+        using var stranger = await graph.CreateUserAsync(Token);
+        using var notYours = await stranger.Client.PostAsync($"/api/quests/{running}/cancel", null, Token);
+        await ProblemAssert.IsProblemAsync(notYours, HttpStatusCode.NotFound, ErrorCodes.QuestNotFound);
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_and_body_returns_the_original_quest_and_charges_once()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var body = new { prompt = "one and only", model = "local-sketch", width = 64, height = 64, seed = 1 };
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/quests") { Content = JsonContent.Create(body) };
+            request.Headers.Add("Idempotency-Key", "order-42");
+            using var response = await user.Client.SendAsync(request, Token);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return await graph.ReadAsync<QuestDto>(response, Token);
+        }));
+
+        Assert.Single(replies.Select(r => r.Id).Distinct());
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Single(credits!.Entries, e => e.Kind == CreditEntryKind.Reserve);
+
+        using var different = new HttpRequestMessage(HttpMethod.Post, "/api/quests") { Content = JsonContent.Create(body with { prompt = "something else" }) };
+        different.Headers.Add("Idempotency-Key", "order-42");
+        using var refused = await user.Client.SendAsync(different, Token);
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.UnprocessableEntity, ErrorCodes.IdempotencyKeyReused);
+
+        // Keys are per user: another user's same key is a new quest.
+        using var other = await graph.CreateUserAsync(Token);
+        using var theirs = new HttpRequestMessage(HttpMethod.Post, "/api/quests") { Content = JsonContent.Create(body) };
+        theirs.Headers.Add("Idempotency-Key", "order-42");
+        using var theirResponse = await other.Client.SendAsync(theirs, Token);
+        Assert.NotEqual(replies[0].Id, (await graph.ReadAsync<QuestDto>(theirResponse, Token)).Id);
+    }
+
+    [Fact]
+    public async Task An_unreadable_stream_entry_is_dead_lettered_for_an_operator()
+    {
+        await using var redis = await graph.ConnectRedisAsync();
+        var poison = (await redis.GetDatabase().StreamAddAsync(QueueNames.QuestStream, QueueNames.Fields.QuestId, "not-a-quest-id")).ToString();
+
+        string? entryId = null;
+        await WaitUntilAsync(async () =>
+        {
+            using var response = await graph.Admin.Client.GetAsync("/api/admin/dead-letters", Token);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(Token);
+            entryId = body.EnumerateArray()
+                .Where(e => e.GetProperty("originalEntryId").GetString() == poison && e.GetProperty("reason").GetString() == "malformed")
+                .Select(e => e.GetProperty("entryId").GetString()).FirstOrDefault();
+            return entryId is not null;
+        });
+
+        // Nothing to re-drive: it named no quest.
+        using var redrive = await graph.Admin.Client.PostAsync($"/api/admin/dead-letters/{entryId}/redrive", null, Token);
+        await ProblemAssert.IsProblemAsync(redrive, HttpStatusCode.NotFound, ErrorCodes.DeadLetterNotFound);
+        using var asUser = await (await graph.CreateUserAsync(Token)).Client.GetAsync("/api/admin/dead-letters", Token);
+        Assert.Equal(HttpStatusCode.Forbidden, asUser.StatusCode);
+    }
+
+    [Fact]
+    public async Task Killing_a_worker_mid_run_loses_no_quest_and_charges_each_once()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"survivor {i}", model = "local-sketch", width = 64, height = 64 }, Token);
+            ids.Add((await graph.ReadAsync<QuestDto>(response, Token)).Id);
+        }
+
+        await WaitUntilAsync(async () => (await StatusesAsync(user, ids)).Count(s => s == QuestStatus.Running) >= 2);
+        var workers = await graph.WorkerProcessIdsAsync();
+        Assert.Equal(2, workers.Count);
+        Process.GetProcessById(workers[0]).Kill();
+
+        var ends = new List<QuestDto>();
+        foreach (var id in ids)
+        {
+            ends.Add(await graph.WaitForEndAsync(user, id, Token));
+        }
+
+        Assert.All(ends, q => Assert.Equal(QuestStatus.Succeeded, q.Status));
+        Assert.All(ends, q => Assert.Single(q.Images));
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits?limit=200", GraphFixture.Json, Token);
+        Assert.Equal(80, credits!.Balance);
+        Assert.Equal(20, credits.Entries.Count(e => e.Kind == CreditEntryKind.Capture));
+        Assert.Equal(20, credits.Entries.Select(e => e.QuestId).Where(q => q is not null).Distinct().Count());
+    }
+
+    private async Task<QuestDto> GetAsync(TestUser user, Guid id) =>
+        (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{id}", GraphFixture.Json, Token))!;
+
+    private async Task<List<QuestStatus>> StatusesAsync(TestUser user, IEnumerable<Guid> ids) =>
+        [.. (await Task.WhenAll(ids.Select(id => GetAsync(user, id)))).Select(q => q.Status)];
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using ImageGen.Core.Messaging;
+using ImageGen.Core.Quests;
+using ImageGen.Data;
+using ImageGen.Data.Queue;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ImageGen.Worker.Services;
+
+/// <summary>
+/// Postgres is the truth; this makes the queue agree with it. Every interval, one worker (holding a short Redis lease)
+/// looks for quests that are queued but no worker took (Redis may have lost the entry), running under a lease that
+/// lapsed (the worker died), or queued past the queue deadline, and re-queues or times them out. Old idempotency keys
+/// go too.
+/// </summary>
+internal sealed partial class Reconciler(
+    IConnectionMultiplexer redis,
+    IServiceScopeFactory scopes,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<Reconciler> logger) : BackgroundService
+{
+    private const int BatchSize = 500;
+    private static readonly TimeSpan IdempotencyKeyRetention = TimeSpan.FromHours(48);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        using var timer = new PeriodicTimer(settings.ReconcileInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    // One reconciler at a time across replicas: the lease outlives a pass, and lapses if its holder dies.
+                    if (await redis.GetDatabase().StringSetAsync(QueueNames.ReconcilerLease, settings.ConsumerName, settings.ReconcileInterval, When.NotExists).ConfigureAwait(false))
+                    {
+                        await ReconcileAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(logger, e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
+        var queue = scope.ServiceProvider.GetRequiredService<QuestQueue>();
+
+        // Queued too long since submit: it will not be served in reasonable time; end it and give the credits back.
+        var queueCutoff = now - settings.QueueDeadline;
+        var overdue = await db.Quests.Where(q => q.Status == QuestStatus.Queued && q.CreatedAt < queueCutoff)
+            .OrderBy(q => q.CreatedAt).Select(q => q.Id).Take(BatchSize).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var processor = scope.ServiceProvider.GetRequiredService<QuestProcessor>();
+        foreach (var id in overdue)
+        {
+            await processor.FailUnfinishedAsync(id, QuestStatus.TimedOut, ErrorCodes.TimedOut,
+                $"No worker could start this quest within {settings.QueueDeadline.TotalMinutes:0} minutes. Nothing was charged; try again.").ConfigureAwait(false);
+        }
+
+        // Running under a lapsed lease: its worker died. Back to the queue.
+        var lapsed = await db.Quests.Where(q => q.Status == QuestStatus.Running && q.LeaseUntil < now)
+            .ExecuteUpdateAsync(s => s.SetProperty(q => q.Status, QuestStatus.Queued).SetProperty(q => q.LeaseUntil, (DateTimeOffset?)null)
+                .SetProperty(q => q.StatusText, "Waiting for a worker...").SetProperty(q => q.EnqueuedAt, now - settings.RequeueAfter), cancellationToken).ConfigureAwait(false);
+
+        // Queued, and not taken for a while: the entry may be gone (Redis lost its data). Add it again; a duplicate is
+        // harmless, since a worker must claim the quest in Postgres before it runs it.
+        var requeueCutoff = now - settings.RequeueAfter;
+        var stale = await db.Quests.Where(q => q.Status == QuestStatus.Queued && q.EnqueuedAt <= requeueCutoff)
+            .OrderBy(q => q.EnqueuedAt).Select(q => q.Id).Take(BatchSize).ToListAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in stale)
+        {
+            await queue.EnqueueAsync(id).ConfigureAwait(false);
+        }
+
+        if (stale.Count > 0)
+        {
+            await db.Quests.Where(q => stale.Contains(q.Id)).ExecuteUpdateAsync(s => s.SetProperty(q => q.EnqueuedAt, now), cancellationToken).ConfigureAwait(false);
+        }
+
+        var keyCutoff = now - IdempotencyKeyRetention;
+        await db.IdempotencyKeys.Where(k => k.CreatedAt < keyCutoff).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+
+        if (overdue.Count + lapsed + stale.Count > 0)
+        {
+            LogReconciled(logger, overdue.Count, lapsed, stale.Count);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciled: {TimedOut} timed out in the queue, {Lapsed} taken back from dead workers, {Requeued} re-queued")]
+    private static partial void LogReconciled(ILogger logger, int timedOut, int lapsed, int requeued);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A reconcile pass failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
