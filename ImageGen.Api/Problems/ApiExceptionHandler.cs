@@ -25,8 +25,16 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
                     $"'{match.Groups["value"].Value}' is not a valid value for '{match.Groups["name"].Value}'."),
             BadHttpRequestException bad =>
                 (bad.StatusCode, "bad_request", null, "The request could not be read."),
+            // The database or the queue is unreachable: nothing was half-written (each write is one transaction).
+            _ when IsUnavailable(exception) =>
+                (StatusCodes.Status503ServiceUnavailable, "service_unavailable", null, "ImageGen's storage is briefly unavailable. Nothing was saved; try again in a few seconds."),
             _ => (StatusCodes.Status500InternalServerError, ErrorCodes.Internal, null, "Something went wrong on our side. Try again; if it persists, tell us the trace id."),
         };
+
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
 
         if (status >= 500)
         {
@@ -73,6 +81,15 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             : (StatusCodes.Status400BadRequest, ErrorCodes.MalformedJson, field ?? "body",
                 $"The body is not valid JSON (line {json.LineNumber + 1}, position {json.BytePositionInLine + 1}).");
     }
+
+    private static bool IsUnavailable(Exception exception) => exception switch
+    {
+        Npgsql.NpgsqlException { IsTransient: true } => true,
+        StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException => true,
+        Microsoft.EntityFrameworkCore.Storage.RetryLimitExceededException => true,
+        { InnerException: { } inner } => IsUnavailable(inner),
+        _ => false,
+    };
 
     /// <summary>"$.width" becomes "width"; "$" or nothing means the whole body.</summary>
     private static string? FieldFromPath(string? path)

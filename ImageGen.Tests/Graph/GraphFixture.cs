@@ -203,7 +203,7 @@ public class GraphFixture : IAsyncLifetime
 
     /// <summary>The graph's Redis, for tests that act on the queue directly.</summary>
     public async Task<StackExchange.Redis.IConnectionMultiplexer> ConnectRedisAsync() =>
-        await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await _app!.GetConnectionStringAsync("redis"))!);
+        await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await _app!.GetConnectionStringAsync("redis")) + ",allowAdmin=true");
 
     /// <summary>
     /// Process ids of this graph's running worker replicas: worker processes whose environment names this graph's

@@ -165,6 +165,31 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
         Assert.Equal(20, credits.Entries.Select(e => e.QuestId).Where(q => q is not null).Distinct().Count());
     }
 
+    [Fact]
+    public async Task When_redis_loses_its_data_every_quest_still_ends_because_postgres_is_the_truth()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await using var redis = await graph.ConnectRedisAsync();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"amnesia {i}", model = "local-sketch", width = 64, height = 64 }, Token);
+            ids.Add((await graph.ReadAsync<QuestDto>(response, Token)).Id);
+        }
+
+        // The stream, the consumer group and every pending entry are gone, as after a restart without persistence.
+        await redis.GetServers()[0].FlushAllDatabasesAsync();
+
+        foreach (var id in ids)
+        {
+            Assert.Equal(QuestStatus.Succeeded, (await graph.WaitForEndAsync(user, id, Token)).Status);
+        }
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits?limit=200", GraphFixture.Json, Token);
+        Assert.Equal(90, credits!.Balance);
+        Assert.Equal(10, credits.Entries.Count(e => e.Kind == CreditEntryKind.Capture));
+    }
+
     private async Task<QuestDto> GetAsync(TestUser user, Guid id) =>
         (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{id}", GraphFixture.Json, Token))!;
 
