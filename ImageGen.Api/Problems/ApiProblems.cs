@@ -41,10 +41,5 @@ internal static class ApiProblems
         return TypedResults.Problem(detail: detail, statusCode: status, extensions: extensions);
     }
 
-    public static ProblemHttpResult NotFound(string code, string detail) =>
-        TypedResults.Problem(
-            title: "Not found.",
-            detail: detail,
-            statusCode: StatusCodes.Status404NotFound,
-            extensions: new Dictionary<string, object?> { ["code"] = code });
+    public static ProblemHttpResult NotFound(string code, string detail) => Status(StatusCodes.Status404NotFound, code, detail);
 }

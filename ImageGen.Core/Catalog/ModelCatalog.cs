@@ -18,12 +18,36 @@ public static class ModelCatalog
 
     private static readonly string[] GptImageSizes = ["1024x1024", "1536x1024", "1024x1536", "auto"];
     private static readonly string[] GptImageQualities = ["auto", "low", "medium", "high"];
-    private static readonly string[] BflFormats = ["jpeg", "png"];
-    private static readonly SizeRange BflDimensions = new(Min: 256, Max: 1440, Multiple: 32, DefaultWidth: 1024, DefaultHeight: 768);
-    private static readonly IntRange BflSafety = new(0, 6, 2);
 
-    // BFL does not publish a prompt limit; this bound keeps requests sane and is easy to change.
-    private const int BflPromptLimit = 10_000;
+    private static readonly ModelDescriptor GptImage = new()
+    {
+        Id = GptImage1,
+        DisplayName = "GPT Image 1",
+        Provider = ModelProvider.OpenAI,
+        Description = "OpenAI's image model: strong prompt following and text in images.",
+        MaxPromptLength = 32_000,
+        Sizes = GptImageSizes,
+        Qualities = GptImageQualities,
+        ImageCount = new IntRange(1, 10, 1),
+        OutputFormats = ["png", "jpeg", "webp"],
+        Cost = CostRule.OpenAITokens(40m),
+    };
+
+    private static readonly ModelDescriptor FluxPro = new()
+    {
+        Id = FluxPro11,
+        DisplayName = "FLUX 1.1 [pro]",
+        Provider = ModelProvider.BlackForestLabs,
+        Description = "Black Forest Labs' fast, high-quality model.",
+        // BFL does not publish a prompt limit; this bound keeps requests sane and is easy to change.
+        MaxPromptLength = 10_000,
+        Dimensions = new SizeRange(Min: 256, Max: 1440, Multiple: 32, DefaultWidth: 1024, DefaultHeight: 768),
+        TakesSeed = true,
+        SafetyTolerance = new IntRange(0, 6, 2),
+        OutputFormats = ["jpeg", "png"],
+        TakesPromptUpsampling = true,
+        Cost = CostRule.PerImage(4),
+    };
 
     public static IReadOnlyList<ModelDescriptor> All { get; } =
     [
@@ -39,74 +63,31 @@ public static class ModelCatalog
             OutputFormats = ["png"],
             Cost = CostRule.PerMegapixel(1),
         },
-        new ModelDescriptor
-        {
-            Id = GptImage1,
-            DisplayName = "GPT Image 1",
-            Provider = ModelProvider.OpenAI,
-            Description = "OpenAI's image model: strong prompt following and text in images.",
-            MaxPromptLength = 32_000,
-            Sizes = GptImageSizes,
-            Qualities = GptImageQualities,
-            ImageCount = new IntRange(1, 10, 1),
-            OutputFormats = ["png", "jpeg", "webp"],
-            Cost = CostRule.OpenAITokens(40m),
-        },
-        new ModelDescriptor
+        GptImage,
+        GptImage with
         {
             Id = GptImage1Mini,
             DisplayName = "GPT Image 1 mini",
-            Provider = ModelProvider.OpenAI,
             Description = "A smaller, cheaper gpt-image model.",
-            MaxPromptLength = 32_000,
-            Sizes = GptImageSizes,
-            Qualities = GptImageQualities,
-            ImageCount = new IntRange(1, 10, 1),
-            OutputFormats = ["png", "jpeg", "webp"],
             // Price per million output tokens not confirmed from OpenAI's own page; billing follows reported usage.
             Cost = CostRule.OpenAITokens(8m),
         },
-        new ModelDescriptor
-        {
-            Id = FluxPro11,
-            DisplayName = "FLUX 1.1 [pro]",
-            Provider = ModelProvider.BlackForestLabs,
-            Description = "Black Forest Labs' fast, high-quality model.",
-            MaxPromptLength = BflPromptLimit,
-            Dimensions = BflDimensions,
-            TakesSeed = true,
-            SafetyTolerance = BflSafety,
-            OutputFormats = BflFormats,
-            TakesPromptUpsampling = true,
-            Cost = CostRule.PerImage(4),
-        },
-        new ModelDescriptor
+        FluxPro,
+        FluxPro with
         {
             Id = FluxPro11Ultra,
             DisplayName = "FLUX 1.1 [pro] ultra",
-            Provider = ModelProvider.BlackForestLabs,
             Description = "Up to 4 megapixels, chosen by aspect ratio; 'raw' gives a less processed look.",
-            MaxPromptLength = BflPromptLimit,
+            Dimensions = null,
             AspectRatios = ["16:9", "1:1", "4:3", "3:4", "9:16", "21:9", "9:21"],
-            TakesSeed = true,
-            SafetyTolerance = BflSafety,
-            OutputFormats = BflFormats,
-            TakesPromptUpsampling = true,
             TakesRaw = true,
             Cost = CostRule.PerImage(6),
         },
-        new ModelDescriptor
+        FluxPro with
         {
             Id = FluxDev,
             DisplayName = "FLUX [dev]",
-            Provider = ModelProvider.BlackForestLabs,
             Description = "Black Forest Labs' open-weights model.",
-            MaxPromptLength = BflPromptLimit,
-            Dimensions = BflDimensions,
-            TakesSeed = true,
-            SafetyTolerance = BflSafety,
-            OutputFormats = BflFormats,
-            TakesPromptUpsampling = true,
             // BFL's price for flux-dev is not confirmed; billing follows the cost the submit reports.
             Cost = CostRule.PerImage(3),
         },

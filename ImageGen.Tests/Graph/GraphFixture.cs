@@ -38,6 +38,12 @@ public class GraphFixture : IAsyncLifetime
     /// <summary>Web defaults plus enum names, as the API writes them.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
+    /// <summary>
+    /// The testing builder finds the AppHost's builder through process-wide diagnostics; two graphs built at the same
+    /// moment could each get the other's (with the other's settings). Building one at a time prevents that.
+    /// </summary>
+    private static readonly SemaphoreSlim BuildGate = new(1, 1);
+
     private DistributedApplication? _app;
 
     public Uri GatewayAddress { get; private set; } = null!;
@@ -56,46 +62,7 @@ public class GraphFixture : IAsyncLifetime
     {
         using var cts = new CancellationTokenSource(StartTimeout);
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ImageGen_AppHost>(
-            [
-                "ImageGen:Ephemeral=true",
-                "ImageGen:Infrastructure=local",
-                "ImageGen:GatewayPort=0",
-                // Fast enough for a quick suite, slow enough that a browser sees the progress bar move.
-                "ImageGen:Worker:RenderStepDelay=00:00:00.150",
-                $"Parameters:admin-email={AdminEmail}",
-                $"Parameters:admin-password={AdminPassword}",
-                "Parameters:image-signing-key=test-signing-key-0123456789abcdef",
-                // Every test signs in from 127.0.0.1: the shared graph must not throttle the suite itself.
-                "ImageGen:RateLimits:LoginBurst=100000",
-                "ImageGen:RateLimits:LoginsPerMinute=100000",
-                "ImageGen:RateLimits:SubmitBurst=1000",
-                "ImageGen:RateLimits:SubmitsPerMinute=100000",
-                // Quick retries, a small circuit threshold and a short deadline keep provider-fault tests fast.
-                "ImageGen:Providers:BaseDelay=00:00:00.100",
-                "ImageGen:Providers:CircuitFailureThreshold=3",
-                "ImageGen:Providers:CircuitBreakDuration=00:00:03",
-                "ImageGen:Providers:PollMinInterval=00:00:00.100",
-                "ImageGen:Providers:PollMaxInterval=00:00:00.300",
-                "ImageGen:Worker:QuestDeadline=00:00:10",
-                // Short leases and a brisk reconciler, so recovery from a killed worker shows within a test's time.
-                "ImageGen:Worker:MaxConcurrency=4",
-                "ImageGen:Worker:LeaseDuration=00:00:03",
-                "ImageGen:Worker:ReconcileInterval=00:00:02",
-                "ImageGen:Worker:ClaimIdleTime=00:00:05",
-                "ImageGen:Worker:RequeueAfter=00:00:05",
-                .. ExtraArguments,
-            ],
-            cts.Token);
-
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
-        {
-            // Nothing listens on the default OTLP endpoint under test; exporting to it makes every stop slow.
-            builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        }
-
-        _app = await builder.BuildAsync(cts.Token).WaitAsync(cts.Token);
+        _app = await BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token).WaitAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cts.Token).WaitAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("worker", cts.Token).WaitAsync(cts.Token);
@@ -105,6 +72,58 @@ public class GraphFixture : IAsyncLifetime
         Simulator = new HttpClient { BaseAddress = _app.GetEndpoint("provider-sim", "http"), Timeout = TimeSpan.FromSeconds(30) };
         StartDuration = started.Elapsed;
         Admin = await LoginAsync(AdminEmail, AdminPassword, cts.Token);
+    }
+
+    private async Task<DistributedApplication> BuildAsync(CancellationToken cancellationToken)
+    {
+        await BuildGate.WaitAsync(cancellationToken);
+        try
+        {
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ImageGen_AppHost>(
+                [
+                    "ImageGen:Ephemeral=true",
+                    "ImageGen:Infrastructure=local",
+                    "ImageGen:GatewayPort=0",
+                    // Fast enough for a quick suite, slow enough that a browser sees the progress bar move.
+                    "ImageGen:Worker:RenderStepDelay=00:00:00.150",
+                    $"Parameters:admin-email={AdminEmail}",
+                    $"Parameters:admin-password={AdminPassword}",
+                    "Parameters:image-signing-key=test-signing-key-0123456789abcdef",
+                    // Every test signs in from 127.0.0.1: the shared graph must not throttle the suite itself.
+                    "ImageGen:RateLimits:LoginBurst=100000",
+                    "ImageGen:RateLimits:LoginsPerMinute=100000",
+                    "ImageGen:RateLimits:SubmitBurst=1000",
+                    "ImageGen:RateLimits:SubmitsPerMinute=100000",
+                    // Quick retries, a small circuit threshold and a short deadline keep provider-fault tests fast.
+                    "ImageGen:Providers:BaseDelay=00:00:00.100",
+                    "ImageGen:Providers:CircuitFailureThreshold=3",
+                    "ImageGen:Providers:CircuitBreakDuration=00:00:03",
+                    "ImageGen:Providers:PollMinInterval=00:00:00.100",
+                    "ImageGen:Providers:PollMaxInterval=00:00:00.300",
+                    "ImageGen:Worker:QuestDeadline=00:00:10",
+                    // Short leases and a brisk reconciler, so recovery from a killed worker shows within a test's time.
+                    "ImageGen:Worker:MaxConcurrency=4",
+                    "ImageGen:Worker:LeaseDuration=00:00:03",
+                    "ImageGen:Worker:ReconcileInterval=00:00:02",
+                    "ImageGen:Worker:ClaimIdleTime=00:00:05",
+                    "ImageGen:Worker:RequeueAfter=00:00:05",
+                    .. ExtraArguments,
+                ],
+                cancellationToken);
+
+            builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+            foreach (var project in builder.Resources.OfType<ProjectResource>())
+            {
+                // Nothing listens on the default OTLP endpoint under test; exporting to it makes every stop slow.
+                builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+            }
+
+            return await builder.BuildAsync(cancellationToken).WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            BuildGate.Release();
+        }
     }
 
     /// <summary>A new account (with the starting grant), signed in.</summary>

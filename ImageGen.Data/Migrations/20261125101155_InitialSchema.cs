@@ -27,6 +27,21 @@ namespace ImageGen.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "idempotency_keys",
+                columns: table => new
+                {
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    key = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    request_hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    quest_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_idempotency_keys", x => new { x.user_id, x.key });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "roles",
                 columns: table => new
                 {
@@ -158,6 +173,9 @@ namespace ImageGen.Data.Migrations
                     completed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     error_code = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     error_message = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    enqueued_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    lease_until = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    cancel_requested = table.Column<bool>(type: "boolean", nullable: false),
                     attempts = table.Column<int>(type: "integer", nullable: false),
                     generation_milliseconds = table.Column<int>(type: "integer", nullable: true),
                     provider_job_id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
@@ -318,10 +336,21 @@ namespace ImageGen.Data.Migrations
                 filter: "kind IN ('capture', 'release')");
 
             migrationBuilder.CreateIndex(
+                name: "ix_idempotency_keys_created_at",
+                table: "idempotency_keys",
+                column: "created_at");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_quest_images_quest_id_index",
                 table: "quest_images",
                 columns: new[] { "quest_id", "index" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_quests_status_created_at",
+                table: "quests",
+                columns: new[] { "status", "created_at" },
+                filter: "status IN ('Queued', 'Running')");
 
             migrationBuilder.CreateIndex(
                 name: "ix_quests_user_id_created_at_id",
@@ -378,6 +407,9 @@ namespace ImageGen.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
+                name: "idempotency_keys");
 
             migrationBuilder.DropTable(
                 name: "quest_images");

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ImageGen.Data.Migrations
 {
     [DbContext(typeof(ImageGenDbContext))]
-    [Migration("20261125093423_InitialSchema")]
+    [Migration("20261125101155_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -140,6 +140,40 @@ namespace ImageGen.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("ImageGen.Data.Entities.IdempotencyKey", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("QuestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("quest_id");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("request_hash");
+
+                    b.HasKey("UserId", "Key")
+                        .HasName("pk_idempotency_keys");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_idempotency_keys_created_at");
+
+                    b.ToTable("idempotency_keys", (string)null);
+                });
+
             modelBuilder.Entity("ImageGen.Data.Entities.ImageGenUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -235,6 +269,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
 
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancel_requested");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
@@ -246,6 +284,10 @@ namespace ImageGen.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("EnqueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("enqueued_at");
 
                     b.Property<string>("ErrorCode")
                         .HasMaxLength(64)
@@ -264,6 +306,10 @@ namespace ImageGen.Data.Migrations
                     b.Property<int?>("Height")
                         .HasColumnType("integer")
                         .HasColumnName("height");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
 
                     b.Property<string>("Model")
                         .IsRequired()
@@ -329,6 +375,10 @@ namespace ImageGen.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_quests");
+
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_quests_status_created_at")
+                        .HasFilter("status IN ('Queued', 'Running')");
 
                     b.HasIndex("UserId", "CreatedAt", "Id")
                         .IsDescending(false, true, true)
