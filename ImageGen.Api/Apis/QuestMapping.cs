@@ -22,6 +22,7 @@ internal static class QuestMapping
         CreatedAt = quest.CreatedAt,
         StartedAt = quest.StartedAt,
         CompletedAt = quest.CompletedAt,
+        GenerationMilliseconds = quest.GenerationMilliseconds,
         Images = [.. quest.Images.OrderBy(i => i.Index).Select(i => new QuestImageDto(i.Id, signer.UrlFor(i.Id), i.Width, i.Height, i.ContentType))],
         Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
     };

@@ -52,6 +52,9 @@ public sealed record QuestDto
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>Time spent in the renderer or at the provider, as the worker measured it.</summary>
+    public int? GenerationMilliseconds { get; init; }
     public required IReadOnlyList<QuestImageDto> Images { get; init; }
     public QuestErrorDto? Error { get; init; }
 }

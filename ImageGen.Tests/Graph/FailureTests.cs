@@ -7,7 +7,7 @@ namespace ImageGen.Tests.Graph;
 
 /// <summary>
 /// A second, hostile graph: its image store cannot be written (a path under /proc, refused even to root), so every
-/// render fails to store, and its gateway limits are tight.
+/// render fails to store, its gateway limits are tight, and quests have five seconds.
 /// </summary>
 public sealed class ConstrainedGraphFixture : GraphFixture
 {
@@ -21,6 +21,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         "ImageGen:RateLimits:SubmitsPerMinute=1",
         $"ImageGen:RateLimits:LoginBurst={LoginBurst}",
         "ImageGen:RateLimits:LoginsPerMinute=1",
+        "ImageGen:Worker:QuestDeadline=00:00:05",
     ];
 }
 
@@ -63,5 +64,27 @@ public sealed class FailureTests(ConstrainedGraphFixture graph)
         Assert.Equal(0, credits.Reserved);
         var entries = credits.Entries.Where(e => e.QuestId == quest.Id).OrderBy(e => e.Id).Select(e => (e.Kind, e.Amount));
         Assert.Equal([(CreditEntryKind.Reserve, -2), (CreditEntryKind.Release, 2)], entries);
+    }
+
+    [Fact]
+    public async Task A_job_past_the_deadline_times_out_and_its_credits_come_back()
+    {
+        using var slow = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Slow", latencyMs = 60_000 }, Token);
+        try
+        {
+            using var user = await graph.CreateUserAsync(Token);
+            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "a slow sunset", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
+            var quest = await graph.WaitForEndAsync(user, (await graph.ReadAsync<QuestDto>(response, Token)).Id, Token);
+
+            Assert.Equal((QuestStatus.TimedOut, ErrorCodes.TimedOut), (quest.Status, quest.Error?.Code));
+            var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+            Assert.Equal(100, credits!.Balance);
+            Assert.Equal([(CreditEntryKind.Reserve, -4), (CreditEntryKind.Release, 4)],
+                credits.Entries.Where(e => e.QuestId == quest.Id).OrderBy(e => e.Id).Select(e => (e.Kind, e.Amount)));
+        }
+        finally
+        {
+            using var healthy = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Healthy" }, Token);
+        }
     }
 }

@@ -94,13 +94,13 @@ public class GraphFixture : IAsyncLifetime
                     "ImageGen:RateLimits:LoginsPerMinute=100000",
                     "ImageGen:RateLimits:SubmitBurst=1000",
                     "ImageGen:RateLimits:SubmitsPerMinute=100000",
-                    // Quick retries, a small circuit threshold and a short deadline keep provider-fault tests fast.
+                    // Quick retries and a small circuit threshold keep provider-fault tests fast.
                     "ImageGen:Providers:BaseDelay=00:00:00.100",
                     "ImageGen:Providers:CircuitFailureThreshold=3",
                     "ImageGen:Providers:CircuitBreakDuration=00:00:03",
                     "ImageGen:Providers:PollMinInterval=00:00:00.100",
                     "ImageGen:Providers:PollMaxInterval=00:00:00.300",
-                    "ImageGen:Worker:QuestDeadline=00:00:10",
+                    "ImageGen:Worker:QuestDeadline=00:01:00",
                     // Short leases and a brisk reconciler, so recovery from a killed worker shows within a test's time.
                     "ImageGen:Worker:MaxConcurrency=4",
                     "ImageGen:Worker:LeaseDuration=00:00:03",

@@ -132,18 +132,6 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_job_past_the_deadline_times_out_and_its_credits_come_back()
-    {
-        await SetFaultAsync("bfl", "Slow", latencyMs: 60_000);
-        using var user = await graph.CreateUserAsync(Token);
-
-        var quest = await SubmitAndWaitAsync(user, new { prompt = "a slow sunset", model = "flux-pro-1.1", width = 256, height = 256 });
-
-        Assert.Equal((QuestStatus.TimedOut, ErrorCodes.TimedOut), (quest.Status, quest.Error?.Code));
-        await AssertBalanceAsync(user, 100, (CreditEntryKind.Reserve, -4), (CreditEntryKind.Release, 4));
-    }
-
-    [Fact]
     public async Task An_outage_opens_the_circuit_which_fails_fast_and_closes_again_after_recovery()
     {
         await SetFaultAsync("openai", "Outage");
