@@ -1,0 +1,280 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using ImageGen.Benchmarks;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Messaging;
+using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using StackExchange.Redis;
+
+// The whole pipeline under load: the graph in this build's configuration (run it with -c Release), the local
+// renderer at 64x64 with no pacing, so the platform and not the painting is measured.
+var levels = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 8, 32, 128];
+var levelDuration = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1]) : 10);
+var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+const string AdminPassword = "Bench-Admin-Passw0rd";
+
+Console.WriteLine($"ImageGen pipeline benchmark: {Environment.ProcessorCount} cores, levels {string.Join(", ", levels)}, {levelDuration.TotalSeconds:0} s each");
+var startWatch = Stopwatch.StartNew();
+var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ImageGen_AppHost>(
+[
+    "ImageGen:Ephemeral=true", "ImageGen:Infrastructure=local", "ImageGen:GatewayPort=0",
+    "ImageGen:Worker:RenderStepDelay=00:00:00", "ImageGen:Worker:MaxConcurrency=16",
+    "Parameters:admin-email=admin@bench.test", $"Parameters:admin-password={AdminPassword}",
+    "Parameters:image-signing-key=bench-signing-key-0123456789abcdef",
+    "ImageGen:RateLimits:LoginBurst=100000", "ImageGen:RateLimits:LoginsPerMinute=100000",
+    "ImageGen:RateLimits:SubmitBurst=100000", "ImageGen:RateLimits:SubmitsPerMinute=1000000",
+]);
+builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Error));
+foreach (var project in builder.Resources.OfType<ProjectResource>())
+{
+    builder.CreateResourceBuilder(project).WithEnvironment(c => c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+}
+
+await using var app = await builder.BuildAsync();
+await app.StartAsync();
+await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway").WaitAsync(TimeSpan.FromMinutes(3));
+await app.ResourceNotifications.WaitForResourceHealthyAsync("worker").WaitAsync(TimeSpan.FromMinutes(3));
+Console.WriteLine($"graph started in {startWatch.Elapsed.TotalSeconds:0.0} s");
+
+var gateway = app.GetEndpoint("gateway", "http");
+var apiDirect = app.GetEndpoint("api", "http");
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 }) { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
+var redisConnection = (await app.GetConnectionStringAsync("redis"))!;
+var rss = new RssProbe(redisConnection);
+var idleRss = rss.Sample();
+
+// Users: one per 4 clients at the highest level, each with plenty of credits and one hub connection.
+var userCount = Math.Max(1, levels.Max() / 4);
+var admin = await LoginAsync("admin@bench.test", AdminPassword);
+var users = new List<(HttpClient Client, HubConnection Hub)>();
+var waiting = new ConcurrentDictionary<Guid, TaskCompletionSource<QuestEvent>>();
+var progressLatencies = new ConcurrentBag<double>();
+for (var i = 0; i < userCount; i++)
+{
+    var email = $"bench-{i}-{Guid.NewGuid():N}@bench.test";
+    (await http.PostAsJsonAsync("/api/auth/register", new { email, password = AdminPassword })).EnsureSuccessStatusCode();
+    var client = await LoginAsync(email, AdminPassword);
+    var me = (await client.GetFromJsonAsync<MeDto>("/api/me", json))!;
+    (await admin.PostAsJsonAsync($"/api/admin/users/{me.Id}/credits", new { kind = "grant", amount = 1_000_000, reason = "benchmark" })).EnsureSuccessStatusCode();
+    var token = client.DefaultRequestHeaders.Authorization!.Parameter;
+    var hub = new HubConnectionBuilder().WithUrl(new Uri(gateway, "/hubs/quests"), o => o.AccessTokenProvider = () => Task.FromResult(token))
+        .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter())).Build();
+    hub.On<QuestEvent>("questEvent", evt =>
+    {
+        progressLatencies.Add((DateTimeOffset.UtcNow - evt.PublishedAt).TotalMilliseconds);
+        if (evt.Status.IsTerminal())
+        {
+            // The end can arrive before the submit's answer does (no pacing at 64x64): keep it for the waiter.
+            waiting.GetOrAdd(evt.QuestId, _ => new TaskCompletionSource<QuestEvent>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(evt);
+        }
+    });
+    await hub.StartAsync();
+    users.Add((client, hub));
+}
+
+var results = new List<object>();
+Console.WriteLine();
+Console.WriteLine("level  quests  lost  quests/s | submit p50/p95/p99/max (ms)     | end-to-end p50/p95/p99/max (ms) | overhead p50/p95/p99/max (ms)   | progress p50/p95/p99/max (ms)");
+Dictionary<string, double>? loadRss = null;
+foreach (var level in levels)
+{
+    progressLatencies.Clear();
+    var submit = new ConcurrentBag<double>();
+    var endToEnd = new ConcurrentBag<double>();
+    var overhead = new ConcurrentBag<double>();
+    var submitted = 0;
+    var ended = 0;
+    using var stop = new CancellationTokenSource(levelDuration);
+    var sw = Stopwatch.StartNew();
+    var clients = Enumerable.Range(0, level).Select(async c =>
+    {
+        var user = users[c % users.Count];
+        while (!stop.IsCancellationRequested)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"bench {c}", model = "local-sketch", width = 64, height = 64 });
+            var quest = (await response.Content.ReadFromJsonAsync<QuestDto>(json))!;
+            submit.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Interlocked.Increment(ref submitted);
+            var done = waiting.GetOrAdd(quest.Id, _ => new TaskCompletionSource<QuestEvent>(TaskCreationOptions.RunContinuationsAsynchronously));
+            QuestEvent terminal;
+            try
+            {
+                terminal = await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                waiting.TryRemove(quest.Id, out _);
+            }
+            catch (TimeoutException)
+            {
+                // Missed event: ask the source of truth.
+                waiting.TryRemove(quest.Id, out _);
+                var polled = (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{quest.Id}", json))!;
+                if (!polled.Status.IsTerminal())
+                {
+                    continue;
+                }
+
+                terminal = new QuestEvent { QuestId = quest.Id, UserId = Guid.Empty, Sequence = 0, Status = polled.Status, PublishedAt = DateTimeOffset.UtcNow, Quest = polled };
+            }
+
+            var e2e = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            endToEnd.Add(e2e);
+            overhead.Add(e2e - (terminal.Quest?.GenerationMilliseconds ?? 0));
+            Interlocked.Increment(ref ended);
+        }
+    }).ToList();
+    if (level == 32)
+    {
+        await Task.Delay(levelDuration / 2);
+        loadRss = rss.Sample();
+    }
+
+    await Task.WhenAll(clients);
+    var elapsed = sw.Elapsed.TotalSeconds;
+    var row = new
+    {
+        level,
+        quests = submitted,
+        lost = submitted - ended,
+        throughput = ended / elapsed,
+        submit = Summary.Of(submit),
+        endToEnd = Summary.Of(endToEnd),
+        overhead = Summary.Of(overhead),
+        progress = Summary.Of(progressLatencies),
+    };
+    results.Add(row);
+    Console.WriteLine($"{level,5} {submitted,7} {row.lost,5} {row.throughput,9:0.0} | {row.submit} | {row.endToEnd} | {row.overhead} | {row.progress}");
+}
+
+// Physical references, measured in the same run.
+var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
+var rdb = redis.GetDatabase();
+try { await rdb.StreamCreateConsumerGroupAsync("bench:stream", "g", "0", createStream: true); } catch (RedisServerException) { }
+var redisOps = 0;
+var redisWatch = Stopwatch.StartNew();
+while (redisWatch.Elapsed < TimeSpan.FromSeconds(3))
+{
+    await rdb.StreamAddAsync("bench:stream", "f", "v");
+    var read = await rdb.StreamReadGroupAsync("bench:stream", "g", "c", ">", 1);
+    await rdb.StreamAcknowledgeAsync("bench:stream", "g", read[0].Id);
+    redisOps++;
+}
+
+var redisRate = redisOps / redisWatch.Elapsed.TotalSeconds;
+await using var pg = NpgsqlDataSource.Create((await app.GetConnectionStringAsync("imagegen-db"))!);
+await using (var setup = pg.CreateCommand("CREATE TABLE IF NOT EXISTS bench_rows (id uuid primary key, n int)"))
+{
+    await setup.ExecuteNonQueryAsync();
+}
+
+var pgOps = 0;
+var pgWatch = Stopwatch.StartNew();
+await using (var connection = await pg.OpenConnectionAsync())
+{
+    while (pgWatch.Elapsed < TimeSpan.FromSeconds(3))
+    {
+        var id = Guid.NewGuid();
+        await using (var insert = new NpgsqlCommand("INSERT INTO bench_rows VALUES ($1, 0)", connection) { Parameters = { new() { Value = id } } })
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using (var update = new NpgsqlCommand("UPDATE bench_rows SET n = 1 WHERE id = $1", connection) { Parameters = { new() { Value = id } } })
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        pgOps++;
+    }
+}
+
+var pgRate = pgOps / pgWatch.Elapsed.TotalSeconds;
+
+// The gateway's cost: the same request straight to the api and through the gateway, alternating.
+using var direct = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = apiDirect };
+using var proxied = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = gateway };
+var directTimes = new List<double>();
+var proxiedTimes = new List<double>();
+for (var i = 0; i < 2000; i++)
+{
+    foreach (var (client, times) in new[] { (direct, directTimes), (proxied, proxiedTimes) })
+    {
+        var t = Stopwatch.GetTimestamp();
+        using var response = await client.GetAsync("/api/models");
+        await response.Content.ReadAsByteArrayAsync();
+        times.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+    }
+}
+
+async Task<double> ThroughputAsync(HttpClient client)
+{
+    var count = 0;
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+    var sw = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            using var response = await client.GetAsync("/api/models");
+            await response.Content.ReadAsByteArrayAsync();
+            Interlocked.Increment(ref count);
+        }
+    }));
+    return count / sw.Elapsed.TotalSeconds;
+}
+
+var directRate = await ThroughputAsync(direct);
+var proxiedRate = await ThroughputAsync(proxied);
+var directP50 = Summary.Of(directTimes).P50;
+var proxiedP50 = Summary.Of(proxiedTimes).P50;
+
+Console.WriteLine();
+Console.WriteLine($"raw redis XADD+XREADGROUP+XACK, one client: {redisRate:0} /s");
+Console.WriteLine($"raw postgres insert+update, one connection: {pgRate:0} /s");
+Console.WriteLine($"GET /api/models p50: direct {directP50:0.00} ms, via gateway {proxiedP50:0.00} ms (+{proxiedP50 - directP50:0.00} ms)");
+Console.WriteLine($"GET /api/models at 16 concurrent: direct {directRate:0} /s, via gateway {proxiedRate:0} /s ({proxiedRate / directRate:P0} of direct)");
+Console.WriteLine("RSS (MB)          idle   under load (32 users)");
+foreach (var (name, mb) in idleRss.OrderBy(k => k.Key))
+{
+    Console.WriteLine($"  {name,-16} {mb,6:0} {(loadRss?.GetValueOrDefault(name) is { } l and > 0 ? l.ToString("0", System.Globalization.CultureInfo.InvariantCulture) : "-"),8}");
+}
+
+var report = new
+{
+    cores = Environment.ProcessorCount,
+    levelSeconds = levelDuration.TotalSeconds,
+    levels = results,
+    redisStreamRoundTripsPerSecond = redisRate,
+    postgresInsertUpdatePerSecond = pgRate,
+    gateway = new { directP50, proxiedP50, addedP50 = proxiedP50 - directP50, directRate, proxiedRate, ratio = proxiedRate / directRate },
+    rssIdleMb = idleRss,
+    rssLoadMb = loadRss,
+};
+await File.WriteAllTextAsync("bench-results.json", JsonSerializer.Serialize(report, new JsonSerializerOptions(json) { WriteIndented = true }));
+Console.WriteLine("written: bench-results.json");
+foreach (var user in users)
+{
+    await user.Hub.DisposeAsync();
+}
+
+await app.StopAsync();
+
+async Task<HttpClient> LoginAsync(string email, string password)
+{
+    using var login = await http.PostAsJsonAsync("/api/auth/login", new { email, password });
+    login.EnsureSuccessStatusCode();
+    var tokens = (await login.Content.ReadFromJsonAsync<TokenResponse>(json))!;
+    var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 }) { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
+    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+    return client;
+}
