@@ -1,29 +1,16 @@
 using ImageGen.Api.Images;
 using ImageGen.Core.Quests;
+using ImageGen.Data;
 using ImageGen.Data.Entities;
 
 namespace ImageGen.Api.Apis;
 
-internal static class QuestMapping
+internal static class ApiQuestMapping
 {
-    public static QuestDto ToDto(this Quest quest, ImageUrlSigner signer) => new()
-    {
-        Id = quest.Id,
-        Prompt = quest.Prompt,
-        Model = quest.Model,
-        Width = quest.Width,
-        Height = quest.Height,
-        Seed = quest.Seed,
-        Parameters = quest.Parameters,
-        Cost = quest.Cost,
-        Status = quest.Status,
-        Progress = quest.Progress,
-        StatusText = quest.StatusText,
-        CreatedAt = quest.CreatedAt,
-        StartedAt = quest.StartedAt,
-        CompletedAt = quest.CompletedAt,
-        GenerationMilliseconds = quest.GenerationMilliseconds,
-        Images = [.. quest.Images.OrderBy(i => i.Index).Select(i => new QuestImageDto(i.Id, signer.UrlFor(i.Id), i.Width, i.Height, i.ContentType))],
-        Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
-    };
+    /// <summary>The quest with signed image URLs.</summary>
+    public static QuestDto ToDto(this Quest quest, ImageUrlSigner signer) => quest.ToDto(signer.UrlFor);
+
+    /// <summary>Signs the image URLs of a quest that arrived without them (from a worker's terminal event).</summary>
+    public static QuestDto WithSignedUrls(this QuestDto quest, ImageUrlSigner signer) =>
+        quest with { Images = [.. quest.Images.Select(i => i with { Url = signer.UrlFor(i.Id) })] };
 }

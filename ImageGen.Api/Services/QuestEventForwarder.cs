@@ -57,9 +57,14 @@ internal sealed partial class QuestEventForwarder(
             return;
         }
 
-        if (evt.Status.IsTerminal())
+        if (evt.Quest is { } attached)
         {
-            // Terminal events carry the whole quest (images, error), read from the source of truth.
+            // Workers attach the finished quest to terminal events; only the URLs need signing here.
+            evt = evt with { Quest = attached.WithSignedUrls(signer) };
+        }
+        else if (evt.Status.IsTerminal())
+        {
+            // A terminal event without the quest (a cancel made by the API): read it from the source of truth.
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
             var quest = await db.Quests.AsNoTracking().Include(q => q.Images)

@@ -30,7 +30,7 @@ public sealed record QuestEvent
     /// <summary>When the worker published it (for progress latency measurements).</summary>
     public required DateTimeOffset PublishedAt { get; init; }
 
-    /// <summary>The whole quest, attached by the API to terminal events so clients need no second request.</summary>
+    /// <summary>The whole quest, on terminal events, so clients need no second request (image URLs signed by the API).</summary>
     public QuestDto? Quest { get; init; }
 
     public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.Web);

@@ -360,6 +360,8 @@ internal sealed partial class QuestProcessor(
             StatusText = quest.StatusText,
             Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
             PublishedAt = time.GetUtcNow(),
+            // The whole quest rides on the final event, so the API need not read it back; it signs the image URLs.
+            Quest = quest.Status.IsTerminal() ? quest.ToDto(static _ => "") : null,
         });
     }
 
