@@ -41,8 +41,10 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
 var providerSim = builder.AddProviderSimulator();
 
 // Two workers by default: the queue, leases and reconciler are built for any number.
+var workerReplicas = builder.Configuration.GetValue("ImageGen:WorkerReplicas", 2);
 builder.AddProject<Projects.ImageGen_Worker>("worker")
-    .WithReplicas(builder.Configuration.GetValue("ImageGen:WorkerReplicas", 2))
+    .WithReplicas(workerReplicas)
+    .WithProviderAccountLimits(builder.Configuration, workerReplicas)
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)

@@ -36,6 +36,22 @@ internal static class ProviderWiring
         return sim;
     }
 
+    /// <summary>
+    /// A provider account's limit on jobs in flight (BFL: 24, OpenAI: 8 by default; <c>ImageGen:ProviderAccounts:*</c>)
+    /// is shared by all workers: each gets its share, so together they never exceed it and excess work waits in our
+    /// queue rather than in the provider's 429s.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithProviderAccountLimits(this IResourceBuilder<ProjectResource> worker, IConfiguration configuration, int replicas)
+    {
+        foreach (var (section, accountLimit) in new[] { ("Bfl", 24), ("OpenAI", 8) })
+        {
+            var limit = configuration.GetValue($"ImageGen:ProviderAccounts:{section}:MaxConcurrency", accountLimit);
+            worker.WithEnvironment($"Providers__{section}__MaxConcurrency", Math.Max(1, limit / Math.Max(1, replicas)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return worker;
+    }
+
     public static IResourceBuilder<ProjectResource> WithProviders(this IResourceBuilder<ProjectResource> worker, IResourceBuilder<ProjectResource> sim)
     {
         var builder = worker.ApplicationBuilder;
