@@ -54,7 +54,10 @@ internal static class QuestsApi
                 $"The Idempotency-Key header must be 1 to {ImageGenDbContext.IdempotencyKeyMaxLength} printable characters.");
         }
 
-        var requestHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request)));
+        // Only a keyed submit needs the fingerprint of its body.
+        var requestHash = idempotencyKey.Length > 0
+            ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request)))
+            : "";
 
         using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
         var userId = principal.UserId();
@@ -121,7 +124,7 @@ internal static class QuestsApi
         if (replayOf is { } originalId)
         {
             // The same request again: the original quest, no second charge.
-            var original = await db.Quests.AsNoTracking().Include(q => q.Images).FirstAsync(q => q.Id == originalId, cancellationToken).ConfigureAwait(false);
+            var original = (await db.FindWithImagesAsync(originalId, userId, cancellationToken).ConfigureAwait(false))!;
             context.Response.Headers["Idempotent-Replayed"] = "true";
             return TypedResults.Accepted($"/api/quests/{original.Id}", original.ToDto(signer));
         }
@@ -187,11 +190,12 @@ internal static class QuestsApi
 
             // The worker running it stops cooperatively, releases the credits and publishes Cancelled.
             await queue.RequestCancelAsync(questId).ConfigureAwait(false);
-            var stillRunning = await db.Quests.AsNoTracking().Include(q => q.Images).FirstAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+            var stillRunning = (await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false))!;
             return TypedResults.Accepted($"/api/quests/{questId}", stillRunning.ToDto(signer));
         }
 
-        var result = await db.Quests.AsNoTracking().Include(q => q.Images).FirstAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+        var result = (await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false))!;
+        var dto = result.ToDto(signer);
         await events.PublishAsync(new QuestEvent
         {
             QuestId = questId,
@@ -202,8 +206,9 @@ internal static class QuestsApi
             Progress = result.Progress,
             Error = new QuestErrorDto(ErrorCodes.Cancelled, result.ErrorMessage ?? ""),
             PublishedAt = now,
+            Quest = dto,
         }).ConfigureAwait(false);
-        return TypedResults.Ok(result.ToDto(signer));
+        return TypedResults.Ok(dto);
     }
 
     public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(
@@ -211,10 +216,7 @@ internal static class QuestsApi
     {
         var userId = principal.UserId();
         // Another user's quest answers exactly as a missing one does.
-        var quest = Guid.TryParse(id, out var questId)
-            ? await db.Quests.AsNoTracking().Include(q => q.Images)
-                .FirstOrDefaultAsync(q => q.Id == questId && q.UserId == userId, cancellationToken).ConfigureAwait(false)
-            : null;
+        var quest = Guid.TryParse(id, out var questId) ? await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false) : null;
         return quest is null
             ? ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.")
             : TypedResults.Ok(quest.ToDto(signer));

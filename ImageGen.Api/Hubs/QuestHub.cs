@@ -31,8 +31,7 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer) : Hu
     public async Task<QuestDto> Subscribe(Guid questId)
     {
         var userId = Context.User!.UserId();
-        var quest = await db.Quests.AsNoTracking().Include(q => q.Images)
-            .FirstOrDefaultAsync(q => q.Id == questId && q.UserId == userId, Context.ConnectionAborted).ConfigureAwait(false);
+        var quest = await db.FindWithImagesAsync(questId, userId, Context.ConnectionAborted).ConfigureAwait(false);
         return quest is null
             ? throw new HubException($"{ErrorCodes.QuestNotFound}: there is no quest '{questId}'.")
             : quest.ToDto(signer);

@@ -2,10 +2,7 @@ using ImageGen.Api.Apis;
 using ImageGen.Api.Hubs;
 using ImageGen.Api.Images;
 using ImageGen.Core.Messaging;
-using ImageGen.Core.Quests;
-using ImageGen.Data;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 
 namespace ImageGen.Api.Services;
@@ -17,7 +14,6 @@ namespace ImageGen.Api.Services;
 internal sealed partial class QuestEventForwarder(
     IConnectionMultiplexer redis,
     IHubContext<QuestHub> hub,
-    IServiceScopeFactory scopes,
     ImageUrlSigner signer,
     ILogger<QuestEventForwarder> logger) : BackgroundService
 {
@@ -59,17 +55,8 @@ internal sealed partial class QuestEventForwarder(
 
         if (evt.Quest is { } attached)
         {
-            // Workers attach the finished quest to terminal events; only the URLs need signing here.
+            // Terminal events carry the finished quest; only the image URLs need signing here.
             evt = evt with { Quest = attached.WithSignedUrls(signer) };
-        }
-        else if (evt.Status.IsTerminal())
-        {
-            // A terminal event without the quest (a cancel made by the API): read it from the source of truth.
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
-            var quest = await db.Quests.AsNoTracking().Include(q => q.Images)
-                .FirstOrDefaultAsync(q => q.Id == evt.QuestId, cancellationToken).ConfigureAwait(false);
-            evt = evt with { Quest = quest?.ToDto(signer) };
         }
 
         await hub.Clients.Group(QuestHub.GroupFor(evt.UserId)).SendAsync(QuestHub.EventMethod, evt, cancellationToken).ConfigureAwait(false);

@@ -55,7 +55,7 @@ internal sealed partial class QuestConsumer(
 
         // An id reads this consumer's own pending entries after it (left by a previous run); ">" reads new ones.
         RedisValue position = "0";
-        var nextClaim = time.GetTimestamp();
+        var nextClaim = time.GetUtcNow();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -66,10 +66,10 @@ internal sealed partial class QuestConsumer(
                 var redelivered = position != StreamPosition.NewMessages;
                 try
                 {
-                    if (!redelivered && time.GetElapsedTime(nextClaim) >= TimeSpan.Zero)
+                    if (!redelivered && time.GetUtcNow() >= nextClaim)
                     {
                         // Entries another consumer left idle (it died): take them over.
-                        nextClaim = time.GetTimestamp() + (long)(settings.ClaimIdleTime.TotalSeconds / 4 * TimeProvider.System.TimestampFrequency);
+                        nextClaim = time.GetUtcNow() + (settings.ClaimIdleTime / 4);
                         var claimed = await db.StreamAutoClaimAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName,
                             (long)settings.ClaimIdleTime.TotalMilliseconds, "0-0", count).ConfigureAwait(false);
                         entries = claimed.ClaimedEntries.Where(e => !e.IsNull).ToArray();
