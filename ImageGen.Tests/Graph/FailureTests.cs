@@ -73,8 +73,7 @@ public sealed class FailureTests(ConstrainedGraphFixture graph)
         try
         {
             using var user = await graph.CreateUserAsync(Token);
-            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "a slow sunset", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
-            var quest = await graph.WaitForEndAsync(user, (await graph.ReadAsync<QuestDto>(response, Token)).Id, Token);
+            var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "a slow sunset", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
 
             Assert.Equal((QuestStatus.TimedOut, ErrorCodes.TimedOut), (quest.Status, quest.Error?.Code));
             var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);

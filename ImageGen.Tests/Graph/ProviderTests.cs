@@ -69,7 +69,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("openai", "RateLimited");
         using var user = await graph.CreateUserAsync(Token);
 
-        var quest = await SubmitAndWaitAsync(user, new { prompt = "anything", model = "gpt-image-1", quality = "low" });
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "anything", model = "gpt-image-1", quality = "low" }, Token);
 
         Assert.Equal((QuestStatus.Failed, ErrorCodes.RateLimited), (quest.Status, quest.Error?.Code));
         Assert.Equal(3, await CountAsync("openai.generations"));
@@ -82,7 +82,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("openai", "Moderation");
         using var user = await graph.CreateUserAsync(Token);
 
-        var quest = await SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1", quality = "low" });
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1", quality = "low" }, Token);
 
         Assert.Equal((QuestStatus.Failed, ErrorCodes.Moderated), (quest.Status, quest.Error?.Code));
         Assert.Contains("Rephrase", quest.Error!.Message, StringComparison.Ordinal);
@@ -96,11 +96,11 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("bfl", "Moderation");
         using var user = await graph.CreateUserAsync(Token);
 
-        var strict = await SubmitAndWaitAsync(user, new { prompt = "a forbidden garden", model = "flux-pro-1.1", width = 256, height = 256, safetyTolerance = 2 });
+        var strict = await graph.SubmitAndWaitAsync(user, new { prompt = "a forbidden garden", model = "flux-pro-1.1", width = 256, height = 256, safetyTolerance = 2 }, Token);
         Assert.Equal((QuestStatus.Failed, ErrorCodes.Moderated), (strict.Status, strict.Error?.Code));
         Assert.Contains("safety tolerance", strict.Error!.Message, StringComparison.Ordinal);
 
-        var lenient = await SubmitAndWaitAsync(user, new { prompt = "a forbidden garden", model = "flux-pro-1.1", width = 256, height = 256, safetyTolerance = 5 });
+        var lenient = await graph.SubmitAndWaitAsync(user, new { prompt = "a forbidden garden", model = "flux-pro-1.1", width = 256, height = 256, safetyTolerance = 5 }, Token);
         Assert.Equal(QuestStatus.Succeeded, lenient.Status);
         Assert.Equal(2, await CountAsync("bfl.submit"));
     }
@@ -111,7 +111,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("bfl", "Flaky", failureRate: 1.0);
         using var user = await graph.CreateUserAsync(Token);
 
-        var quest = await SubmitAndWaitAsync(user, new { prompt = "a lighthouse", model = "flux-pro-1.1", width = 256, height = 256 });
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "a lighthouse", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
 
         Assert.Equal((QuestStatus.Failed, ErrorCodes.ProviderUnavailable), (quest.Status, quest.Error?.Code));
         Assert.Equal(1, await CountAsync("bfl.submit"));
@@ -125,7 +125,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("bfl", "Expired");
         using var user = await graph.CreateUserAsync(Token);
 
-        var quest = await SubmitAndWaitAsync(user, new { prompt = "a lighthouse", model = "flux-dev", width = 256, height = 256 });
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "a lighthouse", model = "flux-dev", width = 256, height = 256 }, Token);
 
         Assert.Equal((QuestStatus.Failed, ErrorCodes.ResultExpired), (quest.Status, quest.Error?.Code));
         Assert.Equal(1, await CountAsync("bfl.submit"));
@@ -139,38 +139,31 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         var request = new { prompt = "a city at night", model = "gpt-image-1-mini", quality = "low" };
 
         // Three attempts, all 503: retried (safe for OpenAI), then the circuit opens at the threshold.
-        var first = await SubmitAndWaitAsync(user, request);
+        var first = await graph.SubmitAndWaitAsync(user, request, Token);
         Assert.Equal((QuestStatus.Failed, ErrorCodes.ProviderUnavailable), (first.Status, first.Error?.Code));
         Assert.Equal(3, await CountAsync("openai.generations"));
         var providers = await user.Client.GetFromJsonAsync<List<ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token);
         Assert.Equal(CircuitState.Open, providers!.Single(p => p.Provider == Core.Catalog.ModelProvider.OpenAI).Circuit);
 
         // While open: fails fast, nothing reaches the provider.
-        var fast = await SubmitAndWaitAsync(user, request);
+        var fast = await graph.SubmitAndWaitAsync(user, request, Token);
         Assert.Equal(ErrorCodes.ProviderUnavailable, fast.Error?.Code);
         Assert.Equal(3, await CountAsync("openai.generations"));
 
         // Healthy again: after the break, a probe goes through and closes the circuit.
         await SetFaultAsync("openai", "Healthy");
         await Task.Delay(TimeSpan.FromSeconds(3.5), Token);
-        var recovered = await SubmitAndWaitAsync(user, request);
+        var recovered = await graph.SubmitAndWaitAsync(user, request, Token);
         Assert.Equal(QuestStatus.Succeeded, recovered.Status);
         providers = await user.Client.GetFromJsonAsync<List<ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token);
         Assert.Equal(("healthy", CircuitState.Closed), providers!.Single(p => p.Provider == Core.Catalog.ModelProvider.OpenAI) is var h ? (h.Status, h.Circuit) : default);
-    }
-
-    private async Task<QuestDto> SubmitAndWaitAsync(TestUser user, object request)
-    {
-        using var response = await user.Client.PostAsJsonAsync("/api/quests", request, Token);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return await graph.WaitForEndAsync(user, (await graph.ReadAsync<QuestDto>(response, Token)).Id, Token);
     }
 
     /// <summary>Ends a failure test with a success, so no failure count carries over into the next test's circuit.</summary>
     private async Task RecoverAsync(string provider, TestUser user)
     {
         await SetFaultAsync(provider, "Healthy");
-        var quest = await SubmitAndWaitAsync(user, new { prompt = "back to normal", model = "flux-pro-1.1", width = 256, height = 256 });
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "back to normal", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
         Assert.Equal(QuestStatus.Succeeded, quest.Status);
     }
 
