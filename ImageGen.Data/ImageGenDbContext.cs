@@ -32,7 +32,13 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     };
 
     /// <summary>Options every registration applies, at run time and design time alike.</summary>
-    public static void Configure(DbContextOptionsBuilder options) => options.UseSnakeCaseNamingConvention();
+    /// <summary>
+    /// Options every user of the context shares. Transient failures (a dropped connection, a failover) are retried
+    /// briefly: three times within about three seconds, so an outage becomes a quick 503 rather than a long wait.
+    /// </summary>
+    public static void Configure(DbContextOptionsBuilder options) => options
+        .UseNpgsql(npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: null))
+        .UseSnakeCaseNamingConvention();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

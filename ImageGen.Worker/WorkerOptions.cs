@@ -29,7 +29,10 @@ public sealed class WorkerOptions
     /// <summary>Stream entries idle (unacknowledged) this long are claimed from their consumer by another worker.</summary>
     public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Deliveries of one entry before it is dead-lettered and its quest fails with delivery_exhausted.</summary>
+    /// <summary>
+    /// Times a quest may be started (and deliveries of one stream entry) without an outcome before it is dead-lettered
+    /// and fails with delivery_exhausted.
+    /// </summary>
     [Range(1, 100)]
     public int MaxDeliveries { get; set; } = 5;
 

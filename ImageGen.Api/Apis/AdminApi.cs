@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.RegularExpressions;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
@@ -15,7 +16,7 @@ using StackExchange.Redis;
 
 namespace ImageGen.Api.Apis;
 
-internal static class AdminApi
+internal static partial class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
@@ -68,6 +69,11 @@ internal static class AdminApi
         string entryId, ClaimsPrincipal principal, IConnectionMultiplexer redis, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
         TimeProvider time, CancellationToken cancellationToken)
     {
+        if (!StreamEntryId().IsMatch(entryId))
+        {
+            return ApiProblems.NotFound(ErrorCodes.DeadLetterNotFound, $"There is no dead-lettered quest '{entryId}'.");
+        }
+
         var redisDb = redis.GetDatabase();
         var found = await redisDb.StreamRangeAsync(QueueNames.DeadLetterStream, entryId, entryId, 1).ConfigureAwait(false);
         if (found.Length == 0 || ToDto(found[0]) is not { QuestId: { } questId })
@@ -177,4 +183,7 @@ internal static class AdminApi
         return refused ?? (Results<Ok<CreditEntryDto>, ProblemHttpResult>)TypedResults.Ok(
             new CreditEntryDto(entry!.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));
     }
+
+    [GeneratedRegex("^[0-9]{1,20}-[0-9]{1,20}$")]
+    private static partial Regex StreamEntryId();
 }

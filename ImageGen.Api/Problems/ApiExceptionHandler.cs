@@ -56,7 +56,12 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             ProblemDetails =
             {
                 Status = status,
-                Title = status >= 500 ? "Internal error." : "The request is not valid.",
+                Title = status switch
+                {
+                    StatusCodes.Status503ServiceUnavailable => "Briefly unavailable.",
+                    >= 500 => "Internal error.",
+                    _ => "The request is not valid.",
+                },
                 Detail = detail,
                 Extensions = extensions,
             },

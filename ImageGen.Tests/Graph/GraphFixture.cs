@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -9,9 +10,12 @@ using Aspire.Hosting.Testing;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
+using ImageGen.Data;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace ImageGen.Tests.Graph;
 
@@ -107,6 +111,7 @@ public class GraphFixture : IAsyncLifetime
                     "ImageGen:Worker:ReconcileInterval=00:00:02",
                     "ImageGen:Worker:ClaimIdleTime=00:00:05",
                     "ImageGen:Worker:RequeueAfter=00:00:05",
+                    "ImageGen:Worker:MaxDeliveries=3",
                     .. ExtraArguments,
                 ],
                 cancellationToken);
@@ -230,6 +235,42 @@ public class GraphFixture : IAsyncLifetime
     public async Task<StackExchange.Redis.IConnectionMultiplexer> ConnectRedisAsync() =>
         await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await _app!.GetConnectionStringAsync("redis")) + ",allowAdmin=true");
 
+    /// <summary>The graph's database, for tests that must write what no endpoint would (a corrupt row).</summary>
+    public async Task<ImageGenDbContext> ConnectDatabaseAsync()
+    {
+        var options = new DbContextOptionsBuilder<ImageGenDbContext>();
+        options.UseNpgsql(await _app!.GetConnectionStringAsync(ImageGenDbContext.ConnectionName));
+        ImageGenDbContext.Configure(options);
+        return new ImageGenDbContext(options.Options);
+    }
+
+    /// <summary>
+    /// Stops the graph's Postgres as an operator would (a fast shutdown: sessions end, nothing is left half-done) and
+    /// waits until the server process is gone.
+    /// </summary>
+    public async Task StopPostgresAsync(CancellationToken cancellationToken)
+    {
+        var port = new NpgsqlConnectionStringBuilder(await _app!.GetConnectionStringAsync(ImageGenDbContext.ConnectionName)).Port;
+        var server = FindProcesses(program => program[0].EndsWith("/postgres", StringComparison.Ordinal) && program.Contains(port.ToString(CultureInfo.InvariantCulture)))
+            .Single();
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", server.ToString(CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync(cancellationToken);
+        }
+
+        await _app!.ResourceNotifications.WaitForResourceAsync("postgres", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
+    /// <summary>Starts the graph's Postgres again (the dashboard's Start command) and waits until it answers.</summary>
+    public async Task StartPostgresAsync(CancellationToken cancellationToken)
+    {
+        var result = await _app!.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync("postgres", KnownResourceCommands.StartCommand, cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        Assert.True(result.Success, result.Message);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
     /// <summary>
     /// Process ids of this graph's running worker replicas: worker processes whose environment names this graph's
     /// Redis (another graph may be running beside this one).
@@ -237,6 +278,15 @@ public class GraphFixture : IAsyncLifetime
     public async Task<IReadOnlyList<int>> WorkerProcessIdsAsync()
     {
         var redis = "ConnectionStrings__redis=" + await _app!.GetConnectionStringAsync("redis");
+        // The worker itself, not the `dotnet run` that started it.
+        return FindProcesses(
+            program => program[0].EndsWith("/ImageGen.Worker", StringComparison.Ordinal) || program.Any(a => a.EndsWith("ImageGen.Worker.dll", StringComparison.Ordinal)),
+            environment => environment.Contains(redis));
+    }
+
+    /// <summary>Processes whose command line (and, if asked, environment) match.</summary>
+    private static List<int> FindProcesses(Func<string[], bool> commandLine, Func<string[], bool>? environment = null)
+    {
         var pids = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -247,10 +297,8 @@ public class GraphFixture : IAsyncLifetime
 
             try
             {
-                // The worker itself, not the `dotnet run` that started it.
-                var program = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0');
-                if ((program[0].EndsWith("/ImageGen.Worker", StringComparison.Ordinal) || program.Any(a => a.EndsWith("ImageGen.Worker.dll", StringComparison.Ordinal)))
-                    && (await File.ReadAllTextAsync(Path.Combine(dir, "environ"))).Split('\0').Contains(redis))
+                if (commandLine(File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0'))
+                    && (environment is null || environment(File.ReadAllText(Path.Combine(dir, "environ")).Split('\0'))))
                 {
                     pids.Add(pid);
                 }

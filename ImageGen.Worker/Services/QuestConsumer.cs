@@ -171,12 +171,7 @@ internal sealed partial class QuestConsumer(
             var deliveries = pending.Length > 0 ? pending[0].DeliveryCount : 1;
             if (deliveries > settings.MaxDeliveries)
             {
-                // It crashed its handler every time: stop trying, tell the owner, give the credits back, keep it for an operator.
-                LogExhausted(logger, questId, deliveries);
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<QuestProcessor>().FailUnfinishedAsync(questId, QuestStatus.Failed, ErrorCodes.DeliveryExhausted,
-                    $"ImageGen tried this quest {deliveries - 1} times and it failed each time. An operator has been told. Nothing was charged.").ConfigureAwait(false);
-                await DeadLetterAsync(db, entry, questId, ErrorCodes.DeliveryExhausted, deliveries).ConfigureAwait(false);
+                await GiveUpAsync(db, entry, questId, deliveries - 1).ConfigureAwait(false);
                 return;
             }
         }
@@ -192,8 +187,15 @@ internal sealed partial class QuestConsumer(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<QuestProcessor>().ProcessAsync(questId, letGo, cancel.Token).ConfigureAwait(false);
-            await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+            var result = await scope.ServiceProvider.GetRequiredService<QuestProcessor>().ProcessAsync(questId, letGo, cancel.Token).ConfigureAwait(false);
+            if (result == ProcessResult.Exhausted)
+            {
+                await GiveUpAsync(db, entry, questId, settings.MaxDeliveries).ConfigureAwait(false);
+            }
+            else
+            {
+                await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {
@@ -205,6 +207,23 @@ internal sealed partial class QuestConsumer(
         {
             _running.TryRemove(questId, out _);
         }
+    }
+
+    /// <summary>It failed every time it ran: stop trying, tell the owner, give the credits back, keep it for an operator.</summary>
+    private async Task GiveUpAsync(IDatabase db, StreamEntry entry, Guid questId, long attempts)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var ended = await scope.ServiceProvider.GetRequiredService<QuestProcessor>().FailUnfinishedAsync(questId, QuestStatus.Failed, ErrorCodes.DeliveryExhausted,
+            $"ImageGen tried this quest {attempts} times and it failed each time. An operator has been told. Nothing was charged.").ConfigureAwait(false);
+        if (!ended)
+        {
+            // Another entry of the same quest got here first (or it ended meanwhile): one dead letter per quest is enough.
+            await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+            return;
+        }
+
+        LogExhausted(logger, questId, attempts);
+        await DeadLetterAsync(db, entry, questId, ErrorCodes.DeliveryExhausted, attempts).ConfigureAwait(false);
     }
 
     private static async Task DeadLetterAsync(IDatabase db, StreamEntry entry, Guid? questId, string reason, long deliveries)
@@ -252,8 +271,8 @@ internal sealed partial class QuestConsumer(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream entry {EntryId} has no quest id; dead-lettered")]
     private static partial void LogMalformedEntry(ILogger logger, string entryId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Quest {QuestId} was delivered {Deliveries} times; dead-lettered")]
-    private static partial void LogExhausted(ILogger logger, Guid questId, long deliveries);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Quest {QuestId} failed {Attempts} times; dead-lettered")]
+    private static partial void LogExhausted(ILogger logger, Guid questId, long attempts);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Quest {QuestId} could not be processed; it stays pending")]
     private static partial void LogProcessingFailed(ILogger logger, Guid questId, Exception exception);

@@ -15,11 +15,17 @@ using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Services;
 
-/// <summary>What became of a delivery: either way the stream entry is acknowledged (a handed-back quest has a new one).</summary>
+/// <summary>What became of a delivery.</summary>
 internal enum ProcessResult
 {
+    /// <summary>The outcome is stored (or there was nothing to do): acknowledge the entry.</summary>
     Done,
+
+    /// <summary>Handed back on shutdown with a new stream entry: acknowledge this one.</summary>
     HandedBack,
+
+    /// <summary>Started <see cref="WorkerOptions.MaxDeliveries"/> times without an outcome: give it up and dead-letter it.</summary>
+    Exhausted,
 }
 
 /// <summary>
@@ -49,10 +55,14 @@ internal sealed partial class QuestProcessor(
     {
         // Claim it in Postgres: queued, or running under a lease that lapsed (its worker died). Exactly one worker
         // wins, whatever duplicates the stream holds.
+        // A quest that has been started as often as it may be delivered is not started again: it crashed every worker
+        // that ran it (the re-queues of the reconciler make new stream entries, so entry delivery counts alone miss it).
         var now = time.GetUtcNow();
         var lease = now + options.Value.LeaseDuration;
+        var maxAttempts = options.Value.MaxDeliveries;
         var claimed = await db.Quests
-            .Where(q => q.Id == questId && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)))
+            .Where(q => q.Id == questId && q.Attempts < maxAttempts
+                && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(q => q.Status, QuestStatus.Running)
                 .SetProperty(q => q.LeaseUntil, lease)
@@ -61,6 +71,13 @@ internal sealed partial class QuestProcessor(
                 .SetProperty(q => q.StatusText, "Starting..."), stoppingToken).ConfigureAwait(false);
         if (claimed == 0)
         {
+            // Rare, so the question why is asked only now.
+            if (await db.Quests.AnyAsync(q => q.Id == questId && q.Attempts >= maxAttempts
+                    && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)), stoppingToken).ConfigureAwait(false))
+            {
+                return ProcessResult.Exhausted;
+            }
+
             // Finished, cancelled, unknown, or alive in another worker's hands: this delivery has nothing to do.
             LogNotClaimed(logger, questId);
             return ProcessResult.Done;
