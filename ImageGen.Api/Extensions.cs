@@ -31,6 +31,7 @@ internal static class Extensions
             .Validate(o => o.SigningKey.Length >= 16, "ImageGen:Images:SigningKey must be at least 16 characters.")
             .ValidateOnStart();
         builder.Services.AddSingleton<ImageUrlSigner>();
+        builder.Services.AddSingleton<ImageDelivery>();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestQueue>();

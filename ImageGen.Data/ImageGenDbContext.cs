@@ -88,6 +88,9 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             image.Property(i => i.StorageKey).HasMaxLength(200);
             // A quest stores each output index once, even if a worker retries after a crash.
             image.HasIndex(i => new { i.QuestId, i.Index }).IsUnique();
+            image.Property(i => i.Placeholder).HasMaxLength(4096);
+            // The gallery: one user's images, newest first, deleted ones left out.
+            image.HasIndex(i => new { i.UserId, i.CreatedAt, i.Id }).IsDescending(false, true, true).HasFilter("deleted_at IS NULL");
         });
 
         builder.Entity<CreditEntry>(entry =>

@@ -5,8 +5,8 @@ namespace ImageGen.Data;
 
 public static class QuestMapping
 {
-    /// <summary>The quest as clients see it; <paramref name="imageUrl"/> makes each image's URL (the API signs them).</summary>
-    public static QuestDto ToDto(this Quest quest, Func<Guid, string> imageUrl) => new()
+    /// <summary>The quest as clients see it, with its images unsigned (empty URLs): only the API signs them.</summary>
+    public static QuestDto ToDto(this Quest quest) => new()
     {
         Id = quest.Id,
         Prompt = quest.Prompt,
@@ -23,7 +23,8 @@ public static class QuestMapping
         StartedAt = quest.StartedAt,
         CompletedAt = quest.CompletedAt,
         GenerationMilliseconds = quest.GenerationMilliseconds,
-        Images = [.. quest.Images.OrderBy(i => i.Index).Select(i => new QuestImageDto(i.Id, imageUrl(i.Id), i.Width, i.Height, i.ContentType))],
+        Images = [.. quest.Images.Where(i => i.DeletedAt == null).OrderBy(i => i.Index)
+            .Select(i => new QuestImageDto(i.Id, "", i.Width, i.Height, i.ContentType, i.Placeholder, []))],
         Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
     };
 }

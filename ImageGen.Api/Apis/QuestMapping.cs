@@ -8,9 +8,9 @@ namespace ImageGen.Api.Apis;
 internal static class ApiQuestMapping
 {
     /// <summary>The quest with signed image URLs.</summary>
-    public static QuestDto ToDto(this Quest quest, ImageUrlSigner signer) => quest.ToDto(signer.UrlFor);
+    public static QuestDto ToDto(this Quest quest, ImageUrlSigner signer) => quest.ToDto().WithSignedUrls(signer);
 
-    /// <summary>Signs the image URLs of a quest that arrived without them (from a worker's terminal event).</summary>
+    /// <summary>Signs the image URLs of a quest that arrived without them (from the store, or a worker's terminal event).</summary>
     public static QuestDto WithSignedUrls(this QuestDto quest, ImageUrlSigner signer) =>
-        quest with { Images = [.. quest.Images.Select(i => i with { Url = signer.UrlFor(i.Id) })] };
+        quest.Images.Count == 0 ? quest : quest with { Images = [.. quest.Images.Select(signer.Sign)] };
 }

@@ -21,8 +21,6 @@ namespace ImageGen.Api.Apis;
 
 internal static class QuestsApi
 {
-    public const int DefaultPageSize = 20;
-    public const int MaxPageSize = 100;
 
     private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
 
@@ -225,21 +223,15 @@ internal static class QuestsApi
     public static async Task<Results<Ok<QuestPage>, ProblemHttpResult>> ListQuests(
         ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
     {
-        var size = limit ?? DefaultPageSize;
-        if (size is < 1 or > MaxPageSize)
+        if (KeysetCursor.Read(limit, cursor, out var size, out var after) is { } problem)
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", $"The limit must be between 1 and {MaxPageSize}.");
+            return problem;
         }
 
         var userId = principal.UserId();
         var query = db.Quests.AsNoTracking().Include(q => q.Images).Where(q => q.UserId == userId);
-        if (cursor is not null)
+        if (after is var (createdAt, lastId))
         {
-            if (!TryDecodeCursor(cursor, out var createdAt, out var lastId))
-            {
-                return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "cursor", "The cursor is not one this API gave out.");
-            }
-
             // A row-value comparison, (created_at, id) < (@createdAt, @id), served by the descending index.
             query = query.Where(q => EF.Functions.LessThan(ValueTuple.Create(q.CreatedAt, q.Id), ValueTuple.Create(createdAt, lastId)));
         }
@@ -253,36 +245,9 @@ internal static class QuestsApi
         if (items.Count > size)
         {
             items.RemoveAt(size);
-            next = EncodeCursor(items[^1]);
+            next = KeysetCursor.Encode(items[^1].CreatedAt, items[^1].Id);
         }
 
         return TypedResults.Ok(new QuestPage([.. items.Select(q => q.ToDto(signer))], next));
-    }
-
-    // Keyset pagination: the cursor is the last item's (created_at, id), so pages stay stable while new quests arrive.
-    private static string EncodeCursor(Quest last) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
-            last.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture) + "_" + last.Id.ToString("N")));
-
-    private static bool TryDecodeCursor(string cursor, out DateTimeOffset createdAt, out Guid id)
-    {
-        createdAt = default;
-        id = default;
-        try
-        {
-            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor)).Split('_');
-            if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks || !Guid.TryParseExact(parts[1], "N", out id))
-            {
-                return false;
-            }
-
-            createdAt = new DateTimeOffset(ticks, TimeSpan.Zero);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
     }
 }

@@ -2,6 +2,8 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using ImageGen.Core.Quests;
+using ImageGen.Core.Storage;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Api.Images;
@@ -30,8 +32,6 @@ public enum SignatureCheck
 /// </summary>
 public sealed class ImageUrlSigner
 {
-    public const string Original = "original";
-
     /// <summary>Expiries are rounded up to this step, so URLs stay the same for a while and browsers can cache them.</summary>
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(5);
 
@@ -46,11 +46,41 @@ public sealed class ImageUrlSigner
         _time = time;
     }
 
-    public string UrlFor(Guid imageId)
+    /// <summary>The expiry of URLs made now with the default lifetime: rounded up, so they stay the same for a while.</summary>
+    public DateTimeOffset DefaultExpiry()
     {
         var expires = _time.GetUtcNow() + _lifetime;
-        var exp = (long)Math.Ceiling(expires.ToUnixTimeSeconds() / Step.TotalSeconds) * (long)Step.TotalSeconds;
-        return $"/images/{imageId:N}?exp={exp.ToString(CultureInfo.InvariantCulture)}&sig={Sign(imageId, Original, exp)}";
+        return DateTimeOffset.FromUnixTimeSeconds((long)Math.Ceiling(expires.ToUnixTimeSeconds() / Step.TotalSeconds) * (long)Step.TotalSeconds);
+    }
+
+    /// <summary>A URL of one variant of the image that works until <paramref name="expires"/>.</summary>
+    public string UrlFor(Guid imageId, ImageVariant variant, DateTimeOffset expires)
+    {
+        var exp = expires.ToUnixTimeSeconds();
+        var query = variant.Query;
+        return $"/images/{imageId:N}?{(query.Length > 0 ? query + "&" : "")}exp={exp.ToString(CultureInfo.InvariantCulture)}&sig={Sign(imageId, variant.Name, exp)}";
+    }
+
+    /// <summary>The original's URL and one URL per smaller width (for a srcset), all expiring at <paramref name="expires"/>.</summary>
+    public (string Url, IReadOnlyList<ImageVariantUrl> Variants) UrlsFor(Guid imageId, int width, DateTimeOffset expires)
+    {
+        var variants = new List<ImageVariantUrl>(ImageVariant.Widths.Count);
+        foreach (var w in ImageVariant.Widths)
+        {
+            if (w < width)
+            {
+                variants.Add(new ImageVariantUrl(w, UrlFor(imageId, new ImageVariant(w, null, null), expires)));
+            }
+        }
+
+        return (UrlFor(imageId, ImageVariant.Original, expires), variants);
+    }
+
+    /// <summary>The image with its URLs signed (default lifetime).</summary>
+    public QuestImageDto Sign(QuestImageDto image)
+    {
+        var (url, variants) = UrlsFor(image.Id, image.Width, DefaultExpiry());
+        return image with { Url = url, Variants = variants };
     }
 
     public SignatureCheck Check(Guid imageId, string variant, string? exp, string? sig)

@@ -44,6 +44,11 @@ public static class ErrorCodes
     // Lookups
     public const string QuestNotFound = "quest_not_found";
     public const string ImageNotFound = "image_not_found";
+    public const string ImageDeleted = "image_deleted";
+    public const string InvalidWidth = "invalid_width";
+    public const string InvalidFormat = "invalid_format";
+    public const string InvalidQuality = "invalid_quality";
+    public const string ExpiresInOutOfRange = "expires_in_out_of_range";
     public const string NotFound = "not_found";
 
     // Generation outcomes (what a failed quest's error.code says)

@@ -75,7 +75,15 @@ public sealed record QuestParameters
     public bool? Raw { get; init; }
 }
 
-public sealed record QuestImageDto(Guid Id, string Url, int Width, int Height, string ContentType);
+/// <summary>
+/// One image of a quest. <see cref="Url"/> is the original, signed and expiring; <see cref="Variants"/> are smaller
+/// widths for a srcset (format chosen by the browser's Accept header); <see cref="Placeholder"/> is a tiny blurred
+/// preview as a data URI, to paint before the image arrives.
+/// </summary>
+public sealed record QuestImageDto(Guid Id, string Url, int Width, int Height, string ContentType, string? Placeholder, IReadOnlyList<ImageVariantUrl> Variants);
+
+/// <summary>A signed URL of the image at one width.</summary>
+public sealed record ImageVariantUrl(int Width, string Url);
 
 public sealed record QuestErrorDto(string Code, string Message);
 

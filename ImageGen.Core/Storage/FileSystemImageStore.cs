@@ -35,6 +35,10 @@ public sealed partial class FileSystemImageStore : IImageStore
     /// <summary>The key for an image: sharded by the first two characters so no directory grows without bound.</summary>
     public static string KeyFor(Guid imageId, string extension) => $"{imageId:N}"[..2] + "/" + imageId.ToString("N") + "." + extension;
 
+    /// <summary>The key of a cached variant: beside its original, named after the variant.</summary>
+    public static string VariantKeyFor(Guid imageId, int width, int quality, string extension) =>
+        KeyFor(imageId, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"w{width}q{quality}.{extension}"));
+
     public async Task SaveAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         var path = PathFor(key);
@@ -76,6 +80,24 @@ public sealed partial class FileSystemImageStore : IImageStore
         return Task.CompletedTask;
     }
 
+    public Task<int> DeleteImageAsync(Guid imageId, CancellationToken cancellationToken)
+    {
+        var name = imageId.ToString("N");
+        var directory = System.IO.Path.Combine(_root, name[..2]);
+        var deleted = 0;
+        if (Directory.Exists(directory))
+        {
+            // The original is "{id}.{ext}", each variant "{id}.w{width}q{quality}.{ext}".
+            foreach (var file in Directory.EnumerateFiles(directory, name + ".*"))
+            {
+                File.Delete(file);
+                deleted++;
+            }
+        }
+
+        return Task.FromResult(deleted);
+    }
+
     // Keys are ours, but check anyway: nothing outside the root is ever read or written.
     private string PathFor(string key)
     {
@@ -87,6 +109,6 @@ public sealed partial class FileSystemImageStore : IImageStore
         return System.IO.Path.Combine(_root, key);
     }
 
-    [GeneratedRegex("^[0-9a-f]{2}/[0-9a-f]{32}(\\.[a-z0-9]{1,8})?$")]
+    [GeneratedRegex("^[0-9a-f]{2}/[0-9a-f]{32}(\\.w[0-9]{1,5}q[0-9]{1,3})?(\\.[a-z0-9]{1,8})?$")]
     private static partial Regex KeyPattern();
 }

@@ -10,4 +10,7 @@ public interface IImageStore
     Stream? OpenRead(string key);
 
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every file of one image: the original and each cached variant.</summary>
+    Task<int> DeleteImageAsync(Guid imageId, CancellationToken cancellationToken);
 }

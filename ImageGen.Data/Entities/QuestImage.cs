@@ -18,4 +18,10 @@ public sealed class QuestImage
     public required string Checksum { get; set; }
     public required string StorageKey { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>A tiny blurred preview (a data URI of a few hundred bytes), shown while the image loads.</summary>
+    public string? Placeholder { get; set; }
+
+    /// <summary>When the owner deleted it: its files are gone, the row stays so links to it say so (and the ledger keeps its quest).</summary>
+    public DateTimeOffset? DeletedAt { get; set; }
 }

@@ -410,6 +410,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
                     b.Property<int>("Height")
                         .HasColumnType("integer")
                         .HasColumnName("height");
@@ -417,6 +421,11 @@ namespace ImageGen.Data.Migrations
                     b.Property<int>("Index")
                         .HasColumnType("integer")
                         .HasColumnName("index");
+
+                    b.Property<string>("Placeholder")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("placeholder");
 
                     b.Property<Guid>("QuestId")
                         .HasColumnType("uuid")
@@ -442,6 +451,11 @@ namespace ImageGen.Data.Migrations
                     b.HasIndex("QuestId", "Index")
                         .IsUnique()
                         .HasDatabaseName("ix_quest_images_quest_id_index");
+
+                    b.HasIndex("UserId", "CreatedAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_quest_images_user_id_created_at_id")
+                        .HasFilter("deleted_at IS NULL");
 
                     b.ToTable("quest_images", (string)null);
                 });

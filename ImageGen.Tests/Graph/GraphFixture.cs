@@ -284,6 +284,14 @@ public class GraphFixture : IAsyncLifetime
             environment => environment.Contains(redis));
     }
 
+    /// <summary>The directory the graph stores images in, as its workers were told.</summary>
+    public async Task<string> ImageStorePathAsync()
+    {
+        var worker = (await WorkerProcessIdsAsync())[0];
+        return File.ReadAllText($"/proc/{worker}/environ").Split('\0')
+            .Single(v => v.StartsWith("ImageStore__Path=", StringComparison.Ordinal))["ImageStore__Path=".Length..];
+    }
+
     /// <summary>Processes whose command line (and, if asked, environment) match.</summary>
     private static List<int> FindProcesses(Func<string[], bool> commandLine, Func<string[], bool>? environment = null)
     {

@@ -253,6 +253,7 @@ internal sealed partial class QuestProcessor(
                     Checksum = Convert.ToHexStringLower(SHA256.HashData(image.Bytes)),
                     StorageKey = key,
                     CreatedAt = time.GetUtcNow(),
+                    Placeholder = ImageVariants.Placeholder(image.Bytes),
                 });
             }
         }
@@ -378,7 +379,7 @@ internal sealed partial class QuestProcessor(
             Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
             PublishedAt = time.GetUtcNow(),
             // The whole quest rides on the final event, so the API need not read it back; it signs the image URLs.
-            Quest = quest.Status.IsTerminal() ? quest.ToDto(static _ => "") : null,
+            Quest = quest.Status.IsTerminal() ? quest.ToDto() : null,
         });
     }
 

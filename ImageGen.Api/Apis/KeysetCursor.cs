@@ -1,0 +1,67 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using ImageGen.Api.Problems;
+using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ImageGen.Api.Apis;
+
+/// <summary>
+/// Keyset pagination for lists ordered newest first: the cursor is the last item's (created_at, id), so pages stay
+/// stable while new items arrive. Opaque to clients (base64url).
+/// </summary>
+internal static class KeysetCursor
+{
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
+    /// <summary>Reads a page request; returns the problem to answer when the limit or the cursor is not valid.</summary>
+    public static ProblemHttpResult? Read(int? limit, string? cursor, out int size, out (DateTimeOffset CreatedAt, Guid Id)? after)
+    {
+        size = limit ?? DefaultPageSize;
+        after = null;
+        if (size is < 1 or > MaxPageSize)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", $"The limit must be between 1 and {MaxPageSize}.");
+        }
+
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        if (!TryDecode(cursor, out var createdAt, out var id))
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "cursor", "The cursor is not one this API gave out.");
+        }
+
+        after = (createdAt, id);
+        return null;
+    }
+
+    public static string Encode(DateTimeOffset createdAt, Guid id) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(createdAt.UtcTicks.ToString(CultureInfo.InvariantCulture) + "_" + id.ToString("N")));
+
+    private static bool TryDecode(string cursor, out DateTimeOffset createdAt, out Guid id)
+    {
+        createdAt = default;
+        id = default;
+        try
+        {
+            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor)).Split('_');
+            if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks || !Guid.TryParseExact(parts[1], "N", out id))
+            {
+                return false;
+            }
+
+            createdAt = new DateTimeOffset(ticks, TimeSpan.Zero);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

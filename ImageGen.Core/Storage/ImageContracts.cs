@@ -1,0 +1,43 @@
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Core.Storage;
+
+/// <summary>An image in the owner's gallery, with what made it.</summary>
+public sealed record ImageDto
+{
+    public required Guid Id { get; init; }
+    public required Guid QuestId { get; init; }
+    public required string Url { get; init; }
+    public required IReadOnlyList<ImageVariantUrl> Variants { get; init; }
+    public string? Placeholder { get; init; }
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    public required string ContentType { get; init; }
+    public required long Bytes { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required string Prompt { get; init; }
+    public required string Model { get; init; }
+    public required QuestParameters Parameters { get; init; }
+    public long? Seed { get; init; }
+    public required int Cost { get; init; }
+    public int? GenerationMilliseconds { get; init; }
+}
+
+public sealed record ImagePage(IReadOnlyList<ImageDto> Items, string? NextCursor);
+
+/// <summary>The body of <c>POST /api/images/{id}/signed-url</c>: how long the URL lives, and optionally which variant.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
+public sealed record SignedUrlRequest
+{
+    public const int DefaultExpiresIn = 3600;
+    public const int MaxExpiresIn = 86_400;
+
+    /// <summary>Seconds, 1 to 86400 (24 h); 3600 when left out.</summary>
+    public int? ExpiresIn { get; init; }
+    /// <summary>A width from <see cref="ImageVariant.Widths"/>; the original width when left out.</summary>
+    public int? W { get; init; }
+    public string? Fmt { get; init; }
+    public int? Q { get; init; }
+}
+
+public sealed record SignedUrlResponse(string Url, DateTimeOffset ExpiresAt, IReadOnlyList<ImageVariantUrl> Variants);
