@@ -192,7 +192,8 @@ internal static class ImagesApi
 
         var expires = time.GetUtcNow().AddSeconds(seconds);
         var (_, variants) = signer.UrlsFor(row!.Image.Id, row.Image.Width, expires);
-        return TypedResults.Ok(new SignedUrlResponse(signer.UrlFor(row.Image.Id, variant, expires), DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()), variants));
+        return TypedResults.Ok(new SignedUrlResponse(signer.UrlFor(row.Image.Id, variant, expires), DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()), variants,
+            row.Image.Width, row.Image.Height));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(

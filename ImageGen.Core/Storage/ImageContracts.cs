@@ -40,4 +40,9 @@ public sealed record SignedUrlRequest
     public int? Q { get; init; }
 }
 
-public sealed record SignedUrlResponse(string Url, DateTimeOffset ExpiresAt, IReadOnlyList<ImageVariantUrl> Variants);
+/// <summary>
+/// A fresh link: <see cref="Url"/> for the variant asked for (the original when none was), <see cref="Variants"/> for
+/// every smaller width (a srcset), all valid until <see cref="ExpiresAt"/>. <see cref="Width"/> and
+/// <see cref="Height"/> are the original's.
+/// </summary>
+public sealed record SignedUrlResponse(string Url, DateTimeOffset ExpiresAt, IReadOnlyList<ImageVariantUrl> Variants, int Width, int Height);

@@ -34,7 +34,7 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser) : 
         await Assertions.Expect(image).ToBeVisibleAsync(Visible);
         await page.WaitForFunctionAsync("() => { const i = document.querySelector('section.current img.result'); return i && i.complete && i.naturalWidth > 0; }",
             null, new() { Timeout = TimeoutMs });
-        Assert.Equal(512, await image.EvaluateAsync<int>("i => i.naturalWidth"));
+        Assert.Equal(512, await image.EvaluateAsync<int>(ImageProbe.PixelWidth));
         await Assertions.Expect(page.Locator("#status-text")).ToHaveTextAsync("Done.");
         await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("99");
 

@@ -131,18 +131,34 @@ public class GraphFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A new account (with the starting grant), signed in.</summary>
+    /// <summary>
+    /// A new account (with the starting grant), signed in. It registers, signs in and calls from an address of its
+    /// own, as a real user would, so per-address limits never make one test fail because of another.
+    /// </summary>
     public async Task<TestUser> CreateUserAsync(CancellationToken cancellationToken, string? email = null)
     {
         email ??= $"user-{Guid.NewGuid():N}@graph.test";
-        using var response = await Gateway.PostAsJsonAsync("/api/auth/register", new { email, password = UserPassword }, cancellationToken);
-        if (response.StatusCode != HttpStatusCode.Created)
+        var client = ClientFrom(FreshLoopbackAddress());
+        try
         {
-            throw new InvalidOperationException($"Registering {email} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
-        }
+            using var response = await client.PostAsJsonAsync("/api/auth/register", new { email, password = UserPassword }, cancellationToken);
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                throw new InvalidOperationException($"Registering {email} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+            }
 
-        return await LoginAsync(email, UserPassword, cancellationToken);
+            return await LoginAsync(email, UserPassword, cancellationToken, client);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>A loopback address (127.0.0.0/8) no other test is likely to use.</summary>
+    public static IPAddress FreshLoopbackAddress() =>
+        new([127, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(2, 255)]);
 
     /// <summary>
     /// A client whose connections come from another loopback address (127.0.0.0/8), so the gateway sees a different
@@ -169,16 +185,17 @@ public class GraphFixture : IAsyncLifetime
         })
         { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-    public async Task<TestUser> LoginAsync(string email, string password, CancellationToken cancellationToken)
+    /// <summary>Signs in; the returned user calls through <paramref name="client"/> (which it then owns), or a new client.</summary>
+    public async Task<TestUser> LoginAsync(string email, string password, CancellationToken cancellationToken, HttpClient? client = null)
     {
-        using var login = await Gateway.PostAsJsonAsync("/api/auth/login", new { email, password }, cancellationToken);
+        client ??= new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var login = await client.PostAsJsonAsync("/api/auth/login", new { email, password }, cancellationToken);
         if (login.StatusCode != HttpStatusCode.OK)
         {
             throw new InvalidOperationException($"Signing in {email} failed: {(int)login.StatusCode} {await login.Content.ReadAsStringAsync(cancellationToken)}");
         }
 
         var tokens = await ReadAsync<TokenResponse>(login, cancellationToken);
-        var client = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
         var me = (await client.GetFromJsonAsync<MeDto>("/api/me", Json, cancellationToken))!;
         return new TestUser(me.Id, email, password, tokens.AccessToken, tokens.RefreshToken, client);

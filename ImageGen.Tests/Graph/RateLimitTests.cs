@@ -10,8 +10,7 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    /// <summary>A loopback address no other test uses.</summary>
-    private static IPAddress FreshAddress() => new([127, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(2, 255)]);
+    private static IPAddress FreshAddress() => GraphFixture.FreshLoopbackAddress();
 
     [Fact]
     public async Task Repeated_sign_in_attempts_from_one_address_are_slowed_with_429_and_retry_after()

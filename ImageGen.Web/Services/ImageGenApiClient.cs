@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
+using ImageGen.Core.Storage;
 using Microsoft.AspNetCore.Components.Authorization;
 
 namespace ImageGen.Web.Services;
@@ -38,6 +39,17 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
 
     public async Task<IReadOnlyList<QuestDto>> ListQuestsAsync(int limit, CancellationToken cancellationToken) =>
         (await SendAsync<QuestPage>(HttpMethod.Get, $"/api/quests?limit={limit}", null, cancellationToken).ConfigureAwait(false)).Value?.Items ?? [];
+
+    /// <summary>One page of the caller's gallery, newest first; <paramref name="cursor"/> from the previous page.</summary>
+    public Task<ApiResult<ImagePage>> ListImagesAsync(int limit, string? cursor, CancellationToken cancellationToken) =>
+        SendAsync<ImagePage>(HttpMethod.Get, $"/api/images?limit={limit}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}", null, cancellationToken);
+
+    /// <summary>New links (the original and every smaller width) for one of the caller's images, living <paramref name="lifetime"/>.</summary>
+    public Task<ApiResult<SignedUrlResponse>> CreateImageLinksAsync(Guid id, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        SendAsync<SignedUrlResponse>(HttpMethod.Post, $"/api/images/{id}/signed-url", new SignedUrlRequest { ExpiresIn = (int)lifetime.TotalSeconds }, cancellationToken);
+
+    public Task<ApiResult<object>> DeleteImageAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Delete, $"/api/images/{id}", null, cancellationToken);
 
     public Task<ApiResult<MeDto>> GetMeAsync(CancellationToken cancellationToken) =>
         SendAsync<MeDto>(HttpMethod.Get, "/api/me", null, cancellationToken);
