@@ -5,11 +5,14 @@ internal static class GatewaySettings
     public const string PortKey = "ImageGen:GatewayPort";
     public const int DefaultPort = 8080;
 
-    /// <summary>The gateway's public port: 8080 unless configured; 0 picks a free one (parallel test graphs).</summary>
-    public static int Port(IConfiguration configuration)
+    /// <summary>
+    /// The gateway's public port: 8080 unless configured. 0 (parallel test graphs) leaves it to the orchestrator, which
+    /// picks a free port when it starts the gateway: one picked here, long before, could be taken by then.
+    /// </summary>
+    public static int? Port(IConfiguration configuration)
     {
         var port = configuration.GetValue<int?>(PortKey) ?? DefaultPort;
-        return port == 0 ? Infrastructure.LocalProcesses.FreePort() : port;
+        return port == 0 ? null : port;
     }
 }
 

@@ -156,6 +156,83 @@ foreach (var level in levels)
     Console.WriteLine($"{level,5} {submitted,7} {row.lost,5} {row.throughput,9:0.0} | {row.submit} | {row.endToEnd} | {row.overhead} | {row.progress}");
 }
 
+// Image delivery: an 800 px WebP variant of a 1024 px original, made on first request and read from the disk cache
+// after; then cached reads at 16 concurrent, through the gateway and straight from the api, alternating.
+var owner = users[0].Client;
+var variantUrls = new List<string>();
+for (var i = 0; i < 12; i++)
+{
+    using var response = await owner.PostAsJsonAsync("/api/quests", new { prompt = $"variant source {i}", model = "local-sketch", width = 1024, height = 1024 });
+    var quest = (await response.Content.ReadFromJsonAsync<QuestDto>(json))!;
+    var done = waiting.GetOrAdd(quest.Id, _ => new TaskCompletionSource<QuestEvent>(TaskCreationOptions.RunContinuationsAsynchronously));
+    await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    var signed = (await owner.GetFromJsonAsync<QuestDto>($"/api/quests/{quest.Id}", json))!.Images[0];
+    variantUrls.Add(signed.Variants.Single(v => v.Width == 800).Url);
+}
+
+using var imageDirect = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = apiDirect };
+using var imageProxied = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = gateway };
+async Task<(double Ms, long Bytes, string? Cache)> FetchVariantAsync(HttpClient client, string url)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Get, url);
+    request.Headers.Accept.ParseAdd("image/webp,image/*");
+    var t = Stopwatch.GetTimestamp();
+    using var response = await client.SendAsync(request);
+    var body = await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
+    return (Stopwatch.GetElapsedTime(t).TotalMilliseconds, body.Length, response.Headers.TryGetValues("X-Cache", out var v) ? v.First() : null);
+}
+
+var firstHits = new List<double>();
+var variantBytes = 0L;
+foreach (var url in variantUrls)
+{
+    var (ms, bytes, cache) = await FetchVariantAsync(imageProxied, url);
+    if (cache != "miss")
+    {
+        throw new InvalidOperationException($"expected a first render, got X-Cache: {cache}");
+    }
+
+    firstHits.Add(ms);
+    variantBytes = bytes;
+}
+
+var cachedProxied = new List<double>();
+var cachedDirect = new List<double>();
+for (var i = 0; i < 600; i++)
+{
+    var url = variantUrls[i % variantUrls.Count];
+    cachedDirect.Add((await FetchVariantAsync(imageDirect, url)).Ms);
+    cachedProxied.Add((await FetchVariantAsync(imageProxied, url)).Ms);
+}
+
+async Task<double> VariantThroughputAsync(HttpClient client)
+{
+    var count = 0;
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+    var sw = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, 16).Select(async c =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await FetchVariantAsync(client, variantUrls[(c + count) % variantUrls.Count]);
+            Interlocked.Increment(ref count);
+        }
+    }));
+    return count / sw.Elapsed.TotalSeconds;
+}
+
+// Alternating rounds, so drift on a noisy machine falls on both sides.
+var variantDirectRates = new List<double>();
+var variantProxiedRates = new List<double>();
+for (var round = 0; round < 3; round++)
+{
+    variantDirectRates.Add(await VariantThroughputAsync(imageDirect));
+    variantProxiedRates.Add(await VariantThroughputAsync(imageProxied));
+}
+
+var variantDirectRate = variantDirectRates.Order().ElementAt(1);
+var variantProxiedRate = variantProxiedRates.Order().ElementAt(1);
+
 // Physical references, measured in the same run.
 var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
 var rdb = redis.GetDatabase();
@@ -243,6 +320,8 @@ Console.WriteLine($"raw redis XADD+XREADGROUP+XACK, one client: {redisRate:0} /s
 Console.WriteLine($"raw postgres insert+update, one connection: {pgRate:0} /s");
 Console.WriteLine($"GET /api/models p50: direct {directP50:0.00} ms, via gateway {proxiedP50:0.00} ms (+{proxiedP50 - directP50:0.00} ms)");
 Console.WriteLine($"GET /api/models at 16 concurrent: direct {directRate:0} /s, via gateway {proxiedRate:0} /s ({proxiedRate / directRate:P0} of direct)");
+Console.WriteLine($"800 px webp variant of a 1024 px original ({variantBytes / 1024.0:0} KB): first hit {Summary.Of(firstHits)}; cached via gateway {Summary.Of(cachedProxied)}; cached direct {Summary.Of(cachedDirect)} (p50/p95/p99/max ms)");
+Console.WriteLine($"cached variant reads at 16 concurrent (median of 3 rounds): direct {variantDirectRate:0} /s, via gateway {variantProxiedRate:0} /s ({variantProxiedRate / variantDirectRate:P0} of direct)");
 Console.WriteLine("RSS (MB)          idle   under load (32 users)");
 foreach (var (name, mb) in idleRss.OrderBy(k => k.Key))
 {
@@ -257,6 +336,16 @@ var report = new
     redisStreamRoundTripsPerSecond = redisRate,
     postgresInsertUpdatePerSecond = pgRate,
     gateway = new { directP50, proxiedP50, addedP50 = proxiedP50 - directP50, directRate, proxiedRate, ratio = proxiedRate / directRate },
+    imageVariants = new
+    {
+        variantBytes,
+        firstHit = Summary.Of(firstHits),
+        cachedViaGateway = Summary.Of(cachedProxied),
+        cachedDirect = Summary.Of(cachedDirect),
+        directRate = variantDirectRate,
+        proxiedRate = variantProxiedRate,
+        ratio = variantProxiedRate / variantDirectRate,
+    },
     rssIdleMb = idleRss,
     rssLoadMb = loadRss,
 };
