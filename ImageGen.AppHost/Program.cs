@@ -38,6 +38,12 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WaitForCompletion(migrations);
 
+// The dashboard's address, so the quest debug view can link a quest's trace.
+if (builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] is { Length: > 0 } dashboardUrl)
+{
+    api.WithEnvironment("Dashboard__Url", dashboardUrl);
+}
+
 var providerSim = builder.AddProviderSimulator();
 
 // Two workers by default: the queue, leases and reconciler are built for any number.

@@ -20,6 +20,7 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     public DbSet<Quest> Quests => Set<Quest>();
     public DbSet<QuestImage> QuestImages => Set<QuestImage>();
     public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
+    public DbSet<QuestStep> QuestSteps => Set<QuestStep>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
 
@@ -91,6 +92,19 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             image.Property(i => i.Placeholder).HasMaxLength(4096);
             // The gallery: one user's images, newest first, deleted ones left out.
             image.HasIndex(i => new { i.UserId, i.CreatedAt, i.Id }).IsDescending(false, true, true).HasFilter("deleted_at IS NULL");
+        });
+
+        builder.Entity<QuestStep>(step =>
+        {
+            step.ToTable("quest_steps");
+            step.HasKey(s => s.Id);
+            step.Property(s => s.Kind).HasMaxLength(32);
+            step.Property(s => s.Code).HasMaxLength(64);
+            step.Property(s => s.Detail).HasMaxLength(QuestStepLimits.MaxDetailLength);
+            step.Property(s => s.Circuit).HasMaxLength(16);
+            step.Property(s => s.Sent).HasColumnType("jsonb");
+            step.HasOne<Quest>().WithMany().HasForeignKey(s => s.QuestId).OnDelete(DeleteBehavior.Cascade);
+            step.HasIndex(s => new { s.QuestId, s.Id });
         });
 
         builder.Entity<CreditEntry>(entry =>

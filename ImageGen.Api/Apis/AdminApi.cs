@@ -23,6 +23,8 @@ internal static partial class AdminApi
         var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthSchemes.AdminPolicy);
         admin.MapGet("/users", SearchUsers).WithName("SearchUsers").WithSummary("Find accounts by email (contains), with balances.");
         admin.MapPost("/users/{id}/credits", AddCredits).WithName("AddCredits").WithSummary("Grant credits, or adjust a balance either way, with a reason.");
+        admin.MapGet("/quests/{id}/debug", DebugQuest).WithName("DebugQuest")
+            .WithSummary("One quest for operators: its owner, every step (runs, provider calls with status, duration, circuit and retry reason, the parameters as sent), its credit entries and its trace.");
         admin.MapGet("/dead-letters", ListDeadLetters).WithName("ListDeadLetters").WithSummary("Stream entries the workers gave up on, newest first.");
         admin.MapPost("/dead-letters/{entryId}/redrive", Redrive).WithName("RedriveDeadLetter")
             .WithSummary("Submit the dead-lettered quest again, as a new quest for the same owner (a new reservation), and drop the entry.");
@@ -53,6 +55,44 @@ internal static partial class AdminApi
             })
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(users.Select(u => new UserSummaryDto(u.Id, u.Email ?? "", u.Roles, u.Balance, u.CreatedAt)).ToList());
+    }
+
+    public static async Task<Results<Ok<QuestDebugDto>, ProblemHttpResult>> DebugQuest(
+        string id, ImageGenDbContext db, ImageUrlSigner signer, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var questId))
+        {
+            return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.");
+        }
+
+        var quest = await db.Quests.AsNoTracking().Include(q => q.Images).FirstOrDefaultAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+        if (quest is null)
+        {
+            return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.");
+        }
+
+        var owner = await db.Users.AsNoTracking().Where(u => u.Id == quest.UserId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        var steps = await db.QuestSteps.AsNoTracking().Where(s => s.QuestId == questId).OrderBy(s => s.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var credits = await db.CreditEntries.AsNoTracking().Where(e => e.QuestId == questId).OrderBy(e => e.Id)
+            .Select(e => new CreditEntryDto(e.Id, e.Kind, e.Amount, e.QuestId, e.Reason, e.CreatedAt))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+
+        // traceparent: version-traceid-spanid-flags.
+        var traceId = quest.TraceParent?.Split('-') is [_, var trace, _, _] ? trace : null;
+        var dashboard = configuration["Dashboard:Url"]?.TrimEnd('/');
+        return TypedResults.Ok(new QuestDebugDto
+        {
+            Quest = quest.ToDto(signer),
+            OwnerId = quest.UserId,
+            OwnerEmail = owner ?? "",
+            Attempts = quest.Attempts,
+            ProviderJobId = quest.ProviderJobId,
+            Timeline = [.. steps.Select(s => new QuestStepDto(s.At, s.Kind, s.Run, s.Attempt, s.DurationMs, s.HttpStatus, s.Code, s.Detail, s.Circuit,
+                s.Sent is null ? null : System.Text.Json.Nodes.JsonNode.Parse(s.Sent)))],
+            Credits = credits,
+            TraceId = traceId,
+            TraceUrl = traceId is not null && !string.IsNullOrEmpty(dashboard) ? $"{dashboard}/traces/detail/{traceId}" : null,
+        });
     }
 
     /// <param name="EntryId">The dead-letter entry (what re-drive takes).</param>

@@ -14,6 +14,7 @@ using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
+using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -37,7 +38,7 @@ internal static class QuestsApi
 
     public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
         CreateQuestRequest request, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
-        TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        TimeProvider time, ImageGenMetrics metrics, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = QuestValidator.Validate(request, out var valid);
         if (valid is null)
@@ -134,12 +135,13 @@ internal static class QuestsApi
         }
 
         await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
+        metrics.QuestSubmitted(quest.Model, ProviderTag(quest.Model), cost);
         return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto(signer));
     }
 
     public static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> CancelQuest(
         string id, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, QuestEventPublisher events, ImageUrlSigner signer,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, ImageGenMetrics metrics, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
         var quest = Guid.TryParse(id, out var questId)
@@ -168,6 +170,7 @@ internal static class QuestsApi
                 if (cancelled)
                 {
                     db.CreditEntries.Add(CreditLedger.Entry(userId, CreditEntryKind.Release, quest.Cost, now, questId, ErrorCodes.Cancelled));
+                    db.QuestSteps.Add(new QuestStep { QuestId = questId, At = now, Kind = QuestStepKinds.Ended, Run = quest.Attempts, Code = ErrorCodes.Cancelled, Detail = "Cancelled while queued" });
                     await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -192,6 +195,8 @@ internal static class QuestsApi
             return TypedResults.Accepted($"/api/quests/{questId}", stillRunning.ToDto(signer));
         }
 
+        metrics.QuestEnded(quest.Model, ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
+        metrics.Credits("released", quest.Cost);
         var result = (await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false))!;
         var dto = result.ToDto(signer);
         await events.PublishAsync(new QuestEvent
@@ -208,6 +213,9 @@ internal static class QuestsApi
         }).ConfigureAwait(false);
         return TypedResults.Ok(dto);
     }
+
+    private static string ProviderTag(string model) =>
+        ImageGen.Core.Catalog.ModelCatalog.TryGet(model, out var descriptor) ? descriptor.Provider.ToString().ToLowerInvariant() : "unknown";
 
     public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(
         string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
+using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +16,7 @@ namespace ImageGen.Api.Hubs;
 /// state, so a late or reconnecting client never shows a stale progress bar.
 /// </summary>
 [Authorize]
-internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer) : Hub
+internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics) : Hub
 {
     public const string Path = "/hubs/quests";
     public const string EventMethod = "questEvent";
@@ -25,7 +26,15 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer) : Hu
     public override async Task OnConnectedAsync()
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId())).ConfigureAwait(false);
+        metrics.HubConnected();
         await base.OnConnectedAsync().ConfigureAwait(false);
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        // An exception means the connection dropped (network, timeout) rather than the client closing it.
+        metrics.HubDisconnected(dropped: exception is not null);
+        return base.OnDisconnectedAsync(exception);
     }
 
     public async Task<QuestDto> Subscribe(Guid questId)

@@ -71,6 +71,7 @@ public class GraphFixture : IAsyncLifetime
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cts.Token).WaitAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("worker", cts.Token).WaitAsync(cts.Token);
 
+        WatchLogs(_app);
         GatewayAddress = _app.GetEndpoint("gateway", "http");
         Gateway = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
         Simulator = new HttpClient { BaseAddress = _app.GetEndpoint("provider-sim", "http"), Timeout = TimeSpan.FromSeconds(30) };
@@ -279,6 +280,36 @@ public class GraphFixture : IAsyncLifetime
             .WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _logs = new();
+    private readonly CancellationTokenSource _stopWatching = new();
+
+    /// <summary>Every log line every service of this graph wrote so far (console output, as the dashboard shows it).</summary>
+    public IReadOnlyCollection<string> LogLines => _logs;
+
+    private void WatchLogs(DistributedApplication app)
+    {
+        var logs = app.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var batch in logs.WatchAsync(resource).WithCancellation(_stopWatching.Token))
+                    {
+                        foreach (var line in batch)
+                        {
+                            _logs.Enqueue($"{resource.Name}: {line.Content}");
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+        }
+    }
+
     /// <summary>Starts the graph's Postgres again (the dashboard's Start command) and waits until it answers.</summary>
     public async Task StartPostgresAsync(CancellationToken cancellationToken)
     {
@@ -339,6 +370,7 @@ public class GraphFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        await _stopWatching.CancelAsync();
         Gateway?.Dispose();
         Simulator?.Dispose();
         Admin?.Dispose();
@@ -348,6 +380,8 @@ public class GraphFixture : IAsyncLifetime
             await _app.StopAsync(cts.Token).WaitAsync(cts.Token);
             await _app.DisposeAsync();
         }
+
+        _stopWatching.Dispose();
     }
 }
 

@@ -42,6 +42,14 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], cost, Stopwatch.GetElapsedTime(started));
     }
 
+    public JsonObject Describe(ProviderRequest request)
+    {
+        var body = Map(request);
+        body.Remove("prompt");
+        body["endpoint"] = request.Model.Id;
+        return body;
+    }
+
     /// <summary>The one place common parameters become BFL's.</summary>
     internal static JsonObject Map(ProviderRequest request)
     {

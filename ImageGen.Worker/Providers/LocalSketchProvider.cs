@@ -9,6 +9,14 @@ internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IIm
 {
     public ModelProvider Provider => ModelProvider.Local;
 
+    public System.Text.Json.Nodes.JsonObject Describe(ProviderRequest request) => new()
+    {
+        ["width"] = request.Parameters.Width ?? 512,
+        ["height"] = request.Parameters.Height ?? 512,
+        ["seed"] = request.Parameters.Seed ?? 0,
+        ["steps"] = SketchRenderer.StepCount,
+    };
+
     public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         var p = request.Parameters;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Diagnostics;
@@ -70,6 +71,19 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
             : null;
 #pragma warning restore OPENAI001
         return new ProviderResult(result, billed, elapsed);
+    }
+
+    public JsonObject Describe(ProviderRequest request)
+    {
+        var p = request.Parameters;
+        return new JsonObject
+        {
+            ["model"] = request.Model.Id,
+            ["n"] = p.N,
+            ["size"] = p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}",
+            ["quality"] = p.Quality ?? "auto",
+            ["output_format"] = p.OutputFormat ?? "png",
+        };
     }
 
     /// <summary>The one place common parameters become gpt-image ones (quality aliases are already resolved by validation).</summary>

@@ -19,7 +19,17 @@ public sealed record ProviderRequest
 
     /// <summary>Progress 0..1 with a sentence for people.</summary>
     public Func<double, string, CancellationToken, ValueTask> OnProgress { get; init; } = static (_, _, _) => ValueTask.CompletedTask;
+
+    /// <summary>Called after each call to the provider and before each wait to call again, for the quest's timeline.</summary>
+    public Action<ProviderCall> OnCall { get; init; } = static _ => { };
 }
+
+/// <summary>
+/// One call to a provider as operators see it. <see cref="RetryIn"/> is set when another call follows after that
+/// wait; <see cref="Sent"/> holds the parameters in the provider's own names (never a key or a header).
+/// </summary>
+public sealed record ProviderCall(int Attempt, TimeSpan Duration, int? HttpStatus, string? ErrorCode, string? Message, string Circuit,
+    TimeSpan? RetryIn, System.Text.Json.Nodes.JsonObject? Sent);
 
 public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height);
 
@@ -82,4 +92,7 @@ public interface IImageProvider
     ModelProvider Provider { get; }
 
     Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The request's parameters as this provider receives them, after mapping (no prompt, no credentials).</summary>
+    System.Text.Json.Nodes.JsonObject Describe(ProviderRequest request);
 }

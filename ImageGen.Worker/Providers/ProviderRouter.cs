@@ -3,6 +3,7 @@ using System.Text.Json;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Providers;
 using ImageGen.Core.Quests;
+using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -22,7 +23,8 @@ internal sealed partial class ProviderRouter
     private readonly TimeProvider _time;
     private readonly ILogger<ProviderRouter> _logger;
 
-    public ProviderRouter(IEnumerable<IImageProvider> providers, IOptions<ProviderOptions> options, IConnectionMultiplexer redis, TimeProvider time, ILogger<ProviderRouter> logger)
+    public ProviderRouter(IEnumerable<IImageProvider> providers, IOptions<ProviderOptions> options, IConnectionMultiplexer redis, TimeProvider time,
+        ImageGenMetrics metrics, ILogger<ProviderRouter> logger)
     {
         _providers = providers.ToDictionary(p => p.Provider);
         _options = options.Value;
@@ -35,6 +37,7 @@ internal sealed partial class ProviderRouter
             breaker.Changed += (state, local) =>
             {
                 LogCircuit(_logger, provider, state);
+                metrics.CircuitChanged(provider.ToString().ToLowerInvariant(), CircuitName(state));
                 if (state == CircuitState.Open && local)
                 {
                     // Tell the other workers, so one provider's outage costs the threshold once, not once per replica.
@@ -64,9 +67,21 @@ internal sealed partial class ProviderRouter
     public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         var provider = _providers[request.Model.Provider];
+        var sent = provider.Describe(request);
         if (!_gates.TryGetValue(provider.Provider, out var gate))
         {
-            return await provider.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+            var began = Stopwatch.GetTimestamp();
+            try
+            {
+                var rendered = await provider.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+                request.OnCall(new ProviderCall(1, Stopwatch.GetElapsedTime(began), null, null, null, "none", null, sent));
+                return rendered;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                request.OnCall(new ProviderCall(1, Stopwatch.GetElapsedTime(began), null, ErrorCodes.RenderFailed, e.Message, "none", null, sent));
+                throw;
+            }
         }
 
         if (gate.Limiter.CurrentCount == 0)
@@ -81,6 +96,7 @@ internal sealed partial class ProviderRouter
             {
                 if (!gate.Breaker.TryAcquire())
                 {
+                    request.OnCall(new ProviderCall(attempt, TimeSpan.Zero, null, ErrorCodes.ProviderUnavailable, "Not sent: the circuit is open.", "open", null, sent));
                     throw new ProviderException(ProviderFailure.Unavailable,
                         $"{request.Model.DisplayName} is failing right now, so ImageGen is not sending it more work for a while. Try again in a minute, or choose another model.",
                         retryable: false);
@@ -91,6 +107,7 @@ internal sealed partial class ProviderRouter
                 {
                     var result = await provider.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
                     gate.Breaker.RecordSuccess();
+                    request.OnCall(new ProviderCall(attempt, Stopwatch.GetElapsedTime(started), 200, null, null, CircuitName(gate.Breaker.State), null, sent));
                     await ReportAsync(provider.Provider, gate, started, null).ConfigureAwait(false);
                     return result;
                 }
@@ -107,15 +124,18 @@ internal sealed partial class ProviderRouter
                     }
 
                     await ReportAsync(provider.Provider, gate, started, e).ConfigureAwait(false);
-                    if (!e.Retryable || attempt >= _options.MaxAttempts)
+                    var retry = e.Retryable && attempt < _options.MaxAttempts;
+                    var delay = retry ? Backoff(attempt, e.RetryAfter) : (TimeSpan?)null;
+                    request.OnCall(new ProviderCall(attempt, Stopwatch.GetElapsedTime(started), e.StatusCode, e.ErrorCode, e.Message,
+                        CircuitName(gate.Breaker.State), delay, sent));
+                    if (delay is null)
                     {
                         throw;
                     }
 
-                    var delay = Backoff(attempt, e.RetryAfter);
-                    LogRetry(_logger, request.QuestId, provider.Provider, attempt, e.ErrorCode, (long)delay.TotalMilliseconds);
-                    await request.OnProgress(0, $"{request.Model.DisplayName} is busy ({e.ErrorCode}); trying again in {Math.Ceiling(delay.TotalSeconds)} s...", cancellationToken).ConfigureAwait(false);
-                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                    LogRetry(_logger, request.QuestId, provider.Provider, attempt, e.ErrorCode, (long)delay.Value.TotalMilliseconds);
+                    await request.OnProgress(0, $"{request.Model.DisplayName} is busy ({e.ErrorCode}); trying again in {Math.Ceiling(delay.Value.TotalSeconds)} s...", cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(delay.Value, _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -129,6 +149,13 @@ internal sealed partial class ProviderRouter
             gate.Limiter.Release();
         }
     }
+
+    private static string CircuitName(CircuitState state) => state switch
+    {
+        CircuitState.Open => "open",
+        CircuitState.HalfOpen => "half_open",
+        _ => "closed",
+    };
 
     /// <summary>Retry-After when the provider sent one, else exponential backoff with full jitter; capped either way.</summary>
     private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)

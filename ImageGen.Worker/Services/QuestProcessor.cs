@@ -11,6 +11,7 @@ using ImageGen.Rendering;
 using ImageGen.Data.Queue;
 using ImageGen.Worker.Providers;
 using Microsoft.EntityFrameworkCore;
+using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Services;
@@ -42,6 +43,7 @@ internal sealed partial class QuestProcessor(
     IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
     TimeProvider time,
+    ImageGenMetrics metrics,
     ILogger<QuestProcessor> logger)
 {
     private Quest _quest = null!;
@@ -99,6 +101,9 @@ internal sealed partial class QuestProcessor(
         }
 
         LogStarted(logger, questId, quest.Model, quest.Attempts);
+        metrics.QuestStarted(quest.Model, ProviderTag(model.Provider), now - quest.EnqueuedAt);
+        AddStep(QuestStepKinds.Started, durationMs: (int)Math.Max(0, (now - quest.EnqueuedAt).TotalMilliseconds),
+            detail: $"{Environment.MachineName}/{Environment.ProcessId}");
         _sequence = (long)quest.Attempts << 20;
         _totalSteps = model.Provider == ModelProvider.Local ? SketchRenderer.StepCount : 100;
         _lastPersisted = time.GetTimestamp();
@@ -136,6 +141,7 @@ internal sealed partial class QuestProcessor(
                 ResumePollingUrl = quest.ProviderPollingUrl,
                 OnJobAccepted = SaveJobAsync,
                 OnProgress = ReportProgressAsync,
+                OnCall = RecordCall,
             }, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancelToken.IsCancellationRequested)
@@ -194,10 +200,55 @@ internal sealed partial class QuestProcessor(
         _quest.LeaseUntil = null;
         _quest.StatusText = "Waiting for a worker...";
         _quest.EnqueuedAt = time.GetUtcNow();
+        AddStep(QuestStepKinds.HandedBack, detail: "worker shutting down");
         await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
         await queue.EnqueueAsync(_quest.Id).ConfigureAwait(false);
         LogHandedBack(logger, _quest.Id);
         return ProcessResult.HandedBack;
+    }
+
+    /// <summary>
+    /// Adds a step to the quest's timeline. Steps are saved with the next save of the quest (progress, the provider's
+    /// job id, the outcome), so the timeline costs no round trip of its own.
+    /// </summary>
+    private void AddStep(string kind, int? attempt = null, int? durationMs = null, int? httpStatus = null, string? code = null, string? detail = null,
+        string? circuit = null, string? sent = null) =>
+        db.QuestSteps.Add(new QuestStep
+        {
+            QuestId = _quest.Id,
+            At = time.GetUtcNow(),
+            Kind = kind,
+            Run = _quest.Attempts,
+            Attempt = attempt,
+            DurationMs = durationMs,
+            HttpStatus = httpStatus,
+            Code = code,
+            Detail = detail is { Length: > QuestStepLimits.MaxDetailLength } ? detail[..QuestStepLimits.MaxDetailLength] : detail,
+            Circuit = circuit,
+            Sent = sent,
+        });
+
+    private static string ProviderTag(ModelProvider provider) => provider.ToString().ToLowerInvariant();
+
+    private static string ProviderTag(string model) => ModelCatalog.TryGet(model, out var descriptor) ? ProviderTag(descriptor.Provider) : "unknown";
+
+    /// <summary>The status as metrics name it: snake_case.</summary>
+    private static string StatusTag(QuestStatus status) => status switch
+    {
+        QuestStatus.TimedOut => "timed_out",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private void RecordCall(ProviderCall call)
+    {
+        metrics.ProviderCalled(_quest.Model, ProviderTag(_quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
+        AddStep(QuestStepKinds.ProviderCall, call.Attempt, (int)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode, call.Message, call.Circuit,
+            call.Sent?.ToJsonString());
+        if (call.RetryIn is { } wait)
+        {
+            AddStep(QuestStepKinds.RetryWait, call.Attempt, (int)wait.TotalMilliseconds, code: call.ErrorCode,
+                detail: $"retrying after {call.ErrorCode}{(call.HttpStatus is { } status ? $" (HTTP {status})" : "")}");
+        }
     }
 
     private Task CancelAsync() =>
@@ -232,6 +283,7 @@ internal sealed partial class QuestProcessor(
     {
         var quest = _quest;
         var images = new List<QuestImage>();
+        var storing = time.GetTimestamp();
         try
         {
             for (var index = 0; index < result.Images.Count; index++)
@@ -264,6 +316,8 @@ internal sealed partial class QuestProcessor(
             return;
         }
 
+        AddStep(QuestStepKinds.Stored, durationMs: (int)time.GetElapsedTime(storing).TotalMilliseconds, detail: $"{images.Count} image(s), {images.Sum(i => i.Bytes)} bytes");
+
         // The images are durable before the quest says Succeeded; rows, state and charge commit together.
         quest.Images.AddRange(images);
         quest.Status = QuestStatus.Succeeded;
@@ -278,9 +332,18 @@ internal sealed partial class QuestProcessor(
         // Charge what the provider billed, never more than was reserved; the rest goes back in the same entry.
         var charged = Math.Min(quest.Cost, result.BilledCredits ?? quest.Cost);
         db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Capture, quest.Cost - charged, time.GetUtcNow(), quest.Id, $"Charged {charged} of {quest.Cost} reserved"));
+        AddStep(QuestStepKinds.Ended, detail: nameof(QuestStatus.Succeeded));
         if (await SaveSettlementAsync().ConfigureAwait(false))
         {
             LogSucceeded(logger, quest.Id, quest.Model, quest.GenerationMilliseconds.Value, charged);
+            metrics.QuestEnded(quest.Model, ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
+            metrics.Credits("captured", charged);
+            metrics.Credits("released", quest.Cost - charged);
+            foreach (var image in images)
+            {
+                metrics.ImageStored(image.Bytes);
+            }
+
             await PublishAsync().ConfigureAwait(false);
         }
     }
@@ -301,8 +364,12 @@ internal sealed partial class QuestProcessor(
         quest.CompletedAt = time.GetUtcNow();
         // Nothing was delivered, so the reservation goes back, in the same commit as the failure.
         db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Release, quest.Cost, time.GetUtcNow(), quest.Id, code));
+        AddStep(QuestStepKinds.Ended, code: code, detail: status.ToString());
         if (await SaveSettlementAsync().ConfigureAwait(false))
         {
+            metrics.QuestEnded(quest.Model, ProviderTag(quest.Model), StatusTag(status), code,
+                quest.GenerationMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
+            metrics.Credits("released", quest.Cost);
             await PublishAsync().ConfigureAwait(false);
         }
     }

@@ -1,0 +1,52 @@
+using ImageGen.Core.Accounts;
+
+namespace ImageGen.Core.Quests;
+
+/// <summary>The kinds of step on a quest's timeline.</summary>
+public static class QuestStepKinds
+{
+    /// <summary>A worker claimed the quest and began a run (Detail: the worker; DurationMs: time spent queued).</summary>
+    public const string Started = "started";
+
+    /// <summary>One call to the provider or the local renderer (DurationMs, HttpStatus, Code, Circuit, Sent).</summary>
+    public const string ProviderCall = "provider_call";
+
+    /// <summary>A pause before calling again (DurationMs: the wait; Code: why).</summary>
+    public const string RetryWait = "retry_wait";
+
+    /// <summary>The images are durable in the store (DurationMs: writing them).</summary>
+    public const string Stored = "stored";
+
+    /// <summary>The worker gave the quest back to the queue (shutdown).</summary>
+    public const string HandedBack = "handed_back";
+
+    /// <summary>The quest ended (Code: the error code, if any; Detail: the status).</summary>
+    public const string Ended = "ended";
+}
+
+public static class QuestStepLimits
+{
+    public const int MaxDetailLength = 500;
+}
+
+/// <summary>One entry of the timeline as operators see it.</summary>
+public sealed record QuestStepDto(DateTimeOffset At, string Kind, int Run, int? Attempt, int? DurationMs, int? HttpStatus, string? Code, string? Detail,
+    string? Circuit, System.Text.Json.Nodes.JsonNode? Sent);
+
+/// <summary>Everything an operator needs about one quest: the owner, every step, its credits, and its trace.</summary>
+public sealed record QuestDebugDto
+{
+    public required QuestDto Quest { get; init; }
+    public required Guid OwnerId { get; init; }
+    public required string OwnerEmail { get; init; }
+    public required int Attempts { get; init; }
+    public string? ProviderJobId { get; init; }
+    public required IReadOnlyList<QuestStepDto> Timeline { get; init; }
+    public required IReadOnlyList<CreditEntryDto> Credits { get; init; }
+
+    /// <summary>The W3C trace id of the submit, which the worker's and the provider calls' spans share.</summary>
+    public string? TraceId { get; init; }
+
+    /// <summary>The trace in the Aspire dashboard, when the API knows the dashboard's address.</summary>
+    public string? TraceUrl { get; init; }
+}

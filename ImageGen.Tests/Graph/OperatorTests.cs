@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+
+namespace ImageGen.Tests.Graph;
+
+/// <summary>What operators see: the per-quest debug view, behind the admin role, with no secret in it or in the logs.</summary>
+[Collection(GraphCollection.Name)]
+public sealed class OperatorTests(GraphFixture graph)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_debug_view_shows_every_attempt_of_a_retried_call_with_status_retry_reason_circuit_and_what_was_sent()
+    {
+        await SetFaultAsync("openai", "RateLimited");
+        using var user = await graph.CreateUserAsync(Token);
+        QuestDto quest;
+        try
+        {
+            quest = await graph.SubmitAndWaitAsync(user, new { prompt = "a harbour at dawn", model = "gpt-image-1", quality = "low" }, Token);
+        }
+        finally
+        {
+            await SetFaultAsync("openai", "Healthy");
+        }
+
+        Assert.Equal(ErrorCodes.RateLimited, quest.Error?.Code);
+        var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{quest.Id}/debug", GraphFixture.Json, Token);
+
+        Assert.Equal(user.Email, debug!.OwnerEmail);
+        Assert.Equal(quest.Id, debug.Quest.Id);
+        Assert.Equal([QuestStepKinds.Started, QuestStepKinds.ProviderCall, QuestStepKinds.RetryWait, QuestStepKinds.ProviderCall, QuestStepKinds.RetryWait,
+            QuestStepKinds.ProviderCall, QuestStepKinds.Ended], debug.Timeline.Select(s => s.Kind));
+        var calls = debug.Timeline.Where(s => s.Kind == QuestStepKinds.ProviderCall).ToList();
+        Assert.Equal([1, 2, 3], calls.Select(c => c.Attempt ?? 0));
+        Assert.All(calls, c =>
+        {
+            Assert.Equal(429, c.HttpStatus);
+            Assert.Equal(ErrorCodes.RateLimited, c.Code);
+            Assert.Equal("closed", c.Circuit);
+            Assert.NotNull(c.DurationMs);
+            // The parameters as OpenAI received them, in its own names.
+            Assert.Equal("gpt-image-1", (string?)c.Sent?["model"]);
+            Assert.Equal("low", (string?)c.Sent?["quality"]);
+            Assert.Equal("1024x1024", (string?)c.Sent?["size"]);
+        });
+        // The simulator asks for 1 s; the waits honour it.
+        Assert.All(debug.Timeline.Where(s => s.Kind == QuestStepKinds.RetryWait), w =>
+        {
+            Assert.Equal(ErrorCodes.RateLimited, w.Code);
+            Assert.InRange(w.DurationMs ?? 0, 900, 1100);
+            Assert.Contains("HTTP 429", w.Detail);
+        });
+        var ended = debug.Timeline[^1];
+        Assert.Equal((ErrorCodes.RateLimited, "Failed"), (ended.Code, ended.Detail));
+        Assert.True(debug.Timeline.Zip(debug.Timeline.Skip(1)).All(p => p.First.At <= p.Second.At), "the timeline is in order");
+
+        // Its credits: reserved, then released; and the trace that ties api, stream, worker and provider together.
+        Assert.Equal([(CreditEntryKind.Reserve, -2), (CreditEntryKind.Release, 2)], debug.Credits.Select(c => (c.Kind, c.Amount)));
+        Assert.Matches("^[0-9a-f]{32}$", debug.TraceId);
+    }
+
+    [Fact]
+    public async Task A_successful_local_quest_has_its_run_render_storage_and_end_on_the_timeline()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a quiet pond", model = "local-sketch", width = 256, height = 256, seed = 7 }, Token);
+
+        var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{quest.Id}/debug", GraphFixture.Json, Token);
+
+        Assert.Equal([QuestStepKinds.Started, QuestStepKinds.ProviderCall, QuestStepKinds.Stored, QuestStepKinds.Ended], debug!.Timeline.Select(s => s.Kind));
+        Assert.All(debug.Timeline, s => Assert.Equal(1, s.Run));
+        var render = debug.Timeline[1];
+        Assert.Equal((256, 256, 7L), ((int)render.Sent!["width"]!, (int)render.Sent!["height"]!, (long)render.Sent!["seed"]!));
+        Assert.InRange(render.DurationMs ?? -1, 0, 60_000);
+        Assert.Equal("Succeeded", debug.Timeline[^1].Detail);
+        Assert.Equal([(CreditEntryKind.Reserve, -1), (CreditEntryKind.Capture, 0)], debug.Credits.Select(c => (c.Kind, c.Amount)));
+    }
+
+    [Fact]
+    public async Task Debug_of_an_unknown_or_malformed_quest_is_404()
+    {
+        using var unknown = await graph.Admin.Client.GetAsync($"/api/admin/quests/{Guid.NewGuid()}/debug", Token);
+        await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.NotFound, ErrorCodes.QuestNotFound);
+        using var malformed = await graph.Admin.Client.GetAsync("/api/admin/quests/not-a-quest/debug", Token);
+        await ProblemAssert.IsProblemAsync(malformed, HttpStatusCode.NotFound, ErrorCodes.QuestNotFound);
+    }
+
+    public static TheoryData<string, string> AdminRoutes => new()
+    {
+        { "GET", "/api/admin/users?email=a" },
+        { "POST", $"/api/admin/users/{Guid.NewGuid()}/credits" },
+        { "GET", "/api/admin/dead-letters" },
+        { "POST", "/api/admin/dead-letters/1-1/redrive" },
+        { "GET", $"/api/admin/quests/{Guid.NewGuid()}/debug" },
+    };
+
+    [Theory]
+    [MemberData(nameof(AdminRoutes))]
+    public async Task Ordinary_users_get_403_and_strangers_401_on_every_admin_route(string method, string path)
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var asUser = await user.Client.SendAsync(Request(method, path), Token);
+        await ProblemAssert.IsProblemAsync(asUser, HttpStatusCode.Forbidden, "forbidden");
+        using var anonymous = await graph.Gateway.SendAsync(Request(method, path), Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        static HttpRequestMessage Request(string method, string path) => new(new HttpMethod(method), path)
+        {
+            Content = method == "POST" ? JsonContent.Create(new { kind = "grant", amount = 5, reason = "test" }) : null,
+        };
+    }
+
+    [Fact]
+    public async Task No_secret_appears_in_a_debug_view_or_in_any_log_line_of_the_run()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var quests = new[]
+        {
+            await graph.CreateAndWaitAsync(user, new { prompt = "a red door", model = "gpt-image-1", quality = "low" }, Token),
+            await graph.CreateAndWaitAsync(user, new { prompt = "a blue door", model = "flux-pro-1.1", width = 256, height = 256 }, Token),
+        };
+        var secrets = new Dictionary<string, string>
+        {
+            ["OpenAI key"] = "simulator-openai-key",
+            ["BFL key"] = "simulator-bfl-key",
+            ["image signing key"] = "test-signing-key-0123456789abcdef",
+            ["admin password"] = GraphFixture.AdminPassword,
+            ["user password"] = GraphFixture.UserPassword,
+            ["access token"] = user.AccessToken,
+            ["refresh token"] = user.RefreshToken,
+        };
+
+        foreach (var quest in quests)
+        {
+            var debug = await graph.Admin.Client.GetStringAsync($"/api/admin/quests/{quest.Id}/debug", Token);
+            Assert.Contains(QuestStepKinds.ProviderCall, debug);
+            foreach (var (name, secret) in secrets)
+            {
+                Assert.False(debug.Contains(secret, StringComparison.Ordinal), $"the debug view of {quest.Model} holds the {name}");
+            }
+        }
+
+        var logs = graph.LogLines.ToList();
+        Assert.Contains(logs, l => l.Contains(quests[0].Id.ToString(), StringComparison.Ordinal));
+        foreach (var (name, secret) in secrets)
+        {
+            Assert.DoesNotContain(logs, l => l.Contains(secret, StringComparison.Ordinal));
+        }
+
+        // Prompts stay out of the logs at Information level too.
+        Assert.DoesNotContain(logs, l => l.Contains("a red door", StringComparison.Ordinal));
+    }
+
+    private async Task SetFaultAsync(string provider, string profile)
+    {
+        using var response = await graph.Simulator.PutAsJsonAsync($"/admin/faults/{provider}", new { profile, retryAfterSeconds = 1 }, Token);
+        response.EnsureSuccessStatusCode();
+    }
+}
