@@ -37,6 +37,8 @@ internal static class Extensions
         builder.Services.AddSingleton<QuestQueue>();
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddHostedService<QuestEventForwarder>();
+        builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
+        builder.Services.AddHostedService<Operations.AlertEvaluator>();
         builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
 
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));

@@ -36,6 +36,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithEnvironment("ImageStore__Path", imageStore)
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
+    .WithSettings(builder.Configuration, "Alerts")
     .WaitForCompletion(migrations);
 
 // The dashboard's address, so the quest debug view can link a quest's trace.

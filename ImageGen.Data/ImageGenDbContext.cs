@@ -21,6 +21,7 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     public DbSet<QuestImage> QuestImages => Set<QuestImage>();
     public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
     public DbSet<QuestStep> QuestSteps => Set<QuestStep>();
+    public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
 
@@ -105,6 +106,18 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             step.Property(s => s.Sent).HasColumnType("jsonb");
             step.HasOne<Quest>().WithMany().HasForeignKey(s => s.QuestId).OnDelete(DeleteBehavior.Cascade);
             step.HasIndex(s => new { s.QuestId, s.Id });
+        });
+
+        builder.Entity<Alert>(alert =>
+        {
+            alert.ToTable("alerts");
+            alert.HasKey(a => a.Id);
+            alert.Property(a => a.Key).HasMaxLength(128);
+            alert.Property(a => a.Kind).HasMaxLength(32);
+            alert.Property(a => a.Message).HasMaxLength(500);
+            // One active alert per condition and subject, whichever evaluator writes it.
+            alert.HasIndex(a => a.Key).IsUnique().HasFilter("resolved_at IS NULL").HasDatabaseName("ux_alerts_active_key");
+            alert.HasIndex(a => a.FiredAt);
         });
 
         builder.Entity<CreditEntry>(entry =>

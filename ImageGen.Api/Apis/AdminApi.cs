@@ -5,6 +5,7 @@ using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
 using ImageGen.Api.Images;
 using ImageGen.Core.Messaging;
+using ImageGen.Core.Operations;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Credits;
@@ -25,6 +26,8 @@ internal static partial class AdminApi
         admin.MapPost("/users/{id}/credits", AddCredits).WithName("AddCredits").WithSummary("Grant credits, or adjust a balance either way, with a reason.");
         admin.MapGet("/quests/{id}/debug", DebugQuest).WithName("DebugQuest")
             .WithSummary("One quest for operators: its owner, every step (runs, provider calls with status, duration, circuit and retry reason, the parameters as sent), its credit entries and its trace.");
+        admin.MapGet("/alerts", ListAlerts).WithName("ListAlerts")
+            .WithSummary("Alerts, active ones first, then the most recent that resolved (?active=true for only the active).");
         admin.MapGet("/dead-letters", ListDeadLetters).WithName("ListDeadLetters").WithSummary("Stream entries the workers gave up on, newest first.");
         admin.MapPost("/dead-letters/{entryId}/redrive", Redrive).WithName("RedriveDeadLetter")
             .WithSummary("Submit the dead-lettered quest again, as a new quest for the same owner (a new reservation), and drop the entry.");
@@ -93,6 +96,17 @@ internal static partial class AdminApi
             TraceId = traceId,
             TraceUrl = traceId is not null && !string.IsNullOrEmpty(dashboard) ? $"{dashboard}/traces/detail/{traceId}" : null,
         });
+    }
+
+    public static async Task<Ok<List<AlertDto>>> ListAlerts(ImageGenDbContext db, CancellationToken cancellationToken, bool active = false)
+    {
+        var alerts = await db.Alerts.AsNoTracking()
+            .Where(a => !active || a.ResolvedAt == null)
+            .OrderBy(a => a.ResolvedAt != null).ThenByDescending(a => a.FiredAt)
+            .Take(100)
+            .Select(a => new AlertDto(a.Id, a.Key, a.Kind, a.Message, a.Value, a.Threshold, a.FiredAt, a.ResolvedAt))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(alerts);
     }
 
     /// <param name="EntryId">The dead-letter entry (what re-drive takes).</param>

@@ -1,12 +1,14 @@
 using ImageGen.Api.Apis;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
+using ImageGen.Api.Operations;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
 
 namespace ImageGen.Api.Hubs;
 
@@ -16,7 +18,7 @@ namespace ImageGen.Api.Hubs;
 /// state, so a late or reconnecting client never shows a stale progress bar.
 /// </summary>
 [Authorize]
-internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics) : Hub
+internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics, IConnectionMultiplexer redis, TimeProvider time) : Hub
 {
     public const string Path = "/hubs/quests";
     public const string EventMethod = "questEvent";
@@ -27,6 +29,7 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, Imag
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId())).ConfigureAwait(false);
         metrics.HubConnected();
+        HubStats.Count(redis, time.GetUtcNow(), dropped: false);
         await base.OnConnectedAsync().ConfigureAwait(false);
     }
 
@@ -34,6 +37,11 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, Imag
     {
         // An exception means the connection dropped (network, timeout) rather than the client closing it.
         metrics.HubDisconnected(dropped: exception is not null);
+        if (exception is not null)
+        {
+            HubStats.Count(redis, time.GetUtcNow(), dropped: true);
+        }
+
         return base.OnDisconnectedAsync(exception);
     }
 

@@ -113,6 +113,10 @@ public class GraphFixture : IAsyncLifetime
                     "ImageGen:Worker:ClaimIdleTime=00:00:05",
                     "ImageGen:Worker:RequeueAfter=00:00:05",
                     "ImageGen:Worker:MaxDeliveries=3",
+                    // Alerts over a short window, checked every second, so one test sees them fire and resolve.
+                    "ImageGen:Alerts:Interval=00:00:01",
+                    "ImageGen:Alerts:Window=00:00:15",
+                    "ImageGen:Alerts:MinSamples=3",
                     .. ExtraArguments,
                 ],
                 cancellationToken);

@@ -1,0 +1,25 @@
+namespace ImageGen.Core.Operations;
+
+/// <summary>The conditions the alert evaluator checks.</summary>
+public static class AlertKinds
+{
+    /// <summary>A provider's share of finished quests that succeeded fell below the threshold.</summary>
+    public const string SuccessRate = "success_rate";
+
+    /// <summary>The share of all finished quests that failed or timed out rose above the threshold.</summary>
+    public const string ErrorRate = "error_rate";
+
+    /// <summary>A provider's average generation time rose above the threshold (seconds).</summary>
+    public const string GenerationTime = "generation_time";
+
+    /// <summary>The share of hub connections that dropped rose above the threshold.</summary>
+    public const string DisconnectRate = "disconnect_rate";
+
+    /// <summary>A user's spend in the last hour is far above their usual hourly spend.</summary>
+    public const string CreditSpend = "credit_spend";
+}
+
+public sealed record AlertDto(long Id, string Key, string Kind, string Message, double Value, double Threshold, DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt)
+{
+    public bool Active => ResolvedAt is null;
+}
