@@ -31,7 +31,7 @@ internal static class AccountEndpoints
             return Results.Redirect($"/account/login?error={Uri.EscapeDataString(result.Problem!.Detail ?? "Sign-in failed.")}&email={Uri.EscapeDataString(email ?? "")}");
         }
 
-        await SignInAsync(context, sessions, email!, result.Value!).ConfigureAwait(false);
+        await SignInAsync(context, account, sessions, email!, result.Value!, cancellationToken).ConfigureAwait(false);
         return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
     }
 
@@ -52,7 +52,7 @@ internal static class AccountEndpoints
             return Results.Redirect("/account/login");
         }
 
-        await SignInAsync(context, sessions, email!, login.Value!).ConfigureAwait(false);
+        await SignInAsync(context, account, sessions, email!, login.Value!, cancellationToken).ConfigureAwait(false);
         return Results.LocalRedirect("/");
     }
 
@@ -73,11 +73,18 @@ internal static class AccountEndpoints
         return Results.LocalRedirect("/account/login");
     }
 
-    private static async Task SignInAsync(HttpContext context, WebSessionStore sessions, string email, ImageGen.Core.Accounts.TokenResponse tokens)
+    private static async Task SignInAsync(HttpContext context, AccountClient account, WebSessionStore sessions, string email,
+        ImageGen.Core.Accounts.TokenResponse tokens, CancellationToken cancellationToken)
     {
         var sessionId = await sessions.CreateAsync(tokens).ConfigureAwait(false);
+        // Roles only decide what the pages offer (the operator pages); the API checks them again on every call.
+        var me = await account.GetMeAsync(tokens.AccessToken, cancellationToken).ConfigureAwait(false);
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, email.Trim()), new Claim(WebSessionStore.SessionClaim, sessionId)],
+            [
+                new Claim(ClaimTypes.Name, email.Trim()),
+                new Claim(WebSessionStore.SessionClaim, sessionId),
+                .. (me.Value?.Roles ?? []).Select(role => new Claim(ClaimTypes.Role, role)),
+            ],
             CookieAuthenticationDefaults.AuthenticationScheme);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
             new AuthenticationProperties { IsPersistent = true, ExpiresUtc = DateTimeOffset.UtcNow + WebSessionStore.Lifetime }).ConfigureAwait(false);

@@ -25,6 +25,7 @@ internal static class Extensions
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.LoginPath = "/account/login";
+                o.AccessDeniedPath = "/account/denied";
                 o.ExpireTimeSpan = WebSessionStore.Lifetime;
                 o.SlidingExpiration = true;
             });

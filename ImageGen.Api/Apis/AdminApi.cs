@@ -26,6 +26,9 @@ internal static partial class AdminApi
         admin.MapPost("/users/{id}/credits", AddCredits).WithName("AddCredits").WithSummary("Grant credits, or adjust a balance either way, with a reason.");
         admin.MapGet("/quests/{id}/debug", DebugQuest).WithName("DebugQuest")
             .WithSummary("One quest for operators: its owner, every step (runs, provider calls with status, duration, circuit and retry reason, the parameters as sent), its credit entries and its trace.");
+        admin.MapGet("/stats", GetStats).WithName("GetOperationsStats")
+            .WithSummary("Success rate and generation time per model, errors by code, credit flow, quests over time and active alerts (?window=1h or 24h).");
+        admin.MapGet("/users/{id}/quests", ListUserQuests).WithName("ListUserQuests").WithSummary("One user's most recent quests.");
         admin.MapGet("/alerts", ListAlerts).WithName("ListAlerts")
             .WithSummary("Alerts, active ones first, then the most recent that resolved (?active=true for only the active).");
         admin.MapGet("/dead-letters", ListDeadLetters).WithName("ListDeadLetters").WithSummary("Stream entries the workers gave up on, newest first.");
@@ -96,6 +99,37 @@ internal static partial class AdminApi
             TraceId = traceId,
             TraceUrl = traceId is not null && !string.IsNullOrEmpty(dashboard) ? $"{dashboard}/traces/detail/{traceId}" : null,
         });
+    }
+
+    public static async Task<Results<Ok<OperationsStatsDto>, ProblemHttpResult>> GetStats(
+        ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken, string? window = null)
+    {
+        if (!OperationsStats.TryParseWindow(window, out var name, out var span))
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "window", "The window is 1h or 24h.");
+        }
+
+        return TypedResults.Ok(await OperationsStats.ComputeAsync(db, name, span, time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
+    }
+
+    public static async Task<Results<Ok<List<QuestDto>>, ProblemHttpResult>> ListUserQuests(
+        string id, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken, int? limit = null)
+    {
+        var size = limit ?? 20;
+        if (size is < 1 or > 100)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", "The limit must be between 1 and 100.");
+        }
+
+        if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken).ConfigureAwait(false))
+        {
+            return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
+        }
+
+        var quests = await db.Quests.AsNoTracking().Include(q => q.Images).Where(q => q.UserId == userId)
+            .OrderByDescending(q => q.CreatedAt).ThenByDescending(q => q.Id).Take(size)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(quests.Select(q => q.ToDto(signer)).ToList());
     }
 
     public static async Task<Ok<List<AlertDto>>> ListAlerts(ImageGenDbContext db, CancellationToken cancellationToken, bool active = false)

@@ -23,3 +23,19 @@ public sealed record AlertDto(long Id, string Key, string Kind, string Message, 
 {
     public bool Active => ResolvedAt is null;
 }
+
+/// <summary>How one model did over the window: counts by outcome, success rate, and generation time of successes.</summary>
+public sealed record ModelStatsDto(string Model, string Provider, int Total, int Succeeded, int Failed, int TimedOut, int Cancelled,
+    double? SuccessRate, double? P50Ms, double? P95Ms);
+
+public sealed record ErrorCountDto(string Code, int Count);
+
+/// <summary>Credits moved by kind over the window (reserve and capture are negative: spent).</summary>
+public sealed record CreditFlowDto(string Kind, long Amount, int Entries);
+
+/// <summary>Quests that ended in one slice of the window.</summary>
+public sealed record StatsBucketDto(DateTimeOffset Start, int Succeeded, int Failed);
+
+/// <summary>The monitoring page's figures for the last hour or day.</summary>
+public sealed record OperationsStatsDto(string Window, DateTimeOffset Since, IReadOnlyList<ModelStatsDto> Models, IReadOnlyList<ErrorCountDto> Errors,
+    IReadOnlyList<CreditFlowDto> Credits, IReadOnlyList<StatsBucketDto> Series, IReadOnlyList<AlertDto> ActiveAlerts);

@@ -32,6 +32,20 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>A fresh browser context on the graph's gateway, signed in through the sign-in form.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(Uri gateway, string email, string password)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = gateway.ToString(), AcceptDownloads = true });
+        context.SetDefaultTimeout(30_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#submit");
+        await Assertions.Expect(page.Locator("#account-link")).ToHaveTextAsync(email);
+        return (context, page);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Browser is not null)

@@ -143,16 +143,6 @@ public sealed partial class GalleryTests(GraphFixture graph, BrowserFixture brow
     private Task<QuestDto> MakeAsync(TestUser user, string prompt, long? seed = null) =>
         graph.CreateAndWaitAsync(user, new { prompt, model = "local-sketch", width = 512, height = 512, seed }, Token);
 
-    private async Task<(IBrowserContext Context, IPage Page)> SignInAsync(TestUser user)
-    {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = graph.GatewayAddress.ToString(), AcceptDownloads = true });
-        context.SetDefaultTimeout(TimeoutMs);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/login");
-        await page.FillAsync("#email", user.Email);
-        await page.FillAsync("#password", user.Password);
-        await page.ClickAsync("#submit");
-        await Assertions.Expect(page.Locator("#account-link")).ToHaveTextAsync(user.Email);
-        return (context, page);
-    }
+    private Task<(IBrowserContext Context, IPage Page)> SignInAsync(TestUser user) =>
+        browser.SignInAsync(graph.GatewayAddress, user.Email, user.Password);
 }

@@ -82,6 +82,29 @@ public sealed class OperatorTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Stats_count_the_window_by_model_with_generation_percentiles_errors_credits_and_a_series()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var before = await graph.Admin.Client.GetFromJsonAsync<OperationsStatsDto>("/api/admin/stats?window=1h", GraphFixture.Json, Token);
+        var done = await graph.CreateAndWaitAsync(user, new { prompt = "a counted pond", model = "local-sketch", width = 64, height = 64 }, Token);
+        var after = await graph.Admin.Client.GetFromJsonAsync<OperationsStatsDto>("/api/admin/stats?window=1h", GraphFixture.Json, Token);
+
+        static ModelStatsDto? Local(OperationsStatsDto? s) => s!.Models.FirstOrDefault(m => m.Model == "local-sketch");
+        Assert.Equal((Local(before)?.Succeeded ?? 0) + 1, Local(after)!.Succeeded);
+        Assert.Equal("Local", Local(after)!.Provider);
+        Assert.NotNull(Local(after)!.P50Ms);
+        Assert.True(Local(after)!.P95Ms >= Local(after)!.P50Ms);
+        Assert.Equal(24, after!.Series.Count);
+        Assert.Equal(after.Models.Sum(m => m.Succeeded), after.Series.Sum(b => b.Succeeded));
+        Assert.Contains(after.Credits, c => c.Kind == "reserve" && c.Amount < 0);
+        Assert.Equal("1h", after.Window);
+        Assert.Equal(QuestStatus.Succeeded, done.Status);
+
+        using var bad = await graph.Admin.Client.GetAsync("/api/admin/stats?window=7y", Token);
+        await ProblemAssert.IsProblemAsync(bad, HttpStatusCode.BadRequest, ErrorCodes.InvalidValue, "window");
+    }
+
+    [Fact]
     public async Task Debug_of_an_unknown_or_malformed_quest_is_404()
     {
         using var unknown = await graph.Admin.Client.GetAsync($"/api/admin/quests/{Guid.NewGuid()}/debug", Token);
@@ -98,6 +121,8 @@ public sealed class OperatorTests(GraphFixture graph)
         { "POST", "/api/admin/dead-letters/1-1/redrive" },
         { "GET", $"/api/admin/quests/{Guid.NewGuid()}/debug" },
         { "GET", "/api/admin/alerts" },
+        { "GET", "/api/admin/stats" },
+        { "GET", $"/api/admin/users/{Guid.NewGuid()}/quests" },
     };
 
     [Theory]

@@ -19,6 +19,15 @@ public sealed class AccountClient(HttpClient http)
         return await ImageGenApiClient.ReadAsync<TokenResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Who a fresh token belongs to, with their roles (the cookie carries the roles, for what the pages show).</summary>
+    public async Task<ApiResult<MeDto>> GetMeAsync(string accessToken, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/me");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ImageGenApiClient.ReadAsync<MeDto>(response, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task LogoutAsync(string accessToken, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout");

@@ -51,6 +51,22 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<object>> DeleteImageAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<object>(HttpMethod.Delete, $"/api/images/{id}", null, cancellationToken);
 
+    public Task<ApiResult<ImageGen.Core.Operations.OperationsStatsDto>> GetStatsAsync(string window, CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Operations.OperationsStatsDto>(HttpMethod.Get, $"/api/admin/stats?window={Uri.EscapeDataString(window)}", null, cancellationToken);
+
+    public Task<ApiResult<QuestDebugDto>> GetQuestDebugAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<QuestDebugDto>(HttpMethod.Get, $"/api/admin/quests/{id}/debug", null, cancellationToken);
+
+    public Task<ApiResult<List<UserSummaryDto>>> SearchUsersAsync(string email, CancellationToken cancellationToken) =>
+        SendAsync<List<UserSummaryDto>>(HttpMethod.Get, $"/api/admin/users?email={Uri.EscapeDataString(email)}", null, cancellationToken);
+
+    public Task<ApiResult<List<QuestDto>>> ListUserQuestsAsync(Guid userId, CancellationToken cancellationToken) =>
+        SendAsync<List<QuestDto>>(HttpMethod.Get, $"/api/admin/users/{userId}/quests?limit=10", null, cancellationToken);
+
+    public Task<ApiResult<CreditEntryDto>> GrantCreditsAsync(Guid userId, int amount, string reason, CancellationToken cancellationToken) =>
+        SendAsync<CreditEntryDto>(HttpMethod.Post, $"/api/admin/users/{userId}/credits",
+            new AdminCreditRequest { Kind = CreditEntryKind.Grant, Amount = amount, Reason = reason }, cancellationToken);
+
     public Task<ApiResult<MeDto>> GetMeAsync(CancellationToken cancellationToken) =>
         SendAsync<MeDto>(HttpMethod.Get, "/api/me", null, cancellationToken);
 
