@@ -37,7 +37,8 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithEnvironment("ImageStore__Path", imageStore)
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WithSettings(builder.Configuration, "Alerts")
-    .WaitForCompletion(migrations);
+    .WaitForCompletion(migrations)
+    .WithOperatorCommands(adminEmail, adminPassword);
 
 // The dashboard's address, so the quest debug view can link a quest's trace.
 if (builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] is { Length: > 0 } dashboardUrl)

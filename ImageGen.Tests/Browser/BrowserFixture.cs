@@ -18,6 +18,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"Browser tests need Chromium at {ChromiumPath}: sudo apt-get install -y chromium");
         }
 
+        // Assertions wait as long as actions do: a loaded CI machine renders slower than a laptop.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
