@@ -62,6 +62,9 @@ public class GraphFixture : IAsyncLifetime
 
     public TestUser Admin { get; private set; } = null!;
 
+    /// <summary>Where the graph's services send their telemetry; holds the metric points they exported.</summary>
+    public OtlpMetricsReceiver Telemetry { get; } = new();
+
     public async ValueTask InitializeAsync()
     {
         using var cts = new CancellationTokenSource(StartTimeout);
@@ -124,8 +127,14 @@ public class GraphFixture : IAsyncLifetime
             builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
             foreach (var project in builder.Resources.OfType<ProjectResource>())
             {
-                // Nothing listens on the default OTLP endpoint under test; exporting to it makes every stop slow.
-                builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+                // No dashboard under test: the services export to this fixture's own receiver, every second, so tests
+                // read the metrics the services really emit.
+                builder.CreateResourceBuilder(project).WithEnvironment(context =>
+                {
+                    context.EnvironmentVariables["OTEL_EXPORTER_OTLP_ENDPOINT"] = Telemetry.Address.ToString().TrimEnd('/');
+                    context.EnvironmentVariables["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                    context.EnvironmentVariables["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+                });
             }
 
             return await builder.BuildAsync(cancellationToken).WaitAsync(cancellationToken);
@@ -386,6 +395,7 @@ public class GraphFixture : IAsyncLifetime
         }
 
         _stopWatching.Dispose();
+        Telemetry.Dispose();
     }
 }
 

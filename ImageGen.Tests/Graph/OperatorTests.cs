@@ -105,6 +105,55 @@ public sealed class OperatorTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task The_services_export_quest_provider_credit_hub_and_image_metrics_with_their_tags()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await using var hub = await graph.ConnectHubAsync(user, Token);
+        await graph.CreateAndWaitAsync(user, new { prompt = "a measured hill", model = "local-sketch", width = 64, height = 64 }, Token);
+        await SetFaultAsync("openai", "Moderation");
+        try
+        {
+            var refused = await graph.SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1", quality = "low" }, Token);
+            Assert.Equal(ErrorCodes.Moderated, refused.Error?.Code);
+        }
+        finally
+        {
+            await SetFaultAsync("openai", "Healthy");
+        }
+
+        (string Name, (string Key, string Value)[] Tags)[] expected =
+        [
+            ("imagegen.quests.submitted", [("imagegen.model", "gpt-image-1"), ("imagegen.provider", "openai")]),
+            ("imagegen.quests.ended", [("imagegen.model", "local-sketch"), ("imagegen.provider", "local"), ("imagegen.quest.status", "succeeded")]),
+            ("imagegen.quests.ended", [("imagegen.model", "gpt-image-1"), ("imagegen.quest.status", "failed"), ("error.type", ErrorCodes.Moderated)]),
+            ("imagegen.quest.generation.duration", [("imagegen.model", "local-sketch"), ("imagegen.quest.status", "succeeded")]),
+            ("imagegen.quest.queue.duration", [("imagegen.model", "gpt-image-1"), ("imagegen.provider", "openai")]),
+            ("imagegen.provider.calls", [("imagegen.provider", "openai"), ("error.type", ErrorCodes.Moderated)]),
+            ("imagegen.credits", [("imagegen.credit.kind", "reserved")]),
+            ("imagegen.credits", [("imagegen.credit.kind", "captured")]),
+            ("imagegen.credits", [("imagegen.credit.kind", "released")]),
+            ("imagegen.images.stored", []),
+            ("imagegen.images.stored.size", []),
+            ("imagegen.hub.connections", []),
+        ];
+
+        bool Seen((string Name, (string Key, string Value)[] Tags) metric) => graph.Telemetry.Points.Any(p =>
+            p.Name == metric.Name && p.Value > 0 && metric.Tags.All(t => p.Tags.TryGetValue(t.Key, out var v) && v == t.Value));
+
+        // Exported every second; bounded wait for the next exports.
+        var until = DateTimeOffset.UtcNow.AddSeconds(20);
+        while (!expected.All(Seen) && DateTimeOffset.UtcNow < until)
+        {
+            await Task.Delay(500, Token);
+        }
+
+        Assert.Empty(expected.Where(m => !Seen(m)).Select(m => $"{m.Name} {string.Join(",", m.Tags.Select(t => $"{t.Key}={t.Value}"))}"));
+        // The moderated call carries the provider's HTTP status.
+        Assert.Contains(graph.Telemetry.Points, p => p.Name == "imagegen.provider.calls" && p.Tags.GetValueOrDefault("error.type") == ErrorCodes.Moderated
+            && p.Tags.ContainsKey("http.response.status_code"));
+    }
+
+    [Fact]
     public async Task Debug_of_an_unknown_or_malformed_quest_is_404()
     {
         using var unknown = await graph.Admin.Client.GetAsync($"/api/admin/quests/{Guid.NewGuid()}/debug", Token);
