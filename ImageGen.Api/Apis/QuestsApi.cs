@@ -9,6 +9,7 @@ using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
 using ImageGen.Data.Queue;
 using ImageGen.Core.Accounts;
+using ImageGen.Core.Catalog;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
@@ -135,7 +136,7 @@ internal static class QuestsApi
         }
 
         await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
-        metrics.QuestSubmitted(quest.Model, ProviderTag(quest.Model), cost);
+        metrics.QuestSubmitted(quest.Model, ModelCatalog.ProviderTag(quest.Model), cost);
         return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto(signer));
     }
 
@@ -195,7 +196,7 @@ internal static class QuestsApi
             return TypedResults.Accepted($"/api/quests/{questId}", stillRunning.ToDto(signer));
         }
 
-        metrics.QuestEnded(quest.Model, ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
+        metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
         metrics.Credits("released", quest.Cost);
         var result = (await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false))!;
         var dto = result.ToDto(signer);
@@ -213,9 +214,6 @@ internal static class QuestsApi
         }).ConfigureAwait(false);
         return TypedResults.Ok(dto);
     }
-
-    private static string ProviderTag(string model) =>
-        ImageGen.Core.Catalog.ModelCatalog.TryGet(model, out var descriptor) ? descriptor.Provider.ToString().ToLowerInvariant() : "unknown";
 
     public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(
         string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken)

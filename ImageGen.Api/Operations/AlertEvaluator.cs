@@ -128,7 +128,7 @@ internal sealed partial class AlertEvaluator(
             .GroupBy(q => new { q.Model, q.Status })
             .Select(g => new { g.Key.Model, g.Key.Status, Count = g.Count(), GenerationMs = g.Sum(q => (long?)q.GenerationMilliseconds) ?? 0 })
             .ToListAsync(cancellationToken).ConfigureAwait(false);
-        var byProvider = rows.GroupBy(r => ModelCatalog.TryGet(r.Model, out var model) ? model.Provider.ToString().ToLowerInvariant() : "unknown");
+        var byProvider = rows.GroupBy(r => ModelCatalog.ProviderTag(r.Model));
         var total = 0;
         var failed = 0;
         foreach (var provider in byProvider)

@@ -104,6 +104,9 @@ public static class ModelCatalog
         },
     ];
 
+    /// <summary>The provider of a model as telemetry names it (lower case; "unknown" for a model not in the catalog).</summary>
+    public static string ProviderTag(string modelId) => TryGet(modelId, out var model) ? model.Provider.ToString().ToLowerInvariant() : "unknown";
+
     public static bool TryGet(string? id, [NotNullWhen(true)] out ModelDescriptor? model)
     {
         model = All.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.Ordinal));

@@ -101,7 +101,7 @@ internal sealed partial class QuestProcessor(
         }
 
         LogStarted(logger, questId, quest.Model, quest.Attempts);
-        metrics.QuestStarted(quest.Model, ProviderTag(model.Provider), now - quest.EnqueuedAt);
+        metrics.QuestStarted(quest.Model, ModelCatalog.ProviderTag(quest.Model), now - quest.EnqueuedAt);
         AddStep(QuestStepKinds.Started, durationMs: (int)Math.Max(0, (now - quest.EnqueuedAt).TotalMilliseconds),
             detail: $"{Environment.MachineName}/{Environment.ProcessId}");
         _sequence = (long)quest.Attempts << 20;
@@ -228,10 +228,6 @@ internal sealed partial class QuestProcessor(
             Sent = sent,
         });
 
-    private static string ProviderTag(ModelProvider provider) => provider.ToString().ToLowerInvariant();
-
-    private static string ProviderTag(string model) => ModelCatalog.TryGet(model, out var descriptor) ? ProviderTag(descriptor.Provider) : "unknown";
-
     /// <summary>The status as metrics name it: snake_case.</summary>
     private static string StatusTag(QuestStatus status) => status switch
     {
@@ -241,7 +237,7 @@ internal sealed partial class QuestProcessor(
 
     private void RecordCall(ProviderCall call)
     {
-        metrics.ProviderCalled(_quest.Model, ProviderTag(_quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
+        metrics.ProviderCalled(_quest.Model, ModelCatalog.ProviderTag(_quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
         AddStep(QuestStepKinds.ProviderCall, call.Attempt, (int)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode, call.Message, call.Circuit,
             call.Sent?.ToJsonString());
         if (call.RetryIn is { } wait)
@@ -336,7 +332,7 @@ internal sealed partial class QuestProcessor(
         if (await SaveSettlementAsync().ConfigureAwait(false))
         {
             LogSucceeded(logger, quest.Id, quest.Model, quest.GenerationMilliseconds.Value, charged);
-            metrics.QuestEnded(quest.Model, ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
+            metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
             metrics.Credits("captured", charged);
             metrics.Credits("released", quest.Cost - charged);
             foreach (var image in images)
@@ -367,7 +363,7 @@ internal sealed partial class QuestProcessor(
         AddStep(QuestStepKinds.Ended, code: code, detail: status.ToString());
         if (await SaveSettlementAsync().ConfigureAwait(false))
         {
-            metrics.QuestEnded(quest.Model, ProviderTag(quest.Model), StatusTag(status), code,
+            metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), StatusTag(status), code,
                 quest.GenerationMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
             metrics.Credits("released", quest.Cost);
             await PublishAsync().ConfigureAwait(false);
