@@ -21,7 +21,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Api.Apis;
 
-internal static class QuestsApi
+internal static partial class QuestsApi
 {
 
     private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
@@ -39,7 +39,7 @@ internal static class QuestsApi
 
     public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
         CreateQuestRequest request, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
-        TimeProvider time, ImageGenMetrics metrics, HttpContext context, CancellationToken cancellationToken)
+        TimeProvider time, ImageGenMetrics metrics, ILoggerFactory loggers, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = QuestValidator.Validate(request, out var valid);
         if (valid is null)
@@ -137,6 +137,7 @@ internal static class QuestsApi
 
         await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
         metrics.QuestSubmitted(quest.Model, ModelCatalog.ProviderTag(quest.Model), cost);
+        LogQueued(loggers.CreateLogger(typeof(QuestsApi).FullName!), quest.Id, userId, quest.Model, cost);
         return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto(signer));
     }
 
@@ -256,4 +257,7 @@ internal static class QuestsApi
 
         return TypedResults.Ok(new QuestPage([.. items.Select(q => q.ToDto(signer))], next));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} queued on {Model}, {Cost} credits reserved")]
+    private static partial void LogQueued(ILogger logger, Guid questId, Guid userId, string model, int cost);
 }

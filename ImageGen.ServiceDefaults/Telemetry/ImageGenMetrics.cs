@@ -31,9 +31,15 @@ public sealed class ImageGenMetrics
     private readonly Counter<long> _imagesStored;
     private readonly Counter<long> _imageBytes;
 
+    private (long Waiting, long Pending)? _queue;
+
     public ImageGenMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(ServiceDefaultsExtensions.TelemetryName);
+        meter.CreateObservableGauge("imagegen.queue.depth", () => _queue is { } q ? [new Measurement<long>(q.Waiting)] : Array.Empty<Measurement<long>>(),
+            "{quest}", "Stream entries no worker has read yet (the consumer group's lag).");
+        meter.CreateObservableGauge("imagegen.queue.pending", () => _queue is { } q ? [new Measurement<long>(q.Pending)] : Array.Empty<Measurement<long>>(),
+            "{quest}", "Stream entries delivered to a worker and not yet acknowledged.");
         _submitted = meter.CreateCounter<long>("imagegen.quests.submitted", "{quest}", "Quests accepted for generation.");
         _ended = meter.CreateCounter<long>("imagegen.quests.ended", "{quest}", "Quests that reached a final state, by status (succeeded, failed, cancelled, timed_out).");
         _queueWait = meter.CreateHistogram<double>("imagegen.quest.queue.duration", "s", "Time from submit (or re-queue) until a worker started the quest.");
@@ -118,6 +124,9 @@ public sealed class ImageGenMetrics
             _hubDisconnects.Add(1);
         }
     }
+
+    /// <summary>The quest queue as last read (XINFO GROUPS), reported by each worker.</summary>
+    public void QueueRead(long waiting, long pending) => _queue = (waiting, pending);
 
     public void ImageStored(long bytes)
     {

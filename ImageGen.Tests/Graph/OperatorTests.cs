@@ -136,18 +136,22 @@ public sealed class OperatorTests(GraphFixture graph)
             ("imagegen.images.stored.size", []),
             ("imagegen.hub.connections", []),
         ];
+        string[] gauges = ["imagegen.queue.depth", "imagegen.queue.pending"];
 
         bool Seen((string Name, (string Key, string Value)[] Tags) metric) => graph.Telemetry.Points.Any(p =>
             p.Name == metric.Name && p.Value > 0 && metric.Tags.All(t => p.Tags.TryGetValue(t.Key, out var v) && v == t.Value));
 
         // Exported every second; bounded wait for the next exports.
         var until = DateTimeOffset.UtcNow.AddSeconds(20);
-        while (!expected.All(Seen) && DateTimeOffset.UtcNow < until)
+        bool GaugesSeen() => gauges.All(g => graph.Telemetry.Points.Any(p => p.Name == g));
+        while (!(expected.All(Seen) && GaugesSeen()) && DateTimeOffset.UtcNow < until)
         {
             await Task.Delay(500, Token);
         }
 
         Assert.Empty(expected.Where(m => !Seen(m)).Select(m => $"{m.Name} {string.Join(",", m.Tags.Select(t => $"{t.Key}={t.Value}"))}"));
+        // The queue gauges are read from Redis by every worker (zero is a fine value when the queue is empty).
+        Assert.All(gauges, g => Assert.Contains(graph.Telemetry.Points, p => p.Name == g && p.Value >= 0));
         // The moderated call carries the provider's HTTP status.
         Assert.Contains(graph.Telemetry.Points, p => p.Name == "imagegen.provider.calls" && p.Tags.GetValueOrDefault("error.type") == ErrorCodes.Moderated
             && p.Tags.ContainsKey("http.response.status_code"));
@@ -220,8 +224,19 @@ public sealed class OperatorTests(GraphFixture graph)
             }
         }
 
+        // Each stage is logged with the quest, its owner and the model (console output reaches the fixture within moments).
+        var questId = quests[0].Id.ToString();
+        string[] stages = ["queued on gpt-image-1", "started on gpt-image-1", "call 1 took", "stored 1 image(s)", "charged", "succeeded on gpt-image-1"];
+        bool Logged(string stage) => graph.LogLines.Any(l => l.Contains(questId, StringComparison.Ordinal)
+            && l.Contains(user.Id.ToString(), StringComparison.Ordinal) && l.Contains(stage, StringComparison.Ordinal));
+        var until = DateTimeOffset.UtcNow.AddSeconds(15);
+        while (!stages.All(Logged) && DateTimeOffset.UtcNow < until)
+        {
+            await Task.Delay(250, Token);
+        }
+
+        Assert.Equal([], stages.Where(stage => !Logged(stage)));
         var logs = graph.LogLines.ToList();
-        Assert.Contains(logs, l => l.Contains(quests[0].Id.ToString(), StringComparison.Ordinal));
         foreach (var (name, secret) in secrets)
         {
             Assert.DoesNotContain(logs, l => l.Contains(secret, StringComparison.Ordinal));

@@ -133,7 +133,6 @@ internal sealed partial class ProviderRouter
                         throw;
                     }
 
-                    LogRetry(_logger, request.QuestId, provider.Provider, attempt, e.ErrorCode, (long)delay.Value.TotalMilliseconds);
                     await request.OnProgress(0, $"{request.Model.DisplayName} is busy ({e.ErrorCode}); trying again in {Math.Ceiling(delay.Value.TotalSeconds)} s...", cancellationToken).ConfigureAwait(false);
                     await Task.Delay(delay.Value, _time, cancellationToken).ConfigureAwait(false);
                 }
@@ -193,9 +192,6 @@ internal sealed partial class ProviderRouter
             LogHealthNotSaved(_logger, provider, e);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId}: {Provider} attempt {Attempt} failed with {ErrorCode}; retrying in {DelayMs} ms")]
-    private static partial void LogRetry(ILogger logger, Guid questId, ModelProvider provider, int attempt, string errorCode, long delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit of {Provider} is now {State}")]
     private static partial void LogCircuit(ILogger logger, ModelProvider provider, CircuitState state);

@@ -100,7 +100,7 @@ internal sealed partial class QuestProcessor(
             return ProcessResult.Done;
         }
 
-        LogStarted(logger, questId, quest.Model, quest.Attempts);
+        LogStarted(logger, questId, quest.UserId, quest.Model, quest.Attempts);
         metrics.QuestStarted(quest.Model, ModelCatalog.ProviderTag(quest.Model), now - quest.EnqueuedAt);
         AddStep(QuestStepKinds.Started, durationMs: (int)Math.Max(0, (now - quest.EnqueuedAt).TotalMilliseconds),
             detail: $"{Environment.MachineName}/{Environment.ProcessId}");
@@ -155,20 +155,20 @@ internal sealed partial class QuestProcessor(
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            LogFailed(logger, questId, ErrorCodes.TimedOut, null);
+            LogFailed(logger, questId, quest.UserId, quest.Model, ErrorCodes.TimedOut, null);
             await FailAsync(ErrorCodes.TimedOut, $"{model.DisplayName} did not finish within {options.Value.QuestDeadline.TotalSeconds:0} seconds. Nothing was charged; try again.",
                 QuestStatus.TimedOut).ConfigureAwait(false);
             return ProcessResult.Done;
         }
         catch (ProviderException e)
         {
-            LogFailed(logger, questId, e.ErrorCode, e);
+            LogFailed(logger, questId, quest.UserId, quest.Model, e.ErrorCode, e);
             await FailAsync(e.ErrorCode, Explain(e, model)).ConfigureAwait(false);
             return ProcessResult.Done;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogFailed(logger, questId, ErrorCodes.RenderFailed, e);
+            LogFailed(logger, questId, quest.UserId, quest.Model, ErrorCodes.RenderFailed, e);
             await FailAsync(ErrorCodes.RenderFailed, "The image could not be made. Try again, or change the size.").ConfigureAwait(false);
             return ProcessResult.Done;
         }
@@ -203,7 +203,7 @@ internal sealed partial class QuestProcessor(
         AddStep(QuestStepKinds.HandedBack, detail: "worker shutting down");
         await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
         await queue.EnqueueAsync(_quest.Id).ConfigureAwait(false);
-        LogHandedBack(logger, _quest.Id);
+        LogHandedBack(logger, _quest.Id, _quest.UserId, _quest.Model);
         return ProcessResult.HandedBack;
     }
 
@@ -238,10 +238,12 @@ internal sealed partial class QuestProcessor(
     private void RecordCall(ProviderCall call)
     {
         metrics.ProviderCalled(_quest.Model, ModelCatalog.ProviderTag(_quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
+        LogProviderCall(logger, _quest.Id, _quest.UserId, _quest.Model, call.Attempt, (long)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode);
         AddStep(QuestStepKinds.ProviderCall, call.Attempt, (int)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode, call.Message, call.Circuit,
             call.Sent?.ToJsonString());
         if (call.RetryIn is { } wait)
         {
+            LogRetry(logger, _quest.Id, _quest.UserId, _quest.Model, call.Attempt, call.ErrorCode, (long)wait.TotalMilliseconds);
             AddStep(QuestStepKinds.RetryWait, call.Attempt, (int)wait.TotalMilliseconds, code: call.ErrorCode,
                 detail: $"retrying after {call.ErrorCode}{(call.HttpStatus is { } status ? $" (HTTP {status})" : "")}");
         }
@@ -307,12 +309,13 @@ internal sealed partial class QuestProcessor(
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            LogFailed(logger, quest.Id, ErrorCodes.StorageFailed, e);
+            LogFailed(logger, quest.Id, quest.UserId, quest.Model, ErrorCodes.StorageFailed, e);
             await FailAsync(ErrorCodes.StorageFailed, "The image was made but could not be stored. Nothing was charged; try again in a moment.").ConfigureAwait(false);
             return;
         }
 
         AddStep(QuestStepKinds.Stored, durationMs: (int)time.GetElapsedTime(storing).TotalMilliseconds, detail: $"{images.Count} image(s), {images.Sum(i => i.Bytes)} bytes");
+        LogStored(logger, quest.Id, quest.UserId, quest.Model, images.Count, images.Sum(i => i.Bytes));
 
         // The images are durable before the quest says Succeeded; rows, state and charge commit together.
         quest.Images.AddRange(images);
@@ -331,7 +334,8 @@ internal sealed partial class QuestProcessor(
         AddStep(QuestStepKinds.Ended, detail: nameof(QuestStatus.Succeeded));
         if (await SaveSettlementAsync().ConfigureAwait(false))
         {
-            LogSucceeded(logger, quest.Id, quest.Model, quest.GenerationMilliseconds.Value, charged);
+            LogCharged(logger, quest.Id, quest.UserId, quest.Model, charged, quest.Cost);
+            LogSucceeded(logger, quest.Id, quest.UserId, quest.Model, quest.GenerationMilliseconds.Value);
             metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
             metrics.Credits("captured", charged);
             metrics.Credits("released", quest.Cost - charged);
@@ -398,6 +402,7 @@ internal sealed partial class QuestProcessor(
     {
         // Waiting or retrying never moves the bar backwards.
         _quest.Progress = Math.Max(_quest.Progress, progress);
+        LogProgress(logger, _quest.Id, _quest.UserId, _quest.Model, _quest.Progress);
         _quest.StatusText = text.Length > 200 ? text[..200] : text;
         await PublishAsync().ConfigureAwait(false);
         if (time.GetElapsedTime(_lastPersisted) >= options.Value.ProgressPersistInterval)
@@ -449,21 +454,37 @@ internal sealed partial class QuestProcessor(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Quest {QuestId} was not claimed: finished, unknown, or held by another worker")]
     private static partial void LogNotClaimed(ILogger logger, Guid questId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} handed back to the queue on shutdown")]
-    private static partial void LogHandedBack(ILogger logger, Guid questId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} on {Model} handed back to the queue on shutdown")]
+    private static partial void LogHandedBack(ILogger logger, Guid questId, Guid userId, string model);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId}: renewing the lease failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, Guid questId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} started on {Model}, attempt {Attempt}")]
-    private static partial void LogStarted(ILogger logger, Guid questId, string model, int attempt);
+    // Every stage of a quest, with the quest, its owner and the model as fields; never the prompt.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} started on {Model}, run {Attempt}")]
+    private static partial void LogStarted(ILogger logger, Guid questId, Guid userId, string model, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} succeeded on {Model} in {GenerationMs} ms, charged {Credits} credits")]
-    private static partial void LogSucceeded(ILogger logger, Guid questId, string model, int generationMs, int credits);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId}: {Model} call {Attempt} took {DurationMs} ms, HTTP {HttpStatus}, {ErrorCode}")]
+    private static partial void LogProviderCall(ILogger logger, Guid questId, Guid userId, string model, int attempt, long durationMs, int? httpStatus, string? errorCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} of {UserId}: {Model} call {Attempt} failed with {ErrorCode}; retrying in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, Guid questId, Guid userId, string model, int attempt, string? errorCode, long delayMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Quest {QuestId} of {UserId} on {Model}: progress {Progress}")]
+    private static partial void LogProgress(ILogger logger, Guid questId, Guid userId, string model, double progress);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} on {Model}: stored {Images} image(s), {Bytes} bytes")]
+    private static partial void LogStored(ILogger logger, Guid questId, Guid userId, string model, int images, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} on {Model}: charged {Credits} of {Reserved} reserved credits")]
+    private static partial void LogCharged(ILogger logger, Guid questId, Guid userId, string model, int credits, int reserved);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} succeeded on {Model} in {GenerationMs} ms")]
+    private static partial void LogSucceeded(ILogger logger, Guid questId, Guid userId, string model, int generationMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} was already settled by an earlier attempt; standing down")]
     private static partial void LogAlreadySettled(ILogger logger, Guid questId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} failed with {ErrorCode}")]
-    private static partial void LogFailed(ILogger logger, Guid questId, string errorCode, Exception? exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} of {UserId} on {Model} failed with {ErrorCode}")]
+    private static partial void LogFailed(ILogger logger, Guid questId, Guid userId, string model, string errorCode, Exception? exception);
 }

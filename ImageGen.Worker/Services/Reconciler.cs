@@ -3,6 +3,7 @@ using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Queue;
 using Microsoft.EntityFrameworkCore;
+using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -19,6 +20,7 @@ internal sealed partial class Reconciler(
     IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
     TimeProvider time,
+    ImageGenMetrics metrics,
     ILogger<Reconciler> logger) : BackgroundService
 {
     private const int BatchSize = 500;
@@ -34,6 +36,8 @@ internal sealed partial class Reconciler(
             {
                 try
                 {
+                    await ReadQueueAsync().ConfigureAwait(false);
+
                     // One reconciler at a time across replicas: the lease outlives a pass, and lapses if its holder dies.
                     if (await redis.GetDatabase().StringSetAsync(QueueNames.ReconcilerLease, settings.ConsumerName, settings.ReconcileInterval, When.NotExists).ConfigureAwait(false))
                     {
@@ -48,6 +52,16 @@ internal sealed partial class Reconciler(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>The queue's depth and entries in flight, for the metrics (every worker reports what it read).</summary>
+    private async Task ReadQueueAsync()
+    {
+        var groups = await redis.GetDatabase().StreamGroupInfoAsync(QueueNames.QuestStream).ConfigureAwait(false);
+        if (groups.FirstOrDefault(g => g.Name == QueueNames.WorkerGroup) is { Name: not null } group)
+        {
+            metrics.QueueRead(group.Lag ?? 0, group.PendingMessageCount);
         }
     }
 
