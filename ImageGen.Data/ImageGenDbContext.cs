@@ -33,7 +33,6 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>Options every registration applies, at run time and design time alike.</summary>
     /// <summary>
     /// Options every user of the context shares. Transient failures (a dropped connection, a failover) are retried
     /// briefly: three times within about three seconds, so an outage becomes a quick 503 rather than a long wait.

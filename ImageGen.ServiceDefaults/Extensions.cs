@@ -24,6 +24,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>Adds OpenTelemetry, default health checks, service discovery, standard HTTP resilience and ProblemDetails.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.ConfigureQuietFrameworkLogs();
         builder.ConfigureOpenTelemetry();
         builder.Services.AddMetrics();
         builder.Services.TryAddSingleton<ImageGen.ServiceDefaults.Telemetry.ImageGenMetrics>();
@@ -60,6 +61,33 @@ public static class ServiceDefaultsExtensions
         >= 500 => ("internal_error", "Something went wrong on our side. Try again; if it persists, tell us the trace id."),
         _ => ("error", "The request failed."),
     };
+
+    /// <summary>
+    /// The framework's per-request and per-command logs (every SQL command, request start and end, each proxied call)
+    /// go to Warning: at Information they cost more CPU than the work they describe, and the product's own stage logs
+    /// say what happened. The lowest-precedence source, so appsettings or environment variables can turn them back on
+    /// (e.g. <c>Logging__LogLevel__Microsoft.EntityFrameworkCore.Database.Command=Information</c>).
+    /// </summary>
+    public static TBuilder ConfigureQuietFrameworkLogs<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        if (builder.Configuration is Microsoft.Extensions.Configuration.IConfigurationBuilder sources)
+        {
+            sources.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+            {
+                InitialData = new Dictionary<string, string?>
+                {
+                    ["Logging:LogLevel:Default"] = "Information",
+                    ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                    ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                    ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+                    ["Logging:LogLevel:Yarp"] = "Warning",
+                    ["Logging:LogLevel:Polly"] = "Warning",
+                },
+            });
+        }
+
+        return builder;
+    }
 
     /// <summary>Sends traces, metrics and logs over OTLP when the AppHost gives an endpoint.</summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
