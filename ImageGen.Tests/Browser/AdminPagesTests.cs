@@ -29,6 +29,7 @@ public sealed class AdminPagesTests(GraphFixture graph, BrowserFixture browser) 
 
         // The quest's own page, from its id.
         await page.FillAsync("#quest-id", quest.Id.ToString());
+        await Assertions.Expect(page.Locator("#quest-id")).ToHaveValueAsync(quest.Id.ToString());
         await page.ClickAsync(".quest-lookup button:enabled");
         await page.WaitForURLAsync($"**/admin/quests/{quest.Id}");
         await Assertions.Expect(page.Locator("#debug-status")).ToContainTextAsync("Succeeded");
