@@ -189,8 +189,8 @@ internal sealed partial class QuestProcessor(
         _quest = quest;
         _sequence = ((long)quest.Attempts << 20) + (1 << 19);
         _totalSteps = 100;
-        await FailAsync(code, message, status).ConfigureAwait(false);
-        return true;
+        // False when another worker ended it at the same moment (its settlement won): only one of them reports it.
+        return await FailAsync(code, message, status).ConfigureAwait(false);
     }
 
     /// <summary>Shutdown: put the quest back in the queue for another worker, with a fresh stream entry.</summary>
@@ -348,7 +348,8 @@ internal sealed partial class QuestProcessor(
         }
     }
 
-    private async Task FailAsync(string code, string message, QuestStatus status = QuestStatus.Failed)
+    /// <summary>Ends the quest as failed (or cancelled, or timed out) with its credits released; false if it was already settled.</summary>
+    private async Task<bool> FailAsync(string code, string message, QuestStatus status = QuestStatus.Failed)
     {
         var quest = _quest;
         quest.Status = status;
@@ -371,7 +372,10 @@ internal sealed partial class QuestProcessor(
                 quest.GenerationMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
             metrics.Credits("released", quest.Cost);
             await PublishAsync().ConfigureAwait(false);
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>A sentence for people: what happened and what to do next.</summary>
