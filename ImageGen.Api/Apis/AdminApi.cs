@@ -4,6 +4,7 @@ using ImageGen.Api.Auth;
 using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
 using ImageGen.Api.Images;
+using ImageGen.Api.Operations;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Operations;
 using ImageGen.Core.Quests;
@@ -138,7 +139,7 @@ internal static partial class AdminApi
             .Where(a => !active || a.ResolvedAt == null)
             .OrderBy(a => a.ResolvedAt != null).ThenByDescending(a => a.FiredAt)
             .Take(100)
-            .Select(a => new AlertDto(a.Id, a.Key, a.Kind, a.Message, a.Value, a.Threshold, a.FiredAt, a.ResolvedAt))
+            .Select(AlertEvaluator.ToDto)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(alerts);
     }

@@ -40,7 +40,7 @@ internal static class ImagesApi
         http.Response.Headers.CacheControl = "no-store";
         if (!Guid.TryParse(id, out var imageId))
         {
-            return ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'.");
+            return NoSuchImage(id);
         }
 
         if (!ImageVariant.TryParse(w, fmt, q, out var variant, out var error))
@@ -125,7 +125,7 @@ internal static class ImagesApi
         if (content is null)
         {
             headers.CacheControl = "no-store";
-            return ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'.");
+            return NoSuchImage(id);
         }
 
         return TypedResults.Stream(content, contentType, lastModified: image.CreatedAt, entityTag: tag, enableRangeProcessing: asStored);
@@ -201,7 +201,7 @@ internal static class ImagesApi
     {
         if (!Guid.TryParse(id, out var imageId))
         {
-            return ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'.");
+            return NoSuchImage(id);
         }
 
         var userId = principal.UserId();
@@ -211,7 +211,7 @@ internal static class ImagesApi
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, i => i.DeletedAt ?? now), cancellationToken).ConfigureAwait(false);
         if (marked == 0)
         {
-            return ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'.");
+            return NoSuchImage(id);
         }
 
         await store.DeleteImageAsync(imageId, cancellationToken).ConfigureAwait(false);
@@ -228,7 +228,7 @@ internal static class ImagesApi
     {
         if (!Guid.TryParse(id, out var imageId))
         {
-            return (null, ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'."));
+            return (null, NoSuchImage(id));
         }
 
         var userId = principal.UserId();
@@ -239,10 +239,13 @@ internal static class ImagesApi
 
     private static ProblemHttpResult? Unavailable(QuestImage? image, string id) => image switch
     {
-        null => ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'."),
+        null => NoSuchImage(id),
         { DeletedAt: not null } => ApiProblems.Status(StatusCodes.Status410Gone, ErrorCodes.ImageDeleted, "This image was deleted by its owner."),
         _ => null,
     };
+
+    /// <summary>The one answer for a missing image, someone else's, or an id that is not one: nothing to see.</summary>
+    private static ProblemHttpResult NoSuchImage(string id) => ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'.");
 
     private static bool AcceptsWebp(HttpRequest request) =>
         request.Headers.Accept.Any(a => a is not null && a.Contains("image/webp", StringComparison.OrdinalIgnoreCase));

@@ -1,3 +1,4 @@
+using ImageGen.Api.Operations;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Operations;
 using ImageGen.Core.Quests;
@@ -54,7 +55,7 @@ internal static class OperationsStats
             .ToListAsync(cancellationToken).ConfigureAwait(false);
 
         var alerts = await db.Alerts.AsNoTracking().Where(a => a.ResolvedAt == null).OrderByDescending(a => a.FiredAt)
-            .Select(a => new AlertDto(a.Id, a.Key, a.Kind, a.Message, a.Value, a.Threshold, a.FiredAt, a.ResolvedAt))
+            .Select(AlertEvaluator.ToDto)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
 
         // A quest that ended while these queries ran falls in the last slice.

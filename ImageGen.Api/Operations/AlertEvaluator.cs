@@ -45,6 +45,10 @@ internal sealed partial class AlertEvaluator(
     : BackgroundService
 {
     private const string LeaseKey = "alerts:evaluator";
+
+    /// <summary>An alert as the admin API shows it (a query projection, translated to SQL).</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<Alert, AlertDto>> ToDto =
+        a => new AlertDto(a.Id, a.Key, a.Kind, a.Message, a.Value, a.Threshold, a.FiredAt, a.ResolvedAt);
     private readonly string _instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
