@@ -49,26 +49,32 @@ public sealed class OtlpMetricsReceiver : IDisposable
                 return;
             }
 
-            try
-            {
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                if (context.Request.Url?.AbsolutePath == "/v1/metrics")
-                {
-                    ReadExport(body.ToArray());
-                }
+            // Each export on its own: traces and logs of eight services must not hold up the metrics behind them.
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
 
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "application/x-protobuf";
-            }
-            catch (InvalidProtocolBufferException)
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        try
+        {
+            using var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body);
+            if (context.Request.Url?.AbsolutePath == "/v1/metrics")
             {
-                context.Response.StatusCode = 400;
+                ReadExport(body.ToArray());
             }
-            finally
-            {
-                context.Response.Close();
-            }
+
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/x-protobuf";
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            context.Response.StatusCode = 400;
+        }
+        finally
+        {
+            context.Response.Close();
         }
     }
 
