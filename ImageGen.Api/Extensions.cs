@@ -9,7 +9,6 @@ using ImageGen.Core.Accounts;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -60,7 +59,7 @@ internal static class Extensions
             .AddEntityFrameworkStores<ImageGenDbContext>()
             .AddSignInManager();
 
-        builder.Services.AddDataProtection().SetApplicationName("ImageGen").PersistKeysToDbContext<ImageGenDbContext>();
+        builder.Services.AddImageGenDataProtection();
 
         builder.Services.AddAuthentication(AuthSchemes.Default)
             .AddPolicyScheme(AuthSchemes.Default, "Bearer token or API key", o => o.ForwardDefaultSelector = context =>

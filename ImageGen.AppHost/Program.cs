@@ -29,7 +29,10 @@ var migrations = builder.AddProject<Projects.ImageGen_MigrationService>("migrati
     .WithEnvironment("Admin__Email", adminEmail)
     .WithEnvironment("Admin__Password", adminPassword);
 
+// One API instance by default; more with ImageGen:ApiReplicas. Each instance relays quest events to its own hub
+// connections, and hub clients connect with WebSockets alone (no negotiate request that another replica could answer).
 var api = builder.AddProject<Projects.ImageGen_Api>("api")
+    .WithReplicas(builder.Configuration.GetValue("ImageGen:ApiReplicas", 1))
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)

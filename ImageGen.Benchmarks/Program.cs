@@ -11,6 +11,7 @@ using ImageGen.Benchmarks;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -68,7 +69,12 @@ for (var i = 0; i < userCount; i++)
     var me = (await client.GetFromJsonAsync<MeDto>("/api/me", json))!;
     (await admin.PostAsJsonAsync($"/api/admin/users/{me.Id}/credits", new { kind = "grant", amount = 1_000_000, reason = "benchmark" })).EnsureSuccessStatusCode();
     var token = client.DefaultRequestHeaders.Authorization!.Parameter;
-    var hub = new HubConnectionBuilder().WithUrl(new Uri(gateway, "/hubs/quests"), o => o.AccessTokenProvider = () => Task.FromResult(token))
+    var hub = new HubConnectionBuilder().WithUrl(new Uri(gateway, "/hubs/quests"), o =>
+        {
+            o.SkipNegotiation = true;
+            o.Transports = HttpTransportType.WebSockets;
+            o.AccessTokenProvider = () => Task.FromResult(token);
+        })
         .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter())).Build();
     hub.On<QuestEvent>("questEvent", evt =>
     {

@@ -6,9 +6,9 @@ using Microsoft.Extensions.Options;
 namespace ImageGen.MigrationService;
 
 /// <summary>
-/// Applies EF Core migrations (creating the database if it is missing), seeds the roles and the first admin, then
-/// stops the process. The AppHost starts
-/// the API and the workers only after this step completed successfully.
+/// Applies EF Core migrations (creating the database if it is missing), seeds the roles and the first admin, makes
+/// sure the token key ring has a key, then stops the process. The AppHost starts the API and the workers only after
+/// this step completed successfully.
 /// </summary>
 internal sealed partial class Migrator(
     IServiceProvider services,
@@ -30,6 +30,7 @@ internal sealed partial class Migrator(
             await db.Database.MigrateAsync(stoppingToken).ConfigureAwait(false);
             LogMigrated(logger, pending.Count, string.Join(", ", pending), (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             await AdminSeed.SeedAsync(scope.ServiceProvider, admin.Value, logger, stoppingToken).ConfigureAwait(false);
+            TokenKeys.EnsureKey(scope.ServiceProvider);
         }
         catch (Exception e)
         {

@@ -10,6 +10,7 @@ builder.AddImageGenDatabase();
 builder.Services.AddIdentityCore<ImageGenUser>(IdentitySettings.Configure)
     .AddRoles<IdentityRole<Guid>>()
     .AddEntityFrameworkStores<ImageGenDbContext>();
+builder.Services.AddImageGenDataProtection();
 builder.Services.AddOptions<AdminSeedOptions>().BindConfiguration(AdminSeedOptions.Section);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHostedService<Migrator>();

@@ -11,6 +11,7 @@ using ImageGen.Core.Accounts;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -92,6 +93,8 @@ public class GraphFixture : IAsyncLifetime
                     "ImageGen:Ephemeral=true",
                     "ImageGen:Infrastructure=local",
                     "ImageGen:GatewayPort=0",
+                    // Two API instances behind one address, so every whole-graph test holds with replicas.
+                    "ImageGen:ApiReplicas=2",
                     // Fast enough for a quick suite, slow enough that a browser sees the progress bar move.
                     "ImageGen:Worker:RenderStepDelay=00:00:00.150",
                     $"Parameters:admin-email={AdminEmail}",
@@ -219,7 +222,13 @@ public class GraphFixture : IAsyncLifetime
     public async Task<HubConnection> ConnectHubAsync(TestUser user, CancellationToken cancellationToken)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(GatewayAddress, "/hubs/quests"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken))
+            .WithUrl(new Uri(GatewayAddress, "/hubs/quests"), o =>
+            {
+                // As every client must with API replicas (the test graph runs two): WebSockets, no negotiate request.
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
+            })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
             .Build();
         await connection.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
@@ -332,16 +341,22 @@ public class GraphFixture : IAsyncLifetime
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
     }
 
+    /// <summary>Process ids of this graph's running worker replicas.</summary>
+    public Task<IReadOnlyList<int>> WorkerProcessIdsAsync() => ServiceProcessIdsAsync("ImageGen.Worker");
+
+    /// <summary>Process ids of this graph's running API replicas.</summary>
+    public Task<IReadOnlyList<int>> ApiProcessIdsAsync() => ServiceProcessIdsAsync("ImageGen.Api");
+
     /// <summary>
-    /// Process ids of this graph's running worker replicas: worker processes whose environment names this graph's
-    /// Redis (another graph may be running beside this one).
+    /// Process ids of a service's running replicas: its processes whose environment names this graph's Redis (another
+    /// graph may be running beside this one).
     /// </summary>
-    public async Task<IReadOnlyList<int>> WorkerProcessIdsAsync()
+    private async Task<IReadOnlyList<int>> ServiceProcessIdsAsync(string program)
     {
         var redis = "ConnectionStrings__redis=" + await _app!.GetConnectionStringAsync("redis");
-        // The worker itself, not the `dotnet run` that started it.
+        // The service itself, not the `dotnet run` that started it.
         return FindProcesses(
-            program => program[0].EndsWith("/ImageGen.Worker", StringComparison.Ordinal) || program.Any(a => a.EndsWith("ImageGen.Worker.dll", StringComparison.Ordinal)),
+            commandLine => commandLine[0].EndsWith("/" + program, StringComparison.Ordinal) || commandLine.Any(a => a.EndsWith(program + ".dll", StringComparison.Ordinal)),
             environment => environment.Contains(redis));
     }
 

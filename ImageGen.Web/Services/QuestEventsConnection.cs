@@ -1,5 +1,6 @@
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ImageGen.Web.Services;
@@ -35,7 +36,13 @@ public sealed class QuestEventsConnection(IConfiguration configuration, ImageGen
         if (_connection is null)
         {
             _connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(ApiBaseAddress(configuration), "/hubs/quests"), o => o.AccessTokenProvider = () => api.GetAccessTokenAsync())
+                .WithUrl(new Uri(ApiBaseAddress(configuration), "/hubs/quests"), o =>
+                {
+                    // WebSockets alone: a negotiate request and the socket after it could reach different API replicas.
+                    o.SkipNegotiation = true;
+                    o.Transports = HttpTransportType.WebSockets;
+                    o.AccessTokenProvider = () => api.GetAccessTokenAsync();
+                })
                 .WithAutomaticReconnect()
                 .Build();
             _connection.On<QuestEvent>("questEvent", evt => EventReceived?.Invoke(evt) ?? Task.CompletedTask);
