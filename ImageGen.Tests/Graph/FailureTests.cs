@@ -7,7 +7,8 @@ namespace ImageGen.Tests.Graph;
 
 /// <summary>
 /// A second, hostile graph: its image store cannot be written (a path under /proc, refused even to root), so every
-/// render fails to store, its gateway limits are tight, and quests have five seconds.
+/// render fails to store, its gateway limits are tight, and quests have fifteen seconds (a large render on a busy
+/// two-core machine took more than five).
 /// </summary>
 public sealed class ConstrainedGraphFixture : GraphFixture
 {
@@ -21,7 +22,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         "ImageGen:RateLimits:SubmitsPerMinute=1",
         $"ImageGen:RateLimits:LoginBurst={LoginBurst}",
         "ImageGen:RateLimits:LoginsPerMinute=1",
-        "ImageGen:Worker:QuestDeadline=00:00:05",
+        "ImageGen:Worker:QuestDeadline=00:00:15",
     ];
 }
 
