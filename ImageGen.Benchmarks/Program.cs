@@ -52,8 +52,16 @@ var gateway = app.GetEndpoint("gateway", "http");
 var apiDirect = app.GetEndpoint("api", "http");
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 }) { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
 var redisConnection = (await app.GetConnectionStringAsync("redis"))!;
-var rss = new RssProbe(redisConnection);
-var idleRss = rss.Sample();
+var probe = new ProcessProbe(redisConnection,
+    new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync("imagegen-db")).Port,
+    ConfigurationOptions.Parse(redisConnection).EndPoints[0] switch { System.Net.IPEndPoint ip => ip.Port, System.Net.DnsEndPoint dns => dns.Port, _ => 0 });
+var idleRss = probe.Sample().ToDictionary(p => p.Key, p => p.Value.RssMb);
+var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection + ",allowAdmin=true");
+await using var pg = NpgsqlDataSource.Create((await app.GetConnectionStringAsync("imagegen-db"))!);
+var roundTrips = new RoundTripProbe(pg, redis.GetServers()[0]);
+// Statements and commands are counted at 32 users (or the last level when 32 is not run).
+var countedLevel = levels.Contains(32) ? 32 : levels[^1];
+(List<RoundTrips> Postgres, List<RoundTrips> Redis)? counted = null;
 
 // Users: one per 4 clients at the highest level, each with plenty of credits and one hub connection.
 var userCount = Math.Max(1, levels.Max() / 4);
@@ -93,17 +101,28 @@ var results = new List<object>();
 Console.WriteLine();
 Console.WriteLine("level  quests  lost  quests/s | submit p50/p95/p99/max (ms)     | end-to-end p50/p95/p99/max (ms) | overhead p50/p95/p99/max (ms)   | progress p50/p95/p99/max (ms)");
 Dictionary<string, double>? loadRss = null;
-foreach (var level in levels)
+var cpuPerQuest = new Dictionary<int, Dictionary<string, double>>();
+// A warm-up first (8 users for 5 s, not reported): the first quests pay for JIT compilation and new connections.
+const int WarmUp = -8;
+foreach (var level in levels.Prepend(WarmUp))
 {
+    var clientsAtLevel = level == WarmUp ? 8 : level;
+    var cpuBefore = probe.Sample();
+    var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    if (level == countedLevel)
+    {
+        await roundTrips.ResetAsync();
+    }
+
     progressLatencies.Clear();
     var submit = new ConcurrentBag<double>();
     var endToEnd = new ConcurrentBag<double>();
     var overhead = new ConcurrentBag<double>();
     var submitted = 0;
     var ended = 0;
-    using var stop = new CancellationTokenSource(levelDuration);
+    using var stop = new CancellationTokenSource(level == WarmUp ? TimeSpan.FromSeconds(5) : levelDuration);
     var sw = Stopwatch.StartNew();
-    var clients = Enumerable.Range(0, level).Select(async c =>
+    var clients = Enumerable.Range(0, clientsAtLevel).Select(async c =>
     {
         var user = users[c % users.Count];
         while (!stop.IsCancellationRequested)
@@ -142,11 +161,28 @@ foreach (var level in levels)
     if (level == 32)
     {
         await Task.Delay(levelDuration / 2);
-        loadRss = rss.Sample();
+        loadRss = probe.Sample().ToDictionary(p => p.Key, p => p.Value.RssMb);
     }
 
     await Task.WhenAll(clients);
     var elapsed = sw.Elapsed.TotalSeconds;
+    if (level == WarmUp)
+    {
+        Console.WriteLine($"warm-up: {ended} quests at 8 users in {elapsed:0.0} s (not reported)");
+        continue;
+    }
+
+    // CPU each process spent per finished quest at this level (ms): where the platform's time goes.
+    var cpuAfter = probe.Sample();
+    cpuPerQuest[level] = cpuAfter.Where(p => cpuBefore.ContainsKey(p.Key))
+        .ToDictionary(p => p.Key, p => (p.Value.CpuSeconds - cpuBefore[p.Key].CpuSeconds) * 1000 / Math.Max(1, ended));
+    if (level == countedLevel)
+    {
+        counted = await roundTrips.ReadAsync(ended);
+    }
+
+    // The load itself runs on the same cores.
+    cpuPerQuest[level]["(benchmark client)"] = (Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore).TotalMilliseconds / Math.Max(1, ended);
     var row = new
     {
         level,
@@ -226,7 +262,6 @@ var variantDirectRate = variantDirectRates.Order().ElementAt(1);
 var variantProxiedRate = variantProxiedRates.Order().ElementAt(1);
 
 // Physical references, measured in the same run.
-var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
 var rdb = redis.GetDatabase();
 try { await rdb.StreamCreateConsumerGroupAsync("bench:stream", "g", "0", createStream: true); } catch (RedisServerException) { }
 var redisOps = 0;
@@ -240,7 +275,6 @@ while (redisWatch.Elapsed < TimeSpan.FromSeconds(3))
 }
 
 var redisRate = redisOps / redisWatch.Elapsed.TotalSeconds;
-await using var pg = NpgsqlDataSource.Create((await app.GetConnectionStringAsync("imagegen-db"))!);
 await using (var setup = pg.CreateCommand("CREATE TABLE IF NOT EXISTS bench_rows (id uuid primary key, n int)"))
 {
     await setup.ExecuteNonQueryAsync();
@@ -303,6 +337,29 @@ Console.WriteLine($"GET /api/models p50: direct {directP50:0.00} ms, via gateway
 Console.WriteLine($"GET /api/models at 16 concurrent: direct {directRate:0} /s, via gateway {proxiedRate:0} /s ({proxiedRate / directRate:P0} of direct)");
 Console.WriteLine($"800 px webp variant of a 1024 px original ({variantBytes / 1024.0:0} KB): first hit {Summary.Of(firstHits)}; cached via gateway {Summary.Of(cachedProxied)}; cached direct {Summary.Of(cachedDirect)} (p50/p95/p99/max ms)");
 Console.WriteLine($"cached variant reads at 16 concurrent (median of 3 rounds): direct {variantDirectRate:0} /s, via gateway {variantProxiedRate:0} /s ({variantProxiedRate / variantDirectRate:P0} of direct)");
+Console.WriteLine("CPU per finished quest (ms), by process and level (2 cores = 2000 ms of CPU per second)");
+Console.WriteLine($"  {"",-28}" + string.Concat(levels.Select(l => $"{l,8}")));
+foreach (var name in cpuPerQuest.Values.SelectMany(v => v.Keys).Distinct().Order())
+{
+    Console.WriteLine($"  {name,-28}" + string.Concat(levels.Select(l => $"{cpuPerQuest[l].GetValueOrDefault(name),8:0.00}")));
+}
+
+Console.WriteLine($"  {"total",-28}" + string.Concat(levels.Select(l => $"{cpuPerQuest[l].Values.Sum(),8:0.00}")));
+if (counted is var (statements, commands))
+{
+    Console.WriteLine($"Postgres statements per finished quest at {countedLevel} users: {statements.Sum(s => s.PerQuest):0.0} (calls per quest, mean ms, statement)");
+    foreach (var statement in statements.Take(25))
+    {
+        Console.WriteLine($"  {statement.PerQuest,6:0.00} {statement.MeanMs,7:0.000}  {(statement.What.Length > 110 ? statement.What[..110] + "..." : statement.What)}");
+    }
+
+    Console.WriteLine($"Redis commands per finished quest at {countedLevel} users: {commands.Sum(c => c.PerQuest):0.0} (calls per quest, mean ms, command)");
+    foreach (var command in commands.Where(c => c.PerQuest >= 0.01))
+    {
+        Console.WriteLine($"  {command.PerQuest,6:0.00} {command.MeanMs,7:0.000}  {command.What}");
+    }
+}
+
 Console.WriteLine("RSS (MB)          idle   under load (32 users)");
 foreach (var (name, mb) in idleRss.OrderBy(k => k.Key))
 {
@@ -329,6 +386,9 @@ var report = new
     },
     rssIdleMb = idleRss,
     rssLoadMb = loadRss,
+    cpuMsPerQuest = cpuPerQuest,
+    postgresStatementsPerQuest = counted?.Postgres,
+    redisCommandsPerQuest = counted?.Redis,
 };
 await File.WriteAllTextAsync("bench-results.json", JsonSerializer.Serialize(report, new JsonSerializerOptions(json) { WriteIndented = true }));
 Console.WriteLine("written: bench-results.json");

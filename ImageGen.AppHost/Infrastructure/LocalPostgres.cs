@@ -42,7 +42,9 @@ internal static class LocalPostgresExtensions
         var port = LocalProcesses.FreePort();
 
         string[] postgres = [Path.Combine(binDir, "postgres"), "-D", cluster, "-p", port.ToString(CultureInfo.InvariantCulture),
-            "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={cluster}", "-c", "max_connections=300"];
+            "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={cluster}", "-c", "max_connections=300",
+            // Statement statistics for operators and the benchmark (SELECT * FROM pg_stat_statements after CREATE EXTENSION).
+            "-c", "shared_preload_libraries=pg_stat_statements"];
         // A throw-away cluster trades durability for speed; a developer's cluster keeps every commit.
         string[] speed = data.Ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : [];
         var (command, args) = AsPostgresUser([.. postgres, .. speed]);

@@ -1,0 +1,117 @@
+using System.Globalization;
+
+namespace ImageGen.Benchmarks;
+
+/// <summary>What one process of the graph holds and has spent: resident memory (MB) and CPU time (s, user + system).</summary>
+internal readonly record struct ProcessSample(double RssMb, double CpuSeconds);
+
+/// <summary>
+/// This graph's processes read from /proc: the services (found by their Redis connection string; replicas listed one
+/// by one), and Postgres (the postmaster on the graph's port with every backend it forked) and Redis as one figure each.
+/// </summary>
+internal sealed class ProcessProbe(string redisConnection, int postgresPort, int redisPort)
+{
+    private static readonly string[] Services = ["ImageGen.Api", "ImageGen.Worker", "ImageGen.Web", "ImageGen.Gateway", "ImageGen.ProviderSimulator"];
+    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public Dictionary<string, ProcessSample> Sample()
+    {
+        var result = new Dictionary<string, ProcessSample>();
+        var processes = new List<(int Pid, int Parent, string[] Argv, string Stat)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var parent = int.Parse(Fields(stat)[1], CultureInfo.InvariantCulture);
+                processes.Add((pid, parent, File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0'), stat));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // Gone while we looked.
+            }
+        }
+
+        foreach (var (pid, _, argv, stat) in processes)
+        {
+            var service = Services.FirstOrDefault(s => argv[0].EndsWith("/" + s, StringComparison.Ordinal) || argv.Any(a => a.EndsWith(s + ".dll", StringComparison.Ordinal)));
+            if (service is null || !BelongsToGraph(pid, service))
+            {
+                continue;
+            }
+
+            var name = result.ContainsKey(service) ? $"{service}#{result.Keys.Count(k => k.StartsWith(service, StringComparison.Ordinal)) + 1}" : service;
+            result[name] = Read(pid, stat, withChildren: false);
+        }
+
+        var port = postgresPort.ToString(CultureInfo.InvariantCulture);
+        if (processes.FirstOrDefault(p => p.Argv[0].EndsWith("/postgres", StringComparison.Ordinal) && p.Argv.Contains(port)) is { Pid: > 0 } postmaster)
+        {
+            // Backends that ended are in the postmaster's children time; live ones are counted one by one.
+            var total = Read(postmaster.Pid, postmaster.Stat, withChildren: true);
+            foreach (var backend in processes.Where(p => p.Parent == postmaster.Pid))
+            {
+                var sample = Read(backend.Pid, backend.Stat, withChildren: false);
+                total = new ProcessSample(total.RssMb + sample.RssMb, total.CpuSeconds + sample.CpuSeconds);
+            }
+
+            result["postgres"] = total;
+        }
+
+        var redisAddress = ":" + redisPort.ToString(CultureInfo.InvariantCulture);
+        if (processes.FirstOrDefault(p => p.Argv[0].Contains("redis-server", StringComparison.Ordinal) && string.Join(' ', p.Argv).Contains(redisAddress, StringComparison.Ordinal)) is { Pid: > 0 } redis)
+        {
+            result["redis"] = Read(redis.Pid, redis.Stat, withChildren: false);
+        }
+
+        return result;
+    }
+
+    private bool BelongsToGraph(int pid, string service)
+    {
+        try
+        {
+            // The gateway and the simulator hold no Redis connection; only one graph runs under the benchmark.
+            return service is "ImageGen.Gateway" or "ImageGen.ProviderSimulator"
+                || File.ReadAllText($"/proc/{pid}/environ").Contains(redisConnection, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static ProcessSample Read(int pid, string stat, bool withChildren)
+    {
+        // Fields after the command name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
+        var fields = Fields(stat);
+        var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
+        if (withChildren)
+        {
+            ticks += double.Parse(fields[13], CultureInfo.InvariantCulture) + double.Parse(fields[14], CultureInfo.InvariantCulture);
+        }
+
+        var rssKb = 0.0;
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                rssKb = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return new ProcessSample(rssKb / 1024, ticks / TicksPerSecond);
+    }
+
+    /// <summary>The fields of /proc/pid/stat after "pid (comm)": the command name may hold spaces.</summary>
+    private static string[] Fields(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+}
