@@ -1,6 +1,7 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace ImageGen.Data.Credits;
@@ -19,13 +20,27 @@ public static class CreditLedger
             .SumAsync(r => -r.Amount, cancellationToken);
 
     /// <summary>
-    /// Serializes balance checks of one user inside the current transaction (a Postgres advisory lock, released at
-    /// commit or rollback), so parallel submits cannot all spend the same credits.
+    /// Takes the user's account lock in the current transaction (a Postgres advisory lock, released at commit or
+    /// rollback), so parallel submits cannot all spend the same credits, and reads the balance after it: one round
+    /// trip, two statements. Each statement of a batch reads its own snapshot (read committed), so the sum sees every
+    /// reservation committed by whoever held the lock before.
     /// </summary>
-    private static Task LockAccountAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
+    private static async Task<int> LockAccountAndReadBalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
     {
-        var key = BitConverter.ToInt64(userId.ToByteArray(), 0);
-        return db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            Transaction = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction(),
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new() { Value = BitConverter.ToInt64(userId.ToByteArray(), 0) } } },
+                new NpgsqlBatchCommand("SELECT COALESCE(SUM(amount), 0)::int FROM credit_entries WHERE user_id = $1") { Parameters = { new() { Value = userId } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.GetInt32(0);
     }
 
     /// <summary>
@@ -42,10 +57,19 @@ public static class CreditLedger
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await db.LockAccountAsync(userId, cancellationToken).ConfigureAwait(false);
-            if (await work(await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false))
+            if (await work(await db.LockAccountAndReadBalanceAsync(userId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false))
             {
-                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                // The transaction commits or rolls back as a whole: no savepoint (two more round trips) around the save.
+                db.Database.AutoSavepointsEnabled = false;
+                try
+                {
+                    await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    db.Database.AutoSavepointsEnabled = true;
+                }
+
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         });

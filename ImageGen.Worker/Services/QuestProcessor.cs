@@ -62,16 +62,16 @@ internal sealed partial class QuestProcessor(
         var now = time.GetUtcNow();
         var lease = now + options.Value.LeaseDuration;
         var maxAttempts = options.Value.MaxDeliveries;
-        var claimed = await db.Quests
-            .Where(q => q.Id == questId && q.Attempts < maxAttempts
-                && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(q => q.Status, QuestStatus.Running)
-                .SetProperty(q => q.LeaseUntil, lease)
-                .SetProperty(q => q.Attempts, q => q.Attempts + 1)
-                .SetProperty(q => q.StartedAt, q => q.StartedAt ?? now)
-                .SetProperty(q => q.StatusText, "Starting..."), stoppingToken).ConfigureAwait(false);
-        if (claimed == 0)
+        // One statement claims and reads it (UPDATE ... RETURNING); the row comes back tracked, for the saves below.
+        string running = nameof(QuestStatus.Running), queued = nameof(QuestStatus.Queued), starting = "Starting...";
+        var quest = (await db.Quests.FromSql($"""
+            UPDATE quests SET status = {running}, lease_until = {lease}, attempts = attempts + 1,
+                started_at = COALESCE(started_at, {now}), status_text = {starting}
+            WHERE id = {questId} AND attempts < {maxAttempts}
+                AND (status = {queued} OR (status = {running} AND lease_until < {now}))
+            RETURNING *
+            """).ToListAsync(stoppingToken).ConfigureAwait(false)).SingleOrDefault();
+        if (quest is null)
         {
             // Rare, so the question why is asked only now.
             if (await db.Quests.AnyAsync(q => q.Id == questId && q.Attempts >= maxAttempts
@@ -85,7 +85,6 @@ internal sealed partial class QuestProcessor(
             return ProcessResult.Done;
         }
 
-        var quest = await db.Quests.FirstAsync(q => q.Id == questId, stoppingToken).ConfigureAwait(false);
         _quest = quest;
         var model = ModelCatalog.TryGet(quest.Model, out var m) ? m : null;
         if (model is null || !model.Available)
