@@ -59,12 +59,14 @@ var idleRss = probe.Sample().ToDictionary(p => p.Key, p => p.Value.RssMb);
 var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection + ",allowAdmin=true");
 await using var pg = NpgsqlDataSource.Create((await app.GetConnectionStringAsync("imagegen-db"))!);
 var roundTrips = new RoundTripProbe(pg, redis.GetServers()[0]);
-// Statements and commands are counted at 32 users (or the last level when 32 is not run).
+// Statements and commands are counted at 32 clients (or the last level when 32 is not run).
 var countedLevel = levels.Contains(32) ? 32 : levels[^1];
 (List<RoundTrips> Postgres, List<RoundTrips> Redis)? counted = null;
 
-// Users: one per 4 clients at the highest level, each with plenty of credits and one hub connection.
-var userCount = Math.Max(1, levels.Max() / 4);
+// 32 users whatever the levels, each with plenty of credits and one hub connection: up to 32 clients each is a user
+// of its own, at 128 every user has 4 clients (tabs) submitting at once. A level's figures do not depend on which
+// other levels run (a user's submits take turns on the account lock).
+const int userCount = 32;
 var admin = await LoginAsync("admin@bench.test", AdminPassword);
 var users = new List<(HttpClient Client, HubConnection Hub)>();
 var waiting = new ConcurrentDictionary<Guid, TaskCompletionSource<QuestEvent>>();
@@ -347,20 +349,20 @@ foreach (var name in cpuPerQuest.Values.SelectMany(v => v.Keys).Distinct().Order
 Console.WriteLine($"  {"total",-28}" + string.Concat(levels.Select(l => $"{cpuPerQuest[l].Values.Sum(),8:0.00}")));
 if (counted is var (statements, commands))
 {
-    Console.WriteLine($"Postgres statements per finished quest at {countedLevel} users: {statements.Sum(s => s.PerQuest):0.0} (calls per quest, mean ms, statement)");
+    Console.WriteLine($"Postgres statements per finished quest at {countedLevel} clients: {statements.Sum(s => s.PerQuest):0.0} (calls per quest, mean ms, statement)");
     foreach (var statement in statements.Take(25))
     {
         Console.WriteLine($"  {statement.PerQuest,6:0.00} {statement.MeanMs,7:0.000}  {(statement.What.Length > 110 ? statement.What[..110] + "..." : statement.What)}");
     }
 
-    Console.WriteLine($"Redis commands per finished quest at {countedLevel} users: {commands.Sum(c => c.PerQuest):0.0} (calls per quest, mean ms, command)");
+    Console.WriteLine($"Redis commands per finished quest at {countedLevel} clients: {commands.Sum(c => c.PerQuest):0.0} (calls per quest, mean ms, command)");
     foreach (var command in commands.Where(c => c.PerQuest >= 0.01))
     {
         Console.WriteLine($"  {command.PerQuest,6:0.00} {command.MeanMs,7:0.000}  {command.What}");
     }
 }
 
-Console.WriteLine("RSS (MB)          idle   under load (32 users)");
+Console.WriteLine("RSS (MB)          idle   under load (32 clients)");
 foreach (var (name, mb) in idleRss.OrderBy(k => k.Key))
 {
     Console.WriteLine($"  {name,-16} {mb,6:0} {(loadRss?.GetValueOrDefault(name) is { } l and > 0 ? l.ToString("0", System.Globalization.CultureInfo.InvariantCulture) : "-"),8}");
