@@ -6,10 +6,10 @@ using Google.Protobuf;
 namespace ImageGen.Tests.Graph;
 
 /// <summary>
-/// One data point of a metric as a service instance (a replica) exported it: its name, its tags and its (cumulative)
-/// value.
+/// One data point of a metric as a service instance (a replica, and the process it ran in: a restarted replica keeps
+/// its instance name) exported it: its name, its tags and its (cumulative) value.
 /// </summary>
-public sealed record MetricPoint(string Service, string Instance, string Name, IReadOnlyDictionary<string, string> Tags, double Value);
+public sealed record MetricPoint(string Service, string Instance, string Process, string Name, IReadOnlyDictionary<string, string> Tags, double Value);
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) endpoint for the graph's services, so tests read the metrics the services really export.
@@ -88,7 +88,8 @@ public sealed class OtlpMetricsReceiver : IDisposable
         {
             // ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; }
             var attributes = Fields(resource, 1).SelectMany(r => Fields(r, 1)).Select(Attribute).ToList();
-            var service = (attributes.FirstOrDefault(a => a.Key == "service.name").Value ?? "", attributes.FirstOrDefault(a => a.Key == "service.instance.id").Value ?? "");
+            var service = (attributes.FirstOrDefault(a => a.Key == "service.name").Value ?? "", attributes.FirstOrDefault(a => a.Key == "service.instance.id").Value ?? "",
+                attributes.FirstOrDefault(a => a.Key == "process.pid").Value ?? "");
             foreach (var scope in Fields(resource, 2))
             {
                 // ScopeMetrics { repeated Metric metrics = 2; }
@@ -101,7 +102,7 @@ public sealed class OtlpMetricsReceiver : IDisposable
     }
 
     // Metric { string name = 1; Gauge gauge = 5; Sum sum = 7; Histogram histogram = 9; }
-    private void ReadMetric((string Name, string Instance) service, byte[] metric)
+    private void ReadMetric((string Name, string Instance, string Process) service, byte[] metric)
     {
         var name = Fields(metric, 1).Select(b => System.Text.Encoding.UTF8.GetString(b)).FirstOrDefault() ?? "";
         foreach (var numbers in Fields(metric, 5).Concat(Fields(metric, 7)))
@@ -121,7 +122,7 @@ public sealed class OtlpMetricsReceiver : IDisposable
                     }
                 }
 
-                _points.Enqueue(new MetricPoint(service.Name, service.Instance, name, Fields(point, 7).Select(Attribute).ToDictionary(), value));
+                _points.Enqueue(new MetricPoint(service.Name, service.Instance, service.Process, name, Fields(point, 7).Select(Attribute).ToDictionary(), value));
             }
         }
 
@@ -144,7 +145,7 @@ public sealed class OtlpMetricsReceiver : IDisposable
                     }
                 }
 
-                _points.Enqueue(new MetricPoint(service.Name, service.Instance, name, Fields(point, 9).Select(Attribute).ToDictionary(), count));
+                _points.Enqueue(new MetricPoint(service.Name, service.Instance, service.Process, name, Fields(point, 9).Select(Attribute).ToDictionary(), count));
             }
         }
     }

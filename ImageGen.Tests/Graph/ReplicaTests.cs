@@ -102,13 +102,13 @@ public sealed class ReplicaTests(GraphFixture graph)
         Assert.Equal(100 - cost, balance);
     }
 
-    /// <summary>The latest exported count of open hub connections of each API instance.</summary>
-    private Dictionary<string, double> OpenConnectionsByInstance() => graph.Telemetry.Points
+    /// <summary>The latest exported count of open hub connections of each API process (instance and process id).</summary>
+    private Dictionary<(string Instance, string Process), double> OpenConnectionsByInstance() => graph.Telemetry.Points
         .Where(p => p.Service == "api" && p.Name == "imagegen.hub.connections")
-        .GroupBy(p => p.Instance)
+        .GroupBy(p => (p.Instance, p.Process))
         .ToDictionary(g => g.Key, g => g.Last().Value);
 
-    /// <summary>How many API instances hold more open connections now than they did before.</summary>
-    private int Gained(Dictionary<string, double> before) =>
+    /// <summary>How many API processes hold more open connections now than they did before.</summary>
+    private int Gained(Dictionary<(string Instance, string Process), double> before) =>
         OpenConnectionsByInstance().Count(now => now.Value > before.GetValueOrDefault(now.Key));
 }
