@@ -183,7 +183,14 @@ internal sealed partial class QuestConsumer(
         activity?.SetTag("messaging.message.id", entry.Id.ToString());
 
         using var cancel = new CancellationTokenSource();
-        _running[questId] = cancel;
+        if (!_running.TryAdd(questId, cancel))
+        {
+            // A second entry of a quest this worker is running (the reconciler re-queued it while it waited): the run
+            // in hand keeps the quest, and its cancel switch stays the one an owner's cancel reaches.
+            await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -205,7 +212,7 @@ internal sealed partial class QuestConsumer(
         }
         finally
         {
-            _running.TryRemove(questId, out _);
+            _running.TryRemove(new KeyValuePair<Guid, CancellationTokenSource>(questId, cancel));
         }
     }
 
