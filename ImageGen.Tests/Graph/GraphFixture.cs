@@ -52,6 +52,9 @@ public class GraphFixture : IAsyncLifetime
     private DistributedApplication? _app;
 
     public Uri GatewayAddress { get; private set; } = null!;
+
+    /// <summary>The API's own address (the orchestrator's proxy in front of its replicas), not public.</summary>
+    public Uri ApiAddress { get; private set; } = null!;
     public HttpClient Gateway { get; private set; } = null!;
     public TimeSpan StartDuration { get; private set; }
 
@@ -77,6 +80,7 @@ public class GraphFixture : IAsyncLifetime
 
         WatchLogs(_app);
         GatewayAddress = _app.GetEndpoint("gateway", "http");
+        ApiAddress = _app.GetEndpoint("api", "http");
         Gateway = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
         Simulator = new HttpClient { BaseAddress = _app.GetEndpoint("provider-sim", "http"), Timeout = TimeSpan.FromSeconds(30) };
         StartDuration = started.Elapsed;
@@ -218,11 +222,14 @@ public class GraphFixture : IAsyncLifetime
         return new TestUser(me.Id, email, password, tokens.AccessToken, tokens.RefreshToken, client);
     }
 
-    /// <summary>A user's SignalR connection to the quest hub through the gateway (WebSockets pass through YARP).</summary>
-    public async Task<HubConnection> ConnectHubAsync(TestUser user, CancellationToken cancellationToken)
+    /// <summary>
+    /// A user's SignalR connection to the quest hub through the gateway (WebSockets pass through YARP), or straight to
+    /// <paramref name="address"/>.
+    /// </summary>
+    public async Task<HubConnection> ConnectHubAsync(TestUser user, CancellationToken cancellationToken, Uri? address = null)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(GatewayAddress, "/hubs/quests"), o =>
+            .WithUrl(new Uri(address ?? GatewayAddress, "/hubs/quests"), o =>
             {
                 // As every client must with API replicas (the test graph runs two): WebSockets, no negotiate request.
                 o.SkipNegotiation = true;

@@ -81,6 +81,52 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancelling_reaches_a_running_quest_even_after_duplicate_stream_entries_of_it_were_delivered()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var slow = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Slow", latencyMs = 60_000 }, Token);
+        using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "twice in the queue", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
+        var id = (await graph.ReadAsync<QuestDto>(response, Token)).Id;
+        await WaitUntilAsync(async () => (await GetAsync(user, id)).Status == QuestStatus.Running);
+
+        // Extra entries of the running quest, as the reconciler adds for a quest that waited long: both workers read
+        // some, so the one running it reads one too. None may start it again, and none may unhook its cancel.
+        await using var redis = await graph.ConnectRedisAsync();
+        var stream = redis.GetDatabase();
+        var duplicates = new List<StackExchange.Redis.RedisValue>();
+        for (var i = 0; i < 6; i++)
+        {
+            duplicates.Add(await stream.StreamAddAsync(QueueNames.QuestStream, QueueNames.Fields.QuestId, id.ToString()));
+        }
+
+        // Read and acknowledged (an acknowledged entry is deleted).
+        await WaitUntilAsync(async () =>
+        {
+            foreach (var entry in duplicates)
+            {
+                if ((await stream.StreamRangeAsync(QueueNames.QuestStream, entry, entry)).Length > 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+        using (var cancel = await user.Client.PostAsync($"/api/quests/{id}/cancel", null, Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        // Well before the quest's 60 s deadline.
+        using var soon = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        soon.CancelAfter(TimeSpan.FromSeconds(20));
+        var ended = await graph.WaitForEndAsync(user, id, soon.Token);
+        Assert.Equal((QuestStatus.Cancelled, ErrorCodes.Cancelled), (ended.Status, ended.Error?.Code));
+        await using var db = await graph.ConnectDatabaseAsync();
+        Assert.Equal(1, await db.Quests.Where(q => q.Id == id).Select(q => q.Attempts).SingleAsync(Token));
+    }
+
+    [Fact]
     public async Task The_same_idempotency_key_and_body_returns_the_original_quest_and_charges_once()
     {
         using var user = await graph.CreateUserAsync(Token);
