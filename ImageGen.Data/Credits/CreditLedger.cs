@@ -21,9 +21,9 @@ public static class CreditLedger
 
     /// <summary>
     /// Takes the user's account lock in the current transaction (a Postgres advisory lock, released at commit or
-    /// rollback), so parallel submits cannot all spend the same credits, and reads the balance after it: one round
-    /// trip, two statements. Each statement of a batch reads its own snapshot (read committed), so the sum sees every
-    /// reservation committed by whoever held the lock before.
+    /// rollback), so parallel submits cannot all spend the same credits, and reads the balance after it (the sum
+    /// <see cref="BalanceAsync"/> makes, in SQL): one round trip, two statements. Each statement of a batch reads its
+    /// own snapshot (read committed), so the sum sees every reservation committed by whoever held the lock before.
     /// </summary>
     private static async Task<int> LockAccountAndReadBalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
     {
