@@ -228,19 +228,24 @@ public class GraphFixture : IAsyncLifetime
     /// </summary>
     public async Task<HubConnection> ConnectHubAsync(TestUser user, CancellationToken cancellationToken, Uri? address = null)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(address ?? GatewayAddress, "/hubs/quests"), o =>
-            {
-                // As every client must with API replicas (the test graph runs two): WebSockets, no negotiate request.
-                o.SkipNegotiation = true;
-                o.Transports = HttpTransportType.WebSockets;
-                o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
-            })
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
-            .Build();
+        var connection = BuildHub(address ?? GatewayAddress, user.AccessToken);
         await connection.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
         return connection;
     }
+
+    /// <summary>
+    /// A quest hub connection, not started, as every client must make it with API replicas (the test graph runs two):
+    /// WebSockets, no negotiate request; with the token when there is one.
+    /// </summary>
+    public static HubConnection BuildHub(Uri address, string? accessToken) => new HubConnectionBuilder()
+        .WithUrl(new Uri(address, "/hubs/quests"), o =>
+        {
+            o.SkipNegotiation = true;
+            o.Transports = HttpTransportType.WebSockets;
+            o.AccessTokenProvider = () => Task.FromResult(accessToken);
+        })
+        .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+        .Build();
 
     /// <summary>Submits a quest as the user and polls until it ends; fails the test unless it succeeded.</summary>
     public async Task<QuestDto> CreateAndWaitAsync(TestUser user, object request, CancellationToken cancellationToken)

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ImageGen.Tests.Graph;
@@ -73,11 +72,7 @@ public sealed class IsolationTests(GraphFixture graph)
         using var submit = await graph.Gateway.PostAsJsonAsync("/api/quests", new { prompt = "anonymous", model = "local-sketch" }, Token);
         Assert.Equal(HttpStatusCode.Unauthorized, submit.StatusCode);
 
-        var hub = new HubConnectionBuilder().WithUrl(new Uri(graph.GatewayAddress, "/hubs/quests"), o =>
-        {
-            o.SkipNegotiation = true;
-            o.Transports = HttpTransportType.WebSockets;
-        }).Build();
+        var hub = GraphFixture.BuildHub(graph.GatewayAddress, accessToken: null);
         await using (hub)
         {
             await Assert.ThrowsAnyAsync<Exception>(() => hub.StartAsync(Token).WaitAsync(TimeSpan.FromSeconds(15), Token));
