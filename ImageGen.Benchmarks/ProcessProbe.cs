@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace ImageGen.Benchmarks;
 
-/// <summary>What one process of the graph holds and has spent: resident memory (MB) and CPU time (s, user + system).</summary>
+/// <summary>
+/// What one process of the graph holds and has spent: resident memory (MB) and CPU time (s, user + system). For
+/// Postgres, whose backends share the buffer cache, the memory is the proportional share (PSS) of each: summing their
+/// RSS would count the shared buffers once per backend.
+/// </summary>
 internal readonly record struct ProcessSample(double RssMb, double CpuSeconds);
 
 /// <summary>
@@ -53,10 +57,10 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
         if (processes.FirstOrDefault(p => p.Argv[0].EndsWith("/postgres", StringComparison.Ordinal) && p.Argv.Contains(port)) is { Pid: > 0 } postmaster)
         {
             // Backends that ended are in the postmaster's children time; live ones are counted one by one.
-            var total = Read(postmaster.Pid, postmaster.Stat, withChildren: true);
+            var total = Read(postmaster.Pid, postmaster.Stat, withChildren: true, proportional: true);
             foreach (var backend in processes.Where(p => p.Parent == postmaster.Pid))
             {
-                var sample = Read(backend.Pid, backend.Stat, withChildren: false);
+                var sample = Read(backend.Pid, backend.Stat, withChildren: false, proportional: true);
                 total = new ProcessSample(total.RssMb + sample.RssMb, total.CpuSeconds + sample.CpuSeconds);
             }
 
@@ -86,7 +90,7 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
         }
     }
 
-    private static ProcessSample Read(int pid, string stat, bool withChildren)
+    private static ProcessSample Read(int pid, string stat, bool withChildren, bool proportional = false)
     {
         // Fields after the command name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
         var fields = Fields(stat);
@@ -99,14 +103,17 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
         var rssKb = 0.0;
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var line = proportional
+                ? File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:", StringComparison.Ordinal))
+                : File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
             if (line is not null)
             {
                 rssKb = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Gone while we looked.
         }
 
         return new ProcessSample(rssKb / 1024, ticks / TicksPerSecond);

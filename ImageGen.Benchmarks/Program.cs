@@ -22,10 +22,11 @@ using StackExchange.Redis;
 // renderer at 64x64 with no pacing, so the platform and not the painting is measured.
 var levels = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 8, 32, 128];
 var levelDuration = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1]) : 10);
+var arrivalRate = args.Length > 2 ? int.Parse(args[2]) : 50;
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 const string AdminPassword = "Bench-Admin-Passw0rd";
 
-Console.WriteLine($"ImageGen pipeline benchmark: {Environment.ProcessorCount} cores, levels {string.Join(", ", levels)}, {levelDuration.TotalSeconds:0} s each");
+Console.WriteLine($"ImageGen pipeline benchmark: {Environment.ProcessorCount} cores, levels {string.Join(", ", levels)} then {arrivalRate} quests/s arriving, {levelDuration.TotalSeconds:0} s each");
 var startWatch = Stopwatch.StartNew();
 var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ImageGen_AppHost>(
 [
@@ -36,10 +37,20 @@ var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Im
     "ImageGen:RateLimits:LoginBurst=100000", "ImageGen:RateLimits:LoginsPerMinute=100000",
     "ImageGen:RateLimits:SubmitBurst=100000", "ImageGen:RateLimits:SubmitsPerMinute=1000000",
 ]);
-builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Error));
+// The graph's start-up noise (health checks failing until a service is up, Postgres's stderr) is not the figures.
+builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Error)
+    .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
+    .AddFilter("ImageGen.AppHost.Resources", LogLevel.None));
 foreach (var project in builder.Resources.OfType<ProjectResource>())
 {
-    builder.CreateResourceBuilder(project).WithEnvironment(c => c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    builder.CreateResourceBuilder(project).WithEnvironment(c =>
+    {
+        c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        foreach (var kv in (Environment.GetEnvironmentVariable("BENCH_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            c.EnvironmentVariables[kv.Split('=')[0]] = kv.Split('=')[1];
+        }
+    });
 }
 
 await using var app = await builder.BuildAsync();
@@ -69,7 +80,7 @@ var countedLevel = levels.Contains(32) ? 32 : levels[^1];
 const int userCount = 32;
 var admin = await LoginAsync("admin@bench.test", AdminPassword);
 var users = new List<(HttpClient Client, HubConnection Hub)>();
-var waiting = new ConcurrentDictionary<Guid, TaskCompletionSource<QuestEvent>>();
+var waiting = new ConcurrentDictionary<Guid, TaskCompletionSource<Arrival>>();
 var progressLatencies = new ConcurrentBag<double>();
 for (var i = 0; i < userCount; i++)
 {
@@ -92,7 +103,8 @@ for (var i = 0; i < userCount; i++)
         if (evt.Status.IsTerminal())
         {
             // The end can arrive before the submit's answer does (no pacing at 64x64): keep it for the waiter.
-            waiting.GetOrAdd(evt.QuestId, _ => new TaskCompletionSource<QuestEvent>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(evt);
+            waiting.GetOrAdd(evt.QuestId, _ => new TaskCompletionSource<Arrival>(TaskCreationOptions.RunContinuationsAsynchronously))
+                .TrySetResult(new Arrival(evt, DateTimeOffset.UtcNow));
         }
     });
     await hub.StartAsync();
@@ -103,101 +115,160 @@ var results = new List<object>();
 Console.WriteLine();
 Console.WriteLine("level  quests  lost  quests/s | submit p50/p95/p99/max (ms)     | end-to-end p50/p95/p99/max (ms) | overhead p50/p95/p99/max (ms)   | progress p50/p95/p99/max (ms)");
 Dictionary<string, double>? loadRss = null;
-var cpuPerQuest = new Dictionary<int, Dictionary<string, double>>();
-// A warm-up first (8 users for 5 s, not reported): the first quests pay for JIT compilation and new connections.
-const int WarmUp = -8;
-foreach (var level in levels.Prepend(WarmUp))
+var stageRows = new List<string>();
+var cpuPerQuest = new Dictionary<string, Dictionary<string, double>>();
+// The closed levels (each client submits again when its quest ends) measure how the platform queues at and past its
+// capacity; then quests arrive at a fixed rate whatever the answers (an open loop): the latency below capacity.
+var measured = levels.Select(level => new Phase($"{level}", level, null, levelDuration, Reported: true))
+    .Append(new Phase($"{arrivalRate}/s", 0, arrivalRate, levelDuration, Reported: true)).ToList();
+// A warm-up first, not reported: every phase for 5 s in turn, for at least 30 s. Until the services' hot paths are
+// recompiled at the JIT's optimizing tier the same load costs more (level 1 measured three times in a row from a
+// 5 s warm-up: overhead p50 54.9, 41.1, 19.9 ms), and each phase exercises paths of its own.
+var phases = new List<Phase>();
+while (phases.Count * 5 < 30)
 {
-    var clientsAtLevel = level == WarmUp ? 8 : level;
+    phases.AddRange(measured.Select(phase => phase with { Duration = TimeSpan.FromSeconds(5), Reported = false }));
+}
+
+var warmUpPhases = phases.Count;
+phases.AddRange(measured);
+var warmUpQuests = 0;
+var warmUpWatch = Stopwatch.StartNew();
+foreach (var phase in phases)
+{
     var cpuBefore = probe.Sample();
     var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    if (level == countedLevel)
+    var counting = phase.Reported && phase.Label == $"{countedLevel}";
+    if (counting)
     {
         await roundTrips.ResetAsync();
     }
 
     progressLatencies.Clear();
-    var submit = new ConcurrentBag<double>();
-    var endToEnd = new ConcurrentBag<double>();
-    var overhead = new ConcurrentBag<double>();
-    var submitted = 0;
-    var ended = 0;
-    using var stop = new CancellationTokenSource(level == WarmUp ? TimeSpan.FromSeconds(5) : levelDuration);
+    var sink = new Sink();
+    using var stop = new CancellationTokenSource(phase.Duration);
     var sw = Stopwatch.StartNew();
-    var clients = Enumerable.Range(0, clientsAtLevel).Select(async c =>
-    {
-        var user = users[c % users.Count];
-        while (!stop.IsCancellationRequested)
+    var load = phase.Rate is { } rate
+        ? ArriveAtRateAsync(rate, sink, stop.Token)
+        : Task.WhenAll(Enumerable.Range(0, phase.Clients).Select(async c =>
         {
-            var started = Stopwatch.GetTimestamp();
-            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"bench {c}", model = "local-sketch", width = 64, height = 64 });
-            var quest = (await response.Content.ReadFromJsonAsync<QuestDto>(json))!;
-            submit.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            Interlocked.Increment(ref submitted);
-            var done = waiting.GetOrAdd(quest.Id, _ => new TaskCompletionSource<QuestEvent>(TaskCreationOptions.RunContinuationsAsynchronously));
-            QuestEvent terminal;
-            try
+            while (!stop.IsCancellationRequested)
             {
-                terminal = await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                waiting.TryRemove(quest.Id, out _);
+                await RunQuestAsync(c, sink);
             }
-            catch (TimeoutException)
-            {
-                // Missed event: ask the source of truth.
-                waiting.TryRemove(quest.Id, out _);
-                var polled = (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{quest.Id}", json))!;
-                if (!polled.Status.IsTerminal())
-                {
-                    continue;
-                }
-
-                terminal = new QuestEvent { QuestId = quest.Id, UserId = Guid.Empty, Sequence = 0, Status = polled.Status, PublishedAt = DateTimeOffset.UtcNow, Quest = polled };
-            }
-
-            var e2e = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            endToEnd.Add(e2e);
-            overhead.Add(e2e - (terminal.Quest?.GenerationMilliseconds ?? 0));
-            Interlocked.Increment(ref ended);
-        }
-    }).ToList();
-    if (level == 32)
+        }));
+    if (phase.Reported && phase.Clients == 32 && loadRss is null)
     {
-        await Task.Delay(levelDuration / 2);
+        await Task.Delay(phase.Duration / 2);
         loadRss = probe.Sample().ToDictionary(p => p.Key, p => p.Value.RssMb);
     }
 
-    await Task.WhenAll(clients);
+    await load;
     var elapsed = sw.Elapsed.TotalSeconds;
-    if (level == WarmUp)
+    if (!phase.Reported)
     {
-        Console.WriteLine($"warm-up: {ended} quests at 8 users in {elapsed:0.0} s (not reported)");
+        warmUpQuests += sink.Ended;
+        if (--warmUpPhases == 0)
+        {
+            Console.WriteLine($"warm-up: {warmUpQuests} quests in {warmUpWatch.Elapsed.TotalSeconds:0} s, every phase 5 s in turn (not reported)");
+        }
+
         continue;
     }
 
-    // CPU each process spent per finished quest at this level (ms): where the platform's time goes.
+    // CPU each process spent per finished quest in this phase (ms): where the platform's time goes.
     var cpuAfter = probe.Sample();
-    cpuPerQuest[level] = cpuAfter.Where(p => cpuBefore.ContainsKey(p.Key))
-        .ToDictionary(p => p.Key, p => (p.Value.CpuSeconds - cpuBefore[p.Key].CpuSeconds) * 1000 / Math.Max(1, ended));
-    if (level == countedLevel)
+    cpuPerQuest[phase.Label] = cpuAfter.Where(p => cpuBefore.ContainsKey(p.Key))
+        .ToDictionary(p => p.Key, p => (p.Value.CpuSeconds - cpuBefore[p.Key].CpuSeconds) * 1000 / Math.Max(1, sink.Ended));
+    if (counting)
     {
-        counted = await roundTrips.ReadAsync(ended);
+        counted = await roundTrips.ReadAsync(sink.Ended);
     }
 
     // The load itself runs on the same cores.
-    cpuPerQuest[level]["(benchmark client)"] = (Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore).TotalMilliseconds / Math.Max(1, ended);
+    cpuPerQuest[phase.Label]["(benchmark client)"] = (Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore).TotalMilliseconds / Math.Max(1, sink.Ended);
     var row = new
     {
-        level,
-        quests = submitted,
-        lost = submitted - ended,
-        throughput = ended / elapsed,
-        submit = Summary.Of(submit),
-        endToEnd = Summary.Of(endToEnd),
-        overhead = Summary.Of(overhead),
+        level = phase.Label,
+        quests = sink.Submitted,
+        lost = sink.Submitted - sink.Ended,
+        throughput = sink.Ended / elapsed,
+        submit = Summary.Of(sink.Submit),
+        endToEnd = Summary.Of(sink.EndToEnd),
+        overhead = Summary.Of(sink.Overhead),
         progress = Summary.Of(progressLatencies),
+        // The overhead in stages: created -> a worker started it; started -> completed, less the renderer's time;
+        // completed -> the terminal event reached the client.
+        toWorker = Summary.Of(sink.Stages.Select(s => s.ToWorker)),
+        inWorker = Summary.Of(sink.Stages.Select(s => s.InWorker)),
+        toClient = Summary.Of(sink.Stages.Select(s => s.ToClient)),
     };
     results.Add(row);
-    Console.WriteLine($"{level,5} {submitted,7} {row.lost,5} {row.throughput,9:0.0} | {row.submit} | {row.endToEnd} | {row.overhead} | {row.progress}");
+    stageRows.Add($"{phase.Label,5} | {row.toWorker} | {row.inWorker} | {row.toClient}");
+    Console.WriteLine($"{phase.Label,5} {sink.Submitted,7} {row.lost,5} {row.throughput,9:0.0} | {row.submit} | {row.endToEnd} | {row.overhead} | {row.progress}");
+}
+
+// One quest from submit to its terminal event, as client c (a user's tab).
+async Task RunQuestAsync(int c, Sink sink)
+{
+    var user = users[c % users.Count];
+    var started = Stopwatch.GetTimestamp();
+    using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"bench {c}", model = "local-sketch", width = 64, height = 64 });
+    var quest = (await response.Content.ReadFromJsonAsync<QuestDto>(json))!;
+    sink.Submit.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    Interlocked.Increment(ref sink.Submitted);
+    var done = waiting.GetOrAdd(quest.Id, _ => new TaskCompletionSource<Arrival>(TaskCreationOptions.RunContinuationsAsynchronously));
+    QuestEvent terminal;
+    try
+    {
+        var arrival = await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        terminal = arrival.Event;
+        if (terminal.Quest is { StartedAt: { } began, CompletedAt: { } completed } q)
+        {
+            // Where the overhead goes, from the quest's own timestamps (one machine, one clock).
+            sink.Stages.Add(new Stages((began - q.CreatedAt).TotalMilliseconds,
+                (completed - began).TotalMilliseconds - (q.GenerationMilliseconds ?? 0),
+                (arrival.At - completed).TotalMilliseconds));
+        }
+
+        waiting.TryRemove(quest.Id, out _);
+    }
+    catch (TimeoutException)
+    {
+        // Missed event: ask the source of truth.
+        waiting.TryRemove(quest.Id, out _);
+        var polled = (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{quest.Id}", json))!;
+        if (!polled.Status.IsTerminal())
+        {
+            return;
+        }
+
+        terminal = new QuestEvent { QuestId = quest.Id, UserId = Guid.Empty, Sequence = 0, Status = polled.Status, PublishedAt = DateTimeOffset.UtcNow, Quest = polled };
+    }
+
+    var e2e = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    sink.EndToEnd.Add(e2e);
+    sink.Overhead.Add(e2e - (terminal.Quest?.GenerationMilliseconds ?? 0));
+    Interlocked.Increment(ref sink.Ended);
+}
+
+// Starts a quest every 1/rate seconds until stopped, late starts catching up at once, then waits for all of them.
+async Task ArriveAtRateAsync(double rate, Sink sink, CancellationToken stopToken)
+{
+    var quests = new List<Task>();
+    var clock = Stopwatch.StartNew();
+    for (var i = 0; !stopToken.IsCancellationRequested; i++)
+    {
+        var due = TimeSpan.FromSeconds(i / rate) - clock.Elapsed;
+        if (due > TimeSpan.Zero)
+        {
+            await Task.Delay(due);
+        }
+
+        quests.Add(RunQuestAsync(i, sink));
+    }
+
+    await Task.WhenAll(quests);
 }
 
 // Image delivery: an 800 px WebP variant of a 1024 px original, made on first request and read from the disk cache
@@ -208,7 +279,7 @@ for (var i = 0; i < 12; i++)
 {
     using var response = await owner.PostAsJsonAsync("/api/quests", new { prompt = $"variant source {i}", model = "local-sketch", width = 1024, height = 1024 });
     var quest = (await response.Content.ReadFromJsonAsync<QuestDto>(json))!;
-    var done = waiting.GetOrAdd(quest.Id, _ => new TaskCompletionSource<QuestEvent>(TaskCreationOptions.RunContinuationsAsynchronously));
+    var done = waiting.GetOrAdd(quest.Id, _ => new TaskCompletionSource<Arrival>(TaskCreationOptions.RunContinuationsAsynchronously));
     await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
     var signed = (await owner.GetFromJsonAsync<QuestDto>($"/api/quests/{quest.Id}", json))!.Images[0];
     variantUrls.Add(signed.Variants.Single(v => v.Width == 800).Url);
@@ -333,6 +404,9 @@ var directP50 = Summary.Of(directTimes).P50;
 var proxiedP50 = Summary.Of(proxiedTimes).P50;
 
 Console.WriteLine();
+Console.WriteLine("level | created->worker start p50/p95/p99/max | in worker less render            | completed->client");
+stageRows.ForEach(Console.WriteLine);
+Console.WriteLine();
 Console.WriteLine($"raw redis XADD+XREADGROUP+XACK, one client: {redisRate:0} /s");
 Console.WriteLine($"raw postgres insert+update, one connection: {pgRate:0} /s");
 Console.WriteLine($"GET /api/models p50: direct {directP50:0.00} ms, via gateway {proxiedP50:0.00} ms (+{proxiedP50 - directP50:0.00} ms)");
@@ -340,13 +414,13 @@ Console.WriteLine($"GET /api/models at 16 concurrent: direct {directRate:0} /s, 
 Console.WriteLine($"800 px webp variant of a 1024 px original ({variantBytes / 1024.0:0} KB): first hit {Summary.Of(firstHits)}; cached via gateway {Summary.Of(cachedProxied)}; cached direct {Summary.Of(cachedDirect)} (p50/p95/p99/max ms)");
 Console.WriteLine($"cached variant reads at 16 concurrent (median of 3 rounds): direct {variantDirectRate:0} /s, via gateway {variantProxiedRate:0} /s ({variantProxiedRate / variantDirectRate:P0} of direct)");
 Console.WriteLine("CPU per finished quest (ms), by process and level (2 cores = 2000 ms of CPU per second)");
-Console.WriteLine($"  {"",-28}" + string.Concat(levels.Select(l => $"{l,8}")));
+Console.WriteLine($"  {"",-28}" + string.Concat(cpuPerQuest.Keys.Select(l => $"{l,8}")));
 foreach (var name in cpuPerQuest.Values.SelectMany(v => v.Keys).Distinct().Order())
 {
-    Console.WriteLine($"  {name,-28}" + string.Concat(levels.Select(l => $"{cpuPerQuest[l].GetValueOrDefault(name),8:0.00}")));
+    Console.WriteLine($"  {name,-28}" + string.Concat(cpuPerQuest.Values.Select(l => $"{l.GetValueOrDefault(name),8:0.00}")));
 }
 
-Console.WriteLine($"  {"total",-28}" + string.Concat(levels.Select(l => $"{cpuPerQuest[l].Values.Sum(),8:0.00}")));
+Console.WriteLine($"  {"total",-28}" + string.Concat(cpuPerQuest.Values.Select(l => $"{l.Values.Sum(),8:0.00}")));
 if (counted is var (statements, commands))
 {
     Console.WriteLine($"Postgres statements per finished quest at {countedLevel} clients: {statements.Sum(s => s.PerQuest):0.0} (calls per quest, mean ms, statement)");
@@ -362,10 +436,11 @@ if (counted is var (statements, commands))
     }
 }
 
-Console.WriteLine("RSS (MB)          idle   under load (32 clients)");
+Console.WriteLine($"Memory (MB): RSS; Postgres: PSS over all its processes");
+Console.WriteLine($"  {"",-28}{"idle",8}{"32 clients",12}");
 foreach (var (name, mb) in idleRss.OrderBy(k => k.Key))
 {
-    Console.WriteLine($"  {name,-16} {mb,6:0} {(loadRss?.GetValueOrDefault(name) is { } l and > 0 ? l.ToString("0", System.Globalization.CultureInfo.InvariantCulture) : "-"),8}");
+    Console.WriteLine($"  {name,-28}{mb,8:0}{(loadRss?.GetValueOrDefault(name) is { } l and > 0 ? l.ToString("0", System.Globalization.CultureInfo.InvariantCulture) : "-"),12}");
 }
 
 var report = new
@@ -427,3 +502,23 @@ async Task<HttpClient> LoginAsync(string email, string password)
     client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
     return client;
 }
+
+/// <summary>A terminal event and when it reached the client.</summary>
+internal sealed record Arrival(QuestEvent Event, DateTimeOffset At);
+
+/// <summary>A stretch of load: closed (so many clients, each submitting again when its quest ends) or open (a rate).</summary>
+internal sealed record Phase(string Label, int Clients, double? Rate, TimeSpan Duration, bool Reported);
+
+/// <summary>What one phase measured.</summary>
+internal sealed class Sink
+{
+    public int Submitted;
+    public int Ended;
+    public ConcurrentBag<double> Submit { get; } = [];
+    public ConcurrentBag<double> EndToEnd { get; } = [];
+    public ConcurrentBag<double> Overhead { get; } = [];
+    public ConcurrentBag<Stages> Stages { get; } = [];
+}
+
+/// <summary>One quest's overhead in stages (ms).</summary>
+internal sealed record Stages(double ToWorker, double InWorker, double ToClient);
