@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace ImageGen.Data;
 
@@ -12,6 +14,41 @@ public static class DatabaseRegistration
     /// </summary>
     public static void AddImageGenDatabase(this IHostApplicationBuilder builder) =>
         builder.AddNpgsqlDbContext<ImageGenDbContext>(ImageGenDbContext.ConnectionName,
-            configureSettings: settings => settings.DisableRetry = true,
+            configureSettings: settings =>
+            {
+                settings.DisableRetry = true;
+                settings.ConnectionString = WithPreparedStatements(settings.ConnectionString);
+            },
             configureDbContextOptions: ImageGenDbContext.Configure);
+
+    /// <summary>
+    /// Statements a connection runs again and again (a quest's claim, inserts and settlement) are prepared on it once
+    /// and then only bound and executed, so Postgres does not parse and plan them for every quest. The pool's reset of a
+    /// returned connection (DISCARD ALL) would throw them away, and nothing here leaves session state behind (the
+    /// account lock is a transaction lock), so connections go back to the pool as they are. A connection string that
+    /// says otherwise wins.
+    /// </summary>
+    internal static string? WithPreparedStatements(string? connectionString)
+    {
+        if (connectionString is null)
+        {
+            return null;
+        }
+
+        // Which keys the string itself sets (the Npgsql builder's ContainsKey answers for every key it knows).
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(key => key.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.Contains("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        if (!given.Contains("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        return builder.ConnectionString;
+    }
 }
