@@ -46,9 +46,12 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
     builder.CreateResourceBuilder(project).WithEnvironment(c =>
     {
         c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-        foreach (var kv in (Environment.GetEnvironmentVariable("BENCH_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        // BENCH_ENV="NAME=value;NAME=value": runtime settings to compare (README, Benchmark).
+        foreach (var setting in (Environment.GetEnvironmentVariable("BENCH_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
-            c.EnvironmentVariables[kv.Split('=')[0]] = kv.Split('=')[1];
+            var (name, value) = setting.IndexOf('=', StringComparison.Ordinal) is > 0 and var at ? (setting[..at], setting[(at + 1)..])
+                : throw new ArgumentException($"BENCH_ENV: '{setting}' is not NAME=value");
+            c.EnvironmentVariables[name] = value;
         }
     });
 }
