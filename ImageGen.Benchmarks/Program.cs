@@ -401,8 +401,24 @@ Task<double> ModelsThroughputAsync(HttpClient client) => ThroughputAsync(async _
     await response.Content.ReadAsByteArrayAsync();
 });
 
-var directRate = await ModelsThroughputAsync(direct);
-var proxiedRate = await ModelsThroughputAsync(proxied);
+// With the CPU each process spent per request: on a machine where the load, the gateway and the api share the
+// cores, the ratio is what the gateway's CPU per request allows.
+async Task<(double Rate, Dictionary<string, double> CpuUs)> ModelsThroughputWithCpuAsync(HttpClient client)
+{
+    var before = probe.Sample();
+    var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var sw = Stopwatch.StartNew();
+    var rate = await ModelsThroughputAsync(client);
+    var requests = rate * sw.Elapsed.TotalSeconds;
+    var after = probe.Sample();
+    var cpu = new[] { "ImageGen.Api", "ImageGen.Gateway" }.Where(p => before.ContainsKey(p) && after.ContainsKey(p))
+        .ToDictionary(p => p, p => (after[p].CpuSeconds - before[p].CpuSeconds) * 1e6 / requests);
+    cpu["(benchmark client)"] = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalMicroseconds / requests;
+    return (rate, cpu);
+}
+
+var (directRate, directCpu) = await ModelsThroughputWithCpuAsync(direct);
+var (proxiedRate, proxiedCpu) = await ModelsThroughputWithCpuAsync(proxied);
 var directP50 = Summary.Of(directTimes).P50;
 var proxiedP50 = Summary.Of(proxiedTimes).P50;
 
@@ -414,6 +430,8 @@ Console.WriteLine($"raw redis XADD+XREADGROUP+XACK, one client: {redisRate:0} /s
 Console.WriteLine($"raw postgres insert+update, one connection: {pgRate:0} /s");
 Console.WriteLine($"GET /api/models p50: direct {directP50:0.00} ms, via gateway {proxiedP50:0.00} ms (+{proxiedP50 - directP50:0.00} ms)");
 Console.WriteLine($"GET /api/models at 16 concurrent: direct {directRate:0} /s, via gateway {proxiedRate:0} /s ({proxiedRate / directRate:P0} of direct)");
+static string CpuLine(Dictionary<string, double> cpu) => string.Join(", ", cpu.Select(p => $"{p.Key} {p.Value:0}")) + $"; total {cpu.Values.Sum():0}";
+Console.WriteLine($"  CPU per request (us): direct: {CpuLine(directCpu)}; via gateway: {CpuLine(proxiedCpu)}");
 Console.WriteLine($"800 px webp variant of a 1024 px original ({variantBytes / 1024.0:0} KB): first hit {Summary.Of(firstHits)}; cached via gateway {Summary.Of(cachedProxied)}; cached direct {Summary.Of(cachedDirect)} (p50/p95/p99/max ms)");
 Console.WriteLine($"cached variant reads at 16 concurrent (median of 3 rounds): direct {variantDirectRate:0} /s, via gateway {variantProxiedRate:0} /s ({variantProxiedRate / variantDirectRate:P0} of direct)");
 Console.WriteLine("CPU per finished quest (ms), by process and level (2 cores = 2000 ms of CPU per second)");
@@ -453,7 +471,7 @@ var report = new
     levels = results,
     redisStreamRoundTripsPerSecond = redisRate,
     postgresInsertUpdatePerSecond = pgRate,
-    gateway = new { directP50, proxiedP50, addedP50 = proxiedP50 - directP50, directRate, proxiedRate, ratio = proxiedRate / directRate },
+    gateway = new { directP50, proxiedP50, addedP50 = proxiedP50 - directP50, directRate, proxiedRate, ratio = proxiedRate / directRate, directCpuUsPerRequest = directCpu, proxiedCpuUsPerRequest = proxiedCpu },
     imageVariants = new
     {
         variantBytes,
