@@ -303,8 +303,10 @@ public class GraphFixture : IAsyncLifetime
     public async Task StopPostgresAsync(CancellationToken cancellationToken)
     {
         var port = new NpgsqlConnectionStringBuilder(await _app!.GetConnectionStringAsync(ImageGenDbContext.ConnectionName)).Port;
-        var server = FindProcesses(program => program[0].EndsWith("/postgres", StringComparison.Ordinal) && program.Contains(port.ToString(CultureInfo.InvariantCulture)))
-            .Single();
+        // A backend forked this instant still shows the server's command line until it renames itself: the server is
+        // the one whose parent is not a match (a process gone meanwhile has no parent, 0).
+        var matches = FindProcesses(program => program[0].EndsWith("/postgres", StringComparison.Ordinal) && program.Contains(port.ToString(CultureInfo.InvariantCulture)));
+        var server = matches.Single(pid => ParentOf(pid) is var parent && parent != 0 && !matches.Contains(parent));
         using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", server.ToString(CultureInfo.InvariantCulture)])!)
         {
             await kill.WaitForExitAsync(cancellationToken);
@@ -381,6 +383,20 @@ public class GraphFixture : IAsyncLifetime
     }
 
     /// <summary>Processes whose command line (and, if asked, environment) match.</summary>
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/pid/stat: "pid (name) state ppid ...", where the name may hold spaces.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     private static List<int> FindProcesses(Func<string[], bool> commandLine, Func<string[], bool>? environment = null)
     {
         var pids = new List<int>();
