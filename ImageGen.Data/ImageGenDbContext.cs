@@ -20,6 +20,7 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     public DbSet<Quest> Quests => Set<Quest>();
     public DbSet<QuestImage> QuestImages => Set<QuestImage>();
     public DbSet<CreditEntry> CreditEntries => Set<CreditEntry>();
+    public DbSet<CreditAccount> CreditAccounts => Set<CreditAccount>();
     public DbSet<QuestStep> QuestSteps => Set<QuestStep>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
@@ -131,6 +132,13 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             // (capture or release) per quest, whatever crashes or retries happen in between.
             entry.HasIndex(e => new { e.QuestId, e.Kind }).IsUnique().HasFilter("quest_id IS NOT NULL").HasDatabaseName("ux_credit_entries_quest_kind");
             entry.HasIndex(e => e.QuestId).IsUnique().HasFilter("kind IN ('capture', 'release')").HasDatabaseName("ux_credit_entries_quest_settlement");
+        });
+
+        builder.Entity<CreditAccount>(account =>
+        {
+            account.ToTable("credit_accounts");
+            account.HasKey(a => a.UserId);
+            account.HasOne<ImageGenUser>().WithMany().HasForeignKey(a => a.UserId).OnDelete(DeleteBehavior.Restrict);
         });
 
         builder.Entity<IdempotencyKey>(key =>

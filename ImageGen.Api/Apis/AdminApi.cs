@@ -57,7 +57,7 @@ internal static partial class AdminApi
                 u.Id,
                 u.Email,
                 u.CreatedAt,
-                Balance = db.CreditEntries.Where(e => e.UserId == u.Id).Sum(e => e.Amount),
+                Balance = db.CreditAccounts.Where(a => a.UserId == u.Id).Select(a => a.Balance).FirstOrDefault(),
                 Roles = db.UserRoles.Where(ur => ur.UserId == u.Id).Join(db.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name!).ToList(),
             })
             .ToListAsync(cancellationToken).ConfigureAwait(false);

@@ -6,11 +6,14 @@ using Npgsql;
 
 namespace ImageGen.Data.Credits;
 
-/// <summary>Reads and writes the credits ledger. The ledger is the only source of balances: balance = sum of entries.</summary>
+/// <summary>
+/// Reads and writes the credits ledger. The ledger is the record: a balance is the sum of the user's entries, which
+/// Postgres keeps in <c>credit_accounts</c> as each entry is added (see <see cref="CreditAccount"/>).
+/// </summary>
 public static class CreditLedger
 {
-    public static Task<int> BalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
-        db.CreditEntries.Where(e => e.UserId == userId).SumAsync(e => e.Amount, cancellationToken);
+    public static async Task<int> BalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        await db.CreditAccounts.Where(a => a.UserId == userId).Select(a => (int?)a.Balance).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false) ?? 0;
 
     /// <summary>Credits held for quests that are neither captured nor released yet.</summary>
     public static Task<int> ReservedAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
@@ -21,9 +24,9 @@ public static class CreditLedger
 
     /// <summary>
     /// Takes the user's account lock in the current transaction (a Postgres advisory lock, released at commit or
-    /// rollback), so parallel submits cannot all spend the same credits, and reads the balance after it (the sum
-    /// <see cref="BalanceAsync"/> makes, in SQL): one round trip, two statements. Each statement of a batch reads its
-    /// own snapshot (read committed), so the sum sees every reservation committed by whoever held the lock before.
+    /// rollback), so parallel submits cannot all spend the same credits, and reads the balance after it (what
+    /// <see cref="BalanceAsync"/> reads, in SQL): one round trip, two statements. Each statement of a batch reads its
+    /// own snapshot (read committed), so the balance includes every reservation committed by whoever held the lock before.
     /// </summary>
     private static async Task<int> LockAccountAndReadBalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
     {
@@ -34,7 +37,7 @@ public static class CreditLedger
             BatchCommands =
             {
                 new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new() { Value = BitConverter.ToInt64(userId.ToByteArray(), 0) } } },
-                new NpgsqlBatchCommand("SELECT COALESCE(SUM(amount), 0)::int FROM credit_entries WHERE user_id = $1") { Parameters = { new() { Value = userId } } },
+                new NpgsqlBatchCommand("SELECT COALESCE((SELECT balance FROM credit_accounts WHERE user_id = $1), 0)") { Parameters = { new() { Value = userId } } },
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

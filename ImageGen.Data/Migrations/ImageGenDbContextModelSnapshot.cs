@@ -132,6 +132,22 @@ namespace ImageGen.Data.Migrations
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("ImageGen.Data.Entities.CreditAccount", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<int>("Balance")
+                        .HasColumnType("integer")
+                        .HasColumnName("balance");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_credit_accounts");
+
+                    b.ToTable("credit_accounts", (string)null);
+                });
+
             modelBuilder.Entity("ImageGen.Data.Entities.CreditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -777,6 +793,16 @@ namespace ImageGen.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_keys_users_user_id");
+                });
+
+            modelBuilder.Entity("ImageGen.Data.Entities.CreditAccount", b =>
+                {
+                    b.HasOne("ImageGen.Data.Entities.ImageGenUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_accounts_users_user_id");
                 });
 
             modelBuilder.Entity("ImageGen.Data.Entities.CreditEntry", b =>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
+using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Tests.Graph;
 
@@ -58,6 +59,26 @@ public sealed class CreditTests(GraphFixture graph)
         Assert.Equal(0, credits.Reserved);
         Assert.Equal(10, credits.Entries.Count(e => e.Kind == CreditEntryKind.Capture));
         Assert.Equal(credits.Balance, credits.Entries.Sum(e => e.Amount));
+    }
+
+    [Fact]
+    public async Task Every_balance_the_api_reads_is_the_sum_of_that_users_ledger()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await graph.CreateAndWaitAsync(user, new { prompt = "a small boat", model = "local-sketch", width = 64, height = 64 }, Token);
+        await AdjustAsync(user.Id, CreditEntryKind.Grant, 7, "a balance made of several entries");
+
+        // Balances are kept as entries are added; whatever the suite has done so far, none may drift from its ledger.
+        await using var db = await graph.ConnectDatabaseAsync();
+        var drifted = await db.Database.SqlQuery<Guid>($"""
+            SELECT u.id AS "Value" FROM users u
+            LEFT JOIN credit_accounts a ON a.user_id = u.id
+            LEFT JOIN (SELECT user_id, SUM(amount)::int AS total FROM credit_entries GROUP BY user_id) l ON l.user_id = u.id
+            WHERE COALESCE(a.balance, 0) <> COALESCE(l.total, 0)
+            """).ToListAsync(Token);
+        Assert.Empty(drifted);
+        var me = await user.Client.GetFromJsonAsync<MeDto>("/api/me", GraphFixture.Json, Token);
+        Assert.Equal(100 - 1 + 7, me!.Balance);
     }
 
     [Fact]

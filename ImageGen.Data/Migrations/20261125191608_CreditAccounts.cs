@@ -1,0 +1,61 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ImageGen.Data.Migrations
+{
+    /// <inheritdoc />
+    public partial class CreditAccounts : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "credit_accounts",
+                columns: table => new
+                {
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    balance = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_credit_accounts", x => x.user_id);
+                    table.ForeignKey(
+                        name: "fk_credit_accounts_users_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            // Every new ledger entry adds itself to its user's balance in the same transaction; entries are never
+            // changed or removed. The balances of the entries already there are summed once.
+            migrationBuilder.Sql("""
+                CREATE FUNCTION credit_accounts_add_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO credit_accounts (user_id, balance) VALUES (NEW.user_id, NEW.amount)
+                    ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance + EXCLUDED.balance;
+                    RETURN NULL;
+                END $$;
+
+                CREATE TRIGGER tr_credit_entries_add_to_account AFTER INSERT ON credit_entries
+                    FOR EACH ROW EXECUTE FUNCTION credit_accounts_add_entry();
+
+                INSERT INTO credit_accounts (user_id, balance)
+                    SELECT user_id, SUM(amount)::int FROM credit_entries GROUP BY user_id;
+                """);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.Sql("""
+                DROP TRIGGER tr_credit_entries_add_to_account ON credit_entries;
+                DROP FUNCTION credit_accounts_add_entry();
+                """);
+            migrationBuilder.DropTable(
+                name: "credit_accounts");
+        }
+    }
+}
