@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace ImageGen.Benchmarks;
@@ -17,6 +18,9 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
 {
     private static readonly string[] Services = ["ImageGen.Api", "ImageGen.Worker", "ImageGen.Web", "ImageGen.Gateway", "ImageGen.ProviderSimulator"];
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    /// <summary>Starts counting the CPU every process of the graph, and the benchmark itself, spends from now.</summary>
+    public CpuMeter StartCpuMeter() => new(this);
 
     public Dictionary<string, ProcessSample> Sample()
     {
@@ -121,4 +125,31 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
 
     /// <summary>The fields of /proc/pid/stat after "pid (comm)": the command name may hold spaces.</summary>
     private static string[] Fields(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+}
+
+/// <summary>CPU each process spent since the meter started, divided among units of work (quests, requests).</summary>
+internal sealed class CpuMeter
+{
+    /// <summary>The benchmark's own process: the load runs on the same cores.</summary>
+    public const string Client = "(benchmark client)";
+
+    private readonly ProcessProbe _probe;
+    private readonly Dictionary<string, ProcessSample> _before;
+    private readonly TimeSpan _clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+
+    public CpuMeter(ProcessProbe probe)
+    {
+        _probe = probe;
+        _before = probe.Sample();
+    }
+
+    /// <param name="units">How much work was done.</param>
+    /// <param name="scale">1e3 for milliseconds per unit, 1e6 for microseconds.</param>
+    public Dictionary<string, double> PerUnit(double units, double scale)
+    {
+        var spent = _probe.Sample().Where(p => _before.ContainsKey(p.Key))
+            .ToDictionary(p => p.Key, p => (p.Value.CpuSeconds - _before[p.Key].CpuSeconds) * scale / units);
+        spent[Client] = (Process.GetCurrentProcess().TotalProcessorTime - _clientBefore).TotalSeconds * scale / units;
+        return spent;
+    }
 }

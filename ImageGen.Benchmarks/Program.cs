@@ -139,8 +139,7 @@ var warmUpQuests = 0;
 var warmUpWatch = Stopwatch.StartNew();
 foreach (var phase in phases)
 {
-    var cpuBefore = probe.Sample();
-    var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var cpu = probe.StartCpuMeter();
     var counting = phase.Reported && phase.Label == $"{countedLevel}";
     if (counting)
     {
@@ -180,16 +179,12 @@ foreach (var phase in phases)
     }
 
     // CPU each process spent per finished quest in this phase (ms): where the platform's time goes.
-    var cpuAfter = probe.Sample();
-    cpuPerQuest[phase.Label] = cpuAfter.Where(p => cpuBefore.ContainsKey(p.Key))
-        .ToDictionary(p => p.Key, p => (p.Value.CpuSeconds - cpuBefore[p.Key].CpuSeconds) * 1000 / Math.Max(1, sink.Ended));
+    cpuPerQuest[phase.Label] = cpu.PerUnit(Math.Max(1, sink.Ended), 1e3);
     if (counting)
     {
         counted = await roundTrips.ReadAsync(sink.Ended);
     }
 
-    // The load itself runs on the same cores.
-    cpuPerQuest[phase.Label]["(benchmark client)"] = (Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore).TotalMilliseconds / Math.Max(1, sink.Ended);
     var row = new
     {
         level = phase.Label,
@@ -405,16 +400,11 @@ Task<double> ModelsThroughputAsync(HttpClient client) => ThroughputAsync(async _
 // cores, the ratio is what the gateway's CPU per request allows.
 async Task<(double Rate, Dictionary<string, double> CpuUs)> ModelsThroughputWithCpuAsync(HttpClient client)
 {
-    var before = probe.Sample();
-    var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var cpu = probe.StartCpuMeter();
     var sw = Stopwatch.StartNew();
     var rate = await ModelsThroughputAsync(client);
-    var requests = rate * sw.Elapsed.TotalSeconds;
-    var after = probe.Sample();
-    var cpu = new[] { "ImageGen.Api", "ImageGen.Gateway" }.Where(p => before.ContainsKey(p) && after.ContainsKey(p))
-        .ToDictionary(p => p, p => (after[p].CpuSeconds - before[p].CpuSeconds) * 1e6 / requests);
-    cpu["(benchmark client)"] = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalMicroseconds / requests;
-    return (rate, cpu);
+    var perRequest = cpu.PerUnit(rate * sw.Elapsed.TotalSeconds, 1e6);
+    return (rate, perRequest.Where(p => p.Key is "ImageGen.Api" or "ImageGen.Gateway" or CpuMeter.Client).ToDictionary());
 }
 
 var (directRate, directCpu) = await ModelsThroughputWithCpuAsync(direct);
