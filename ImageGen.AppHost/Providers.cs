@@ -25,7 +25,7 @@ internal static class ProviderWiring
                 sim.WithCommand($"fault-{provider}-{profile.ToLowerInvariant()}", $"{label}: {profile}", async context =>
                 {
                     using var http = new HttpClient { BaseAddress = new Uri(sim.GetEndpoint("http").Url) };
-                    using var response = await http.PutAsJsonAsync($"/admin/faults/{provider}", new { profile }, context.CancellationToken).ConfigureAwait(false);
+                    using var response = await http.PutAsJsonAsync($"/admin/faults/{provider}", new { profile }, context.CancellationToken);
                     return response.IsSuccessStatusCode
                         ? CommandResults.Success()
                         : CommandResults.Failure($"The simulator answered {(int)response.StatusCode}.");

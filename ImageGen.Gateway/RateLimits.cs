@@ -56,7 +56,7 @@ internal static class RateLimits
                         Detail = $"Slow down: try again in {seconds} s.",
                         Extensions = { ["code"] = "rate_limited", ["retryAfter"] = seconds },
                     },
-                }).ConfigureAwait(false);
+                });
             };
         });
     }

@@ -23,9 +23,9 @@ internal static partial class AdminSeed
     public static async Task SeedAsync(IServiceProvider services, AdminSeedOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         var roles = services.GetRequiredService<RoleManager<IdentityRole<Guid>>>();
-        if (!await roles.RoleExistsAsync(Roles.Admin).ConfigureAwait(false))
+        if (!await roles.RoleExistsAsync(Roles.Admin))
         {
-            Check(await roles.CreateAsync(new IdentityRole<Guid>(Roles.Admin) { Id = Guid.CreateVersion7() }).ConfigureAwait(false));
+            Check(await roles.CreateAsync(new IdentityRole<Guid>(Roles.Admin) { Id = Guid.CreateVersion7() }));
         }
 
         if (string.IsNullOrWhiteSpace(options.Email) || string.IsNullOrEmpty(options.Password))
@@ -35,26 +35,26 @@ internal static partial class AdminSeed
 
         var users = services.GetRequiredService<UserManager<ImageGenUser>>();
         var time = services.GetRequiredService<TimeProvider>();
-        var admin = await users.FindByEmailAsync(options.Email).ConfigureAwait(false);
+        var admin = await users.FindByEmailAsync(options.Email);
         if (admin is null)
         {
             admin = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = options.Email, Email = options.Email, EmailConfirmed = true, CreatedAt = time.GetUtcNow() };
-            Check(await users.CreateAsync(admin, options.Password).ConfigureAwait(false));
+            Check(await users.CreateAsync(admin, options.Password));
             var db = services.GetRequiredService<ImageGenDbContext>();
             db.CreditEntries.Add(CreditLedger.Entry(admin.Id, CreditEntryKind.Grant, options.StartingGrant, time.GetUtcNow(), reason: "Welcome grant"));
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await db.SaveChangesAsync(cancellationToken);
             LogCreated(logger, options.Email);
         }
-        else if (!await users.CheckPasswordAsync(admin, options.Password).ConfigureAwait(false))
+        else if (!await users.CheckPasswordAsync(admin, options.Password))
         {
             // The parameter is the source of truth for the first admin's password.
-            Check(await users.RemovePasswordAsync(admin).ConfigureAwait(false));
-            Check(await users.AddPasswordAsync(admin, options.Password).ConfigureAwait(false));
+            Check(await users.RemovePasswordAsync(admin));
+            Check(await users.AddPasswordAsync(admin, options.Password));
         }
 
-        if (!await users.IsInRoleAsync(admin, Roles.Admin).ConfigureAwait(false))
+        if (!await users.IsInRoleAsync(admin, Roles.Admin))
         {
-            Check(await users.AddToRoleAsync(admin, Roles.Admin).ConfigureAwait(false));
+            Check(await users.AddToRoleAsync(admin, Roles.Admin));
         }
     }
 

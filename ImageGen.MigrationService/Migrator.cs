@@ -25,11 +25,11 @@ internal sealed partial class Migrator(
         {
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
-            var pending = (await db.Database.GetPendingMigrationsAsync(stoppingToken).ConfigureAwait(false)).ToList();
+            var pending = (await db.Database.GetPendingMigrationsAsync(stoppingToken)).ToList();
             var started = Stopwatch.GetTimestamp();
-            await db.Database.MigrateAsync(stoppingToken).ConfigureAwait(false);
+            await db.Database.MigrateAsync(stoppingToken);
             LogMigrated(logger, pending.Count, string.Join(", ", pending), (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            await AdminSeed.SeedAsync(scope.ServiceProvider, admin.Value, logger, stoppingToken).ConfigureAwait(false);
+            await AdminSeed.SeedAsync(scope.ServiceProvider, admin.Value, logger, stoppingToken);
             TokenKeys.EnsureKey(scope.ServiceProvider);
         }
         catch (Exception e)

@@ -66,7 +66,7 @@ internal static class BflApi
             case FaultProfile.Outage:
                 return Results.Json(new { detail = "The API is under maintenance." }, statusCode: 503);
             case FaultProfile.Hang:
-                await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted).ConfigureAwait(false);
+                await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted);
                 break;
         }
 
@@ -78,7 +78,7 @@ internal static class BflApi
         JsonObject body;
         try
         {
-            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false))?.AsObject() ?? throw new JsonException();
+            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted))?.AsObject() ?? throw new JsonException();
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -182,7 +182,7 @@ internal static class BflApi
         {
             Volatile.Write(ref job.Progress, (double)step.Step / step.TotalSteps);
             return ValueTask.CompletedTask;
-        }, perStep, CancellationToken.None).ConfigureAwait(false);
+        }, perStep, CancellationToken.None);
 
         if (moderateOutput)
         {

@@ -48,17 +48,17 @@ internal static class OpenAIApi
             case FaultProfile.Outage:
                 return Error(503, "The engine is currently overloaded, please try again later.", "server_error", null, null);
             case FaultProfile.Hang:
-                await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted).ConfigureAwait(false);
+                await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted);
                 break;
             case FaultProfile.Slow:
-                await Task.Delay(fault.LatencyMs, context.RequestAborted).ConfigureAwait(false);
+                await Task.Delay(fault.LatencyMs, context.RequestAborted);
                 break;
         }
 
         JsonObject body;
         try
         {
-            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false))?.AsObject()
+            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted))?.AsObject()
                 ?? throw new JsonException();
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)

@@ -51,13 +51,13 @@ public static class SketchRenderer
         {
             if (stepDelay > TimeSpan.Zero)
             {
-                await Task.Delay(stepDelay, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(stepDelay, cancellationToken);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
             painter.Paint(step);
             await onStep(new RenderStep(step, StepCount, $"Now painting {StepNames[step - 1]}... {step}/{StepCount}"), cancellationToken)
-                .ConfigureAwait(false);
+                ;
         }
 
         using var image = surface.Snapshot();

@@ -25,20 +25,20 @@ internal static class AccountEndpoints
         [FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
         HttpContext context, AccountClient account, WebSessionStore sessions, CancellationToken cancellationToken)
     {
-        var result = await account.LoginAsync(email ?? "", password ?? "", cancellationToken).ConfigureAwait(false);
+        var result = await account.LoginAsync(email ?? "", password ?? "", cancellationToken);
         if (!result.Succeeded)
         {
             return Results.Redirect($"/account/login?error={Uri.EscapeDataString(result.Problem!.Detail ?? "Sign-in failed.")}&email={Uri.EscapeDataString(email ?? "")}");
         }
 
-        await SignInAsync(context, account, sessions, email!, result.Value!, cancellationToken).ConfigureAwait(false);
+        await SignInAsync(context, account, sessions, email!, result.Value!, cancellationToken);
         return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
     }
 
     private static async Task<IResult> Register(
         [FromForm] string? email, [FromForm] string? password, HttpContext context, AccountClient account, WebSessionStore sessions, CancellationToken cancellationToken)
     {
-        var registered = await account.RegisterAsync(email ?? "", password ?? "", cancellationToken).ConfigureAwait(false);
+        var registered = await account.RegisterAsync(email ?? "", password ?? "", cancellationToken);
         if (!registered.Succeeded)
         {
             var problem = registered.Problem!;
@@ -46,13 +46,13 @@ internal static class AccountEndpoints
             return Results.Redirect($"/account/register?error={Uri.EscapeDataString(message ?? "Sign-up failed.")}&email={Uri.EscapeDataString(email ?? "")}");
         }
 
-        var login = await account.LoginAsync(email!, password!, cancellationToken).ConfigureAwait(false);
+        var login = await account.LoginAsync(email!, password!, cancellationToken);
         if (!login.Succeeded)
         {
             return Results.Redirect("/account/login");
         }
 
-        await SignInAsync(context, account, sessions, email!, login.Value!, cancellationToken).ConfigureAwait(false);
+        await SignInAsync(context, account, sessions, email!, login.Value!, cancellationToken);
         return Results.LocalRedirect("/");
     }
 
@@ -60,25 +60,25 @@ internal static class AccountEndpoints
     {
         if (WebSessionStore.SessionId(context.User) is { } sessionId)
         {
-            if (await sessions.GetAsync(sessionId).ConfigureAwait(false) is { } tokens)
+            if (await sessions.GetAsync(sessionId) is { } tokens)
             {
                 // Revokes the refresh token at the API, not only this cookie.
-                await account.LogoutAsync(tokens.AccessToken, cancellationToken).ConfigureAwait(false);
+                await account.LogoutAsync(tokens.AccessToken, cancellationToken);
             }
 
-            await sessions.DeleteAsync(sessionId).ConfigureAwait(false);
+            await sessions.DeleteAsync(sessionId);
         }
 
-        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return Results.LocalRedirect("/account/login");
     }
 
     private static async Task SignInAsync(HttpContext context, AccountClient account, WebSessionStore sessions, string email,
         ImageGen.Core.Accounts.TokenResponse tokens, CancellationToken cancellationToken)
     {
-        var sessionId = await sessions.CreateAsync(tokens).ConfigureAwait(false);
+        var sessionId = await sessions.CreateAsync(tokens);
         // Roles only decide what the pages offer (the operator pages); the API checks them again on every call.
-        var me = await account.GetMeAsync(tokens.AccessToken, cancellationToken).ConfigureAwait(false);
+        var me = await account.GetMeAsync(tokens.AccessToken, cancellationToken);
         var identity = new ClaimsIdentity(
             [
                 new Claim(ClaimTypes.Name, email.Trim()),
@@ -87,7 +87,7 @@ internal static class AccountEndpoints
             ],
             CookieAuthenticationDefaults.AuthenticationScheme);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
-            new AuthenticationProperties { IsPersistent = true, ExpiresUtc = DateTimeOffset.UtcNow + WebSessionStore.Lifetime }).ConfigureAwait(false);
+            new AuthenticationProperties { IsPersistent = true, ExpiresUtc = DateTimeOffset.UtcNow + WebSessionStore.Lifetime });
     }
 
     private static bool IsLocal(string? url) => !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);

@@ -31,7 +31,7 @@ internal static class ImageLinkEndpoints
         }
 
         context.Response.Headers.CacheControl = "no-store";
-        var result = await api.CreateImageLinksAsync(id, RefreshedLinkLifetime, cancellationToken).ConfigureAwait(false);
+        var result = await api.CreateImageLinksAsync(id, RefreshedLinkLifetime, cancellationToken);
         if (result.Value is not { } fresh)
         {
             return Results.Problem(statusCode: result.Problem?.Status ?? StatusCodes.Status502BadGateway, title: result.Problem?.Title,

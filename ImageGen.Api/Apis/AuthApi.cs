@@ -44,9 +44,9 @@ internal static class AuthApi
         await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
-            var result = await users.CreateAsync(user, request.Password!).ConfigureAwait(false);
+            var result = await users.CreateAsync(user, request.Password!);
             if (!result.Succeeded)
             {
                 failure = IdentityProblem(result.Errors, "password");
@@ -54,9 +54,9 @@ internal static class AuthApi
             }
 
             db.CreditEntries.Add(CreditLedger.Entry(user.Id, CreditEntryKind.Grant, credits.Value.StartingGrant, time.GetUtcNow(), reason: "Welcome grant"));
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        });
 
         return failure ?? (Results<Created<MeDto>, ProblemHttpResult>)TypedResults.Created("/api/me",
             new MeDto(user!.Id, email, [], credits.Value.StartingGrant, 0));
@@ -71,10 +71,10 @@ internal static class AuthApi
         }
 
         signIn.AuthenticationScheme = IdentityConstants.BearerScheme;
-        var result = await signIn.PasswordSignInAsync(request.Email!.Trim(), request.Password!, isPersistent: false, lockoutOnFailure: true).ConfigureAwait(false);
+        var result = await signIn.PasswordSignInAsync(request.Email!.Trim(), request.Password!, isPersistent: false, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
-            var user = await signIn.UserManager.FindByEmailAsync(request.Email.Trim()).ConfigureAwait(false);
+            var user = await signIn.UserManager.FindByEmailAsync(request.Email.Trim());
             var end = user?.LockoutEnd ?? DateTimeOffset.UtcNow.AddMinutes(5);
             var seconds = Math.Max(1, (int)Math.Ceiling((end - DateTimeOffset.UtcNow).TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -102,20 +102,20 @@ internal static class AuthApi
         var ticket = bearerOptions.Get(IdentityConstants.BearerScheme).RefreshTokenProtector.Unprotect(request.RefreshToken);
         // The security stamp changes on logout and password change, which revokes every refresh token issued before.
         if (ticket?.Properties.ExpiresUtc is not { } expires || time.GetUtcNow() >= expires
-            || await signIn.ValidateSecurityStampAsync(ticket.Principal).ConfigureAwait(false) is not { } user)
+            || await signIn.ValidateSecurityStampAsync(ticket.Principal) is not { } user)
         {
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidRefreshToken, "The refresh token is not valid any more; sign in again.");
         }
 
-        var principal = await signIn.CreateUserPrincipalAsync(user).ConfigureAwait(false);
+        var principal = await signIn.CreateUserPrincipalAsync(user);
         return TypedResults.SignIn(principal, authenticationScheme: IdentityConstants.BearerScheme);
     }
 
     public static async Task<NoContent> Logout(ClaimsPrincipal principal, UserManager<ImageGenUser> users)
     {
-        if (await users.FindByIdAsync(principal.UserId().ToString()).ConfigureAwait(false) is { } user)
+        if (await users.FindByIdAsync(principal.UserId().ToString()) is { } user)
         {
-            await users.UpdateSecurityStampAsync(user).ConfigureAwait(false);
+            await users.UpdateSecurityStampAsync(user);
         }
 
         return TypedResults.NoContent();
@@ -134,24 +134,24 @@ internal static class AuthApi
             return ApiProblems.BadRequest(ErrorCodes.Required, "newPassword", "Enter a new password.");
         }
 
-        var user = await users.FindByIdAsync(principal.UserId().ToString()).ConfigureAwait(false);
+        var user = await users.FindByIdAsync(principal.UserId().ToString());
         if (user is null)
         {
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "The account no longer exists.");
         }
 
-        var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword).ConfigureAwait(false);
+        var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword);
         return result.Succeeded ? TypedResults.NoContent() : IdentityProblem(result.Errors, "newPassword");
     }
 
     public static async Task<Ok<MeDto>> Me(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)
     {
         var id = principal.UserId();
-        var email = await db.Users.Where(u => u.Id == id).Select(u => u.Email).FirstAsync(cancellationToken).ConfigureAwait(false);
+        var email = await db.Users.Where(u => u.Id == id).Select(u => u.Email).FirstAsync(cancellationToken);
         var roles = principal.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList();
         return TypedResults.Ok(new MeDto(id, email ?? "", roles,
-            await db.BalanceAsync(id, cancellationToken).ConfigureAwait(false),
-            await db.ReservedAsync(id, cancellationToken).ConfigureAwait(false)));
+            await db.BalanceAsync(id, cancellationToken),
+            await db.ReservedAsync(id, cancellationToken)));
     }
 
     private static ProblemHttpResult? ValidateCredentials(CredentialsRequest request)

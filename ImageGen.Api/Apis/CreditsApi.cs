@@ -47,7 +47,7 @@ internal static class CreditsApi
             .OrderByDescending(e => e.Id)
             .Take(size + 1)
             .Select(e => new CreditEntryDto(e.Id, e.Kind, e.Amount, e.QuestId, e.Reason, e.CreatedAt))
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         string? next = null;
         if (entries.Count > size)
         {
@@ -56,8 +56,8 @@ internal static class CreditsApi
         }
 
         return TypedResults.Ok(new CreditsDto(
-            await db.BalanceAsync(userId, cancellationToken).ConfigureAwait(false),
-            await db.ReservedAsync(userId, cancellationToken).ConfigureAwait(false),
+            await db.BalanceAsync(userId, cancellationToken),
+            await db.ReservedAsync(userId, cancellationToken),
             entries, next));
     }
 }

@@ -75,7 +75,7 @@ internal static class ImagesApi
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, "unauthorized", "Use the signed link from the API, or send your credentials.");
         }
 
-        var image = await query.FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        var image = await query.FirstOrDefaultAsync(cancellationToken);
         if (Unavailable(image, id) is { } missing)
         {
             return missing;
@@ -117,7 +117,7 @@ internal static class ImagesApi
         }
         else
         {
-            var made = await delivery.OpenVariantAsync(image.Id, image.StorageKey, width, format!, quality, cancellationToken).ConfigureAwait(false);
+            var made = await delivery.OpenVariantAsync(image.Id, image.StorageKey, width, format!, quality, cancellationToken);
             content = made?.Content;
             headers["X-Cache"] = made is { Cached: true } ? "hit" : "miss";
         }
@@ -147,7 +147,7 @@ internal static class ImagesApi
         }
 
         var rows = await WithQuests(db, images.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id).Take(size + 1))
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         string? next = null;
         if (rows.Count > size)
         {
@@ -162,7 +162,7 @@ internal static class ImagesApi
     public static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> GetImageInfo(
         string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken)
     {
-        var (row, problem) = await FindOwnAsync(id, principal, db, cancellationToken).ConfigureAwait(false);
+        var (row, problem) = await FindOwnAsync(id, principal, db, cancellationToken);
         return problem ?? (Results<Ok<ImageDto>, ProblemHttpResult>)TypedResults.Ok(ToDto(row!.Image, row.Quest, signer, signer.DefaultExpiry()));
     }
 
@@ -184,7 +184,7 @@ internal static class ImagesApi
             return ApiProblems.BadRequest(error.Code, error.Field, error.Message);
         }
 
-        var (row, problem) = await FindOwnAsync(id, principal, db, cancellationToken).ConfigureAwait(false);
+        var (row, problem) = await FindOwnAsync(id, principal, db, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -208,13 +208,13 @@ internal static class ImagesApi
         var now = time.GetUtcNow();
         // Marked first, so no link serves it from this moment; then the files go. Deleting twice is fine.
         var marked = await db.QuestImages.Where(i => i.Id == imageId && i.UserId == userId)
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, i => i.DeletedAt ?? now), cancellationToken).ConfigureAwait(false);
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, i => i.DeletedAt ?? now), cancellationToken);
         if (marked == 0)
         {
             return NoSuchImage(id);
         }
 
-        await store.DeleteImageAsync(imageId, cancellationToken).ConfigureAwait(false);
+        await store.DeleteImageAsync(imageId, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -233,7 +233,7 @@ internal static class ImagesApi
 
         var userId = principal.UserId();
         var row = await WithQuests(db, db.QuestImages.AsNoTracking().Where(i => i.Id == imageId && i.UserId == userId))
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            .FirstOrDefaultAsync(cancellationToken);
         return (row, Unavailable(row?.Image, id));
     }
 

@@ -35,7 +35,7 @@ internal static class KeysApi
         }
 
         var userId = principal.UserId();
-        if (await db.ApiKeys.CountAsync(k => k.UserId == userId && k.RevokedAt == null, cancellationToken).ConfigureAwait(false) >= MaxActiveKeys)
+        if (await db.ApiKeys.CountAsync(k => k.UserId == userId && k.RevokedAt == null, cancellationToken) >= MaxActiveKeys)
         {
             return ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.TooManyApiKeys, $"You have {MaxActiveKeys} active keys; revoke one first.");
         }
@@ -51,7 +51,7 @@ internal static class KeysApi
             CreatedAt = time.GetUtcNow(),
         };
         db.ApiKeys.Add(key);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/keys/{key.Id}", new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, secret, key.CreatedAt));
     }
 
@@ -62,7 +62,7 @@ internal static class KeysApi
             .Where(k => k.UserId == userId && k.RevokedAt == null)
             .OrderByDescending(k => k.CreatedAt)
             .Select(k => new ApiKeyDto(k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt))
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         return TypedResults.Ok(keys);
     }
 
@@ -73,7 +73,7 @@ internal static class KeysApi
         var now = time.GetUtcNow();
         var revoked = Guid.TryParse(id, out var keyId)
             && await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken).ConfigureAwait(false) == 1;
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
         return revoked ? TypedResults.NoContent() : ApiProblems.NotFound(ErrorCodes.ApiKeyNotFound, $"You have no active API key '{id}'.");
     }
 }

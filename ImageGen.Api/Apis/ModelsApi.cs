@@ -21,7 +21,7 @@ internal static class ModelsApi
 
     public static async Task<IResult> GetProviders(IConnectionMultiplexer redis)
     {
-        var stored = (await redis.GetDatabase().HashGetAllAsync(ProviderHealthDto.RedisKey).ConfigureAwait(false))
+        var stored = (await redis.GetDatabase().HashGetAllAsync(ProviderHealthDto.RedisKey))
             .Select(e => JsonSerializer.Deserialize<ProviderHealthDto>(e.Value.ToString(), ProviderHealthDto.SerializerOptions)!)
             .ToDictionary(h => h.Provider);
 

@@ -31,7 +31,7 @@ internal static class OperationsStats
                    percentile_cont(0.95) WITHIN GROUP (ORDER BY generation_milliseconds) FILTER (WHERE status = 'Succeeded') AS p95
             FROM quests WHERE completed_at >= {since}
             GROUP BY model ORDER BY model
-            """).ToListAsync(cancellationToken).ConfigureAwait(false);
+            """).ToListAsync(cancellationToken);
 
         var bucketSeconds = span.TotalSeconds / Buckets;
         var series = await db.Database.SqlQuery<BucketRow>($"""
@@ -40,23 +40,23 @@ internal static class OperationsStats
                    (count(*) FILTER (WHERE status IN ('Failed', 'TimedOut')))::int AS failed
             FROM quests WHERE completed_at >= {since}
             GROUP BY 1
-            """).ToListAsync(cancellationToken).ConfigureAwait(false);
+            """).ToListAsync(cancellationToken);
 
         var errors = await db.Quests.AsNoTracking()
             .Where(q => q.CompletedAt >= since && q.ErrorCode != null)
             .GroupBy(q => q.ErrorCode!)
             .Select(g => new ErrorCountDto(g.Key, g.Count()))
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
 
         var credits = await db.CreditEntries.AsNoTracking()
             .Where(e => e.CreatedAt >= since)
             .GroupBy(e => e.Kind)
             .Select(g => new { Kind = g.Key, Amount = g.Sum(e => (long)e.Amount), Entries = g.Count() })
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
 
         var alerts = await db.Alerts.AsNoTracking().Where(a => a.ResolvedAt == null).OrderByDescending(a => a.FiredAt)
             .Select(AlertEvaluator.ToDto)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
 
         // A quest that ended while these queries ran falls in the last slice.
         var byBucket = series.GroupBy(b => Math.Clamp(b.Bucket, 0, Buckets - 1))

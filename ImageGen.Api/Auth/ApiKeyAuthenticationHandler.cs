@@ -35,7 +35,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var prefix = ApiKeyFormat.PrefixOf(key!);
-        var stored = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, Context.RequestAborted).ConfigureAwait(false);
+        var stored = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, Context.RequestAborted);
         if (stored is null || !ApiKeyFormat.Matches(key!, stored.Hash))
         {
             return AuthenticateResult.Fail("The API key is not valid.");
@@ -51,13 +51,13 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (stored.LastUsedAt is null || now - stored.LastUsedAt > LastUseResolution)
         {
             await db.ApiKeys.Where(k => k.Id == stored.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted).ConfigureAwait(false);
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
         }
 
         var roles = await db.UserRoles.Where(ur => ur.UserId == stored.UserId)
             .Join(db.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name!)
-            .ToListAsync(Context.RequestAborted).ConfigureAwait(false);
-        var email = await db.Users.Where(u => u.Id == stored.UserId).Select(u => u.Email).FirstOrDefaultAsync(Context.RequestAborted).ConfigureAwait(false);
+            .ToListAsync(Context.RequestAborted);
+        var email = await db.Users.Where(u => u.Id == stored.UserId).Select(u => u.Email).FirstOrDefaultAsync(Context.RequestAborted);
 
         List<Claim> claims = [new(ClaimTypes.NameIdentifier, stored.UserId.ToString()), new(ClaimTypes.Name, email ?? ""), new("api_key_id", stored.Id.ToString())];
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
@@ -81,6 +81,6 @@ internal sealed class ApiKeyAuthenticationHandler(
                     : "The API key is not valid. Check that it was copied whole.",
                 Extensions = { ["code"] = _failureCode },
             },
-        }).ConfigureAwait(false);
+        });
     }
 }

@@ -27,10 +27,10 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, Imag
 
     public override async Task OnConnectedAsync()
     {
-        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId())).ConfigureAwait(false);
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId()));
         metrics.HubConnected();
         HubStats.Count(redis, time.GetUtcNow(), dropped: false);
-        await base.OnConnectedAsync().ConfigureAwait(false);
+        await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
@@ -48,7 +48,7 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, Imag
     public async Task<QuestDto> Subscribe(Guid questId)
     {
         var userId = Context.User!.UserId();
-        var quest = await db.FindWithImagesAsync(questId, userId, Context.ConnectionAborted).ConfigureAwait(false);
+        var quest = await db.FindWithImagesAsync(questId, userId, Context.ConnectionAborted);
         return quest is null
             ? throw new HubException($"{ErrorCodes.QuestNotFound}: there is no quest '{questId}'.")
             : quest.ToDto(signer);

@@ -20,7 +20,7 @@ public sealed class ImageDelivery(IImageStore store) : IDisposable
             return (cached, true);
         }
 
-        await _renders.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _renders.WaitAsync(cancellationToken);
         try
         {
             // Another request may have made it while this one waited.
@@ -38,12 +38,12 @@ public sealed class ImageDelivery(IImageStore store) : IDisposable
                 }
 
                 using var buffer = new MemoryStream();
-                await source.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                await source.CopyToAsync(buffer, cancellationToken);
                 original = buffer.ToArray();
             }
 
             var (bytes, _, _) = ImageVariants.Resize(original, width, format, quality);
-            await store.SaveAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+            await store.SaveAsync(key, bytes, cancellationToken);
             return (new MemoryStream(bytes, writable: false), false);
         }
         finally

@@ -58,9 +58,9 @@ internal sealed partial class AlertEvaluator(
         {
             try
             {
-                if (await HoldLeaseAsync().ConfigureAwait(false))
+                if (await HoldLeaseAsync())
                 {
-                    await EvaluateAsync(stoppingToken).ConfigureAwait(false);
+                    await EvaluateAsync(stoppingToken);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -69,19 +69,19 @@ internal sealed partial class AlertEvaluator(
                 LogEvaluationFailed(logger, e);
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     private async Task<bool> HoldLeaseAsync()
     {
         var db = redis.GetDatabase();
         var ttl = options.Value.Interval * 3;
-        if (await db.StringGetAsync(LeaseKey).ConfigureAwait(false) == _instance)
+        if (await db.StringGetAsync(LeaseKey) == _instance)
         {
-            return await db.KeyExpireAsync(LeaseKey, ttl).ConfigureAwait(false);
+            return await db.KeyExpireAsync(LeaseKey, ttl);
         }
 
-        return await db.StringSetAsync(LeaseKey, _instance, ttl, When.NotExists).ConfigureAwait(false);
+        return await db.StringSetAsync(LeaseKey, _instance, ttl, When.NotExists);
     }
 
     /// <summary>One pass: measure every condition, then fire, update or resolve.</summary>
@@ -92,11 +92,11 @@ internal sealed partial class AlertEvaluator(
         var o = options.Value;
         var now = time.GetUtcNow();
         var measured = new List<Measurement>();
-        await MeasureQuestsAsync(db, now - o.Window, measured, cancellationToken).ConfigureAwait(false);
-        await MeasureHubAsync(now, measured).ConfigureAwait(false);
-        await MeasureSpendAsync(db, now, measured, cancellationToken).ConfigureAwait(false);
+        await MeasureQuestsAsync(db, now - o.Window, measured, cancellationToken);
+        await MeasureHubAsync(now, measured);
+        await MeasureSpendAsync(db, now, measured, cancellationToken);
 
-        var active = await db.Alerts.Where(a => a.ResolvedAt == null).ToDictionaryAsync(a => a.Key, cancellationToken).ConfigureAwait(false);
+        var active = await db.Alerts.Where(a => a.ResolvedAt == null).ToDictionaryAsync(a => a.Key, cancellationToken);
         foreach (var m in measured)
         {
             if (active.TryGetValue(m.Key, out var alert))
@@ -118,7 +118,7 @@ internal sealed partial class AlertEvaluator(
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private sealed record Measurement(string Key, string Kind, bool Firing, double Value, double Threshold, string Message);
@@ -131,7 +131,7 @@ internal sealed partial class AlertEvaluator(
             .Where(q => q.CompletedAt >= since && q.Status != QuestStatus.Cancelled)
             .GroupBy(q => new { q.Model, q.Status })
             .Select(g => new { g.Key.Model, g.Key.Status, Count = g.Count(), GenerationMs = g.Sum(q => (long?)q.GenerationMilliseconds) ?? 0 })
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         var byProvider = rows.GroupBy(r => ModelCatalog.ProviderTag(r.Model));
         var total = 0;
         var failed = 0;
@@ -170,7 +170,7 @@ internal sealed partial class AlertEvaluator(
     private async Task MeasureHubAsync(DateTimeOffset now, List<Measurement> measured)
     {
         var o = options.Value;
-        var (connects, drops) = await HubStats.SumAsync(redis, now - o.Window, now).ConfigureAwait(false);
+        var (connects, drops) = await HubStats.SumAsync(redis, now - o.Window, now);
         if (connects < o.MinSamples)
         {
             return;
@@ -191,12 +191,12 @@ internal sealed partial class AlertEvaluator(
             .GroupBy(e => e.UserId)
             .Select(g => new { UserId = g.Key, Spent = -g.Sum(e => e.Amount) })
             .Where(s => s.Spent >= o.SpendMinCredits)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         if (spenders.Count == 0)
         {
             // Active spend alerts of users who calmed down resolve here too.
             foreach (var key in await db.Alerts.Where(a => a.ResolvedAt == null && a.Kind == AlertKinds.CreditSpend).Select(a => a.Key)
-                         .ToListAsync(cancellationToken).ConfigureAwait(false))
+                         .ToListAsync(cancellationToken))
             {
                 measured.Add(new Measurement(key, AlertKinds.CreditSpend, false, 0, o.SpendFactor, ""));
             }
@@ -209,7 +209,7 @@ internal sealed partial class AlertEvaluator(
             .Where(e => e.Kind == CreditEntryKind.Reserve && ids.Contains(e.UserId) && e.CreatedAt >= weekAgo && e.CreatedAt < hourAgo)
             .GroupBy(e => e.UserId)
             .Select(g => new { UserId = g.Key, Spent = -g.Sum(e => e.Amount) })
-            .ToDictionaryAsync(s => s.UserId, s => s.Spent, cancellationToken).ConfigureAwait(false);
+            .ToDictionaryAsync(s => s.UserId, s => s.Spent, cancellationToken);
         foreach (var spender in spenders)
         {
             // The usual hourly spend over the past week; at least one credit, so a new account's first burst counts.
@@ -255,8 +255,8 @@ internal static class HubStats
         var last = to.ToUnixTimeSeconds() / 60;
         var minutes = Enumerable.Range(0, (int)(last - first + 1)).Select(i => first + i).ToArray();
         var db = redis.GetDatabase();
-        var connects = await db.StringGetAsync([.. minutes.Select(m => Key("connects", m))]).ConfigureAwait(false);
-        var drops = await db.StringGetAsync([.. minutes.Select(m => Key("drops", m))]).ConfigureAwait(false);
+        var connects = await db.StringGetAsync([.. minutes.Select(m => Key("connects", m))]);
+        var drops = await db.StringGetAsync([.. minutes.Select(m => Key("drops", m))]);
         return (connects.Sum(v => v.HasValue ? (long)v : 0), drops.Sum(v => v.HasValue ? (long)v : 0));
     }
 }

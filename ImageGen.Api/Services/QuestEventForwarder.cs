@@ -21,14 +21,14 @@ internal sealed partial class QuestEventForwarder(
     {
         var subscriber = redis.GetSubscriber();
         // A ChannelMessageQueue delivers in publish order, one at a time: progress never arrives out of order.
-        var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.EventChannel)).ConfigureAwait(false);
+        var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.EventChannel));
         try
         {
-            await foreach (var message in queue.WithCancellation(stoppingToken).ConfigureAwait(false))
+            await foreach (var message in queue.WithCancellation(stoppingToken))
             {
                 try
                 {
-                    await ForwardAsync(message.Message.ToString(), stoppingToken).ConfigureAwait(false);
+                    await ForwardAsync(message.Message.ToString(), stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -41,7 +41,7 @@ internal sealed partial class QuestEventForwarder(
         }
         finally
         {
-            await queue.UnsubscribeAsync().ConfigureAwait(false);
+            await queue.UnsubscribeAsync();
         }
     }
 
@@ -59,7 +59,7 @@ internal sealed partial class QuestEventForwarder(
             evt = evt with { Quest = attached.WithSignedUrls(signer) };
         }
 
-        await hub.Clients.Group(QuestHub.GroupFor(evt.UserId)).SendAsync(QuestHub.EventMethod, evt, cancellationToken).ConfigureAwait(false);
+        await hub.Clients.Group(QuestHub.GroupFor(evt.UserId)).SendAsync(QuestHub.EventMethod, evt, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not forward a quest event")]

@@ -71,7 +71,7 @@ internal static class LocalPostgresExtensions
             {
                 State = KnownResourceStates.Running,
                 Properties = [.. s.Properties, new ResourcePropertySnapshot("Database", name)],
-            }).ConfigureAwait(false);
+            });
         });
         return database;
     }

@@ -48,7 +48,7 @@ public sealed partial class FileSystemImageStore : IImageStore
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
             {
-                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(bytes, cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
 

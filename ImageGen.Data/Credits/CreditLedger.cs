@@ -13,7 +13,7 @@ namespace ImageGen.Data.Credits;
 public static class CreditLedger
 {
     public static async Task<int> BalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
-        await db.CreditAccounts.Where(a => a.UserId == userId).Select(a => (int?)a.Balance).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false) ?? 0;
+        await db.CreditAccounts.Where(a => a.UserId == userId).Select(a => (int?)a.Balance).FirstOrDefaultAsync(cancellationToken) ?? 0;
 
     /// <summary>Credits held for quests that are neither captured nor released yet.</summary>
     public static Task<int> ReservedAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
@@ -40,9 +40,9 @@ public static class CreditLedger
                 new NpgsqlBatchCommand("SELECT COALESCE((SELECT balance FROM credit_accounts WHERE user_id = $1), 0)") { Parameters = { new() { Value = userId } } },
             },
         };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
         return reader.GetInt32(0);
     }
 
@@ -59,21 +59,21 @@ public static class CreditLedger
         db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            if (await work(await db.LockAccountAndReadBalanceAsync(userId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false))
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (await work(await db.LockAccountAndReadBalanceAsync(userId, cancellationToken)))
             {
                 // The transaction commits or rolls back as a whole: no savepoint (two more round trips) around the save.
                 db.Database.AutoSavepointsEnabled = false;
                 try
                 {
-                    await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                    await db.SaveChangesAsync(cancellationToken);
                 }
                 finally
                 {
                     db.Database.AutoSavepointsEnabled = true;
                 }
 
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken);
             }
         });
 

@@ -23,9 +23,9 @@ public sealed class QuestQueue(IConnectionMultiplexer redis)
             }
         }
 
-        await db.StreamAddAsync(QueueNames.QuestStream, [.. fields], maxLength: MaxStreamLength, useApproximateMaxLength: true).ConfigureAwait(false);
+        await db.StreamAddAsync(QueueNames.QuestStream, [.. fields], maxLength: MaxStreamLength, useApproximateMaxLength: true);
         // Idle workers wait on this instead of polling the stream.
-        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), "1", CommandFlags.FireAndForget).ConfigureAwait(false);
+        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), "1", CommandFlags.FireAndForget);
     }
 
     /// <summary>Asks whichever worker runs the quest to stop it.</summary>

@@ -11,7 +11,7 @@ public sealed class AccountState(ImageGenApiClient api)
 
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
-        var result = await api.GetMeAsync(cancellationToken).ConfigureAwait(false);
+        var result = await api.GetMeAsync(cancellationToken);
         Me = result.Value;
         Changed?.Invoke();
     }

@@ -29,7 +29,7 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
 
     /// <summary>Each provider's health, so the form can say when a model is degraded.</summary>
     public async Task<IReadOnlyList<ImageGen.Core.Providers.ProviderHealthDto>> GetProvidersAsync(CancellationToken cancellationToken) =>
-        (await SendAsync<List<ImageGen.Core.Providers.ProviderHealthDto>>(HttpMethod.Get, "/api/providers", null, cancellationToken).ConfigureAwait(false)).Value ?? [];
+        (await SendAsync<List<ImageGen.Core.Providers.ProviderHealthDto>>(HttpMethod.Get, "/api/providers", null, cancellationToken)).Value ?? [];
 
     public Task<ApiResult<QuestDto>> CreateQuestAsync(CreateQuestRequest request, CancellationToken cancellationToken) =>
         SendAsync<QuestDto>(HttpMethod.Post, "/api/quests", request, cancellationToken);
@@ -38,7 +38,7 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
         SendAsync<QuestDto>(HttpMethod.Get, $"/api/quests/{id}", null, cancellationToken);
 
     public async Task<IReadOnlyList<QuestDto>> ListQuestsAsync(int limit, CancellationToken cancellationToken) =>
-        (await SendAsync<QuestPage>(HttpMethod.Get, $"/api/quests?limit={limit}", null, cancellationToken).ConfigureAwait(false)).Value?.Items ?? [];
+        (await SendAsync<QuestPage>(HttpMethod.Get, $"/api/quests?limit={limit}", null, cancellationToken)).Value?.Items ?? [];
 
     /// <summary>One page of the caller's gallery, newest first; <paramref name="cursor"/> from the previous page.</summary>
     public Task<ApiResult<ImagePage>> ListImagesAsync(int limit, string? cursor, CancellationToken cancellationToken) =>
@@ -82,8 +82,8 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     /// <summary>The current access token, refreshed when it is about to expire; null when signed out or the session ended.</summary>
     public async Task<string?> GetAccessTokenAsync(bool forceRefresh = false)
     {
-        var state = await authentication.GetAuthenticationStateAsync().ConfigureAwait(false);
-        if (WebSessionStore.SessionId(state.User) is not { } sessionId || await sessions.GetAsync(sessionId).ConfigureAwait(false) is not { } tokens)
+        var state = await authentication.GetAuthenticationStateAsync();
+        if (WebSessionStore.SessionId(state.User) is not { } sessionId || await sessions.GetAsync(sessionId) is not { } tokens)
         {
             return null;
         }
@@ -93,34 +93,34 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
             return tokens.AccessToken;
         }
 
-        using var response = await http.PostAsJsonAsync("/api/auth/refresh", new RefreshRequest { RefreshToken = tokens.RefreshToken }, Json).ConfigureAwait(false);
+        using var response = await http.PostAsJsonAsync("/api/auth/refresh", new RefreshRequest { RefreshToken = tokens.RefreshToken }, Json);
         if (!response.IsSuccessStatusCode)
         {
-            await sessions.DeleteAsync(sessionId).ConfigureAwait(false);
+            await sessions.DeleteAsync(sessionId);
             return null;
         }
 
-        var refreshed = (await response.Content.ReadFromJsonAsync<TokenResponse>(Json).ConfigureAwait(false))!;
-        await sessions.SaveAsync(sessionId, refreshed).ConfigureAwait(false);
+        var refreshed = (await response.Content.ReadFromJsonAsync<TokenResponse>(Json))!;
+        await sessions.SaveAsync(sessionId, refreshed);
         return refreshed.AccessToken;
     }
 
     private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        var token = await GetAccessTokenAsync().ConfigureAwait(false);
-        using var response = await SendOnceAsync(method, path, body, token, cancellationToken).ConfigureAwait(false);
+        var token = await GetAccessTokenAsync();
+        using var response = await SendOnceAsync(method, path, body, token, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized && token is not null)
         {
             // Revoked or expired early: refresh once, then give up and let the page ask the person to sign in.
-            var refreshed = await GetAccessTokenAsync(forceRefresh: true).ConfigureAwait(false);
+            var refreshed = await GetAccessTokenAsync(forceRefresh: true);
             if (refreshed is not null)
             {
-                using var retried = await SendOnceAsync(method, path, body, refreshed, cancellationToken).ConfigureAwait(false);
-                return await ReadAsync<T>(retried, cancellationToken).ConfigureAwait(false);
+                using var retried = await SendOnceAsync(method, path, body, refreshed, cancellationToken);
+                return await ReadAsync<T>(retried, cancellationToken);
             }
         }
 
-        return await ReadAsync<T>(response, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<T>(response, cancellationToken);
     }
 
     private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, string? token, CancellationToken cancellationToken)
@@ -136,21 +136,21 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         }
 
-        return await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await http.SendAsync(request, cancellationToken);
     }
 
     internal static async Task<ApiResult<T>> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
         {
-            var value = response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false);
+            var value = response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken);
             return new ApiResult<T>(value, null);
         }
 
         ApiProblem? problem = null;
         if (response.Content.Headers.ContentType?.MediaType == "application/problem+json")
         {
-            problem = await response.Content.ReadFromJsonAsync<ApiProblem>(Json, cancellationToken).ConfigureAwait(false);
+            problem = await response.Content.ReadFromJsonAsync<ApiProblem>(Json, cancellationToken);
         }
 
         return new ApiResult<T>(default, problem ?? new ApiProblem((int)response.StatusCode, "The service did not answer as expected.", $"HTTP {(int)response.StatusCode}", null, null, null));

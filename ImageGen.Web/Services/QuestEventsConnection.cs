@@ -24,9 +24,9 @@ public sealed class QuestEventsConnection(IConfiguration configuration, ImageGen
 
     public async Task<QuestDto?> SubscribeAsync(Guid questId, CancellationToken cancellationToken)
     {
-        var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await EnsureConnectedAsync(cancellationToken);
         _subscriptions.Add(questId);
-        return await connection.InvokeAsync<QuestDto?>("Subscribe", questId, cancellationToken).ConfigureAwait(false);
+        return await connection.InvokeAsync<QuestDto?>("Subscribe", questId, cancellationToken);
     }
 
     public void Forget(Guid questId) => _subscriptions.Remove(questId);
@@ -52,15 +52,15 @@ public sealed class QuestEventsConnection(IConfiguration configuration, ImageGen
             {
                 if (ConnectionChanged is { } changed)
                 {
-                    await changed(true).ConfigureAwait(false);
+                    await changed(true);
                 }
 
                 foreach (var id in _subscriptions.ToList())
                 {
-                    var snapshot = await _connection.InvokeAsync<QuestDto?>("Subscribe", id).ConfigureAwait(false);
+                    var snapshot = await _connection.InvokeAsync<QuestDto?>("Subscribe", id);
                     if (snapshot is not null && SnapshotReceived is { } handler)
                     {
-                        await handler(snapshot).ConfigureAwait(false);
+                        await handler(snapshot);
                     }
                 }
             };
@@ -68,7 +68,7 @@ public sealed class QuestEventsConnection(IConfiguration configuration, ImageGen
 
         if (_connection.State == HubConnectionState.Disconnected)
         {
-            await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
+            await _connection.StartAsync(cancellationToken);
         }
 
         return _connection;
@@ -86,7 +86,7 @@ public sealed class QuestEventsConnection(IConfiguration configuration, ImageGen
     {
         if (_connection is not null)
         {
-            await _connection.DisposeAsync().ConfigureAwait(false);
+            await _connection.DisposeAsync();
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class WebSessionStore(IConnectionMultiplexer redis, TimeProvider t
     public async Task<string> CreateAsync(TokenResponse tokens)
     {
         var sessionId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        await SaveAsync(sessionId, tokens).ConfigureAwait(false);
+        await SaveAsync(sessionId, tokens);
         return sessionId;
     }
 
@@ -35,7 +35,7 @@ public sealed class WebSessionStore(IConnectionMultiplexer redis, TimeProvider t
 
     public async Task<SessionTokens?> GetAsync(string sessionId)
     {
-        var value = await redis.GetDatabase().StringGetAsync(Key(sessionId)).ConfigureAwait(false);
+        var value = await redis.GetDatabase().StringGetAsync(Key(sessionId));
         return value.HasValue ? JsonSerializer.Deserialize<SessionTokens>(value.ToString()) : null;
     }
 

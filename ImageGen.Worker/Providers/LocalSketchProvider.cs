@@ -24,7 +24,7 @@ internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IIm
             new SketchRequest(request.Prompt, p.Seed ?? 0, p.Width ?? 512, p.Height ?? 512),
             (step, ct) => request.OnProgress((double)step.Step / step.TotalSteps, step.StatusText, ct),
             options.Value.RenderStepDelay,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
         return new ProviderResult([new GeneratedImage(rendered.Png, "image/png", rendered.Width, rendered.Height)], null, rendered.Elapsed, p.Seed);
     }
 }

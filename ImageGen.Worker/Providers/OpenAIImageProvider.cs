@@ -35,12 +35,12 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         });
 
         var generation = Map(request);
-        await request.OnProgress(0.05, $"Sent to {request.Model.DisplayName}; waiting for the image...", cancellationToken).ConfigureAwait(false);
+        await request.OnProgress(0.05, $"Sent to {request.Model.DisplayName}; waiting for the image...", cancellationToken);
         var started = Stopwatch.GetTimestamp();
         GeneratedImageCollection images;
         try
         {
-            images = (await client.GenerateImagesAsync(request.Prompt, request.Parameters.N, generation, cancellationToken).ConfigureAwait(false)).Value;
+            images = (await client.GenerateImagesAsync(request.Prompt, request.Parameters.N, generation, cancellationToken)).Value;
         }
         catch (ClientResultException e)
         {

@@ -73,7 +73,7 @@ internal sealed partial class ProviderRouter
             var began = Stopwatch.GetTimestamp();
             try
             {
-                var rendered = await provider.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+                var rendered = await provider.GenerateAsync(request, cancellationToken);
                 request.OnCall(new ProviderCall(1, Stopwatch.GetElapsedTime(began), null, null, null, "none", null, sent));
                 return rendered;
             }
@@ -86,10 +86,10 @@ internal sealed partial class ProviderRouter
 
         if (gate.Limiter.CurrentCount == 0)
         {
-            await request.OnProgress(0, $"Waiting for a free slot at {request.Model.DisplayName}...", cancellationToken).ConfigureAwait(false);
+            await request.OnProgress(0, $"Waiting for a free slot at {request.Model.DisplayName}...", cancellationToken);
         }
 
-        await gate.Limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await gate.Limiter.WaitAsync(cancellationToken);
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -105,10 +105,10 @@ internal sealed partial class ProviderRouter
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    var result = await provider.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+                    var result = await provider.GenerateAsync(request, cancellationToken);
                     gate.Breaker.RecordSuccess();
                     request.OnCall(new ProviderCall(attempt, Stopwatch.GetElapsedTime(started), 200, null, null, CircuitName(gate.Breaker.State), null, sent));
-                    await ReportAsync(provider.Provider, gate, started, null).ConfigureAwait(false);
+                    await ReportAsync(provider.Provider, gate, started, null);
                     return result;
                 }
                 catch (ProviderException e)
@@ -123,7 +123,7 @@ internal sealed partial class ProviderRouter
                         gate.Breaker.RecordSuccess();
                     }
 
-                    await ReportAsync(provider.Provider, gate, started, e).ConfigureAwait(false);
+                    await ReportAsync(provider.Provider, gate, started, e);
                     var retry = e.Retryable && attempt < _options.MaxAttempts;
                     var delay = retry ? Backoff(attempt, e.RetryAfter) : (TimeSpan?)null;
                     request.OnCall(new ProviderCall(attempt, Stopwatch.GetElapsedTime(started), e.StatusCode, e.ErrorCode, e.Message,
@@ -133,8 +133,8 @@ internal sealed partial class ProviderRouter
                         throw;
                     }
 
-                    await request.OnProgress(0, $"{request.Model.DisplayName} is busy ({e.ErrorCode}); trying again in {Math.Ceiling(delay.Value.TotalSeconds)} s...", cancellationToken).ConfigureAwait(false);
-                    await Task.Delay(delay.Value, _time, cancellationToken).ConfigureAwait(false);
+                    await request.OnProgress(0, $"{request.Model.DisplayName} is busy ({e.ErrorCode}); trying again in {Math.Ceiling(delay.Value.TotalSeconds)} s...", cancellationToken);
+                    await Task.Delay(delay.Value, _time, cancellationToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -185,7 +185,7 @@ internal sealed partial class ProviderRouter
         };
         try
         {
-            await _redis.GetDatabase().HashSetAsync(ProviderHealthDto.RedisKey, provider.ToString(), JsonSerializer.Serialize(health, ProviderHealthDto.SerializerOptions)).ConfigureAwait(false);
+            await _redis.GetDatabase().HashSetAsync(ProviderHealthDto.RedisKey, provider.ToString(), JsonSerializer.Serialize(health, ProviderHealthDto.SerializerOptions));
         }
         catch (RedisException e)
         {
