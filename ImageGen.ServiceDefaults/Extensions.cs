@@ -58,7 +58,7 @@ public static class ServiceDefaultsExtensions
         StatusCodes.Status413PayloadTooLarge => ("payload_too_large", "The request body is too large."),
         StatusCodes.Status415UnsupportedMediaType => ("unsupported_media_type", "Send the body as application/json."),
         StatusCodes.Status429TooManyRequests => ("rate_limited", "Too many requests; wait and try again."),
-        StatusCodes.Status503ServiceUnavailable => ("unavailable", "The service is briefly unavailable; try again shortly."),
+        StatusCodes.Status503ServiceUnavailable => ("service_unavailable", "The service is briefly unavailable; try again shortly."),
         >= 500 => ("internal_error", "Something went wrong on our side. Try again; if it persists, tell us the trace id."),
         _ => ("error", "The request failed."),
     };

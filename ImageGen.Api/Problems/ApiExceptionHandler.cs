@@ -27,7 +27,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
                 (bad.StatusCode, "bad_request", null, "The request could not be read."),
             // The database or the queue is unreachable: nothing was half-written (each write is one transaction).
             _ when IsUnavailable(exception) =>
-                (StatusCodes.Status503ServiceUnavailable, "service_unavailable", null, "ImageGen's storage is briefly unavailable. Nothing was saved; try again in a few seconds."),
+                (StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable, null, "ImageGen's storage is briefly unavailable. Nothing was saved; try again in a few seconds."),
             _ => (StatusCodes.Status500InternalServerError, ErrorCodes.Internal, null, "Something went wrong on our side. Try again; if it persists, tell us the trace id."),
         };
 
@@ -65,7 +65,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
                 Detail = detail,
                 Extensions = extensions,
             },
-        }).ConfigureAwait(false);
+        });
     }
 
     private static (int Status, string Code, string? Field, string Detail) Describe(JsonException json)

@@ -72,4 +72,10 @@ public static class ErrorCodes
     public const string DeadLetterNotFound = "dead_letter_not_found";
     public const string StorageFailed = "storage_failed";
     public const string Internal = "internal_error";
+
+    /// <summary>503: the database or the queue is briefly out of reach and nothing was written (the one code for it).</summary>
+    public const string ServiceUnavailable = "service_unavailable";
+
+    /// <summary>A prompt or text field holds control characters (NUL, escape codes): refused rather than stored.</summary>
+    public const string ControlCharacters = "control_characters";
 }

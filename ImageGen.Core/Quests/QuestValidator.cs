@@ -37,6 +37,11 @@ public static class QuestValidator
         {
             errors.Add(new FieldError("prompt", prompt is null ? ErrorCodes.Required : ErrorCodes.PromptEmpty, "Write a prompt: describe the image you want."));
         }
+        else if (FirstControlCharacter(prompt) is { } at)
+        {
+            errors.Add(new FieldError("prompt", ErrorCodes.ControlCharacters,
+                $"The prompt holds a control character (U+{(int)prompt[at]:X4} at position {at + 1}). Only printable text, line breaks and tabs are taken."));
+        }
 
         if (request.Model is null)
         {
@@ -248,5 +253,22 @@ public static class QuestValidator
         }
 
         private static int Part(string size, int index) => int.Parse(size.Split('x')[index], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Where the first control character is (NUL, escape codes and the like, which no provider wants and the database
+    /// refuses), or null. Line breaks and tabs are text.
+    /// </summary>
+    public static int? FirstControlCharacter(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsControl(text[i]) && text[i] is not ('\n' or '\r' or '\t'))
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 }

@@ -21,6 +21,8 @@ public sealed class BadInputTests(SharedUser shared) : IClassFixture<SharedUser>
         { """{"model":"local-sketch"}""", ErrorCodes.Required, "prompt" },
         { $$"""{"prompt":"{{new string('x', 4001)}}","model":"local-sketch"}""", ErrorCodes.PromptTooLong, "prompt" },
         { """{"prompt":"a cat","model":"no-such-model"}""", ErrorCodes.UnknownModel, "model" },
+        // A NUL reached Postgres and answered 500.
+        { """{"prompt":"a cat\u0000","model":"local-sketch"}""", ErrorCodes.ControlCharacters, "prompt" },
         { """{"prompt":"a cat"}""", ErrorCodes.Required, "model" },
         { """{"prompt":"a cat","model":"local-sketch","width":32,"height":512}""", ErrorCodes.SizeOutOfRange, "width" },
         { """{"prompt":"a cat","model":"local-sketch","width":512,"height":4096}""", ErrorCodes.SizeOutOfRange, "height" },

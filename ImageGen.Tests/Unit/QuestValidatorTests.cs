@@ -25,6 +25,23 @@ public sealed class QuestValidatorTests
         Assert.Equal(ModelCatalog.LocalSketch, quest.Model.Id);
     }
 
+    [Theory]
+    [InlineData("a cat\u0000 on a mat", 6)]
+    [InlineData("\u001b[31mred", 1)]
+    [InlineData("bell\u0007", 5)]
+    public void A_prompt_with_a_control_character_is_refused_naming_where(string prompt, int position)
+    {
+        var error = SingleError(Valid() with { Prompt = prompt });
+        Assert.Equal(("prompt", ErrorCodes.ControlCharacters), (error.Field, error.Code));
+        Assert.Contains($"position {position}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Line_breaks_and_tabs_in_a_prompt_are_text()
+    {
+        Assert.Empty(QuestValidator.Validate(Valid() with { Prompt = "a kite\n\tover a hill\r\n" }, out _));
+    }
+
     [Fact]
     public void Missing_size_and_seed_take_the_model_defaults_and_a_random_seed()
     {
