@@ -35,6 +35,7 @@ internal static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestQueue>();
         builder.Services.AddSingleton<QuestEventPublisher>();
+        builder.Services.AddScoped<QuestSubmission>();
         builder.Services.AddHostedService<QuestEventForwarder>();
         builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
         builder.Services.AddHostedService<Operations.AlertEvaluator>();

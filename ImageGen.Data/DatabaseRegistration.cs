@@ -1,4 +1,7 @@
 using System.Data.Common;
+using ImageGen.Data.Quests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
@@ -10,9 +13,10 @@ public static class DatabaseRegistration
     /// Registers the pooled <see cref="ImageGenDbContext"/> on the <c>imagegen-db</c> connection, with Aspire's
     /// health check and telemetry, and the short retries of <see cref="ImageGenDbContext.Configure"/> in place of Aspire's
     /// (which keep a caller waiting half a minute when Postgres is down). Every service that touches the database calls
-    /// this, and only this.
+    /// this, and only this. <see cref="QuestTransitions"/>, the one writer of quest state, comes with it.
     /// </summary>
-    public static void AddImageGenDatabase(this IHostApplicationBuilder builder) =>
+    public static void AddImageGenDatabase(this IHostApplicationBuilder builder)
+    {
         builder.AddNpgsqlDbContext<ImageGenDbContext>(ImageGenDbContext.ConnectionName,
             configureSettings: settings =>
             {
@@ -20,6 +24,9 @@ public static class DatabaseRegistration
                 settings.ConnectionString = WithPreparedStatements(settings.ConnectionString);
             },
             configureDbContextOptions: ImageGenDbContext.Configure);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<QuestTransitions>();
+    }
 
     /// <summary>
     /// Statements a connection runs again and again (a quest's claim, inserts and settlement) are prepared on it once

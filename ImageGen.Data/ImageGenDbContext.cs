@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data.Entities;
+using ImageGen.Data.Quests;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -63,12 +64,12 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.Property(q => q.Prompt).IsRequired();
             quest.Property(q => q.Model).HasMaxLength(64).IsRequired();
             quest.Property(q => q.Status).HasConversion<string>().HasMaxLength(16);
-            quest.Property(q => q.StatusText).HasMaxLength(200);
-            quest.Property(q => q.ErrorCode).HasMaxLength(64);
-            quest.Property(q => q.ErrorMessage).HasMaxLength(1000);
+            quest.Property(q => q.StatusText).HasMaxLength(QuestLimits.MaxStatusTextLength);
+            quest.Property(q => q.ErrorCode).HasMaxLength(QuestLimits.MaxErrorCodeLength);
+            quest.Property(q => q.ErrorMessage).HasMaxLength(QuestLimits.MaxErrorMessageLength);
             quest.Property(q => q.TraceParent).HasMaxLength(64);
-            quest.Property(q => q.ProviderJobId).HasMaxLength(200);
-            quest.Property(q => q.ProviderPollingUrl).HasMaxLength(2000);
+            quest.Property(q => q.ProviderJobId).HasMaxLength(QuestLimits.MaxProviderJobIdLength);
+            quest.Property(q => q.ProviderPollingUrl).HasMaxLength(QuestLimits.MaxPollingUrlLength);
             quest.Property(q => q.Parameters).HasColumnType("jsonb").HasConversion(
                 v => JsonSerializer.Serialize(v, JsonOptions),
                 v => JsonSerializer.Deserialize<QuestParameters>(v, JsonOptions)!);
@@ -100,7 +101,7 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             step.ToTable("quest_steps");
             step.HasKey(s => s.Id);
             step.Property(s => s.Kind).HasMaxLength(32);
-            step.Property(s => s.Code).HasMaxLength(64);
+            step.Property(s => s.Code).HasMaxLength(QuestLimits.MaxErrorCodeLength);
             step.Property(s => s.Detail).HasMaxLength(QuestStepLimits.MaxDetailLength);
             step.Property(s => s.Circuit).HasMaxLength(16);
             step.Property(s => s.Sent).HasColumnType("jsonb");

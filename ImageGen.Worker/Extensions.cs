@@ -24,7 +24,9 @@ internal static class Extensions
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(BflImageProvider.HttpClientName), sp.GetRequiredService<IOptions<ProviderOptions>>()));
         builder.Services.AddHttpClient(OpenAIImageProvider.HttpClientName).RemoveAllResilienceHandlers()
             .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.OpenAI.RequestTimeout);
+        // BFL's answers name the URLs to fetch next: a redirect from one of them is refused, never followed.
         builder.Services.AddHttpClient(BflImageProvider.HttpClientName).RemoveAllResilienceHandlers()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.Bfl.RequestTimeout);
         builder.Services.AddSingleton<ProviderRouter>();
         foreach (var provider in new[] { ModelProvider.OpenAI, ModelProvider.BlackForestLabs })

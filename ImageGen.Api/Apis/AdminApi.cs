@@ -11,7 +11,8 @@ using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
-using ImageGen.Data.Queue;
+using ImageGen.Data.Quests;
+using ImageGen.Api.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
@@ -60,7 +61,7 @@ internal static partial class AdminApi
                 Balance = db.CreditAccounts.Where(a => a.UserId == u.Id).Select(a => a.Balance).FirstOrDefault(),
                 Roles = db.UserRoles.Where(ur => ur.UserId == u.Id).Join(db.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name!).ToList(),
             })
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         return TypedResults.Ok(users.Select(u => new UserSummaryDto(u.Id, u.Email ?? "", u.Roles, u.Balance, u.CreatedAt)).ToList());
     }
 
@@ -72,17 +73,17 @@ internal static partial class AdminApi
             return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.");
         }
 
-        var quest = await db.Quests.AsNoTracking().Include(q => q.Images).FirstOrDefaultAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+        var quest = await db.Quests.AsNoTracking().Include(q => q.Images).FirstOrDefaultAsync(q => q.Id == questId, cancellationToken);
         if (quest is null)
         {
             return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.");
         }
 
-        var owner = await db.Users.AsNoTracking().Where(u => u.Id == quest.UserId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
-        var steps = await db.QuestSteps.AsNoTracking().Where(s => s.QuestId == questId).OrderBy(s => s.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var owner = await db.Users.AsNoTracking().Where(u => u.Id == quest.UserId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken);
+        var steps = await db.QuestSteps.AsNoTracking().Where(s => s.QuestId == questId).OrderBy(s => s.Id).ToListAsync(cancellationToken);
         var credits = await db.CreditEntries.AsNoTracking().Where(e => e.QuestId == questId).OrderBy(e => e.Id)
             .Select(e => new CreditEntryDto(e.Id, e.Kind, e.Amount, e.QuestId, e.Reason, e.CreatedAt))
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
 
         // traceparent: version-traceid-spanid-flags.
         var traceId = quest.TraceParent?.Split('-') is [_, var trace, _, _] ? trace : null;
@@ -110,7 +111,7 @@ internal static partial class AdminApi
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "window", "The window is 1h or 24h.");
         }
 
-        return TypedResults.Ok(await OperationsStats.ComputeAsync(db, name, span, time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
+        return TypedResults.Ok(await OperationsStats.ComputeAsync(db, name, span, time.GetUtcNow(), cancellationToken));
     }
 
     public static async Task<Results<Ok<List<QuestDto>>, ProblemHttpResult>> ListUserQuests(
@@ -122,14 +123,14 @@ internal static partial class AdminApi
             return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", "The limit must be between 1 and 100.");
         }
 
-        if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken).ConfigureAwait(false))
+        if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
         {
             return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
         }
 
         var quests = await db.Quests.AsNoTracking().Include(q => q.Images).Where(q => q.UserId == userId)
             .OrderByDescending(q => q.CreatedAt).ThenByDescending(q => q.Id).Take(size)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         return TypedResults.Ok(quests.Select(q => q.ToDto(signer)).ToList());
     }
 
@@ -140,7 +141,7 @@ internal static partial class AdminApi
             .OrderBy(a => a.ResolvedAt != null).ThenByDescending(a => a.FiredAt)
             .Take(100)
             .Select(AlertEvaluator.ToDto)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
         return TypedResults.Ok(alerts);
     }
 
@@ -150,12 +151,12 @@ internal static partial class AdminApi
 
     public static async Task<Ok<List<DeadLetterDto>>> ListDeadLetters(IConnectionMultiplexer redis)
     {
-        var entries = await redis.GetDatabase().StreamRangeAsync(QueueNames.DeadLetterStream, count: 200, messageOrder: Order.Descending).ConfigureAwait(false);
+        var entries = await redis.GetDatabase().StreamRangeAsync(QueueNames.DeadLetterStream, count: 200, messageOrder: Order.Descending);
         return TypedResults.Ok(entries.Select(ToDto).ToList());
     }
 
     public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> Redrive(
-        string entryId, ClaimsPrincipal principal, IConnectionMultiplexer redis, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
+        string entryId, ClaimsPrincipal principal, IConnectionMultiplexer redis, ImageGenDbContext db, QuestSubmission submission, ImageUrlSigner signer,
         TimeProvider time, CancellationToken cancellationToken)
     {
         if (!StreamEntryId().IsMatch(entryId))
@@ -164,22 +165,21 @@ internal static partial class AdminApi
         }
 
         var redisDb = redis.GetDatabase();
-        var found = await redisDb.StreamRangeAsync(QueueNames.DeadLetterStream, entryId, entryId, 1).ConfigureAwait(false);
+        var found = await redisDb.StreamRangeAsync(QueueNames.DeadLetterStream, entryId, entryId, 1);
         if (found.Length == 0 || ToDto(found[0]) is not { QuestId: { } questId })
         {
             return ApiProblems.NotFound(ErrorCodes.DeadLetterNotFound, $"There is no dead-lettered quest '{entryId}'.");
         }
 
-        var original = await db.Quests.AsNoTracking().FirstOrDefaultAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+        var original = await db.Quests.AsNoTracking().FirstOrDefaultAsync(q => q.Id == questId, cancellationToken);
         if (original is null)
         {
             return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"The dead-lettered quest '{questId}' no longer exists.");
         }
 
-        var now = time.GetUtcNow();
         var copy = new Quest
         {
-            Id = Guid.CreateVersion7(now),
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
             UserId = original.UserId,
             Prompt = original.Prompt,
             Model = original.Model,
@@ -188,33 +188,18 @@ internal static partial class AdminApi
             Seed = original.Seed,
             Parameters = original.Parameters,
             Cost = original.Cost,
-            Status = QuestStatus.Queued,
-            StatusText = "Waiting for a worker...",
-            CreatedAt = now,
-            EnqueuedAt = now,
         };
-        int? shortBalance = null;
-        await db.InAccountTransactionAsync(original.UserId, balance =>
+        switch (await submission.SubmitAsync(copy, null, $"Re-drive of {questId} by {principal.UserId()}", cancellationToken))
         {
-            shortBalance = balance < copy.Cost ? balance : null;
-            if (shortBalance is not null)
-            {
-                return false;
-            }
-
-            db.Quests.Add(copy);
-            db.CreditEntries.Add(CreditLedger.Entry(copy.UserId, CreditEntryKind.Reserve, -copy.Cost, now, copy.Id, $"Re-drive of {questId} by {principal.UserId()}"));
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
-        if (shortBalance is { } have)
-        {
-            return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
-                $"The owner's balance is {have}; the quest costs {copy.Cost}. Grant credits first.");
+            case SubmitOutcome.ShortOf(var balance, var cost):
+                return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
+                    $"The owner's balance is {balance}; the quest costs {cost}. Grant credits first.");
+            case SubmitOutcome.Accepted accepted:
+                await redisDb.StreamDeleteAsync(QueueNames.DeadLetterStream, [entryId]);
+                return TypedResults.Accepted($"/api/quests/{copy.Id}", accepted.Quest.ToDto(signer));
+            case var other:
+                throw new System.Diagnostics.UnreachableException($"A re-drive has no idempotency key, so it cannot be {other}.");
         }
-
-        await queue.EnqueueAsync(copy.Id).ConfigureAwait(false);
-        await redisDb.StreamDeleteAsync(QueueNames.DeadLetterStream, [entryId]).ConfigureAwait(false);
-        return TypedResults.Accepted($"/api/quests/{copy.Id}", copy.ToDto(signer));
     }
 
     private static DeadLetterDto ToDto(StreamEntry entry) => new(
@@ -246,7 +231,7 @@ internal static partial class AdminApi
             return ApiProblems.BadRequest(ErrorCodes.ReasonRequired, "reason", $"Say why (1 to {CreditLimits.MaxReasonLength} characters): the ledger keeps it.");
         }
 
-        if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken).ConfigureAwait(false))
+        if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
         {
             return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
         }
@@ -267,7 +252,7 @@ internal static partial class AdminApi
             entry = CreditLedger.Entry(userId, request.Kind.Value, amount, time.GetUtcNow(), reason: reason, by: principal.UserId());
             db.CreditEntries.Add(entry);
             return true;
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
         return refused ?? (Results<Ok<CreditEntryDto>, ProblemHttpResult>)TypedResults.Ok(
             new CreditEntryDto(entry!.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));

@@ -1,8 +1,7 @@
-using System.Buffers.Text;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Json;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Api.Problems;
@@ -13,15 +12,14 @@ using ImageGen.Core.Catalog;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
-using ImageGen.Data.Credits;
-using ImageGen.Data.Entities;
+using ImageGen.Data.Quests;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Api.Apis;
 
-internal static partial class QuestsApi
+internal static class QuestsApi
 {
 
     private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
@@ -33,13 +31,17 @@ internal static partial class QuestsApi
         group.MapGet("/{id}", GetQuest).WithName("GetQuest").WithSummary("The latest state of one quest.");
         group.MapGet("/", ListQuests).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
         group.MapPost("/{id}/cancel", CancelQuest).WithName("CancelQuest")
-            .WithSummary("Cancel a quest: a queued one at once, a running one as soon as its worker can stop. Its credits go back.");
+            .WithSummary("Cancel a quest: a queued one at once and free; a running one as soon as its worker can stop, charged what the provider bills once a provider has accepted the job.");
         return app;
     }
 
+    /// <summary>What the quest handlers use, bundled.</summary>
+    public sealed record QuestServices(
+        ImageGenDbContext Db, QuestTransitions Transitions, QuestSubmission Submission, QuestQueue Queue, QuestEventPublisher Events,
+        ImageUrlSigner Signer, TimeProvider Time, ImageGenMetrics Metrics);
+
     public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
-        CreateQuestRequest request, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, ImageUrlSigner signer,
-        TimeProvider time, ImageGenMetrics metrics, ILoggerFactory loggers, HttpContext context, CancellationToken cancellationToken)
+        CreateQuestRequest request, ClaimsPrincipal principal, [AsParameters] QuestServices services, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = QuestValidator.Validate(request, out var valid);
         if (valid is null)
@@ -55,165 +57,72 @@ internal static partial class QuestsApi
         }
 
         // Only a keyed submit needs the fingerprint of its body.
-        var requestHash = idempotencyKey.Length > 0
-            ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request)))
-            : "";
+        var idempotency = idempotencyKey.Length > 0
+            ? new IdempotencyRequest(idempotencyKey, Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request))))
+            : null;
 
         using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
-        var userId = principal.UserId();
-        var cost = valid.Cost;
-        var quest = new Quest
-        {
-            Id = Guid.CreateVersion7(time.GetUtcNow()),
-            UserId = userId,
-            Prompt = valid.Prompt,
-            Model = valid.Model.Id,
-            Width = valid.Width,
-            Height = valid.Height,
-            Seed = valid.Parameters.Seed,
-            Parameters = valid.Parameters,
-            Cost = cost,
-            Status = QuestStatus.Queued,
-            StatusText = "Waiting for a worker...",
-            CreatedAt = time.GetUtcNow(),
-            EnqueuedAt = time.GetUtcNow(),
-            TraceParent = Activity.Current?.Id,
-        };
+        var quest = services.Submission.NewQuest(principal.UserId(), valid);
         activity?.SetTag("quest.id", quest.Id);
         activity?.SetTag("quest.model", quest.Model);
 
-        // The reservation and the quest commit together; the per-user lock makes parallel submits take turns, so the
-        // balance is checked against every reservation made before.
-        int? shortBalance = null;
-        Guid? replayOf = null;
-        var keyReused = false;
-        await db.InAccountTransactionAsync(userId, async balance =>
+        switch (await services.Submission.SubmitAsync(quest, idempotency, null, cancellationToken))
         {
-            (shortBalance, replayOf, keyReused) = (null, null, false);
-            // Inside the account lock: a second request with the same key waits here, then finds the first.
-            if (idempotencyKey.Length > 0
-                && await db.IdempotencyKeys.AsNoTracking().FirstOrDefaultAsync(k => k.UserId == userId && k.Key == idempotencyKey, cancellationToken).ConfigureAwait(false) is { } existing)
-            {
-                keyReused = existing.RequestHash != requestHash;
-                replayOf = existing.QuestId;
-                return false;
-            }
-
-            shortBalance = balance < cost ? balance : null;
-            if (shortBalance is not null)
-            {
-                return false;
-            }
-
-            db.Quests.Add(quest);
-            db.CreditEntries.Add(CreditLedger.Entry(userId, CreditEntryKind.Reserve, -cost, quest.CreatedAt, quest.Id));
-            if (idempotencyKey.Length > 0)
-            {
-                db.IdempotencyKeys.Add(new IdempotencyKey { UserId = userId, Key = idempotencyKey, RequestHash = requestHash, QuestId = quest.Id, CreatedAt = quest.CreatedAt });
-            }
-
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
-
-        if (keyReused)
-        {
-            return ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
-                "This Idempotency-Key was used for a different request. Use a new key for a new quest.", "Idempotency-Key");
+            case SubmitOutcome.Accepted accepted:
+                return TypedResults.Accepted($"/api/quests/{accepted.Quest.Id}", accepted.Quest.ToDto(services.Signer));
+            case SubmitOutcome.Replayed replayed:
+                // The same request again: the original quest, no second charge.
+                var original = (await services.Db.FindWithImagesAsync(replayed.QuestId, quest.UserId, cancellationToken))!;
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+                return TypedResults.Accepted($"/api/quests/{original.Id}", original.ToDto(services.Signer));
+            case SubmitOutcome.KeyReused:
+                return ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
+                    "This Idempotency-Key was used for a different request. Use a new key for a new quest.", "Idempotency-Key");
+            case SubmitOutcome.ShortOf(var balance, var cost):
+                return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
+                    $"This quest costs {cost} credits and your balance is {balance}.", extra: new Dictionary<string, object?> { ["balance"] = balance, ["cost"] = cost });
+            case var other:
+                throw new UnreachableException($"Unknown submit outcome {other}.");
         }
-
-        if (replayOf is { } originalId)
-        {
-            // The same request again: the original quest, no second charge.
-            var original = (await db.FindWithImagesAsync(originalId, userId, cancellationToken).ConfigureAwait(false))!;
-            context.Response.Headers["Idempotent-Replayed"] = "true";
-            return TypedResults.Accepted($"/api/quests/{original.Id}", original.ToDto(signer));
-        }
-
-        if (shortBalance is { } have)
-        {
-            return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
-                $"This quest costs {cost} credits and your balance is {have}.", extra: new Dictionary<string, object?> { ["balance"] = have, ["cost"] = cost });
-        }
-
-        await queue.EnqueueAsync(quest.Id).ConfigureAwait(false);
-        metrics.QuestSubmitted(quest.Model, ModelCatalog.ProviderTag(quest.Model), cost);
-        LogQueued(loggers.CreateLogger(typeof(QuestsApi).FullName!), quest.Id, userId, quest.Model, cost);
-        return TypedResults.Accepted($"/api/quests/{quest.Id}", quest.ToDto(signer));
     }
 
     public static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> CancelQuest(
-        string id, ClaimsPrincipal principal, ImageGenDbContext db, QuestQueue queue, QuestEventPublisher events, ImageUrlSigner signer,
-        TimeProvider time, ImageGenMetrics metrics, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal principal, [AsParameters] QuestServices services, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
-        var quest = Guid.TryParse(id, out var questId)
-            ? await db.Quests.AsNoTracking().FirstOrDefaultAsync(q => q.Id == questId && q.UserId == userId, cancellationToken).ConfigureAwait(false)
-            : null;
-        if (quest is null)
+        var outcome = Guid.TryParse(id, out var questId)
+            ? await services.Transitions.CancelByOwnerAsync(questId, userId, cancellationToken)
+            : new CancelOutcome.NotFound();
+        switch (outcome)
         {
-            return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.");
-        }
-
-        var now = time.GetUtcNow();
-        var cancelled = false;
-        if (quest.Status == QuestStatus.Queued)
-        {
-            // Only if it is still queued at this instant: a worker that claims it first wins, and is told below.
-            await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
-            {
-                db.ChangeTracker.Clear();
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                cancelled = await db.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Queued).ExecuteUpdateAsync(s => s
-                    .SetProperty(q => q.Status, QuestStatus.Cancelled)
-                    .SetProperty(q => q.StatusText, "Cancelled.")
-                    .SetProperty(q => q.ErrorCode, ErrorCodes.Cancelled)
-                    .SetProperty(q => q.ErrorMessage, "You cancelled this quest before it started. Nothing was charged.")
-                    .SetProperty(q => q.CompletedAt, now), cancellationToken).ConfigureAwait(false) == 1;
-                if (cancelled)
+            case CancelOutcome.Cancelled(var quest):
+                services.Metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
+                services.Metrics.Credits("released", quest.Cost);
+                var dto = quest.ToDto(services.Signer);
+                await services.Events.PublishAsync(new QuestEvent
                 {
-                    db.CreditEntries.Add(CreditLedger.Entry(userId, CreditEntryKind.Release, quest.Cost, now, questId, ErrorCodes.Cancelled));
-                    db.QuestSteps.Add(new QuestStep { QuestId = questId, At = now, Kind = QuestStepKinds.Ended, Run = quest.Attempts, Code = ErrorCodes.Cancelled, Detail = "Cancelled while queued" });
-                    await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-        }
-
-        if (!cancelled)
-        {
-            var running = await db.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(q => q.CancelRequested, true), cancellationToken).ConfigureAwait(false) == 1;
-            if (!running)
-            {
-                var finished = await db.Quests.AsNoTracking().FirstAsync(q => q.Id == questId, cancellationToken).ConfigureAwait(false);
+                    QuestId = questId,
+                    UserId = userId,
+                    Sequence = QuestSequence.Final,
+                    Status = quest.Status,
+                    StatusText = quest.StatusText,
+                    Progress = quest.Progress,
+                    Error = dto.Error,
+                    PublishedAt = services.Time.GetUtcNow(),
+                    Quest = dto,
+                });
+                return TypedResults.Ok(dto);
+            case CancelOutcome.Requested:
+                // The worker running it stops cooperatively, settles it (see QuestCharges.ForCancel) and publishes Cancelled.
+                await services.Queue.RequestCancelAsync(questId);
+                var running = (await services.Db.FindWithImagesAsync(questId, userId, cancellationToken))!;
+                return TypedResults.Accepted($"/api/quests/{questId}", running.ToDto(services.Signer));
+            case CancelOutcome.AlreadyEnded(var status):
                 return ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.QuestFinished,
-                    $"The quest already ended as {finished.Status}; there is nothing to cancel.", extra: new Dictionary<string, object?> { ["questStatus"] = finished.Status.ToString() });
-            }
-
-            // The worker running it stops cooperatively, releases the credits and publishes Cancelled.
-            await queue.RequestCancelAsync(questId).ConfigureAwait(false);
-            var stillRunning = (await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false))!;
-            return TypedResults.Accepted($"/api/quests/{questId}", stillRunning.ToDto(signer));
+                    $"The quest already ended as {status}; there is nothing to cancel.", extra: new Dictionary<string, object?> { ["questStatus"] = status.ToString() });
+            default:
+                return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.");
         }
-
-        metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
-        metrics.Credits("released", quest.Cost);
-        var result = (await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false))!;
-        var dto = result.ToDto(signer);
-        await events.PublishAsync(new QuestEvent
-        {
-            QuestId = questId,
-            UserId = userId,
-            Sequence = long.MaxValue,
-            Status = QuestStatus.Cancelled,
-            StatusText = result.StatusText,
-            Progress = result.Progress,
-            Error = new QuestErrorDto(ErrorCodes.Cancelled, result.ErrorMessage ?? ""),
-            PublishedAt = now,
-            Quest = dto,
-        }).ConfigureAwait(false);
-        return TypedResults.Ok(dto);
     }
 
     public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(
@@ -221,7 +130,7 @@ internal static partial class QuestsApi
     {
         var userId = principal.UserId();
         // Another user's quest answers exactly as a missing one does.
-        var quest = Guid.TryParse(id, out var questId) ? await db.FindWithImagesAsync(questId, userId, cancellationToken).ConfigureAwait(false) : null;
+        var quest = Guid.TryParse(id, out var questId) ? await db.FindWithImagesAsync(questId, userId, cancellationToken) : null;
         return quest is null
             ? ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.")
             : TypedResults.Ok(quest.ToDto(signer));
@@ -246,7 +155,7 @@ internal static partial class QuestsApi
         var items = await query
             .OrderByDescending(q => q.CreatedAt).ThenByDescending(q => q.Id)
             .Take(size + 1)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+            .ToListAsync(cancellationToken);
 
         string? next = null;
         if (items.Count > size)
@@ -257,7 +166,4 @@ internal static partial class QuestsApi
 
         return TypedResults.Ok(new QuestPage([.. items.Select(q => q.ToDto(signer))], next));
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} queued on {Model}, {Cost} credits reserved")]
-    private static partial void LogQueued(ILogger logger, Guid questId, Guid userId, string model, int cost);
 }

@@ -20,6 +20,12 @@ public static class QuestStepKinds
     /// <summary>The worker gave the quest back to the queue (shutdown).</summary>
     public const string HandedBack = "handed_back";
 
+    /// <summary>The reconciler put the quest back in the queue: its worker's lease lapsed (Detail: why).</summary>
+    public const string Requeued = "requeued";
+
+    /// <summary>The provider accepted the job (Detail: its id; Code: what it costs, when it said so).</summary>
+    public const string JobAccepted = "job_accepted";
+
     /// <summary>The quest ended (Code: the error code, if any; Detail: the status).</summary>
     public const string Ended = "ended";
 }

@@ -47,6 +47,9 @@ public sealed class Quest
     public string? ProviderJobId { get; set; }
     public string? ProviderPollingUrl { get; set; }
 
+    /// <summary>What the provider said the accepted job costs, in credits (BFL's <c>cost</c>); what a cancel after acceptance charges.</summary>
+    public int? ProviderCost { get; set; }
+
     /// <summary>W3C traceparent of the request that created it, so the whole life of a quest is one trace.</summary>
     public string? TraceParent { get; set; }
 

@@ -401,6 +401,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("prompt");
 
+                    b.Property<int?>("ProviderCost")
+                        .HasColumnType("integer")
+                        .HasColumnName("provider_cost");
+
                     b.Property<string>("ProviderJobId")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")

@@ -14,10 +14,17 @@ namespace ImageGen.Worker.Providers;
 /// <summary>
 /// Black Forest Labs: submit <c>POST /v1/{model}</c> with <c>x-key</c>, poll the returned <c>polling_url</c> with backoff,
 /// relay its progress, and download <c>result.sample</c> at once (it expires in about ten minutes). A submit that
-/// failed with 5xx or timed out is never sent again: the job may exist, and be billed.
+/// failed with 5xx or timed out is never sent again: the job may exist, and be billed. URLs in BFL's answers are checked
+/// by <see cref="BflUrlPolicy"/> before they are fetched; no redirect is followed; bodies are read up to a cap, and an
+/// image's size is checked from its header before anything decodes it.
 /// </summary>
 internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions> options) : IImageProvider
 {
+    /// <summary>A poll answer is a few hundred bytes of JSON; more is not a poll answer.</summary>
+    private const long MaxPollBytes = 1 << 20;
+
+    private BflUrlPolicy Urls => new(options.Value.Bfl);
+
     public const string HttpClientName = "bfl";
 
     /// <summary>Polls that may fail in a row (5xx, timeouts) before the job is given up.</summary>
@@ -29,16 +36,27 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
     {
         var started = Stopwatch.GetTimestamp();
         int? cost = null;
-        var pollingUrl = request.ResumePollingUrl;
-        if (pollingUrl is null)
+        Uri pollingUrl;
+        if (request.ResumePollingUrl is { } resume)
         {
-            (var id, pollingUrl, cost) = await SubmitAsync(request, cancellationToken).ConfigureAwait(false);
-            await request.OnJobAccepted(id, pollingUrl, cancellationToken).ConfigureAwait(false);
+            pollingUrl = PollingUrl(resume);
+        }
+        else
+        {
+            (var id, var answered, cost) = await SubmitAsync(request, cancellationToken);
+            pollingUrl = PollingUrl(answered);
+            await request.OnJobAccepted(id, pollingUrl.AbsoluteUri, cost, cancellationToken);
         }
 
-        var sampleUrl = await PollAsync(request, pollingUrl, cancellationToken).ConfigureAwait(false);
-        var bytes = await DownloadAsync(sampleUrl, cancellationToken).ConfigureAwait(false);
+        var sampleUrl = await PollAsync(request, pollingUrl, cancellationToken);
+        var bytes = await DownloadAsync(sampleUrl, cancellationToken);
         var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "BFL's sample is not an image.", retryable: false);
+        if ((long)info.Width * info.Height > options.Value.MaxImagePixels)
+        {
+            throw new ProviderException(ProviderFailure.Error,
+                $"BFL's sample is {info.Width}x{info.Height}, more than the {options.Value.MaxImagePixels:N0} pixels ImageGen takes.", retryable: false);
+        }
+
         return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], cost, Stopwatch.GetElapsedTime(started));
     }
 
@@ -92,7 +110,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            response = await http.SendAsync(message, cancellationToken);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
@@ -113,7 +131,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false);
+                var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
                 var id = (string?)body?["id"];
                 var pollingUrl = (string?)body?["polling_url"];
                 if (id is null || pollingUrl is null)
@@ -121,10 +139,12 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
                     throw new ProviderException(ProviderFailure.Error, "BFL accepted the job without an id or polling URL.", retryable: false);
                 }
 
-                return (id, pollingUrl, body?["cost"] is JsonValue c && c.TryGetValue<double>(out var credits) ? (int)Math.Ceiling(credits) : null);
+                // A cost that is not a sane number is no cost at all (the reservation stands).
+                return (id, pollingUrl, body?["cost"] is JsonValue c && c.TryGetValue<double>(out var credits) && credits is >= 0 and < int.MaxValue
+                    ? (int)Math.Ceiling(credits) : null);
             }
 
-            var detail = await DetailAsync(response, cancellationToken).ConfigureAwait(false);
+            var detail = await DetailAsync(response, cancellationToken);
             throw status switch
             {
                 429 => new ProviderException(ProviderFailure.RateLimited, "BFL is rate limiting this account (too many jobs in flight).", retryable: true, RetryAfter(response), status),
@@ -138,14 +158,19 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         }
     }
 
-    private async Task<string> PollAsync(ProviderRequest request, string pollingUrl, CancellationToken cancellationToken)
+    /// <summary>A polling URL, if BFL may have named it: polls carry the key, so only the API's own hosts qualify.</summary>
+    private Uri PollingUrl(string text) =>
+        Urls.Parse(text, url => Urls.MayFetch(url) && Urls.MaySendKey(url))
+        ?? throw new ProviderException(ProviderFailure.Error, "BFL answered a polling URL outside its own hosts; it was not followed.", retryable: false);
+
+    private async Task<Uri> PollAsync(ProviderRequest request, Uri pollingUrl, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var delay = settings.PollMinInterval;
         var failures = 0;
         while (true)
         {
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(delay, cancellationToken);
             delay = TimeSpan.FromTicks(Math.Min(settings.PollMaxInterval.Ticks, (long)(delay.Ticks * 1.5)));
 
             JsonObject? body;
@@ -153,7 +178,8 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
             {
                 using var message = new HttpRequestMessage(HttpMethod.Get, pollingUrl);
                 message.Headers.Add("x-key", settings.Bfl.ApiKey);
-                using var response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                RefuseRedirect(response);
                 if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
                 {
                     // A failed poll is only a missed look at the job; look again later.
@@ -165,7 +191,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
                     continue;
                 }
 
-                body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false);
+                body = JsonNode.Parse(await ReadCappedAsync(response, MaxPollBytes, cancellationToken)) as JsonObject;
                 failures = 0;
             }
             catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
@@ -185,11 +211,13 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
                     var progress = body?["progress"] is JsonValue v && v.TryGetValue<double>(out var p) ? Math.Clamp(p, 0, 1) : (double?)null;
                     await request.OnProgress(progress ?? 0.1,
                         progress is { } known ? $"{request.Model.DisplayName} is painting... {known:P0}" : $"{request.Model.DisplayName} is painting...",
-                        cancellationToken).ConfigureAwait(false);
+                        cancellationToken);
                     break;
                 case "Ready":
-                    return (string?)body?["result"]?["sample"]
+                    var sample = (string?)body?["result"]?["sample"]
                         ?? throw new ProviderException(ProviderFailure.Error, "BFL reported Ready without a sample URL.", retryable: false);
+                    return Urls.Parse(sample, Urls.MayFetch)
+                        ?? throw new ProviderException(ProviderFailure.Error, "BFL's sample URL is outside its delivery hosts; it was not fetched.", retryable: false);
                 case "Request Moderated":
                     throw new ProviderException(ProviderFailure.Moderated, "BFL's safety system refused the prompt.", retryable: false);
                 case "Content Moderated":
@@ -204,9 +232,11 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         }
     }
 
-    private async Task<byte[]> DownloadAsync(string sampleUrl, CancellationToken cancellationToken)
+    /// <summary>The sample, without the key (its URL is signed), without redirects, up to the size cap.</summary>
+    private async Task<byte[]> DownloadAsync(Uri sampleUrl, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(sampleUrl, cancellationToken).ConfigureAwait(false);
+        using var response = await http.GetAsync(sampleUrl, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        RefuseRedirect(response);
         if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
         {
             throw new ProviderException(ProviderFailure.Expired, "BFL's sample URL expired before it could be downloaded.", retryable: false, statusCode: (int)response.StatusCode);
@@ -217,12 +247,50 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
             throw new ProviderException(ProviderFailure.Unavailable, $"Downloading BFL's sample failed with {(int)response.StatusCode}.", retryable: false, statusCode: (int)response.StatusCode);
         }
 
-        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadCappedAsync(response, options.Value.MaxResponseBytes, cancellationToken);
     }
+
+    /// <summary>A redirect could lead anywhere (inside the network, too): it is an error, never followed.</summary>
+    private static void RefuseRedirect(HttpResponseMessage response)
+    {
+        if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            throw new ProviderException(ProviderFailure.Error, $"BFL answered a redirect ({(int)response.StatusCode}); it was not followed.", retryable: false,
+                statusCode: (int)response.StatusCode);
+        }
+    }
+
+    /// <summary>The body, or an error as soon as it is longer than <paramref name="max"/> bytes (nothing more is read).</summary>
+    internal static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, long max, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > max)
+        {
+            throw TooLarge(max);
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > max)
+            {
+                throw TooLarge(max);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static ProviderException TooLarge(long max) =>
+        new(ProviderFailure.Error, $"BFL sent more than {max:N0} bytes; the answer was refused.", retryable: false);
 
     private static async Task<string> DetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
         try
         {
             var detail = JsonNode.Parse(text)?["detail"];

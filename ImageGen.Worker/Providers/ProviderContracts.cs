@@ -14,8 +14,11 @@ public sealed record ProviderRequest
     /// <summary>A job the provider already accepted for this quest (from an earlier attempt): resume it, never submit again.</summary>
     public string? ResumePollingUrl { get; init; }
 
-    /// <summary>Called as soon as an asynchronous provider accepts the job, so the id survives a crash.</summary>
-    public Func<string, string, CancellationToken, Task> OnJobAccepted { get; init; } = static (_, _, _) => Task.CompletedTask;
+    /// <summary>
+    /// Called as soon as an asynchronous provider accepts the job (its id, where to poll it, what it said the job costs),
+    /// so the id survives a crash and a cancel from then on is charged what the provider bills.
+    /// </summary>
+    public Func<string, string, int?, CancellationToken, Task> OnJobAccepted { get; init; } = static (_, _, _, _) => Task.CompletedTask;
 
     /// <summary>Progress 0..1 with a sentence for people.</summary>
     public Func<double, string, CancellationToken, ValueTask> OnProgress { get; init; } = static (_, _, _) => ValueTask.CompletedTask;

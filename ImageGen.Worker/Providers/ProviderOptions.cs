@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace ImageGen.Worker.Providers;
 
 /// <summary>One provider account: where it is, its key, and how hard we may use it.</summary>
-public sealed class ProviderAccountOptions
+public class ProviderAccountOptions
 {
     /// <summary>Base address (OpenAI: ending in /v1). The AppHost points it at the simulator when no key is set.</summary>
     public Uri? Endpoint { get; set; }
@@ -22,13 +22,34 @@ public sealed class ProviderAccountOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(90);
 }
 
+/// <summary>The BFL account, with the hosts its answers may send us to (see <see cref="BflUrlPolicy"/>).</summary>
+public sealed class BflAccountOptions : ProviderAccountOptions
+{
+    /// <summary>
+    /// Hosts (and their subdomains) a polling URL or a result sample may be on, over https. BFL's API and delivery hosts
+    /// are all under bfl.ai; add a storage host here if BFL delivers from one.
+    /// </summary>
+    public List<string> ResultHosts { get; set; } = ["bfl.ai"];
+
+    /// <summary>Hosts the x-key may be sent to, besides the endpoint's own: BFL's API hosts (polling URLs are on them).</summary>
+    public List<string> KeyHosts { get; set; } = ["api.bfl.ai", "api.eu.bfl.ai", "api.us.bfl.ai", "api.eu1.bfl.ai", "api.us1.bfl.ai"];
+}
+
 /// <summary>Retry and circuit settings shared by every provider. Bound from <c>Providers</c>.</summary>
 public sealed class ProviderOptions
 {
     public const string Section = "Providers";
 
     public ProviderAccountOptions OpenAI { get; set; } = new();
-    public ProviderAccountOptions Bfl { get; set; } = new() { MaxConcurrency = 24 };
+    public BflAccountOptions Bfl { get; set; } = new() { MaxConcurrency = 24 };
+
+    /// <summary>Largest body read from a provider (an image, a poll answer): a bigger one is refused, not buffered.</summary>
+    [Range(1024, 1L << 32)]
+    public long MaxResponseBytes { get; set; } = 64L << 20;
+
+    /// <summary>Largest image (width x height) taken from a provider, checked from its header before anything decodes it.</summary>
+    [Range(1, 1_000_000_000)]
+    public long MaxImagePixels { get; set; } = 40_000_000;
 
     /// <summary>Attempts per provider call, the first included, for failures that are safe to retry.</summary>
     [Range(1, 10)]

@@ -31,19 +31,19 @@ internal sealed partial class QuestConsumer(
     {
         var settings = options.Value;
         var db = redis.GetDatabase();
-        await EnsureGroupAsync(db).ConfigureAwait(false);
+        await EnsureGroupAsync(db);
 
         // A wake-up arrives whenever a quest is added; one pending signal is enough.
         var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         var subscriber = redis.GetSubscriber();
-        await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), (_, _) => wake.Writer.TryWrite(true)).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel), (_, _) => wake.Writer.TryWrite(true));
         await subscriber.SubscribeAsync(RedisChannel.Literal(QueueNames.CancelChannel), (_, message) =>
         {
             if (Guid.TryParse(message.ToString(), out var questId) && _running.TryGetValue(questId, out var cancel))
             {
                 cancel.Cancel();
             }
-        }).ConfigureAwait(false);
+        });
 
         // In-flight work outlives the stop signal by the grace period, then is handed back.
         using var letGo = new CancellationTokenSource();
@@ -60,7 +60,7 @@ internal sealed partial class QuestConsumer(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await slots.WaitAsync(stoppingToken);
                 var count = slots.CurrentCount + 1;
                 StreamEntry[] entries;
                 var redelivered = position != StreamPosition.NewMessages;
@@ -71,31 +71,31 @@ internal sealed partial class QuestConsumer(
                         // Entries another consumer left idle (it died): take them over.
                         nextClaim = time.GetUtcNow() + (settings.ClaimIdleTime / 4);
                         var claimed = await db.StreamAutoClaimAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName,
-                            (long)settings.ClaimIdleTime.TotalMilliseconds, "0-0", count).ConfigureAwait(false);
+                            (long)settings.ClaimIdleTime.TotalMilliseconds, "0-0", count);
                         entries = claimed.ClaimedEntries.Where(e => !e.IsNull).ToArray();
                         redelivered = entries.Length > 0;
                         if (!redelivered)
                         {
-                            entries = await db.StreamReadGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName, position, count).ConfigureAwait(false);
+                            entries = await db.StreamReadGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName, position, count);
                         }
                     }
                     else
                     {
-                        entries = await db.StreamReadGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName, position, count).ConfigureAwait(false);
+                        entries = await db.StreamReadGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, settings.ConsumerName, position, count);
                     }
                 }
                 catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
                 {
                     // Redis lost the stream (restart without persistence): create it again and carry on.
                     slots.Release();
-                    await EnsureGroupAsync(db).ConfigureAwait(false);
+                    await EnsureGroupAsync(db);
                     continue;
                 }
                 catch (RedisException e)
                 {
                     slots.Release();
                     LogReadFailed(logger, e);
-                    await Task.Delay(settings.IdlePollInterval, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(settings.IdlePollInterval, stoppingToken);
                     continue;
                 }
 
@@ -112,7 +112,7 @@ internal sealed partial class QuestConsumer(
                     idle.CancelAfter(settings.IdlePollInterval);
                     try
                     {
-                        await wake.Reader.ReadAsync(idle.Token).ConfigureAwait(false);
+                        await wake.Reader.ReadAsync(idle.Token);
                     }
                     catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                     {
@@ -131,7 +131,7 @@ internal sealed partial class QuestConsumer(
                     // The first slot is already held; the read asked for no more entries than there are free slots.
                     if (i > 0)
                     {
-                        await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                        await slots.WaitAsync(stoppingToken);
                     }
 
                     var entry = entries[i];
@@ -150,9 +150,9 @@ internal sealed partial class QuestConsumer(
         }
 
         // Stop taking work; let in-flight quests finish within the grace period, then they hand themselves back.
-        await Task.WhenAll(inFlight.Keys).ConfigureAwait(false);
-        await subscriber.UnsubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel)).ConfigureAwait(false);
-        await subscriber.UnsubscribeAsync(RedisChannel.Literal(QueueNames.CancelChannel)).ConfigureAwait(false);
+        await Task.WhenAll(inFlight.Keys);
+        await subscriber.UnsubscribeAsync(RedisChannel.Literal(QueueNames.QuestWakeChannel));
+        await subscriber.UnsubscribeAsync(RedisChannel.Literal(QueueNames.CancelChannel));
     }
 
     private async Task HandleAsync(IDatabase db, StreamEntry entry, bool redelivered, CancellationToken letGo)
@@ -161,17 +161,17 @@ internal sealed partial class QuestConsumer(
         if (!Guid.TryParse(entry[QueueNames.Fields.QuestId].ToString(), out var questId))
         {
             LogMalformedEntry(logger, entry.Id.ToString());
-            await DeadLetterAsync(db, entry, null, "malformed", 1).ConfigureAwait(false);
+            await DeadLetterAsync(db, entry, null, "malformed", 1);
             return;
         }
 
         if (redelivered)
         {
-            var pending = await db.StreamPendingMessagesAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, 1, settings.ConsumerName, entry.Id, entry.Id).ConfigureAwait(false);
+            var pending = await db.StreamPendingMessagesAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, 1, settings.ConsumerName, entry.Id, entry.Id);
             var deliveries = pending.Length > 0 ? pending[0].DeliveryCount : 1;
             if (deliveries > settings.MaxDeliveries)
             {
-                await GiveUpAsync(db, entry, questId, deliveries - 1).ConfigureAwait(false);
+                await GiveUpAsync(db, entry, questId, deliveries - 1);
                 return;
             }
         }
@@ -187,21 +187,21 @@ internal sealed partial class QuestConsumer(
         {
             // A second entry of a quest this worker is running (the reconciler re-queued it while it waited): the run
             // in hand keeps the quest, and its cancel switch stays the one an owner's cancel reaches.
-            await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+            await AcknowledgeAsync(db, entry);
             return;
         }
 
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var result = await scope.ServiceProvider.GetRequiredService<QuestProcessor>().ProcessAsync(questId, letGo, cancel.Token).ConfigureAwait(false);
+            var result = await scope.ServiceProvider.GetRequiredService<QuestProcessor>().ProcessAsync(questId, letGo, cancel.Token);
             if (result == ProcessResult.Exhausted)
             {
-                await GiveUpAsync(db, entry, questId, settings.MaxDeliveries).ConfigureAwait(false);
+                await GiveUpAsync(db, entry, questId, settings.MaxDeliveries);
             }
             else
             {
-                await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+                await AcknowledgeAsync(db, entry);
             }
         }
         catch (Exception e)
@@ -220,17 +220,17 @@ internal sealed partial class QuestConsumer(
     private async Task GiveUpAsync(IDatabase db, StreamEntry entry, Guid questId, long attempts)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var ended = await scope.ServiceProvider.GetRequiredService<QuestProcessor>().FailUnfinishedAsync(questId, QuestStatus.Failed, ErrorCodes.DeliveryExhausted,
-            $"ImageGen tried this quest {attempts} times and it failed each time. An operator has been told. Nothing was charged.").ConfigureAwait(false);
+        var ended = await scope.ServiceProvider.GetRequiredService<QuestProcessor>().EndUnfinishedAsync(questId, QuestStatus.Failed, ErrorCodes.DeliveryExhausted,
+            FailureExplanations.Exhausted(attempts));
         if (!ended)
         {
             // Another entry of the same quest got here first (or it ended meanwhile): one dead letter per quest is enough.
-            await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+            await AcknowledgeAsync(db, entry);
             return;
         }
 
         LogExhausted(logger, questId, attempts);
-        await DeadLetterAsync(db, entry, questId, ErrorCodes.DeliveryExhausted, attempts).ConfigureAwait(false);
+        await DeadLetterAsync(db, entry, questId, ErrorCodes.DeliveryExhausted, attempts);
     }
 
     private static async Task DeadLetterAsync(IDatabase db, StreamEntry entry, Guid? questId, string reason, long deliveries)
@@ -242,8 +242,8 @@ internal sealed partial class QuestConsumer(
             new(QueueNames.Fields.Reason, reason),
             new(QueueNames.Fields.Deliveries, deliveries),
             new(QueueNames.Fields.DeadAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
-        ]).ConfigureAwait(false);
-        await AcknowledgeAsync(db, entry).ConfigureAwait(false);
+        ]);
+        await AcknowledgeAsync(db, entry);
     }
 
     /// <summary>Acknowledges and deletes in one round trip, so handled entries do not pile up in the stream.</summary>
@@ -261,7 +261,7 @@ internal sealed partial class QuestConsumer(
         try
         {
             await db.StreamCreateConsumerGroupAsync(QueueNames.QuestStream, QueueNames.WorkerGroup, StreamPosition.Beginning, createStream: true)
-                .ConfigureAwait(false);
+                ;
         }
         catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
         {

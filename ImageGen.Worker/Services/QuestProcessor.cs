@@ -1,17 +1,15 @@
 using System.Security.Cryptography;
-using ImageGen.Core.Accounts;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
-using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
-using ImageGen.Rendering;
 using ImageGen.Data.Queue;
-using ImageGen.Worker.Providers;
-using Microsoft.EntityFrameworkCore;
+using ImageGen.Data.Quests;
+using ImageGen.Rendering;
 using ImageGen.ServiceDefaults.Telemetry;
+using ImageGen.Worker.Providers;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Services;
@@ -30,12 +28,12 @@ internal enum ProcessResult
 }
 
 /// <summary>
-/// Runs one quest: claim it, generate through the provider router with live progress, store the images,
-/// record the outcome with its ledger settlement, publish events. Returning means the outcome is stored (or the quest
-/// handed back with a new stream entry) and the delivered entry may be acknowledged.
+/// Runs one quest: claim it, generate through the provider router with live progress, store the images, and end it,
+/// each state change through <see cref="QuestTransitions"/>; then publish. Returning means the outcome is stored (or
+/// the quest handed back with a new stream entry) and the delivered entry may be acknowledged.
 /// </summary>
 internal sealed partial class QuestProcessor(
-    ImageGenDbContext db,
+    QuestTransitions transitions,
     IImageStore store,
     ProviderRouter providers,
     QuestQueue queue,
@@ -46,88 +44,63 @@ internal sealed partial class QuestProcessor(
     ImageGenMetrics metrics,
     ILogger<QuestProcessor> logger)
 {
-    private Quest _quest = null!;
-    private long _sequence;
-    private int _totalSteps;
-    private long _lastPersisted;
-
     /// <param name="stoppingToken">Cancelled when the worker must let go (shutdown): the quest is handed back to the queue.</param>
     /// <param name="cancelToken">Cancelled when the owner cancels the quest while it runs.</param>
     public async Task<ProcessResult> ProcessAsync(Guid questId, CancellationToken stoppingToken, CancellationToken cancelToken)
     {
-        // Claim it in Postgres: queued, or running under a lease that lapsed (its worker died). Exactly one worker
-        // wins, whatever duplicates the stream holds.
-        // A quest that has been started as often as it may be delivered is not started again: it crashed every worker
-        // that ran it (the re-queues of the reconciler make new stream entries, so entry delivery counts alone miss it).
-        var now = time.GetUtcNow();
-        var lease = now + options.Value.LeaseDuration;
-        var maxAttempts = options.Value.MaxDeliveries;
-        // One statement claims and reads it (UPDATE ... RETURNING); the row comes back tracked, for the saves below.
-        string running = nameof(QuestStatus.Running), queued = nameof(QuestStatus.Queued), starting = "Starting...";
-        var quest = (await db.Quests.FromSql($"""
-            UPDATE quests SET status = {running}, lease_until = {lease}, attempts = attempts + 1,
-                started_at = COALESCE(started_at, {now}), status_text = {starting}
-            WHERE id = {questId} AND attempts < {maxAttempts}
-                AND (status = {queued} OR (status = {running} AND lease_until < {now}))
-            RETURNING *
-            """).ToListAsync(stoppingToken).ConfigureAwait(false)).SingleOrDefault();
-        if (quest is null)
+        var settings = options.Value;
+        var claim = await transitions.ClaimAsync(questId, settings.LeaseDuration, settings.MaxDeliveries,
+            $"{Environment.MachineName}/{Environment.ProcessId}", stoppingToken);
+        if (claim is ClaimOutcome.Exhausted)
         {
-            // Rare, so the question why is asked only now.
-            if (await db.Quests.AnyAsync(q => q.Id == questId && q.Attempts >= maxAttempts
-                    && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)), stoppingToken).ConfigureAwait(false))
-            {
-                return ProcessResult.Exhausted;
-            }
+            return ProcessResult.Exhausted;
+        }
 
-            // Finished, cancelled, unknown, or alive in another worker's hands: this delivery has nothing to do.
+        if (claim is not ClaimOutcome.Claimed { Quest: var quest })
+        {
             LogNotClaimed(logger, questId);
             return ProcessResult.Done;
         }
 
-        _quest = quest;
         var model = ModelCatalog.TryGet(quest.Model, out var m) ? m : null;
+        var run = new QuestRun(quest, model?.Provider == ModelProvider.Local ? SketchRenderer.StepCount : 100, time);
         if (model is null || !model.Available)
         {
-            await FailAsync(ErrorCodes.ModelUnavailable, $"The model '{quest.Model}' is not offered any more.").ConfigureAwait(false);
+            await EndAsync(run, transitions.FailAsync(quest.Id, run.Number, ErrorCodes.ModelUnavailable, FailureExplanations.ModelGone(quest.Model), run.TakeSteps(), CancellationToken.None));
             return ProcessResult.Done;
         }
 
         if (quest.CancelRequested)
         {
-            await CancelAsync().ConfigureAwait(false);
+            await EndAsync(run, transitions.CancelRunAsync(quest, run.TakeSteps(), CancellationToken.None));
             return ProcessResult.Done;
         }
 
+        var now = time.GetUtcNow();
         LogStarted(logger, questId, quest.UserId, quest.Model, quest.Attempts);
         metrics.QuestStarted(quest.Model, ModelCatalog.ProviderTag(quest.Model), now - quest.EnqueuedAt);
-        AddStep(QuestStepKinds.Started, durationMs: (int)Math.Max(0, (now - quest.EnqueuedAt).TotalMilliseconds),
-            detail: $"{Environment.MachineName}/{Environment.ProcessId}");
-        _sequence = (long)quest.Attempts << 20;
-        _totalSteps = model.Provider == ModelProvider.Local ? SketchRenderer.StepCount : 100;
-        _lastPersisted = time.GetTimestamp();
-        await PublishAsync().ConfigureAwait(false);
+        await PublishAsync(run, quest);
 
         // The deadline counts from the first start, so a redelivered quest does not get a fresh allowance.
-        var remaining = quest.StartedAt!.Value + options.Value.QuestDeadline - time.GetUtcNow();
+        var remaining = quest.StartedAt!.Value + settings.QuestDeadline - time.GetUtcNow();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, cancelToken);
         deadline.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         using var heartbeat = new CancellationTokenSource();
-        var beating = HeartbeatAsync(quest.Id, heartbeat.Token);
+        var beating = HeartbeatAsync(run, heartbeat.Token);
         try
         {
-            return await RunAsync(quest, model, deadline, stoppingToken, cancelToken).ConfigureAwait(false);
+            return await RunAsync(run, model, deadline, stoppingToken, cancelToken);
         }
         finally
         {
-            await heartbeat.CancelAsync().ConfigureAwait(false);
-            await beating.ConfigureAwait(false);
+            await heartbeat.CancelAsync();
+            await beating;
         }
     }
 
-    private async Task<ProcessResult> RunAsync(Quest quest, ModelDescriptor model, CancellationTokenSource deadline, CancellationToken stoppingToken, CancellationToken cancelToken)
+    private async Task<ProcessResult> RunAsync(QuestRun run, ModelDescriptor model, CancellationTokenSource deadline, CancellationToken stoppingToken, CancellationToken cancelToken)
     {
-        var questId = quest.Id;
+        var quest = run.Quest;
         ProviderResult result;
         try
         {
@@ -138,147 +111,70 @@ internal sealed partial class QuestProcessor(
                 Model = model,
                 Parameters = quest.Parameters,
                 ResumePollingUrl = quest.ProviderPollingUrl,
-                OnJobAccepted = SaveJobAsync,
-                OnProgress = ReportProgressAsync,
-                OnCall = RecordCall,
-            }, deadline.Token).ConfigureAwait(false);
+                OnJobAccepted = (id, url, cost, _) => RecordJobAsync(run, id, url, cost),
+                OnProgress = (progress, text, token) => ReportProgressAsync(run, progress, text, token),
+                OnCall = call => RecordCall(run, call),
+            }, deadline.Token);
         }
         catch (OperationCanceledException) when (cancelToken.IsCancellationRequested)
         {
-            await CancelAsync().ConfigureAwait(false);
+            await EndAsync(run, transitions.CancelRunAsync(quest, run.TakeSteps(), CancellationToken.None));
             return ProcessResult.Done;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return await HandBackAsync().ConfigureAwait(false);
+            return await HandBackAsync(run);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            LogFailed(logger, questId, quest.UserId, quest.Model, ErrorCodes.TimedOut, null);
-            await FailAsync(ErrorCodes.TimedOut, $"{model.DisplayName} did not finish within {options.Value.QuestDeadline.TotalSeconds:0} seconds. Nothing was charged; try again.",
-                QuestStatus.TimedOut).ConfigureAwait(false);
+            await FailAsync(run, ErrorCodes.TimedOut, FailureExplanations.TimedOut(model, options.Value.QuestDeadline), null, QuestStatus.TimedOut);
             return ProcessResult.Done;
         }
         catch (ProviderException e)
         {
-            LogFailed(logger, questId, quest.UserId, quest.Model, e.ErrorCode, e);
-            await FailAsync(e.ErrorCode, Explain(e, model)).ConfigureAwait(false);
+            await FailAsync(run, e.ErrorCode, FailureExplanations.For(e, model), e);
             return ProcessResult.Done;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogFailed(logger, questId, quest.UserId, quest.Model, ErrorCodes.RenderFailed, e);
-            await FailAsync(ErrorCodes.RenderFailed, "The image could not be made. Try again, or change the size.").ConfigureAwait(false);
+            await FailAsync(run, ErrorCodes.RenderFailed, FailureExplanations.RenderFailed, e);
             return ProcessResult.Done;
         }
 
-        await SucceedAsync(result, stoppingToken).ConfigureAwait(false);
+        await SucceedAsync(run, result, stoppingToken);
         return ProcessResult.Done;
     }
 
-    /// <summary>Ends a quest that is not finished yet, from outside a run (the reconciler, the dead-letter path).</summary>
-    public async Task<bool> FailUnfinishedAsync(Guid questId, QuestStatus status, string code, string message)
+    /// <summary>Ends a quest that is not finished yet, from outside a run (the reconciler, the dead-letter path); false if it had ended.</summary>
+    public async Task<bool> EndUnfinishedAsync(Guid questId, QuestStatus status, string code, string message)
     {
-        var quest = await db.Quests.FirstOrDefaultAsync(q => q.Id == questId).ConfigureAwait(false);
-        if (quest is null || quest.Status.IsTerminal())
+        var ended = await transitions.EndUnfinishedAsync(questId, status, code, message, CancellationToken.None);
+        if (ended is null)
         {
             return false;
         }
 
-        _quest = quest;
-        _sequence = ((long)quest.Attempts << 20) + (1 << 19);
-        _totalSteps = 100;
-        // False when another worker ended it at the same moment (its settlement won): only one of them reports it.
-        return await FailAsync(code, message, status).ConfigureAwait(false);
+        ReportEnded(ended, null);
+        await events.PublishAsync(EventFor(ended, QuestSequence.OutsideRun(ended.Attempts), totalSteps: 100));
+        return true;
     }
 
     /// <summary>Shutdown: put the quest back in the queue for another worker, with a fresh stream entry.</summary>
-    private async Task<ProcessResult> HandBackAsync()
+    private async Task<ProcessResult> HandBackAsync(QuestRun run)
     {
-        _quest.Status = QuestStatus.Queued;
-        _quest.LeaseUntil = null;
-        _quest.StatusText = "Waiting for a worker...";
-        _quest.EnqueuedAt = time.GetUtcNow();
-        AddStep(QuestStepKinds.HandedBack, detail: "worker shutting down");
-        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
-        await queue.EnqueueAsync(_quest.Id).ConfigureAwait(false);
-        LogHandedBack(logger, _quest.Id, _quest.UserId, _quest.Model);
+        var quest = run.Quest;
+        if (await transitions.HandBackAsync(quest.Id, run.Number, run.TakeSteps(), CancellationToken.None) is not null)
+        {
+            await queue.EnqueueAsync(quest.Id);
+            LogHandedBack(logger, quest.Id, quest.UserId, quest.Model);
+        }
+
         return ProcessResult.HandedBack;
     }
 
-    /// <summary>
-    /// Adds a step to the quest's timeline. Steps are saved with the next save of the quest (progress, the provider's
-    /// job id, the outcome), so the timeline costs no round trip of its own.
-    /// </summary>
-    private void AddStep(string kind, int? attempt = null, int? durationMs = null, int? httpStatus = null, string? code = null, string? detail = null,
-        string? circuit = null, string? sent = null) =>
-        db.QuestSteps.Add(new QuestStep
-        {
-            QuestId = _quest.Id,
-            At = time.GetUtcNow(),
-            Kind = kind,
-            Run = _quest.Attempts,
-            Attempt = attempt,
-            DurationMs = durationMs,
-            HttpStatus = httpStatus,
-            Code = code,
-            Detail = detail is { Length: > QuestStepLimits.MaxDetailLength } ? detail[..QuestStepLimits.MaxDetailLength] : detail,
-            Circuit = circuit,
-            Sent = sent,
-        });
-
-    /// <summary>The status as metrics name it: snake_case.</summary>
-    private static string StatusTag(QuestStatus status) => status switch
+    private async Task SucceedAsync(QuestRun run, ProviderResult result, CancellationToken stoppingToken)
     {
-        QuestStatus.TimedOut => "timed_out",
-        _ => status.ToString().ToLowerInvariant(),
-    };
-
-    private void RecordCall(ProviderCall call)
-    {
-        metrics.ProviderCalled(_quest.Model, ModelCatalog.ProviderTag(_quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
-        LogProviderCall(logger, _quest.Id, _quest.UserId, _quest.Model, call.Attempt, (long)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode);
-        AddStep(QuestStepKinds.ProviderCall, call.Attempt, (int)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode, call.Message, call.Circuit,
-            call.Sent?.ToJsonString());
-        if (call.RetryIn is { } wait)
-        {
-            LogRetry(logger, _quest.Id, _quest.UserId, _quest.Model, call.Attempt, call.ErrorCode, (long)wait.TotalMilliseconds);
-            AddStep(QuestStepKinds.RetryWait, call.Attempt, (int)wait.TotalMilliseconds, code: call.ErrorCode,
-                detail: $"retrying after {call.ErrorCode}{(call.HttpStatus is { } status ? $" (HTTP {status})" : "")}");
-        }
-    }
-
-    private Task CancelAsync() =>
-        FailAsync(ErrorCodes.Cancelled, "You cancelled this quest. Nothing was charged.", QuestStatus.Cancelled);
-
-    /// <summary>Renews the lease while the quest runs, from its own scope (the run's context is busy).</summary>
-    private async Task HeartbeatAsync(Guid questId, CancellationToken cancellationToken)
-    {
-        var every = options.Value.LeaseDuration / 3;
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(every, time, cancellationToken).ConfigureAwait(false);
-                await using var scope = scopes.CreateAsyncScope();
-                var heartbeatDb = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
-                var until = time.GetUtcNow() + options.Value.LeaseDuration;
-                await heartbeatDb.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Running)
-                    .ExecuteUpdateAsync(s => s.SetProperty(q => q.LeaseUntil, until), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogHeartbeatFailed(logger, questId, e);
-        }
-    }
-
-    private async Task SucceedAsync(ProviderResult result, CancellationToken stoppingToken)
-    {
-        var quest = _quest;
+        var quest = run.Quest;
         var images = new List<QuestImage>();
         var storing = time.GetTimestamp();
         try
@@ -288,7 +184,7 @@ internal sealed partial class QuestProcessor(
                 var image = result.Images[index];
                 var imageId = Guid.CreateVersion7(time.GetUtcNow());
                 var key = FileSystemImageStore.KeyFor(imageId, ImageEncoding.Extension(image.ContentType));
-                await store.SaveAsync(key, image.Bytes, stoppingToken).ConfigureAwait(false);
+                await store.SaveAsync(key, image.Bytes, stoppingToken);
                 images.Add(new QuestImage
                 {
                     Id = imageId,
@@ -308,151 +204,149 @@ internal sealed partial class QuestProcessor(
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            LogFailed(logger, quest.Id, quest.UserId, quest.Model, ErrorCodes.StorageFailed, e);
-            await FailAsync(ErrorCodes.StorageFailed, "The image was made but could not be stored. Nothing was charged; try again in a moment.").ConfigureAwait(false);
+            await FailAsync(run, ErrorCodes.StorageFailed, FailureExplanations.StorageFailed, e);
             return;
         }
 
-        AddStep(QuestStepKinds.Stored, durationMs: (int)time.GetElapsedTime(storing).TotalMilliseconds, detail: $"{images.Count} image(s), {images.Sum(i => i.Bytes)} bytes");
-        LogStored(logger, quest.Id, quest.UserId, quest.Model, images.Count, images.Sum(i => i.Bytes));
+        var bytes = images.Sum(i => i.Bytes);
+        run.AddStep(QuestStepKinds.Stored, durationMs: (int)time.GetElapsedTime(storing).TotalMilliseconds, detail: $"{images.Count} image(s), {bytes} bytes");
+        LogStored(logger, quest.Id, quest.UserId, quest.Model, images.Count, bytes);
 
-        // The images are durable before the quest says Succeeded; rows, state and charge commit together.
-        quest.Images.AddRange(images);
-        quest.Status = QuestStatus.Succeeded;
-        quest.LeaseUntil = null;
-        quest.Progress = 1;
-        quest.StatusText = "Done.";
-        quest.CompletedAt = time.GetUtcNow();
-        quest.GenerationMilliseconds = (int)result.ProviderTime.TotalMilliseconds;
-        quest.Width ??= images[0].Width;
-        quest.Height ??= images[0].Height;
-        quest.Seed ??= result.Seed;
-        // Charge what the provider billed, never more than was reserved; the rest goes back in the same entry.
-        var charged = Math.Min(quest.Cost, result.BilledCredits ?? quest.Cost);
-        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Capture, quest.Cost - charged, time.GetUtcNow(), quest.Id, $"Charged {charged} of {quest.Cost} reserved"));
-        AddStep(QuestStepKinds.Ended, detail: nameof(QuestStatus.Succeeded));
-        if (await SaveSettlementAsync().ConfigureAwait(false))
+        // The images are durable before the quest says Succeeded; rows, state and charge commit together. A job resumed
+        // after a crash has the cost its provider reported when it accepted it.
+        var billed = result.BilledCredits ?? quest.ProviderCost;
+        var succeeded = await transitions.SucceedAsync(quest.Id, run.Number, images, billed, result.ProviderTime, result.Seed, run.TakeSteps(), CancellationToken.None);
+        if (succeeded is null)
         {
-            LogCharged(logger, quest.Id, quest.UserId, quest.Model, charged, quest.Cost);
-            LogSucceeded(logger, quest.Id, quest.UserId, quest.Model, quest.GenerationMilliseconds.Value);
-            metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
-            metrics.Credits("captured", charged);
-            metrics.Credits("released", quest.Cost - charged);
-            foreach (var image in images)
-            {
-                metrics.ImageStored(image.Bytes);
-            }
-
-            await PublishAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Ends the quest as failed (or cancelled, or timed out) with its credits released; false if it was already settled.</summary>
-    private async Task<bool> FailAsync(string code, string message, QuestStatus status = QuestStatus.Failed)
-    {
-        var quest = _quest;
-        quest.Status = status;
-        quest.LeaseUntil = null;
-        quest.StatusText = status switch
-        {
-            QuestStatus.TimedOut => "Timed out.",
-            QuestStatus.Cancelled => "Cancelled.",
-            _ => "Failed.",
-        };
-        quest.ErrorCode = code;
-        quest.ErrorMessage = message;
-        quest.CompletedAt = time.GetUtcNow();
-        // Nothing was delivered, so the reservation goes back, in the same commit as the failure.
-        db.CreditEntries.Add(CreditLedger.Entry(quest.UserId, CreditEntryKind.Release, quest.Cost, time.GetUtcNow(), quest.Id, code));
-        AddStep(QuestStepKinds.Ended, code: code, detail: status.ToString());
-        if (await SaveSettlementAsync().ConfigureAwait(false))
-        {
-            metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), StatusTag(status), code,
-                quest.GenerationMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
-            metrics.Credits("released", quest.Cost);
-            await PublishAsync().ConfigureAwait(false);
-            return true;
+            LogAlreadySettled(logger, quest.Id);
+            return;
         }
 
-        return false;
+        var charged = QuestCharges.ForSuccess(quest.Cost, billed);
+        LogCharged(logger, quest.Id, quest.UserId, quest.Model, charged, quest.Cost);
+        LogSucceeded(logger, quest.Id, quest.UserId, quest.Model, succeeded.GenerationMilliseconds ?? 0);
+        metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
+        metrics.Credits("captured", charged);
+        metrics.Credits("released", quest.Cost - charged);
+        foreach (var image in images)
+        {
+            metrics.ImageStored(image.Bytes);
+        }
+
+        await PublishAsync(run, succeeded);
     }
 
-    /// <summary>A sentence for people: what happened and what to do next.</summary>
-    private static string Explain(ProviderException e, ModelDescriptor model) => e.Failure switch
+    private async Task FailAsync(QuestRun run, string code, string message, Exception? exception, QuestStatus status = QuestStatus.Failed)
     {
-        ProviderFailure.Moderated when model.SafetyTolerance is not null && e.Message.Contains("prompt", StringComparison.Ordinal) =>
-            $"{model.DisplayName}'s safety system refused this prompt. Rephrase it, or, if it is harmless, try again with a higher safety tolerance (up to {model.SafetyTolerance.Max}; 4 or more is less strict). Nothing was charged.",
-        ProviderFailure.Moderated when model.SafetyTolerance is not null =>
-            $"{model.DisplayName}'s safety system refused the image it made. Rephrase the prompt, or try a higher safety tolerance (up to {model.SafetyTolerance.Max}). Nothing was charged.",
-        ProviderFailure.Moderated => $"{model.DisplayName}'s safety system refused this prompt. Rephrase it and try again. Nothing was charged.",
-        ProviderFailure.RateLimited => $"{model.DisplayName} is receiving too many requests; ImageGen retried and gave up. Try again in a minute. Nothing was charged.",
-        ProviderFailure.Unavailable => $"{e.Message} Nothing was charged.",
-        ProviderFailure.Timeout => $"{model.DisplayName} did not answer in time. Nothing was charged; try again.",
-        ProviderFailure.Expired => $"{model.DisplayName}'s result expired before it could be fetched. Nothing was charged; try again.",
-        ProviderFailure.Rejected => $"{model.DisplayName} refused the request: {e.Message} Nothing was charged.",
-        _ => $"{model.DisplayName} failed: {e.Message} Nothing was charged.",
+        var quest = run.Quest;
+        LogFailed(logger, quest.Id, quest.UserId, quest.Model, code, exception);
+        await EndAsync(run, transitions.FailAsync(quest.Id, run.Number, code, message, run.TakeSteps(), CancellationToken.None, status));
+    }
+
+    /// <summary>Reports and publishes an ending the run asked for; nothing when the quest had already ended elsewhere.</summary>
+    private async Task EndAsync(QuestRun run, Task<Quest?> ending)
+    {
+        if (await ending is not { } ended)
+        {
+            LogAlreadySettled(logger, run.Quest.Id);
+            return;
+        }
+
+        ReportEnded(ended, ended.GenerationMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
+        await PublishAsync(run, ended);
+    }
+
+    private void ReportEnded(Quest ended, TimeSpan? generation)
+    {
+        var charged = ended.Status == QuestStatus.Cancelled ? QuestCharges.ForCancel(ended) : 0;
+        metrics.QuestEnded(ended.Model, ModelCatalog.ProviderTag(ended.Model), StatusTag(ended.Status), ended.ErrorCode, generation);
+        metrics.Credits("captured", charged);
+        metrics.Credits("released", ended.Cost - charged);
+    }
+
+    /// <summary>The status as metrics name it: snake_case.</summary>
+    private static string StatusTag(QuestStatus status) => status switch
+    {
+        QuestStatus.TimedOut => "timed_out",
+        _ => status.ToString().ToLowerInvariant(),
     };
 
-    private async Task SaveJobAsync(string jobId, string pollingUrl, CancellationToken cancellationToken)
+    private void RecordCall(QuestRun run, ProviderCall call)
     {
-        _quest.ProviderJobId = jobId;
-        _quest.ProviderPollingUrl = pollingUrl;
-        // Saved at once: if this worker dies now, the next attempt resumes the job instead of paying for another.
-        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
-    }
-
-    private async ValueTask ReportProgressAsync(double progress, string text, CancellationToken cancellationToken)
-    {
-        // Waiting or retrying never moves the bar backwards.
-        _quest.Progress = Math.Max(_quest.Progress, progress);
-        LogProgress(logger, _quest.Id, _quest.UserId, _quest.Model, _quest.Progress);
-        _quest.StatusText = text.Length > 200 ? text[..200] : text;
-        await PublishAsync().ConfigureAwait(false);
-        if (time.GetElapsedTime(_lastPersisted) >= options.Value.ProgressPersistInterval)
+        var quest = run.Quest;
+        metrics.ProviderCalled(quest.Model, ModelCatalog.ProviderTag(quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
+        LogProviderCall(logger, quest.Id, quest.UserId, quest.Model, call.Attempt, (long)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode);
+        run.AddStep(QuestStepKinds.ProviderCall, call.Attempt, (int)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode, call.Message, call.Circuit,
+            call.Sent?.ToJsonString());
+        if (call.RetryIn is { } wait)
         {
-            _lastPersisted = time.GetTimestamp();
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            LogRetry(logger, quest.Id, quest.UserId, quest.Model, call.Attempt, call.ErrorCode, (long)wait.TotalMilliseconds);
+            run.AddStep(QuestStepKinds.RetryWait, call.Attempt, (int)wait.TotalMilliseconds, code: call.ErrorCode,
+                detail: $"retrying after {call.ErrorCode}{(call.HttpStatus is { } status ? $" (HTTP {status})" : "")}");
         }
     }
 
-    /// <summary>
-    /// Saves a terminal state with its ledger settlement. If an earlier attempt already settled this quest (a crash
-    /// after commit, before acknowledging), the unique settlement index refuses the second one: nothing is charged
-    /// twice, and this attempt stands down.
-    /// </summary>
-    private async Task<bool> SaveSettlementAsync()
+    /// <summary>Renews the lease while the quest runs, from its own scope (the run's context is busy).</summary>
+    private async Task HeartbeatAsync(QuestRun run, CancellationToken cancellationToken)
     {
+        var lease = options.Value.LeaseDuration;
         try
         {
-            await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
-            return true;
+            while (true)
+            {
+                await Task.Delay(lease / 3, time, cancellationToken);
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<QuestTransitions>().RenewLeaseAsync(run.Quest.Id, run.Number, lease, cancellationToken);
+            }
         }
-        catch (DbUpdateException e) when (CreditLedger.IsDuplicateSettlement(e))
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            LogAlreadySettled(logger, _quest.Id);
-            return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogHeartbeatFailed(logger, run.Quest.Id, e);
         }
     }
 
-    private Task PublishAsync()
+    private async Task RecordJobAsync(QuestRun run, string jobId, string pollingUrl, int? cost)
     {
-        var quest = _quest;
-        return events.PublishAsync(new QuestEvent
-        {
-            QuestId = quest.Id,
-            UserId = quest.UserId,
-            Sequence = ++_sequence,
-            Status = quest.Status,
-            Step = (int)Math.Round(quest.Progress * _totalSteps),
-            TotalSteps = _totalSteps,
-            Progress = quest.Progress,
-            StatusText = quest.StatusText,
-            Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
-            PublishedAt = time.GetUtcNow(),
-            // The whole quest rides on the final event, so the API need not read it back; it signs the image URLs.
-            Quest = quest.Status.IsTerminal() ? quest.ToDto() : null,
-        });
+        // Saved at once: if this worker dies now, the next run resumes the job instead of paying for another.
+        var quest = run.Quest;
+        quest.ProviderJobId = jobId;
+        quest.ProviderPollingUrl = pollingUrl;
+        quest.ProviderCost = QuestCharges.IsSane(cost) ? cost : null;
+        await transitions.RecordJobAcceptedAsync(quest.Id, run.Number, jobId, pollingUrl, cost, run.TakeSteps(), CancellationToken.None);
     }
+
+    private async ValueTask ReportProgressAsync(QuestRun run, double progress, string text, CancellationToken cancellationToken)
+    {
+        var quest = run.Quest;
+        var save = run.Advance(progress, QuestTransitions.Limit(text, QuestLimits.MaxStatusTextLength), options.Value.ProgressPersistInterval);
+        LogProgress(logger, quest.Id, quest.UserId, quest.Model, quest.Progress);
+        await PublishAsync(run, quest);
+        if (save)
+        {
+            await transitions.RecordProgressAsync(quest.Id, run.Number, quest.Progress, quest.StatusText!, run.TakeSteps(), cancellationToken);
+        }
+    }
+
+    private Task PublishAsync(QuestRun run, Quest state) => events.PublishAsync(EventFor(state, run.NextSequence(), run.TotalSteps));
+
+    private QuestEvent EventFor(Quest quest, long sequence, int totalSteps) => new()
+    {
+        QuestId = quest.Id,
+        UserId = quest.UserId,
+        Sequence = sequence,
+        Status = quest.Status,
+        Step = (int)Math.Round(quest.Progress * totalSteps),
+        TotalSteps = totalSteps,
+        Progress = quest.Progress,
+        StatusText = quest.StatusText,
+        Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
+        PublishedAt = time.GetUtcNow(),
+        // The whole quest rides on the final event, so the API need not read it back; it signs the image URLs.
+        Quest = quest.Status.IsTerminal() ? quest.ToDto() : null,
+    };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Quest {QuestId} was not claimed: finished, unknown, or held by another worker")]
     private static partial void LogNotClaimed(ILogger logger, Guid questId);
@@ -485,7 +379,7 @@ internal sealed partial class QuestProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} succeeded on {Model} in {GenerationMs} ms")]
     private static partial void LogSucceeded(ILogger logger, Guid questId, Guid userId, string model, int generationMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} was already settled by an earlier attempt; standing down")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} had already ended elsewhere (settled by another run, the reconciler or its owner); standing down")]
     private static partial void LogAlreadySettled(ILogger logger, Guid questId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} of {UserId} on {Model} failed with {ErrorCode}")]

@@ -2,6 +2,7 @@ using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Queue;
+using ImageGen.Data.Quests;
 using Microsoft.EntityFrameworkCore;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
@@ -32,16 +33,16 @@ internal sealed partial class Reconciler(
         using var timer = new PeriodicTimer(settings.ReconcileInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    await ReadQueueAsync().ConfigureAwait(false);
+                    await ReadQueueAsync();
 
                     // One reconciler at a time across replicas: the lease outlives a pass, and lapses if its holder dies.
-                    if (await redis.GetDatabase().StringSetAsync(QueueNames.ReconcilerLease, settings.ConsumerName, settings.ReconcileInterval, When.NotExists).ConfigureAwait(false))
+                    if (await redis.GetDatabase().StringSetAsync(QueueNames.ReconcilerLease, settings.ConsumerName, settings.ReconcileInterval, When.NotExists))
                     {
-                        await ReconcileAsync(stoppingToken).ConfigureAwait(false);
+                        await ReconcileAsync(stoppingToken);
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -58,7 +59,7 @@ internal sealed partial class Reconciler(
     /// <summary>The queue's depth and entries in flight, for the metrics (every worker reports what it read).</summary>
     private async Task ReadQueueAsync()
     {
-        var groups = await redis.GetDatabase().StreamGroupInfoAsync(QueueNames.QuestStream).ConfigureAwait(false);
+        var groups = await redis.GetDatabase().StreamGroupInfoAsync(QueueNames.QuestStream);
         if (groups.FirstOrDefault(g => g.Name == QueueNames.WorkerGroup) is { Name: not null } group)
         {
             metrics.QueueRead(group.Lag ?? 0, group.PendingMessageCount);
@@ -70,42 +71,30 @@ internal sealed partial class Reconciler(
         var settings = options.Value;
         var now = time.GetUtcNow();
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
+        var transitions = scope.ServiceProvider.GetRequiredService<QuestTransitions>();
+        var processor = scope.ServiceProvider.GetRequiredService<QuestProcessor>();
         var queue = scope.ServiceProvider.GetRequiredService<QuestQueue>();
 
         // Queued too long since submit: it will not be served in reasonable time; end it and give the credits back.
-        var queueCutoff = now - settings.QueueDeadline;
-        var overdue = await db.Quests.Where(q => q.Status == QuestStatus.Queued && q.CreatedAt < queueCutoff)
-            .OrderBy(q => q.CreatedAt).Select(q => q.Id).Take(BatchSize).ToListAsync(cancellationToken).ConfigureAwait(false);
-        var processor = scope.ServiceProvider.GetRequiredService<QuestProcessor>();
+        var overdue = await transitions.OverdueAsync(now - settings.QueueDeadline, BatchSize, cancellationToken);
         foreach (var id in overdue)
         {
-            await processor.FailUnfinishedAsync(id, QuestStatus.TimedOut, ErrorCodes.TimedOut,
-                $"No worker could start this quest within {settings.QueueDeadline.TotalMinutes:0} minutes. Nothing was charged; try again.").ConfigureAwait(false);
+            await processor.EndUnfinishedAsync(id, QuestStatus.TimedOut, ErrorCodes.TimedOut, FailureExplanations.QueueDeadline(settings.QueueDeadline));
         }
 
-        // Running under a lapsed lease: its worker died. Back to the queue.
-        var lapsed = await db.Quests.Where(q => q.Status == QuestStatus.Running && q.LeaseUntil < now)
-            .ExecuteUpdateAsync(s => s.SetProperty(q => q.Status, QuestStatus.Queued).SetProperty(q => q.LeaseUntil, (DateTimeOffset?)null)
-                .SetProperty(q => q.StatusText, "Waiting for a worker...").SetProperty(q => q.EnqueuedAt, now - settings.RequeueAfter), cancellationToken).ConfigureAwait(false);
+        // Running under a lapsed lease: its worker died. Back to the queue, dated so the next step sends it at once.
+        var lapsed = await transitions.RequeueLapsedAsync(now - settings.RequeueAfter, cancellationToken);
 
-        // Queued, and not taken for a while: the entry may be gone (Redis lost its data). Add it again; a duplicate is
-        // harmless, since a worker must claim the quest in Postgres before it runs it.
-        var requeueCutoff = now - settings.RequeueAfter;
-        var stale = await db.Quests.Where(q => q.Status == QuestStatus.Queued && q.EnqueuedAt <= requeueCutoff)
-            .OrderBy(q => q.EnqueuedAt).Select(q => q.Id).Take(BatchSize).ToListAsync(cancellationToken).ConfigureAwait(false);
+        // Queued, and not taken for a while: the entry may be gone (Redis lost its data, or was down when the quest was
+        // submitted). Send it again; a duplicate is harmless, since a worker must claim the quest in Postgres to run it.
+        var stale = await transitions.TakeStaleQueuedAsync(now - settings.RequeueAfter, BatchSize, cancellationToken);
         foreach (var id in stale)
         {
-            await queue.EnqueueAsync(id).ConfigureAwait(false);
-        }
-
-        if (stale.Count > 0)
-        {
-            await db.Quests.Where(q => stale.Contains(q.Id)).ExecuteUpdateAsync(s => s.SetProperty(q => q.EnqueuedAt, now), cancellationToken).ConfigureAwait(false);
+            await queue.EnqueueAsync(id);
         }
 
         var keyCutoff = now - IdempotencyKeyRetention;
-        await db.IdempotencyKeys.Where(k => k.CreatedAt < keyCutoff).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        await scope.ServiceProvider.GetRequiredService<ImageGenDbContext>().IdempotencyKeys.Where(k => k.CreatedAt < keyCutoff).ExecuteDeleteAsync(cancellationToken);
 
         if (overdue.Count + lapsed + stale.Count > 0)
         {

@@ -1,0 +1,303 @@
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+using ImageGen.Data;
+using ImageGen.Data.Credits;
+using ImageGen.Data.Entities;
+using ImageGen.Data.Quests;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImageGen.Tests.Database;
+
+/// <summary>
+/// The rules of a quest's state and money, against Postgres alone: each transition applies only from the state it
+/// expects, settles exactly once, and never creates a credit, also when callers race.
+/// </summary>
+[Collection(DatabaseCollection.Name)]
+public sealed class QuestTransitionTests(ThrowawayPostgres postgres)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task A_submit_reserves_its_cost_and_one_the_balance_cannot_cover_stores_nothing()
+    {
+        var user = await NewUserAsync(10);
+        var accepted = Assert.IsType<SubmitOutcome.Accepted>(await SubmitAsync(user, cost: 6));
+        Assert.Equal(QuestStatus.Queued, accepted.Quest.Status);
+        Assert.Equal(QuestStatusTexts.Waiting, accepted.Quest.StatusText);
+
+        var refused = Assert.IsType<SubmitOutcome.ShortOf>(await SubmitAsync(user, cost: 6));
+        Assert.Equal(4, refused.Balance);
+        Assert.Equal(4, await BalanceAsync(user));
+        await using var db = postgres.CreateContext();
+        Assert.Equal(1, await db.Quests.CountAsync(q => q.UserId == user, Token));
+    }
+
+    [Fact]
+    public async Task Parallel_submits_cannot_spend_the_same_credits()
+    {
+        var user = await NewUserAsync(100);
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => SubmitAsync(user, cost: 30)));
+        Assert.Equal(3, outcomes.Count(o => o is SubmitOutcome.Accepted));
+        Assert.Equal(10, await BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_replays_the_first_quest_and_a_different_body_is_refused()
+    {
+        var user = await NewUserAsync(100);
+        var first = Assert.IsType<SubmitOutcome.Accepted>(await SubmitAsync(user, cost: 5, new IdempotencyRequest("k-1", "hash-a")));
+        var again = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => SubmitAsync(user, cost: 5, new IdempotencyRequest("k-1", "hash-a"))));
+        Assert.All(again, o => Assert.Equal(first.Quest.Id, Assert.IsType<SubmitOutcome.Replayed>(o).QuestId));
+        Assert.IsType<SubmitOutcome.KeyReused>(await SubmitAsync(user, cost: 5, new IdempotencyRequest("k-1", "hash-b")));
+        Assert.Equal(95, await BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Two_workers_claiming_one_quest_give_it_to_exactly_one()
+    {
+        var quest = await QueuedQuestAsync(cost: 5);
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, $"worker-{i}", Token))));
+        Assert.Single(claims, c => c is ClaimOutcome.Claimed);
+        Assert.Equal(7, claims.Count(c => c is ClaimOutcome.NotClaimable));
+        var stored = await ReadAsync(quest.Id);
+        Assert.Equal(QuestStatus.Running, stored.Status);
+        Assert.Equal(1, stored.Attempts);
+        Assert.Single(await StepsAsync(quest.Id), s => s.Kind == QuestStepKinds.Started);
+    }
+
+    [Fact]
+    public async Task A_claim_racing_the_owners_cancel_ends_one_way_only_and_the_money_follows()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            var quest = await QueuedQuestAsync(cost: 5);
+            var claim = WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, "worker", Token));
+            var cancel = WithTransitions(t => t.CancelByOwnerAsync(quest.Id, quest.UserId, Token));
+            await Task.WhenAll(claim, cancel);
+
+            var stored = await ReadAsync(quest.Id);
+            if (await cancel is CancelOutcome.Cancelled)
+            {
+                Assert.IsType<ClaimOutcome.NotClaimable>(await claim);
+                Assert.Equal(QuestStatus.Cancelled, stored.Status);
+                Assert.Equal(100, await BalanceAsync(quest.UserId));
+            }
+            else
+            {
+                Assert.IsType<CancelOutcome.Requested>(await cancel);
+                Assert.IsType<ClaimOutcome.Claimed>(await claim);
+                Assert.Equal(QuestStatus.Running, stored.Status);
+                Assert.True(stored.CancelRequested);
+                Assert.Equal(95, await BalanceAsync(quest.UserId));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_success_settles_once_however_often_it_is_reported()
+    {
+        var quest = await RunningQuestAsync(cost: 8);
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+            WithTransitions(t => t.SucceedAsync(quest.Id, quest.Attempts, [Image(quest, i)], billed: 6, TimeSpan.FromSeconds(1), 7, [], Token))));
+        Assert.Single(results, r => r is not null);
+        Assert.Equal(94, await BalanceAsync(quest.UserId));
+        await using var db = postgres.CreateContext();
+        Assert.Single(await db.QuestImages.Where(i => i.QuestId == quest.Id).ToListAsync(Token));
+        Assert.Single(await db.CreditEntries.Where(e => e.QuestId == quest.Id && e.Kind == CreditEntryKind.Capture).ToListAsync(Token));
+        var stored = await ReadAsync(quest.Id);
+        Assert.Equal(QuestStatus.Succeeded, stored.Status);
+        Assert.Equal(QuestStatusTexts.Done, stored.StatusText);
+    }
+
+    [Fact]
+    public async Task A_negative_provider_cost_is_never_a_credit_and_a_high_one_never_charges_more_than_reserved()
+    {
+        var negative = await RunningQuestAsync(cost: 5);
+        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(negative.Id, negative.Attempts, [Image(negative, 0)], billed: -50, TimeSpan.Zero, null, [], Token)));
+        Assert.Equal(95, await BalanceAsync(negative.UserId));
+        Assert.Contains(await StepsAsync(negative.Id), s => s.Code == "provider_cost_invalid");
+
+        var high = await RunningQuestAsync(cost: 5);
+        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(high.Id, high.Attempts, [Image(high, 0)], billed: 5000, TimeSpan.Zero, null, [], Token)));
+        Assert.Equal(95, await BalanceAsync(high.UserId));
+    }
+
+    [Fact]
+    public async Task A_failure_gives_the_whole_reservation_back_and_provider_text_of_any_length_is_stored_cut()
+    {
+        var quest = await RunningQuestAsync(cost: 5);
+        var longText = new string('x', 5000);
+        var steps = new List<QuestStep> { new() { QuestId = quest.Id, Run = quest.Attempts, At = DateTimeOffset.UtcNow, Kind = QuestStepKinds.ProviderCall, Detail = longText, Code = longText } };
+        Assert.True(await WithTransitions(t => t.RecordProgressAsync(quest.Id, quest.Attempts, 0.5, longText, [], Token)));
+        var failed = await WithTransitions(t => t.FailAsync(quest.Id, quest.Attempts, ErrorCodes.ProviderError, longText, steps, Token));
+
+        Assert.NotNull(failed);
+        Assert.Equal(QuestLimits.MaxErrorMessageLength, failed.ErrorMessage!.Length);
+        Assert.Equal(100, await BalanceAsync(quest.UserId));
+        Assert.Contains(await StepsAsync(quest.Id), s => s.Kind == QuestStepKinds.ProviderCall && s.Detail!.Length == QuestStepLimits.MaxDetailLength);
+    }
+
+    [Fact]
+    public async Task A_cancel_before_the_provider_accepted_is_free_and_after_it_charges_what_the_provider_bills()
+    {
+        var early = await RunningQuestAsync(cost: 5);
+        var free = await WithTransitions(t => t.CancelRunAsync(early, [], Token));
+        Assert.Equal(QuestStatus.Cancelled, free!.Status);
+        Assert.Equal(100, await BalanceAsync(early.UserId));
+
+        var accepted = await RunningQuestAsync(cost: 5);
+        Assert.True(await WithTransitions(t => t.RecordJobAcceptedAsync(accepted.Id, accepted.Attempts, "job-1", "https://api.bfl.ai/v1/get_result?id=job-1", 3, [], Token)));
+        var charged = await WithTransitions(async t => await t.CancelRunAsync(await ReadAsync(accepted.Id), [], Token));
+        Assert.Equal(QuestStatus.Cancelled, charged!.Status);
+        Assert.Contains("3 of the 5", charged.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(97, await BalanceAsync(accepted.UserId));
+
+        // No figure from the provider: the reservation is what it bills.
+        var unknown = await RunningQuestAsync(cost: 5);
+        Assert.True(await WithTransitions(t => t.RecordJobAcceptedAsync(unknown.Id, unknown.Attempts, "job-2", "https://api.bfl.ai/v1/get_result?id=job-2", null, [], Token)));
+        await WithTransitions(async t => await t.CancelRunAsync(await ReadAsync(unknown.Id), [], Token));
+        Assert.Equal(95, await BalanceAsync(unknown.UserId));
+    }
+
+    [Fact]
+    public async Task A_run_whose_lease_lapsed_and_was_taken_over_can_no_longer_end_the_quest()
+    {
+        var quest = await QueuedQuestAsync(cost: 5);
+        // The first run's lease is over at once: its worker "died".
+        var first = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, TimeSpan.FromSeconds(-1), 3, "a", Token))).Quest;
+        var second = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, "b", Token))).Quest;
+        Assert.Equal(2, second.Attempts);
+
+        Assert.Null(await WithTransitions(t => t.FailAsync(quest.Id, first.Attempts, ErrorCodes.ProviderError, "late", [], Token)));
+        Assert.False(await WithTransitions(t => t.RecordProgressAsync(quest.Id, first.Attempts, 0.9, "late", [], Token)));
+        Assert.Null(await WithTransitions(t => t.SucceedAsync(quest.Id, first.Attempts, [Image(first, 0)], null, TimeSpan.Zero, null, [], Token)));
+        Assert.Null(await WithTransitions(t => t.HandBackAsync(quest.Id, first.Attempts, [], Token)));
+        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(quest.Id, second.Attempts, [Image(second, 0)], null, TimeSpan.Zero, null, [], Token)));
+        Assert.Equal(95, await BalanceAsync(quest.UserId));
+    }
+
+    [Fact]
+    public async Task The_reconciler_ending_a_quest_while_its_worker_succeeds_settles_it_once()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            var quest = await RunningQuestAsync(cost: 5);
+            var succeed = WithTransitions(t => t.SucceedAsync(quest.Id, quest.Attempts, [Image(quest, 0)], null, TimeSpan.Zero, null, [], Token));
+            var end = WithTransitions(t => t.EndUnfinishedAsync(quest.Id, QuestStatus.TimedOut, ErrorCodes.TimedOut, "too late", Token));
+            await Task.WhenAll(succeed, end);
+
+            Assert.True((await succeed is null) ^ (await end is null));
+            await using var db = postgres.CreateContext();
+            Assert.Single(await db.CreditEntries.Where(e => e.QuestId == quest.Id && (e.Kind == CreditEntryKind.Capture || e.Kind == CreditEntryKind.Release)).ToListAsync(Token));
+            Assert.Equal(await succeed is null ? 100 : 95, await BalanceAsync(quest.UserId));
+        }
+    }
+
+    [Fact]
+    public async Task Lapsed_runs_go_back_to_the_queue_and_a_handed_back_quest_waits_again()
+    {
+        var lapsed = await QueuedQuestAsync(cost: 5);
+        await WithTransitions(t => t.ClaimAsync(lapsed.Id, TimeSpan.FromSeconds(-1), 3, "gone", Token));
+        Assert.True(await WithTransitions(t => t.RequeueLapsedAsync(DateTimeOffset.UtcNow, Token)) >= 1);
+        var requeued = await ReadAsync(lapsed.Id);
+        Assert.Equal(QuestStatus.Queued, requeued.Status);
+        Assert.Equal(QuestStatusTexts.Waiting, requeued.StatusText);
+        Assert.Contains(await StepsAsync(lapsed.Id), s => s.Kind == QuestStepKinds.Requeued);
+
+        var running = await RunningQuestAsync(cost: 5);
+        var handedBack = await WithTransitions(t => t.HandBackAsync(running.Id, running.Attempts, [], Token));
+        Assert.Equal(QuestStatus.Queued, handedBack!.Status);
+        Assert.Equal(95, await BalanceAsync(running.UserId));
+        Assert.Null(await WithTransitions(t => t.HandBackAsync(running.Id, running.Attempts, [], Token)));
+    }
+
+    [Fact]
+    public async Task A_quest_started_as_often_as_allowed_is_not_started_again()
+    {
+        var quest = await QueuedQuestAsync(cost: 5);
+        for (var run = 0; run < 2; run++)
+        {
+            Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, TimeSpan.FromSeconds(-1), 2, "w", Token)));
+        }
+
+        Assert.IsType<ClaimOutcome.Exhausted>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 2, "w", Token)));
+    }
+
+    private async Task<T> WithTransitions<T>(Func<QuestTransitions, Task<T>> use)
+    {
+        await using var db = postgres.CreateContext();
+        return await use(new QuestTransitions(db, TimeProvider.System));
+    }
+
+    private Task<SubmitOutcome> SubmitAsync(Guid user, int cost, IdempotencyRequest? key = null) =>
+        WithTransitions(t => t.EnqueueAsync(NewQuest(user, cost), key, null, Token));
+
+    private async Task<Quest> QueuedQuestAsync(int cost) =>
+        Assert.IsType<SubmitOutcome.Accepted>(await SubmitAsync(await NewUserAsync(100), cost)).Quest;
+
+    private async Task<Quest> RunningQuestAsync(int cost)
+    {
+        var quest = await QueuedQuestAsync(cost);
+        return Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, "worker", Token))).Quest;
+    }
+
+    private static Quest NewQuest(Guid user, int cost) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        UserId = user,
+        Prompt = "a lighthouse",
+        Model = "local-sketch",
+        Width = 64,
+        Height = 64,
+        Parameters = new QuestParameters { Width = 64, Height = 64 },
+        Cost = cost,
+    };
+
+    private static QuestImage Image(Quest quest, int index) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        QuestId = quest.Id,
+        UserId = quest.UserId,
+        Index = index,
+        Width = 64,
+        Height = 64,
+        ContentType = "image/png",
+        Bytes = 10,
+        Checksum = "00",
+        StorageKey = $"test/{Guid.NewGuid():N}.png",
+        CreatedAt = DateTimeOffset.UtcNow,
+    };
+
+    private async Task<Guid> NewUserAsync(int grant)
+    {
+        await using var db = postgres.CreateContext();
+        var email = $"ledger-{Guid.NewGuid():N}@db.test";
+        var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, NormalizedEmail = email.ToUpperInvariant(), NormalizedUserName = email.ToUpperInvariant(), CreatedAt = DateTimeOffset.UtcNow };
+        db.Users.Add(user);
+        db.CreditEntries.Add(CreditLedger.Entry(user.Id, CreditEntryKind.Grant, grant, DateTimeOffset.UtcNow, reason: "test grant"));
+        await db.SaveChangesAsync(Token);
+        return user.Id;
+    }
+
+    private async Task<int> BalanceAsync(Guid user)
+    {
+        await using var db = postgres.CreateContext();
+        var kept = await db.BalanceAsync(user, Token);
+        // The kept balance always equals the ledger's sum.
+        Assert.Equal(await db.CreditEntries.Where(e => e.UserId == user).SumAsync(e => e.Amount, Token), kept);
+        return kept;
+    }
+
+    private async Task<Quest> ReadAsync(Guid questId)
+    {
+        await using var db = postgres.CreateContext();
+        return await db.Quests.AsNoTracking().SingleAsync(q => q.Id == questId, Token);
+    }
+
+    private async Task<List<QuestStep>> StepsAsync(Guid questId)
+    {
+        await using var db = postgres.CreateContext();
+        return await db.QuestSteps.AsNoTracking().Where(s => s.QuestId == questId).OrderBy(s => s.Id).ToListAsync(Token);
+    }
+}

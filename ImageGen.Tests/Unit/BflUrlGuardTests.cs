@@ -1,0 +1,262 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+using ImageGen.Worker.Providers;
+using Microsoft.Extensions.Options;
+
+namespace ImageGen.Tests.Unit;
+
+/// <summary>
+/// A BFL answer cannot turn the worker against us: it cannot make it fetch another host (with or without the key),
+/// follow a redirect, buffer an endless body, or decode a decompression bomb. A fake BFL on 127.0.0.1 answers as told;
+/// a bystander on 127.0.0.2 counts every connection it gets (there must be none).
+/// </summary>
+public sealed class BflUrlGuardTests : IAsyncDisposable
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private readonly HttpListener _bfl = new();
+    private readonly TcpListener _bystander = new(IPAddress.Parse("127.0.0.2"), 0);
+    private readonly int _bflPort = FreePort();
+    private int _bystanderConnections;
+    private Func<HttpListenerContext, Task> _answer = _ => Task.CompletedTask;
+
+    public BflUrlGuardTests()
+    {
+        _bfl.Prefixes.Add($"http://127.0.0.1:{_bflPort}/");
+        _bfl.Start();
+        _ = Task.Run(ServeBflAsync);
+        _bystander.Start();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var client = await _bystander.AcceptTcpClientAsync();
+                Interlocked.Increment(ref _bystanderConnections);
+            }
+        });
+    }
+
+    private string Bystander => $"http://127.0.0.2:{((IPEndPoint)_bystander.LocalEndpoint).Port}";
+    private string Bfl => $"http://127.0.0.1:{_bflPort}";
+
+    [Fact]
+    public async Task A_polling_url_on_another_host_is_not_followed_and_the_key_never_leaves()
+    {
+        Answer(submit: new { id = "job", polling_url = $"{Bystander}/v1/get_result?id=job", cost = 4 });
+        var accepted = false;
+        var e = await Assert.ThrowsAsync<ProviderException>(() => GenerateAsync(onAccepted: () => accepted = true));
+        Assert.Contains("polling URL", e.Message, StringComparison.Ordinal);
+        Assert.False(accepted, "a job whose polling URL is refused is not recorded as accepted");
+        Assert.Equal(0, _bystanderConnections);
+    }
+
+    [Fact]
+    public async Task A_sample_url_outside_the_delivery_hosts_is_not_fetched()
+    {
+        Answer(submit: new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job" },
+            poll: new { id = "job", status = "Ready", result = new { sample = $"{Bystander}/internal/secrets.png" } });
+        var e = await Assert.ThrowsAsync<ProviderException>(() => GenerateAsync());
+        Assert.Contains("sample URL", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _bystanderConnections);
+    }
+
+    [Fact]
+    public async Task A_redirect_is_refused_not_followed()
+    {
+        Answer(submit: new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job" }, redirectPollTo: $"{Bystander}/v1/get_result?id=job");
+        var e = await Assert.ThrowsAsync<ProviderException>(() => GenerateAsync());
+        Assert.Contains("redirect", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _bystanderConnections);
+    }
+
+    [Fact]
+    public async Task A_sample_larger_than_the_cap_is_refused_before_it_is_buffered()
+    {
+        Answer(submit: new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job" },
+            poll: new { id = "job", status = "Ready", result = new { sample = $"{Bfl}/sample.png" } }, sample: new byte[64 * 1024]);
+        var e = await Assert.ThrowsAsync<ProviderException>(() => GenerateAsync(maxResponseBytes: 16 * 1024));
+        Assert.Contains("more than 16,384 bytes", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_decompression_bomb_is_refused_from_its_header()
+    {
+        // A few dozen bytes that claim 60000 x 60000 pixels (3.6 billion): decoding them would need 14 GB.
+        Answer(submit: new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job" },
+            poll: new { id = "job", status = "Ready", result = new { sample = $"{Bfl}/sample.png" } }, sample: PngHeader(60_000, 60_000));
+        var e = await Assert.ThrowsAsync<ProviderException>(() => GenerateAsync());
+        Assert.Contains("60000x60000", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://api.bfl.ai/v1/get_result?id=1", true, true)]
+    [InlineData("https://api.eu.bfl.ai/v1/get_result?id=1", true, true)]
+    [InlineData("https://delivery-eu1.bfl.ai/results/a.png", true, false)]
+    [InlineData("https://evilbfl.ai/x", false, false)]
+    [InlineData("https://bfl.ai.attacker.example/x", false, false)]
+    [InlineData("http://api.bfl.ai/v1/get_result?id=1", false, false)]
+    [InlineData("https://user:pass@api.bfl.ai/v1/get_result", false, false)]
+    [InlineData("http://169.254.169.254/latest/meta-data", false, false)]
+    [InlineData("http://127.0.0.1:1/v1/get_result?id=1", false, false)]
+    public void Urls_are_fetched_and_given_the_key_only_where_bfl_lives(string url, bool fetch, bool key)
+    {
+        var policy = new BflUrlPolicy(new BflAccountOptions { Endpoint = new Uri("https://api.bfl.ai") });
+        Assert.Equal(fetch, policy.Parse(url, policy.MayFetch) is not null);
+        Assert.Equal(key, policy.Parse(url, u => policy.MayFetch(u) && policy.MaySendKey(u)) is not null);
+    }
+
+    [Fact]
+    public void The_configured_endpoints_own_origin_is_allowed_even_over_http_as_the_simulator_is()
+    {
+        var policy = new BflUrlPolicy(new BflAccountOptions { Endpoint = new Uri("http://127.0.0.1:5123") });
+        Assert.True(policy.MaySendKey(new Uri("http://127.0.0.1:5123/v1/get_result?id=1")));
+        Assert.False(policy.MayFetch(new Uri("http://127.0.0.1:5124/v1/get_result?id=1")));
+    }
+
+    private async Task GenerateAsync(long maxResponseBytes = 64L << 20, Action? onAccepted = null)
+    {
+        var options = new ProviderOptions
+        {
+            Bfl = new BflAccountOptions { Endpoint = new Uri(Bfl), ApiKey = "bfl-secret-key" },
+            PollMinInterval = TimeSpan.FromMilliseconds(10),
+            PollMaxInterval = TimeSpan.FromMilliseconds(20),
+            MaxResponseBytes = maxResponseBytes,
+        };
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        var provider = new BflImageProvider(http, Options.Create(options));
+        Assert.True(ModelCatalog.TryGet("flux-pro-1.1", out var model));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        await provider.GenerateAsync(new ProviderRequest
+        {
+            QuestId = Guid.NewGuid(),
+            Prompt = "a lighthouse",
+            Model = model!,
+            Parameters = new QuestParameters { Width = 256, Height = 256, SafetyTolerance = 2, OutputFormat = "png" },
+            OnJobAccepted = (_, _, _, _) =>
+            {
+                onAccepted?.Invoke();
+                return Task.CompletedTask;
+            },
+        }, timeout.Token);
+    }
+
+    private void Answer(object submit, object? poll = null, string? redirectPollTo = null, byte[]? sample = null) =>
+        _answer = async context =>
+        {
+            var path = context.Request.Url!.AbsolutePath;
+            await context.Request.InputStream.CopyToAsync(Stream.Null);
+            var response = context.Response;
+            if (path.StartsWith("/v1/flux", StringComparison.Ordinal))
+            {
+                await WriteJsonAsync(response, submit);
+            }
+            else if (path == "/v1/get_result" && redirectPollTo is not null)
+            {
+                response.StatusCode = 302;
+                response.RedirectLocation = redirectPollTo;
+                response.Close();
+            }
+            else if (path == "/v1/get_result" && poll is not null)
+            {
+                await WriteJsonAsync(response, poll);
+            }
+            else if (path == "/sample.png" && sample is not null)
+            {
+                response.ContentType = "image/png";
+                response.ContentLength64 = sample.Length;
+                await response.OutputStream.WriteAsync(sample);
+                response.Close();
+            }
+            else
+            {
+                response.StatusCode = 404;
+                response.Close();
+            }
+        };
+
+    private async Task ServeBflAsync()
+    {
+        while (_bfl.IsListening)
+        {
+            try
+            {
+                var context = await _bfl.GetContextAsync();
+                await _answer(context);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Stopped, or the client went away.
+            }
+        }
+    }
+
+    private static async Task WriteJsonAsync(HttpListenerResponse response, object body)
+    {
+        var bytes = Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(body));
+        response.ContentType = "application/json";
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes);
+        response.Close();
+    }
+
+    /// <summary>A PNG signature and header chunk claiming the given size, then an empty data chunk and the end.</summary>
+    private static byte[] PngHeader(int width, int height)
+    {
+        var png = new List<byte>([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 8; // bit depth
+        header[9] = 6; // RGBA
+        Chunk(png, "IHDR", header);
+        Chunk(png, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        Chunk(png, "IEND", []);
+        return [.. png];
+    }
+
+    private static void Chunk(List<byte> png, string type, byte[] data)
+    {
+        var length = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+        png.AddRange(length);
+        var typed = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        png.AddRange(typed);
+        var crc = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(typed));
+        png.AddRange(crc);
+    }
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _bfl.Close();
+        _bystander.Stop();
+        return ValueTask.CompletedTask;
+    }
+}
