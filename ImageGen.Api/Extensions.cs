@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
+using ImageGen.Api.Limits;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
 using ImageGen.Data.Queue;
@@ -23,6 +24,7 @@ internal static class Extensions
         builder.AddImageGenDatabase();
         builder.AddRedisClient("redis");
         builder.AddAccounts();
+        builder.AddUserRateLimits();
 
         builder.AddImageStore();
         builder.Services.AddOptions<ImageSigningOptions>()

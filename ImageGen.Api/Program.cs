@@ -13,6 +13,8 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
+// After authorization: the per-user limits partition by who is signed in.
+app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
 app.MapAuthApi();

@@ -40,6 +40,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithEnvironment("ImageStore__Path", imageStore)
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WithSettings(builder.Configuration, "Alerts")
+    .WithSettings(builder.Configuration, "RateLimits")
     .WaitForCompletion(migrations)
     .WithOperatorCommands(adminEmail, adminPassword);
 

@@ -17,9 +17,12 @@ internal static class GatewayRoutes
         Route("submit", ApiCluster, "/api/quests", HttpMethods.Post, RateLimits.SubmitPolicy),
         Route("login", ApiCluster, "/api/auth/login", HttpMethods.Post, RateLimits.LoginPolicy),
         Route("register", ApiCluster, "/api/auth/register", HttpMethods.Post, RateLimits.LoginPolicy),
+        // The web form's sign-in and sign-up spend the same allowance as the API's.
+        Route("web-login", WebCluster, "/account/login", HttpMethods.Post, RateLimits.LoginPolicy),
+        Route("web-register", WebCluster, "/account/register", HttpMethods.Post, RateLimits.LoginPolicy),
         Route("api", ApiCluster, "/api/{**rest}"),
-        Route("hubs", ApiCluster, "/hubs/{**rest}"),
-        Route("images", ApiCluster, "/images/{**rest}"),
+        Route("hubs", ApiCluster, "/hubs/{**rest}") with { RateLimiterPolicy = RateLimits.HubPolicy },
+        Route("images", ApiCluster, "/images/{**rest}") with { RateLimiterPolicy = RateLimits.ImagePolicy },
         // Lowest precedence: anything the routes above do not claim.
         Route("web", WebCluster, "{**rest}") with { Order = int.MaxValue },
     ];

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using ImageGen.Gateway;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -5,10 +6,13 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddGateway();
 builder.AddGatewayRateLimits();
+builder.Services.TryAddSingleton(TimeProvider.System);
 
 var app = builder.Build();
 
 app.UseRateLimiter();
+app.UseWhen(context => SignupCap.IsSignup(context.Request), branch =>
+    branch.Use((context, next) => context.RequestServices.GetRequiredService<SignupCap>().InvokeAsync(context, next)));
 app.MapDefaultEndpoints();
 app.MapReverseProxy();
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
+using ImageGen.Api.Limits;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
 using ImageGen.Data.Queue;
@@ -27,7 +28,7 @@ internal static class QuestsApi
     public static IEndpointRouteBuilder MapQuestsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/quests").WithTags("Quests").RequireAuthorization();
-        group.MapPost("/", CreateQuest).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
+        group.MapPost("/", CreateQuest).RequireRateLimiting(UserRateLimits.SubmitPolicy).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
         group.MapGet("/{id}", GetQuest).WithName("GetQuest").WithSummary("The latest state of one quest.");
         group.MapGet("/", ListQuests).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
         group.MapPost("/{id}/cancel", CancelQuest).WithName("CancelQuest")

@@ -14,6 +14,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
 {
     public const int SubmitBurst = 3;
     public const int LoginBurst = 5;
+    public const int SignupsPerDay = 3;
 
     protected override IEnumerable<string> ExtraArguments =>
     [
@@ -22,6 +23,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         "ImageGen:RateLimits:SubmitsPerMinute=1",
         $"ImageGen:RateLimits:LoginBurst={LoginBurst}",
         "ImageGen:RateLimits:LoginsPerMinute=1",
+        $"ImageGen:RateLimits:SignupsPerDay={SignupsPerDay}",
         "ImageGen:Worker:QuestDeadline=00:00:15",
     ];
 }

@@ -109,6 +109,13 @@ public class GraphFixture : IAsyncLifetime
                     "ImageGen:RateLimits:LoginsPerMinute=100000",
                     "ImageGen:RateLimits:SubmitBurst=1000",
                     "ImageGen:RateLimits:SubmitsPerMinute=100000",
+                    "ImageGen:RateLimits:AddressSubmitBurst=100000",
+                    "ImageGen:RateLimits:AddressSubmitsPerMinute=100000",
+                    "ImageGen:RateLimits:ImageBurst=100000",
+                    "ImageGen:RateLimits:ImagesPerMinute=100000",
+                    "ImageGen:RateLimits:HubConnectBurst=100000",
+                    "ImageGen:RateLimits:HubConnectsPerMinute=100000",
+                    "ImageGen:RateLimits:SignupsPerDay=100000",
                     // Quick retries and a small circuit threshold keep provider-fault tests fast.
                     "ImageGen:Providers:BaseDelay=00:00:00.100",
                     "ImageGen:Providers:CircuitFailureThreshold=3",

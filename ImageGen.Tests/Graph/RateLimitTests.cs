@@ -70,6 +70,79 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
         Assert.Equal(ConstrainedGraphFixture.SubmitBurst, credits!.Entries.Count(e => e.Kind == CreditEntryKind.Reserve));
     }
 
+    [Fact]
+    public async Task One_user_cannot_step_around_the_submit_limit_with_another_spelling_of_the_token_or_an_api_key()
+    {
+        using var user = await CreateUserFromFreshAddressAsync();
+        // A key made before the burst is spent: keys are not submits.
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "second credential" }, Token);
+        var key = (await graph.ReadAsync<CreatedApiKeyDto>(created, Token)).Key;
+
+        // The bucket was once a hash of the header's bytes: each spelling had a bucket of its own.
+        var credentials = Enumerable.Range(1, ConstrainedGraphFixture.SubmitBurst).Select(spaces => "Bearer" + new string(' ', spaces) + user.AccessToken)
+            .Concat(["Bearer " + key, "Bearer  " + key, "Bearer    " + user.AccessToken])
+            .ToList();
+        var statuses = new List<HttpStatusCode>();
+        foreach (var credential in credentials)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/quests") { Content = JsonContent.Create(new { prompt = "spelled", model = "local-sketch", width = 64, height = 64 }) };
+            request.Headers.TryAddWithoutValidation("Authorization", credential);
+            using var response = await user.Client.SendAsync(request, Token);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await ProblemAssert.IsProblemAsync(response, HttpStatusCode.TooManyRequests, "rate_limited");
+            }
+        }
+
+        Assert.All(statuses.Take(ConstrainedGraphFixture.SubmitBurst), s => Assert.Equal(HttpStatusCode.Accepted, s));
+        Assert.All(statuses.Skip(ConstrainedGraphFixture.SubmitBurst), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+    }
+
+    [Fact]
+    public async Task New_accounts_from_one_address_stop_at_the_daily_cap_through_the_api_and_the_web_form_alike()
+    {
+        using var client = graph.ClientFrom(FreshAddress());
+        for (var i = 0; i < ConstrainedGraphFixture.SignupsPerDay; i++)
+        {
+            using var registered = await client.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
+            Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        }
+
+        using (var overApi = await client.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token))
+        {
+            await ProblemAssert.IsProblemAsync(overApi, HttpStatusCode.TooManyRequests, "signup_limit");
+        }
+
+        // The web form was not limited at all.
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = $"farm-{Guid.NewGuid():N}@graph.test", ["password"] = GraphFixture.UserPassword });
+        using (var overForm = await client.PostAsync("/account/register", form, Token))
+        {
+            await ProblemAssert.IsProblemAsync(overForm, HttpStatusCode.TooManyRequests, "signup_limit");
+        }
+
+        // Another address opens its account as usual.
+        using var other = graph.ClientFrom(FreshAddress());
+        using var elsewhere = await other.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
+        Assert.Equal(HttpStatusCode.Created, elsewhere.StatusCode);
+    }
+
+    [Fact]
+    public async Task Sign_in_attempts_through_the_web_form_spend_the_same_per_address_allowance()
+    {
+        using var client = graph.ClientFrom(FreshAddress());
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < ConstrainedGraphFixture.LoginBurst + 2; i++)
+        {
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "nobody@graph.test", ["password"] = "Guess-" + i });
+            using var response = await client.PostAsync("/account/login", form, Token);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.DoesNotContain(HttpStatusCode.TooManyRequests, statuses.Take(ConstrainedGraphFixture.LoginBurst));
+        Assert.All(statuses.Skip(ConstrainedGraphFixture.LoginBurst), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+    }
+
     private async Task<TestUser> CreateUserFromFreshAddressAsync()
     {
         var client = graph.ClientFrom(FreshAddress());
