@@ -55,6 +55,11 @@ internal static class Extensions
     /// </summary>
     private static void AddAccounts(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<SessionGuard>();
+        builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddSingleton<Hubs.HubSessions>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Hubs.HubSessions>());
         builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddIdentityCore<ImageGenUser>(IdentitySettings.Configure)
@@ -84,8 +89,16 @@ internal static class Extensions
             })
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null);
 
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(AuthSchemes.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+        var authorization = builder.Services.AddAuthorizationBuilder()
+            // An admin's key is an admin credential only when it was made with the admin scope.
+            .AddPolicy(AuthSchemes.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin)
+                .RequireAssertion(c => c.User.Allows(ApiKeyScopes.Admin)))
+            .AddPolicy(AuthSchemes.SessionPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => !c.User.IsApiKey()));
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ScopeAwareForbidden>();
+        foreach (var scope in ApiKeyScopes.All)
+        {
+            authorization.AddPolicy(AuthSchemes.ScopePolicy(scope), p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.Allows(scope)));
+        }
     }
 
     private static void ConfigureJson(JsonSerializerOptions options)
@@ -104,4 +117,23 @@ internal sealed class CreditOptions
     /// <summary>What a new account starts with.</summary>
     [System.ComponentModel.DataAnnotations.Range(0, CreditLimits.MaxAdminAmount)]
     public int StartingGrant { get; set; } = 100;
+}
+
+internal static class SessionGuardExtensions
+{
+    /// <summary>
+    /// After authentication: a bearer token whose session was revoked, or whose account's security stamp changed since it
+    /// was issued (logout, password change), counts as no credential at all, at once rather than when it expires.
+    /// </summary>
+    public static IApplicationBuilder UseSessionGuard(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.User.Identity?.IsAuthenticated == true
+                && !await context.RequestServices.GetRequiredService<SessionGuard>().IsCurrentAsync(context.User))
+            {
+                context.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity());
+            }
+
+            await next(context);
+        });
 }

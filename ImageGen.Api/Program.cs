@@ -12,6 +12,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
+app.UseSessionGuard();
 app.UseAuthorization();
 // After authorization: the per-user limits partition by who is signed in.
 app.UseRateLimiter();

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ImageGen.ServiceDefaults;
 using ImageGen.Web.Services;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -25,7 +26,7 @@ internal static class AccountEndpoints
         [FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
         HttpContext context, AccountClient account, WebSessionStore sessions, CancellationToken cancellationToken)
     {
-        var result = await account.LoginAsync(email ?? "", password ?? "", cancellationToken);
+        var result = await account.LoginAsync(email ?? "", password ?? "", ClientAddress.Of(context), cancellationToken);
         if (!result.Succeeded)
         {
             return Results.Redirect($"/account/login?error={Uri.EscapeDataString(result.Problem!.Detail ?? "Sign-in failed.")}&email={Uri.EscapeDataString(email ?? "")}");
@@ -38,7 +39,7 @@ internal static class AccountEndpoints
     private static async Task<IResult> Register(
         [FromForm] string? email, [FromForm] string? password, HttpContext context, AccountClient account, WebSessionStore sessions, CancellationToken cancellationToken)
     {
-        var registered = await account.RegisterAsync(email ?? "", password ?? "", cancellationToken);
+        var registered = await account.RegisterAsync(email ?? "", password ?? "", ClientAddress.Of(context), cancellationToken);
         if (!registered.Succeeded)
         {
             var problem = registered.Problem!;
@@ -46,7 +47,7 @@ internal static class AccountEndpoints
             return Results.Redirect($"/account/register?error={Uri.EscapeDataString(message ?? "Sign-up failed.")}&email={Uri.EscapeDataString(email ?? "")}");
         }
 
-        var login = await account.LoginAsync(email!, password!, cancellationToken);
+        var login = await account.LoginAsync(email!, password!, ClientAddress.Of(context), cancellationToken);
         if (!login.Succeeded)
         {
             return Results.Redirect("/account/login");

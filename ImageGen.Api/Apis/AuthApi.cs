@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using ImageGen.Api.Auth;
+using ImageGen.Api.Hubs;
+using ImageGen.ServiceDefaults;
 using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
@@ -22,9 +24,9 @@ internal static class AuthApi
         var auth = app.MapGroup("/api/auth").WithTags("Accounts");
         auth.MapPost("/register", Register).WithName("Register").WithSummary("Create an account; it starts with a grant of credits.");
         auth.MapPost("/login", Login).WithName("Login").WithSummary("Exchange email and password for a bearer access token and a refresh token.");
-        auth.MapPost("/refresh", Refresh).WithName("Refresh").WithSummary("Exchange a refresh token for new tokens.");
-        auth.MapPost("/logout", Logout).WithName("Logout").WithSummary("Revoke every refresh token of the account.").RequireAuthorization();
-        auth.MapPost("/change-password", ChangePassword).WithName("ChangePassword").WithSummary("Change the password; other sessions must sign in again.").RequireAuthorization();
+        auth.MapPost("/refresh", Refresh).WithName("Refresh").WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; using one twice ends its session.");
+        auth.MapPost("/logout", Logout).WithName("Logout").WithSummary("End every session of the account: refresh tokens, access tokens and live hub connections.").RequireAuthorization(AuthSchemes.SessionPolicy);
+        auth.MapPost("/change-password", ChangePassword).WithName("ChangePassword").WithSummary("Change the password; every session, this one included, must sign in again.").RequireAuthorization(AuthSchemes.SessionPolicy);
         app.MapGet("/api/me", Me).WithTags("Accounts").WithName("Me").WithSummary("Who is signed in, with roles and balance.").RequireAuthorization();
         return app;
     }
@@ -62,37 +64,47 @@ internal static class AuthApi
             new MeDto(user!.Id, email, [], credits.Value.StartingGrant, 0));
     }
 
-    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Login(
-        CredentialsRequest request, SignInManager<ImageGenUser> signIn, HttpContext context)
+    public static async Task<Results<SignInHttpResult, ProblemHttpResult>> Login(
+        CredentialsRequest request, SignInManager<ImageGenUser> signIn, SignInThrottle throttle, HttpContext context)
     {
         if (ValidateCredentials(request) is { } invalid)
         {
             return invalid;
         }
 
-        signIn.AuthenticationScheme = IdentityConstants.BearerScheme;
-        var result = await signIn.PasswordSignInAsync(request.Email!.Trim(), request.Password!, isPersistent: false, lockoutOnFailure: true);
-        if (result.IsLockedOut)
+        var email = request.Email!.Trim();
+        var address = ClientAddress.Of(context);
+        if (await throttle.LockedForAsync(email, address) is { } wait)
         {
-            var user = await signIn.UserManager.FindByEmailAsync(request.Email.Trim());
-            var end = user?.LockoutEnd ?? DateTimeOffset.UtcNow.AddMinutes(5);
-            var seconds = Math.Max(1, (int)Math.Ceiling((end - DateTimeOffset.UtcNow).TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.AccountLocked,
-                $"Too many failed sign-ins: the account is locked for {seconds} more seconds.");
+            return Locked(context, wait);
         }
 
-        if (!result.Succeeded)
+        var user = await signIn.UserManager.FindByEmailAsync(email);
+        // Identity's own lockout (per account, for everyone) stays off: the throttle locks per account and address.
+        if (user is null || !(await signIn.CheckPasswordSignInAsync(user, request.Password!, lockoutOnFailure: false)).Succeeded)
         {
-            return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "The email or the password is wrong.");
+            return await throttle.FailedAsync(email, address) is { } locked
+                ? Locked(context, locked)
+                : ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "The email or the password is wrong.");
         }
 
-        // The bearer-token handler has written the tokens to the response.
-        return TypedResults.Empty;
+        await throttle.SucceededAsync(email, address);
+        // A new session: the first of a family of refresh tokens.
+        var principal = SessionGuard.Issue(await signIn.CreateUserPrincipalAsync(user), SessionGuard.NewSession());
+        return TypedResults.SignIn(principal, authenticationScheme: IdentityConstants.BearerScheme);
+    }
+
+    private static ProblemHttpResult Locked(HttpContext context, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.AccountLocked,
+            $"Too many failed sign-ins from here: this account is locked for {seconds} more seconds from your address.");
     }
 
     public static async Task<Results<SignInHttpResult, ProblemHttpResult>> Refresh(
-        RefreshRequest request, SignInManager<ImageGenUser> signIn, IOptionsMonitor<BearerTokenOptions> bearerOptions, TimeProvider time)
+        RefreshRequest request, SignInManager<ImageGenUser> signIn, IOptionsMonitor<BearerTokenOptions> bearerOptions, SessionGuard sessions, HubSessions hubs,
+        TimeProvider time)
     {
         if (string.IsNullOrWhiteSpace(request.RefreshToken))
         {
@@ -107,22 +119,38 @@ internal static class AuthApi
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidRefreshToken, "The refresh token is not valid any more; sign in again.");
         }
 
-        var principal = await signIn.CreateUserPrincipalAsync(user);
+        // Each refresh token works once. A second use means someone else holds a copy: the whole session ends, live
+        // connections included, and whoever really owns it signs in again.
+        if (await sessions.SpendAsync(ticket.Principal) is not { } session)
+        {
+            if (ticket.Principal.FindFirst(SessionGuard.SessionClaim)?.Value is { } ended)
+            {
+                await hubs.EndSessionAsync(ended);
+            }
+
+            return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.RefreshTokenReused,
+                "This refresh token was used before, so the session was ended for safety; sign in again.");
+        }
+
+        var principal = SessionGuard.Issue(await signIn.CreateUserPrincipalAsync(user), session);
         return TypedResults.SignIn(principal, authenticationScheme: IdentityConstants.BearerScheme);
     }
 
-    public static async Task<NoContent> Logout(ClaimsPrincipal principal, UserManager<ImageGenUser> users)
+    public static async Task<NoContent> Logout(ClaimsPrincipal principal, UserManager<ImageGenUser> users, SessionGuard sessions, HubSessions hubs)
     {
         if (await users.FindByIdAsync(principal.UserId().ToString()) is { } user)
         {
+            // A new stamp ends every session of the account: refresh tokens, access tokens and live connections.
             await users.UpdateSecurityStampAsync(user);
+            sessions.Forget(user.Id);
+            await hubs.EndUserAsync(user.Id);
         }
 
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ChangePassword(
-        ChangePasswordRequest request, ClaimsPrincipal principal, UserManager<ImageGenUser> users)
+        ChangePasswordRequest request, ClaimsPrincipal principal, UserManager<ImageGenUser> users, SessionGuard sessions, HubSessions hubs)
     {
         if (string.IsNullOrEmpty(request.CurrentPassword))
         {
@@ -141,7 +169,15 @@ internal static class AuthApi
         }
 
         var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword);
-        return result.Succeeded ? TypedResults.NoContent() : IdentityProblem(result.Errors, "newPassword");
+        if (!result.Succeeded)
+        {
+            return IdentityProblem(result.Errors, "newPassword");
+        }
+
+        // The new stamp ends every session, this one included: whoever knew the old password is out at once.
+        sessions.Forget(user.Id);
+        await hubs.EndUserAsync(user.Id);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Ok<MeDto>> Me(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ internal static class CreditsApi
     {
         app.MapGet("/api/credits", GetCredits).WithTags("Credits").WithName("GetCredits")
             .WithSummary("Your balance, what is reserved for running quests, and your ledger, newest first.")
-            .RequireAuthorization();
+            .RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.CreditsRead));
         return app;
     }
 

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Api.Problems;
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
@@ -22,7 +23,7 @@ internal static class ImagesApi
         app.MapGet("/images/{id}", GetImage).WithTags("Images").WithName("GetImage")
             .WithSummary("The bytes of one image or of a variant (?w=, ?fmt=, ?q=): with a valid signature from an API response, or with the owner's credentials.");
 
-        var group = app.MapGroup("/api/images").WithTags("Images").RequireAuthorization();
+        var group = app.MapGroup("/api/images").WithTags("Images").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Images));
         group.MapGet("/", ListImages).WithName("ListImages").WithSummary("The caller's images, newest first, paged by cursor.");
         group.MapGet("/{id}", GetImageInfo).WithName("GetImageInfo").WithSummary("One image's metadata, signed URLs and placeholder.");
         group.MapPost("/{id}/signed-url", CreateSignedUrl).WithName("CreateSignedUrl")

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using ImageGen.Api.Auth;
+using ImageGen.Api.Hubs;
 using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
@@ -14,13 +15,17 @@ internal static class KeysApi
 {
     public const int MaxActiveKeys = 20;
     public const int MaxNameLength = 100;
+    public const int MaxExpiryDays = 365;
 
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
         var keys = app.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization();
-        keys.MapPost("/", Create).WithName("CreateApiKey").WithSummary("Create a personal API key. The key is shown in this answer only.");
-        keys.MapGet("/", List).WithName("ListApiKeys").WithSummary("Your active keys: prefix and last use, never the key.");
-        keys.MapDelete("/{id}", Revoke).WithName("RevokeApiKey").WithSummary("Revoke a key; requests with it fail from now on.");
+        keys.MapPost("/", Create).RequireAuthorization(AuthSchemes.SessionPolicy).WithName("CreateApiKey")
+            .WithSummary("Create a personal API key with scopes and an optional expiry, from a signed-in session (never from another key). The key is shown in this answer only.");
+        keys.MapGet("/", List).RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Keys)).WithName("ListApiKeys")
+            .WithSummary("Your active keys: prefix, scopes, expiry and last use, never the key.");
+        keys.MapDelete("/{id}", Revoke).RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Keys)).WithName("RevokeApiKey")
+            .WithSummary("Revoke a key; requests with it fail from now on, and its live connections close.");
         return app;
     }
 
@@ -32,6 +37,22 @@ internal static class KeysApi
         {
             return ApiProblems.BadRequest(string.IsNullOrEmpty(name) ? ErrorCodes.Required : ErrorCodes.ValidationFailed, "name",
                 $"Name the key (1 to {MaxNameLength} characters), so you know later where it is used.");
+        }
+
+        var scopes = request.Scopes is { Count: > 0 } asked ? asked.Select(s => s?.Trim() ?? "").Distinct().ToList() : [.. ApiKeyScopes.Default];
+        if (scopes.FirstOrDefault(s => !ApiKeyScopes.All.Contains(s)) is { } unknown)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.UnknownScope, "scopes", $"'{unknown}' is not a scope. Scopes: {string.Join(", ", ApiKeyScopes.All)}.");
+        }
+
+        if (scopes.Contains(ApiKeyScopes.Admin) && !principal.IsInRole(Roles.Admin))
+        {
+            return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.ScopeNotAllowed, "Only an operator's key can have the admin scope.", "scopes");
+        }
+
+        if (request.ExpiresInDays is < 1 or > MaxExpiryDays)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "expiresInDays", $"A key expires in 1 to {MaxExpiryDays} days, or never (leave it out).");
         }
 
         var userId = principal.UserId();
@@ -49,10 +70,12 @@ internal static class KeysApi
             Prefix = ApiKeyFormat.PrefixOf(secret),
             Hash = ApiKeyFormat.Hash(secret),
             CreatedAt = time.GetUtcNow(),
+            Scopes = string.Join(' ', scopes),
+            ExpiresAt = request.ExpiresInDays is { } days ? time.GetUtcNow().AddDays(days) : null,
         };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/keys/{key.Id}", new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, secret, key.CreatedAt));
+        return TypedResults.Created($"/api/keys/{key.Id}", new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, secret, key.CreatedAt) { Scopes = scopes, ExpiresAt = key.ExpiresAt });
     }
 
     public static async Task<Ok<List<ApiKeyDto>>> List(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)
@@ -61,19 +84,30 @@ internal static class KeysApi
         var keys = await db.ApiKeys.AsNoTracking()
             .Where(k => k.UserId == userId && k.RevokedAt == null)
             .OrderByDescending(k => k.CreatedAt)
-            .Select(k => new ApiKeyDto(k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt))
+            .Select(k => new { k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt, k.Scopes, k.ExpiresAt })
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(keys);
+        return TypedResults.Ok(keys.Select(k => new ApiKeyDto(k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt)
+        {
+            Scopes = k.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            ExpiresAt = k.ExpiresAt,
+        }).ToList());
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(
-        string id, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, HubSessions hubs, TimeProvider time, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
         var now = time.GetUtcNow();
         var revoked = Guid.TryParse(id, out var keyId)
             && await db.ApiKeys.Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
-        return revoked ? TypedResults.NoContent() : ApiProblems.NotFound(ErrorCodes.ApiKeyNotFound, $"You have no active API key '{id}'.");
+        if (!revoked)
+        {
+            return ApiProblems.NotFound(ErrorCodes.ApiKeyNotFound, $"You have no active API key '{id}'.");
+        }
+
+        // Connections opened with the key close too.
+        await hubs.EndKeyAsync(keyId);
+        return TypedResults.NoContent();
     }
 }

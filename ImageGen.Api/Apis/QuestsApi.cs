@@ -27,7 +27,7 @@ internal static class QuestsApi
 
     public static IEndpointRouteBuilder MapQuestsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/quests").WithTags("Quests").RequireAuthorization();
+        var group = app.MapGroup("/api/quests").WithTags("Quests").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
         group.MapPost("/", CreateQuest).RequireRateLimiting(UserRateLimits.SubmitPolicy).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
         group.MapGet("/{id}", GetQuest).WithName("GetQuest").WithSummary("The latest state of one quest.");
         group.MapGet("/", ListQuests).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using ImageGen.Core.Accounts;
 using ImageGen.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
@@ -48,6 +49,12 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var now = time.GetUtcNow();
+        if (stored.ExpiresAt <= now)
+        {
+            _failureCode = "api_key_expired";
+            return AuthenticateResult.Fail("The API key expired.");
+        }
+
         if (stored.LastUsedAt is null || now - stored.LastUsedAt > LastUseResolution)
         {
             await db.ApiKeys.Where(k => k.Id == stored.Id)
@@ -61,6 +68,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         List<Claim> claims = [new(ClaimTypes.NameIdentifier, stored.UserId.ToString()), new(ClaimTypes.Name, email ?? ""), new("api_key_id", stored.Id.ToString())];
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
+        claims.AddRange(stored.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(scope => new Claim(ApiKeyScopes.Claim, scope)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
@@ -76,9 +84,12 @@ internal sealed class ApiKeyAuthenticationHandler(
             {
                 Status = StatusCodes.Status401Unauthorized,
                 Title = "Not authenticated.",
-                Detail = _failureCode == "api_key_revoked"
-                    ? "This API key was revoked. Create a new one on your account page."
-                    : "The API key is not valid. Check that it was copied whole.",
+                Detail = _failureCode switch
+                {
+                    "api_key_revoked" => "This API key was revoked. Create a new one on your account page.",
+                    "api_key_expired" => "This API key expired. Create a new one on your account page.",
+                    _ => "The API key is not valid. Check that it was copied whole.",
+                },
                 Extensions = { ["code"] = _failureCode },
             },
         });

@@ -9,6 +9,18 @@ internal static class AuthSchemes
     public const string ApiKey = "ApiKey";
     public const string AdminPolicy = "admin";
 
+    /// <summary>Only a signed-in session, never an API key (making keys, logging out, changing the password).</summary>
+    public const string SessionPolicy = "session";
+
+    /// <summary>The policy for one scope: any signed-in session, or a key that carries the scope.</summary>
+    public static string ScopePolicy(string scope) => "scope:" + scope;
+
+    public static bool IsApiKey(this ClaimsPrincipal user) => user.HasClaim(c => c.Type == "api_key_id");
+
+    /// <summary>A session may do what its account may; a key, what its scopes say.</summary>
+    public static bool Allows(this ClaimsPrincipal user, string scope) =>
+        !user.IsApiKey() || user.HasClaim(Core.Accounts.ApiKeyScopes.Claim, scope);
+
     /// <summary>Where a credential comes from: the Authorization header, or for hub connections the access_token query.</summary>
     public static string? BearerCredential(HttpContext context)
     {

@@ -2,6 +2,7 @@ using ImageGen.Api.Apis;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Api.Operations;
+using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.ServiceDefaults.Telemetry;
@@ -17,8 +18,8 @@ namespace ImageGen.Api.Hubs;
 /// user's quests and no one else's, whatever it asks for. <see cref="Subscribe"/> answers with a quest's current
 /// state, so a late or reconnecting client never shows a stale progress bar.
 /// </summary>
-[Authorize]
-internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics, IConnectionMultiplexer redis, TimeProvider time) : Hub
+[Authorize(Policy = "scope:" + ApiKeyScopes.Quests)]
+internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics, IConnectionMultiplexer redis, TimeProvider time, HubSessions sessions) : Hub
 {
     public const string Path = "/hubs/quests";
     public const string EventMethod = "questEvent";
@@ -28,6 +29,7 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, Imag
     public override async Task OnConnectedAsync()
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId()));
+        sessions.Add(Context);
         metrics.HubConnected();
         HubStats.Count(redis, time.GetUtcNow(), dropped: false);
         await base.OnConnectedAsync();
@@ -35,6 +37,7 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, Imag
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
+        sessions.Remove(Context);
         // An exception means the connection dropped (network, timeout) rather than the client closing it.
         metrics.HubDisconnected(dropped: exception is not null);
         if (exception is not null)

@@ -27,13 +27,27 @@ public sealed record UserSummaryDto(Guid Id, string Email, IReadOnlyList<string>
 public sealed record CreateApiKeyRequest
 {
     public string? Name { get; init; }
+
+    /// <summary>What the key may do (<see cref="ApiKeyScopes"/>); none named means <see cref="ApiKeyScopes.Default"/>.</summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>Days until the key stops working by itself (1 to 365); none means it works until revoked.</summary>
+    public int? ExpiresInDays { get; init; }
 }
 
 /// <summary>An API key as listed: never the secret, only its prefix.</summary>
-public sealed record ApiKeyDto(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+public sealed record ApiKeyDto(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt)
+{
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 /// <summary>The answer to creating a key: the only time <see cref="Key"/> is shown.</summary>
-public sealed record CreatedApiKeyDto(Guid Id, string Name, string Prefix, string Key, DateTimeOffset CreatedAt);
+public sealed record CreatedApiKeyDto(Guid Id, string Name, string Prefix, string Key, DateTimeOffset CreatedAt)
+{
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 public static class Roles
 {

@@ -32,12 +32,17 @@ public static class ErrorCodes
     public const string InvalidEmail = "invalid_email";
     public const string WeakPassword = "weak_password";
     public const string InvalidRefreshToken = "invalid_refresh_token";
+    public const string RefreshTokenReused = "refresh_token_reused";
     public const string AmountOutOfRange = "amount_out_of_range";
     public const string BalanceWouldBeNegative = "balance_would_be_negative";
     public const string ReasonRequired = "reason_required";
     public const string UserNotFound = "user_not_found";
     public const string ApiKeyNotFound = "api_key_not_found";
     public const string TooManyApiKeys = "too_many_api_keys";
+    public const string UnknownScope = "unknown_scope";
+    public const string ScopeNotAllowed = "scope_not_allowed";
+    public const string SessionRequired = "session_required";
+    public const string InsufficientScope = "insufficient_scope";
     public const string InvalidSignature = "invalid_signature";
     public const string UrlExpired = "url_expired";
 

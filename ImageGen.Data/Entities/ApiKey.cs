@@ -11,4 +11,10 @@ public sealed class ApiKey
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>What the key may do, space-separated (see <c>ApiKeyScopes</c>).</summary>
+    public required string Scopes { get; set; }
+
+    /// <summary>When the key stops working by itself; null for never.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
 }

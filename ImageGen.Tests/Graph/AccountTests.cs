@@ -168,4 +168,174 @@ public sealed class AccountTests(GraphFixture graph)
         using var response = await user.Client.PostAsJsonAsync("/api/keys", new { name = "  " }, Token);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, ErrorCodes.Required, "name");
     }
+
+    [Fact]
+    public async Task A_refresh_token_works_once_and_a_second_use_ends_the_whole_session()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var first = await graph.Gateway.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = user.RefreshToken }, Token);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var next = await graph.ReadAsync<TokenResponse>(first, Token);
+        Assert.NotEqual(user.RefreshToken, next.RefreshToken);
+
+        // The spent token again: someone holds a copy. The session ends, for the copy and the rotated tokens alike.
+        using var reused = await graph.Gateway.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = user.RefreshToken }, Token);
+        await ProblemAssert.IsProblemAsync(reused, HttpStatusCode.Unauthorized, ErrorCodes.RefreshTokenReused);
+        using var rotated = await graph.Gateway.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = next.RefreshToken }, Token);
+        await ProblemAssert.IsProblemAsync(rotated, HttpStatusCode.Unauthorized, ErrorCodes.RefreshTokenReused);
+        using var withAccess = new HttpRequestMessage(HttpMethod.Get, "/api/me") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", next.AccessToken) } };
+        using var me = await graph.Gateway.SendAsync(withAccess, Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+
+        // Another session of the same account is not touched.
+        using var other = await graph.LoginAsync(user.Email, GraphFixture.UserPassword, Token);
+        Assert.Equal(HttpStatusCode.OK, (await other.Client.GetAsync("/api/me", Token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Logout_stops_the_access_token_at_once_and_closes_live_hub_connections()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await using var hub = await graph.ConnectHubAsync(user, Token);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hub.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+
+        using var logout = await user.Client.PostAsync("/api/auth/logout", null, Token);
+        Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+
+        // The access token had 15 minutes left: it stops now, on every API instance.
+        for (var i = 0; i < 4; i++)
+        {
+            using var after = await user.Client.GetAsync("/api/me", Token);
+            Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        }
+
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
+    }
+
+    [Fact]
+    public async Task Revoking_a_key_closes_the_hub_connections_opened_with_it()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "a script" }, Token);
+        var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
+        await using var hub = GraphFixture.BuildHub(graph.GatewayAddress, key.Key);
+        await hub.StartAsync(Token).WaitAsync(TimeSpan.FromSeconds(15), Token);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hub.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+
+        using var revoked = await user.Client.DeleteAsync($"/api/keys/{key.Id}", Token);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
+    }
+
+    [Fact]
+    public async Task A_stranger_guessing_a_password_locks_only_their_own_address_out()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var stranger = graph.ClientFrom(GraphFixture.FreshLoopbackAddress());
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 7; i++)
+        {
+            using var guess = await stranger.PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = "Guess-" + i }, Token);
+            statuses.Add(guess.StatusCode);
+        }
+
+        // The fifth failure locks, as it always did; but only this address.
+        Assert.All(statuses.Take(4), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+        Assert.All(statuses.Skip(4), s => Assert.Equal(HttpStatusCode.Forbidden, s));
+        // Even the right password from the stranger's address waits out the lock...
+        using var right = await stranger.PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = GraphFixture.UserPassword }, Token);
+        await ProblemAssert.IsProblemAsync(right, HttpStatusCode.Forbidden, ErrorCodes.AccountLocked);
+
+        // ...while the owner, from their own address, signs in as usual.
+        using var owner = graph.ClientFrom(GraphFixture.FreshLoopbackAddress());
+        using var signedIn = await owner.PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = GraphFixture.UserPassword }, Token);
+        Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+    }
+
+    [Fact]
+    public async Task Web_pages_tell_the_browser_to_run_only_our_scripts_and_never_in_a_frame()
+    {
+        using var page = await graph.Gateway.GetAsync("/account/login", Token);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var policy = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.True(page.Headers.Contains("Referrer-Policy"));
+    }
+
+    [Fact]
+    public async Task A_key_does_only_what_its_scopes_say_and_can_never_make_another_key()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "quests only", scopes = new[] { "quests" }, expiresInDays = 30 }, Token);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
+        Assert.Equal(["quests"], key.Scopes);
+        Assert.InRange(key.ExpiresAt!.Value, DateTimeOffset.UtcNow.AddDays(29), DateTimeOffset.UtcNow.AddDays(31));
+
+        using var withKey = new HttpClient { BaseAddress = graph.GatewayAddress };
+        withKey.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+        using (var submitted = await withKey.PostAsJsonAsync("/api/quests", new { prompt = "scoped", model = "local-sketch", width = 64, height = 64 }, Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        }
+
+        using (var credits = await withKey.GetAsync("/api/credits", Token))
+        {
+            await ProblemAssert.IsProblemAsync(credits, HttpStatusCode.Forbidden, ErrorCodes.InsufficientScope);
+        }
+
+        // A key once made more keys: never again, whatever its scopes.
+        using (var another = await withKey.PostAsJsonAsync("/api/keys", new { name = "from a key", scopes = new[] { "quests" } }, Token))
+        {
+            await ProblemAssert.IsProblemAsync(another, HttpStatusCode.Forbidden, ErrorCodes.SessionRequired);
+        }
+
+        using (var logout = await withKey.PostAsync("/api/auth/logout", null, Token))
+        {
+            await ProblemAssert.IsProblemAsync(logout, HttpStatusCode.Forbidden, ErrorCodes.SessionRequired);
+        }
+
+        using var unknown = await user.Client.PostAsJsonAsync("/api/keys", new { name = "odd", scopes = new[] { "everything" } }, Token);
+        await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.BadRequest, ErrorCodes.UnknownScope, "scopes");
+        using var adminScope = await user.Client.PostAsJsonAsync("/api/keys", new { name = "odd", scopes = new[] { "admin" } }, Token);
+        await ProblemAssert.IsProblemAsync(adminScope, HttpStatusCode.Forbidden, ErrorCodes.ScopeNotAllowed, "scopes");
+    }
+
+    [Fact]
+    public async Task An_operators_key_is_an_admin_credential_only_when_made_with_the_admin_scope()
+    {
+        using var plain = await graph.Admin.Client.PostAsJsonAsync("/api/keys", new { name = "operator script" }, Token);
+        var plainKey = await graph.ReadAsync<CreatedApiKeyDto>(plain, Token);
+        using var scoped = await graph.Admin.Client.PostAsJsonAsync("/api/keys", new { name = "operator admin script", scopes = new[] { "admin" } }, Token);
+        var adminKey = await graph.ReadAsync<CreatedApiKeyDto>(scoped, Token);
+        try
+        {
+            using var withPlain = new HttpClient { BaseAddress = graph.GatewayAddress };
+            withPlain.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", plainKey.Key);
+            using var refused = await withPlain.GetAsync("/api/admin/alerts", Token);
+            await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Forbidden, ErrorCodes.InsufficientScope);
+
+            using var withAdmin = new HttpClient { BaseAddress = graph.GatewayAddress };
+            withAdmin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey.Key);
+            using var allowed = await withAdmin.GetAsync("/api/admin/alerts", Token);
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        }
+        finally
+        {
+            using var _ = await graph.Admin.Client.DeleteAsync($"/api/keys/{plainKey.Id}", Token);
+            using var __ = await graph.Admin.Client.DeleteAsync($"/api/keys/{adminKey.Id}", Token);
+        }
+    }
 }

@@ -7,16 +7,32 @@ namespace ImageGen.Web.Services;
 /// <summary>The calls made before there is a session (register, sign in) and the one that ends it.</summary>
 public sealed class AccountClient(HttpClient http)
 {
-    public async Task<ApiResult<MeDto>> RegisterAsync(string email, string password, CancellationToken cancellationToken)
+    public async Task<ApiResult<MeDto>> RegisterAsync(string email, string password, string clientAddress, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync("/api/auth/register", new CredentialsRequest { Email = email, Password = password }, ImageGenApiClient.Json, cancellationToken);
+        using var response = await PostAsync("/api/auth/register", new CredentialsRequest { Email = email, Password = password }, clientAddress, cancellationToken);
         return await ImageGenApiClient.ReadAsync<MeDto>(response, cancellationToken);
     }
 
-    public async Task<ApiResult<TokenResponse>> LoginAsync(string email, string password, CancellationToken cancellationToken)
+    public async Task<ApiResult<TokenResponse>> LoginAsync(string email, string password, string clientAddress, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync("/api/auth/login", new CredentialsRequest { Email = email, Password = password }, ImageGenApiClient.Json, cancellationToken);
+        using var response = await PostAsync("/api/auth/login", new CredentialsRequest { Email = email, Password = password }, clientAddress, cancellationToken);
         return await ImageGenApiClient.ReadAsync<TokenResponse>(response, cancellationToken);
+    }
+
+    /// <summary>Says whose address the attempt comes from, so the API's per-address sign-in lock applies to the person, not to this server.</summary>
+    private Task<HttpResponseMessage> PostAsync(string path, CredentialsRequest body, string clientAddress, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: ImageGenApiClient.Json) };
+        request.Headers.TryAddWithoutValidation(ImageGen.ServiceDefaults.ClientAddress.Header, clientAddress);
+        return SendAndDisposeAsync(request, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendAndDisposeAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
     }
 
     /// <summary>Who a fresh token belongs to, with their roles (the cookie carries the roles, for what the pages show).</summary>

@@ -40,4 +40,55 @@ public sealed class WebSessionStore(IConnectionMultiplexer redis, TimeProvider t
     }
 
     public Task DeleteAsync(string sessionId) => redis.GetDatabase().KeyDeleteAsync(Key(sessionId));
+
+    /// <summary>
+    /// Refreshes a session's tokens once, however many circuits (tabs) of it find them stale at the same moment: refresh
+    /// tokens work once, and a second use ends the session. One caller takes a lock every web replica sees and refreshes;
+    /// the others wait for it and take the tokens it saved. Null when the session ended.
+    /// </summary>
+    public async Task<SessionTokens?> RefreshOnceAsync(string sessionId, SessionTokens stale, Func<string, Task<TokenResponse?>> refresh)
+    {
+        var db = redis.GetDatabase();
+        var lockKey = (RedisKey)("web:session-refresh:" + sessionId);
+        var owner = Guid.NewGuid().ToString("N");
+        var giveUp = time.GetUtcNow() + TimeSpan.FromSeconds(10);
+        while (time.GetUtcNow() < giveUp)
+        {
+            var current = await GetAsync(sessionId);
+            if (current is null || current.RefreshToken != stale.RefreshToken)
+            {
+                // Ended, or another circuit refreshed it meanwhile.
+                return current;
+            }
+
+            if (await db.LockTakeAsync(lockKey, owner, TimeSpan.FromSeconds(15)))
+            {
+                try
+                {
+                    current = await GetAsync(sessionId);
+                    if (current is null || current.RefreshToken != stale.RefreshToken)
+                    {
+                        return current;
+                    }
+
+                    if (await refresh(current.RefreshToken) is not { } refreshed)
+                    {
+                        await DeleteAsync(sessionId);
+                        return null;
+                    }
+
+                    await SaveAsync(sessionId, refreshed);
+                    return await GetAsync(sessionId);
+                }
+                finally
+                {
+                    await db.LockReleaseAsync(lockKey, owner);
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time);
+        }
+
+        return null;
+    }
 }

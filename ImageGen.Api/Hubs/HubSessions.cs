@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using ImageGen.Api.Auth;
+using Microsoft.AspNetCore.SignalR;
+using StackExchange.Redis;
+
+namespace ImageGen.Api.Hubs;
+
+/// <summary>
+/// The live hub connections of this API instance, by user, so an ended session also ends its connections: logout, a
+/// password change, a revoked key or a revoked session is announced on Redis, and every instance closes the matching
+/// connections it holds (a client then reconnects only if its credential still works).
+/// </summary>
+internal sealed partial class HubSessions(IConnectionMultiplexer redis, ILogger<HubSessions> logger) : IHostedService
+{
+    private static readonly RedisChannel Channel = RedisChannel.Literal("imagegen:sessions-ended");
+    private readonly ConcurrentDictionary<string, HubCallerContext> _connections = new();
+
+    public void Add(HubCallerContext context) => _connections[context.ConnectionId] = context;
+
+    public void Remove(HubCallerContext context) => _connections.TryRemove(context.ConnectionId, out _);
+
+    /// <summary>Every session of the user ended (logout, password change).</summary>
+    public Task EndUserAsync(Guid userId) => PublishAsync($"user:{userId:N}");
+
+    /// <summary>One session (a family of refresh tokens) ended.</summary>
+    public Task EndSessionAsync(string session) => PublishAsync($"session:{session}");
+
+    /// <summary>An API key was revoked.</summary>
+    public Task EndKeyAsync(Guid keyId) => PublishAsync($"key:{keyId:N}");
+
+    private Task PublishAsync(string what) => redis.GetSubscriber().PublishAsync(Channel, what);
+
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        redis.GetSubscriber().SubscribeAsync(Channel, (_, message) => Close(message.ToString()));
+
+    public Task StopAsync(CancellationToken cancellationToken) => redis.GetSubscriber().UnsubscribeAsync(Channel);
+
+    private void Close(string what)
+    {
+        var closed = 0;
+        foreach (var context in _connections.Values)
+        {
+            var user = context.User;
+            var matches = what.Split(':', 2) switch
+            {
+                ["user", var id] => Guid.TryParse(user?.FindFirstValue(ClaimTypes.NameIdentifier), out var userId) && userId.ToString("N") == id,
+                ["session", var session] => user?.FindFirstValue(SessionGuard.SessionClaim) == session,
+                ["key", var key] => Guid.TryParse(user?.FindFirstValue("api_key_id"), out var keyId) && keyId.ToString("N") == key,
+                _ => false,
+            };
+            if (matches)
+            {
+                context.Abort();
+                closed++;
+            }
+        }
+
+        if (closed > 0)
+        {
+            LogClosed(logger, closed, what.Split(':')[0]);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} hub connection(s): their {Kind} ended")]
+    private static partial void LogClosed(ILogger logger, int count, string kind);
+}
