@@ -78,6 +78,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.HasIndex(q => new { q.UserId, q.CreatedAt, q.Id }).IsDescending(false, true, true);
             // The reconciler looks for quests that are not finished, by state and age.
             quest.HasIndex(q => new { q.Status, q.CreatedAt }).HasFilter("status IN ('Queued', 'Running')");
+            // A claim counts the owner's running quests (fair share).
+            quest.HasIndex(q => q.UserId, "ix_quests_user_running").HasFilter("status = 'Running'").HasDatabaseName("ix_quests_user_running");
             quest.HasMany(q => q.Images).WithOne().HasForeignKey(i => i.QuestId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -133,6 +135,9 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             // (capture or release) per quest, whatever crashes or retries happen in between.
             entry.HasIndex(e => new { e.QuestId, e.Kind }).IsUnique().HasFilter("quest_id IS NOT NULL").HasDatabaseName("ux_credit_entries_quest_kind");
             entry.HasIndex(e => e.QuestId).IsUnique().HasFilter("kind IN ('capture', 'release')").HasDatabaseName("ux_credit_entries_quest_settlement");
+            // An operator's entry sent twice with one key (a retry, a double click) is made once.
+            entry.Property(e => e.IdempotencyKey).HasMaxLength(IdempotencyKeyMaxLength);
+            entry.HasIndex(e => new { e.UserId, e.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL").HasDatabaseName("ux_credit_entries_idempotency");
         });
 
         builder.Entity<CreditAccount>(account =>
@@ -159,6 +164,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             key.Property(k => k.Name).HasMaxLength(100);
             key.Property(k => k.Prefix).HasMaxLength(32);
             key.Property(k => k.Hash).HasMaxLength(64);
+            // Keys made before scopes existed keep what they were used for, short of keys and admin.
+            key.Property(k => k.Scopes).HasMaxLength(200).HasDefaultValue("quests images credits:read");
             key.HasIndex(k => k.Prefix).IsUnique();
             key.HasIndex(k => k.UserId);
             key.HasOne<ImageGenUser>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);

@@ -26,5 +26,6 @@ public static class QuestMapping
         Images = [.. quest.Images.Where(i => i.DeletedAt == null).OrderBy(i => i.Index)
             .Select(i => new QuestImageDto(i.Id, "", i.Width, i.Height, i.ContentType, i.Placeholder, []))],
         Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
+        CancelCharge = quest.Status == QuestStatus.Running ? Quests.QuestCharges.ForCancel(quest) : 0,
     };
 }

@@ -9,6 +9,8 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using ImageGen.ServiceDefaults;
+using Polly;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -33,7 +35,15 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddStandardResilienceHandler();
+            http.AddStandardResilienceHandler(o =>
+            {
+                // A POST (or PATCH) that carries no Idempotency-Key is never sent twice: a retry after a timeout could
+                // make a second quest, a second grant. Safe methods and keyed requests are retried as usual.
+                var transient = o.Retry.ShouldHandle;
+                o.Retry.ShouldHandle = args => args.Context.GetRequestMessage() is { } request && !HttpRetryRules.IsRetrySafe(request)
+                    ? ValueTask.FromResult(false)
+                    : transient(args);
+            });
             http.AddServiceDiscovery();
         });
         // Every problem carries a stable code, even those the framework writes (404 on an unknown route, 415, 405).

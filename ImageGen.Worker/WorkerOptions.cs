@@ -11,6 +11,13 @@ public sealed class WorkerOptions
     [Range(1, 256)]
     public int MaxConcurrency { get; set; } = Math.Max(2, Environment.ProcessorCount * 2);
 
+    /// <summary>
+    /// Quests one user may have running at once, across every worker. Their other quests wait (in order) while other
+    /// users' quests start, so no one account can fill the fleet.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxRunningPerUser { get; set; } = 4;
+
     /// <summary>This worker's name in the consumer group. Keep it stable across restarts so it finds its own pending entries.</summary>
     public string ConsumerName { get; set; } = Environment.MachineName + "-" + Environment.ProcessId;
 

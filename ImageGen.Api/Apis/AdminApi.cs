@@ -13,6 +13,7 @@ using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using ImageGen.Data.Quests;
 using ImageGen.Api.Services;
+using ImageGen.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
@@ -211,7 +212,7 @@ internal static partial class AdminApi
         DateTimeOffset.FromUnixTimeMilliseconds((long)entry[QueueNames.Fields.DeadAt]));
 
     public static async Task<Results<Ok<CreditEntryDto>, ProblemHttpResult>> AddCredits(
-        string id, AdminCreditRequest request, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        string id, AdminCreditRequest request, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         if (request.Kind is not (CreditEntryKind.Grant or CreditEntryKind.Adjust))
         {
@@ -236,11 +237,33 @@ internal static partial class AdminApi
             return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
         }
 
+        var idempotencyKey = context.Request.Headers[HttpRetryRules.IdempotencyHeader].ToString();
+        if (idempotencyKey.Length > ImageGenDbContext.IdempotencyKeyMaxLength || idempotencyKey.Any(char.IsControl))
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidIdempotencyKey, HttpRetryRules.IdempotencyHeader,
+                $"The Idempotency-Key header must be 1 to {ImageGenDbContext.IdempotencyKeyMaxLength} printable characters.");
+        }
+
         ProblemHttpResult? refused = null;
         Data.Entities.CreditEntry? entry = null;
-        await db.InAccountTransactionAsync(userId, balance =>
+        var replayed = false;
+        await db.InAccountTransactionAsync(userId, async balance =>
         {
-            refused = null;
+            (refused, replayed) = (null, false);
+            // Under the account lock: the same key sent twice at once finds the first entry here.
+            if (idempotencyKey.Length > 0
+                && await db.CreditEntries.AsNoTracking().FirstOrDefaultAsync(e => e.UserId == userId && e.IdempotencyKey == idempotencyKey, cancellationToken) is { } earlier)
+            {
+                (entry, replayed) = (earlier, true);
+                if (earlier.Kind != request.Kind || earlier.Amount != amount)
+                {
+                    refused = ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
+                        "This Idempotency-Key was used for a different entry. Use a new key for a new entry.", HttpRetryRules.IdempotencyHeader);
+                }
+
+                return false;
+            }
+
             if (balance + amount < 0)
             {
                 refused = ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.BalanceWouldBeNegative,
@@ -250,9 +273,15 @@ internal static partial class AdminApi
             }
 
             entry = CreditLedger.Entry(userId, request.Kind.Value, amount, time.GetUtcNow(), reason: reason, by: principal.UserId());
+            entry.IdempotencyKey = idempotencyKey.Length > 0 ? idempotencyKey : null;
             db.CreditEntries.Add(entry);
             return true;
         }, cancellationToken);
+
+        if (replayed && refused is null)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+        }
 
         return refused ?? (Results<Ok<CreditEntryDto>, ProblemHttpResult>)TypedResults.Ok(
             new CreditEntryDto(entry!.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));

@@ -57,6 +57,12 @@ public sealed record QuestDto
     public int? GenerationMilliseconds { get; init; }
     public required IReadOnlyList<QuestImageDto> Images { get; init; }
     public QuestErrorDto? Error { get; init; }
+
+    /// <summary>
+    /// What cancelling it now would charge: 0 while queued or before a provider accepted the job; once one has, what
+    /// the provider bills for it (its reported cost, or the reservation).
+    /// </summary>
+    public int CancelCharge { get; init; }
 }
 
 /// <summary>The parameters of a quest after validation, in the request's names (null where the model does not take it).</summary>

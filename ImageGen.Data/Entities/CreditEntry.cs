@@ -17,4 +17,7 @@ public sealed class CreditEntry
     /// <summary>The operator who made a grant or adjustment.</summary>
     public Guid? CreatedBy { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>An operator's grant or adjustment made with an Idempotency-Key: the same key makes it once.</summary>
+    public string? IdempotencyKey { get; set; }
 }

@@ -89,6 +89,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -114,6 +118,14 @@ namespace ImageGen.Data.Migrations
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasDefaultValue("quests images credits:read")
+                        .HasColumnName("scopes");
 
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid")
@@ -169,6 +181,11 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("created_by");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("idempotency_key");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -203,6 +220,11 @@ namespace ImageGen.Data.Migrations
 
                     b.HasIndex("UserId", "Id")
                         .HasDatabaseName("ix_credit_entries_user_id_id");
+
+                    b.HasIndex("UserId", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_credit_entries_idempotency")
+                        .HasFilter("idempotency_key IS NOT NULL");
 
                     b.ToTable("credit_entries", null, t =>
                         {
@@ -457,6 +479,10 @@ namespace ImageGen.Data.Migrations
                     b.HasIndex("UserId", "CreatedAt", "Id")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_quests_user_id_created_at_id");
+
+                    b.HasIndex(new[] { "UserId" }, "ix_quests_user_running")
+                        .HasDatabaseName("ix_quests_user_running")
+                        .HasFilter("status = 'Running'");
 
                     b.ToTable("quests", (string)null);
                 });

@@ -56,4 +56,10 @@ public abstract record ClaimOutcome
 
     /// <summary>Finished, unknown, or alive in another worker's hands: nothing to do.</summary>
     public sealed record NotClaimable : ClaimOutcome;
+
+    /// <summary>
+    /// Its owner already has as many quests running as one user may: it stays queued (parked), and is sent again when
+    /// one of them ends (or by the reconciler), so other users' quests go first meanwhile.
+    /// </summary>
+    public sealed record OwnerBusy : ClaimOutcome;
 }

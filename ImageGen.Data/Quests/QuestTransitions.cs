@@ -94,9 +94,12 @@ public sealed class QuestTransitions(ImageGenDbContext db, TimeProvider time)
 
     /// <summary>
     /// A worker takes the quest: queued, or running under a lease that lapsed (its worker died). Exactly one worker
-    /// wins, whatever duplicates the stream holds. A quest started <paramref name="maxRuns"/> times is not started again.
+    /// wins, whatever duplicates the stream holds. A quest started <paramref name="maxRuns"/> times is not started again,
+    /// and one whose owner already has <paramref name="maxRunningPerOwner"/> quests running waits (fair share: one user's
+    /// hundred quests cannot hold every worker while another user's one quest waits).
     /// </summary>
-    public async Task<ClaimOutcome> ClaimAsync(Guid questId, TimeSpan lease, int maxRuns, string worker, CancellationToken cancellationToken)
+    public async Task<ClaimOutcome> ClaimAsync(Guid questId, TimeSpan lease, int maxRuns, string worker, CancellationToken cancellationToken,
+        int maxRunningPerOwner = int.MaxValue)
     {
         var now = time.GetUtcNow();
         var until = now + lease;
@@ -107,6 +110,8 @@ public sealed class QuestTransitions(ImageGenDbContext db, TimeProvider time)
                     started_at = COALESCE(started_at, {now}), status_text = {starting}
                 WHERE id = {questId} AND attempts < {maxRuns}
                     AND (status = {Queued} OR (status = {Running} AND lease_until < {now}))
+                    AND (SELECT count(*) FROM quests r WHERE r.user_id = quests.user_id AND r.status = {Running}
+                        AND r.lease_until >= {now} AND r.id <> {questId}) < {maxRunningPerOwner}
                 RETURNING *),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, duration_ms, detail)
@@ -119,9 +124,38 @@ public sealed class QuestTransitions(ImageGenDbContext db, TimeProvider time)
         }
 
         // Rare, so the question why is asked only now.
-        var exhausted = await db.Quests.AnyAsync(q => q.Id == questId && q.Attempts >= maxRuns
-            && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)), cancellationToken);
-        return exhausted ? new ClaimOutcome.Exhausted() : new ClaimOutcome.NotClaimable();
+        var waiting = await db.Quests.Where(q => q.Id == questId && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)))
+            .Select(q => new { q.Attempts }).FirstOrDefaultAsync(cancellationToken);
+        return waiting switch
+        {
+            null => new ClaimOutcome.NotClaimable(),
+            { Attempts: var runs } when runs >= maxRuns => new ClaimOutcome.Exhausted(),
+            _ => await ParkAsync(questId, cancellationToken),
+        };
+    }
+
+    /// <summary>Dates a waiting quest now, so the reconciler leaves it alone until the re-send interval passes.</summary>
+    private async Task<ClaimOutcome> ParkAsync(Guid questId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await db.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(q => q.EnqueuedAt, now), cancellationToken);
+        return new ClaimOutcome.OwnerBusy();
+    }
+
+    /// <summary>
+    /// One of the owner's runs ended, so one of their waiting quests may start: the oldest, marked sent now and
+    /// returned for the caller to add to the stream (null when none waits).
+    /// </summary>
+    public async Task<Guid?> NextWaitingOfAsync(Guid ownerId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var next = await db.Database.SqlQuery<Guid>($"""
+            UPDATE quests SET enqueued_at = {now}
+            WHERE id = (SELECT id FROM quests WHERE user_id = {ownerId} AND status = {Queued} ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id AS "Value"
+            """).ToListAsync(cancellationToken);
+        return next.Count == 1 ? next[0] : null;
     }
 
     /// <summary>Keeps the run's hold on the quest; false when the run lost it (ended, or taken after a lapse).</summary>

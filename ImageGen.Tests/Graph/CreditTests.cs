@@ -155,4 +155,35 @@ public sealed class CreditTests(GraphFixture graph)
         using var response = await graph.Admin.Client.PostAsJsonAsync($"/api/admin/users/{userId}/credits", new { kind = kind.ToString().ToLowerInvariant(), amount, reason }, Token);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    [Fact]
+    public async Task A_grant_sent_twice_with_one_idempotency_key_is_made_once()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var sends = Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/users/{user.Id}/credits")
+            {
+                Content = JsonContent.Create(new { kind = "grant", amount = 25, reason = "a retried grant" }),
+                Headers = { { "Idempotency-Key", "grant-once-" + user.Id } },
+            };
+            using var response = await graph.Admin.Client.SendAsync(request, Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await graph.ReadAsync<CreditEntryDto>(response, Token)).Id;
+        });
+
+        var ids = await Task.WhenAll(sends);
+        Assert.Single(ids.Distinct());
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(125, credits!.Balance);
+
+        // The same key for a different amount is refused, not applied.
+        using var different = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/users/{user.Id}/credits")
+        {
+            Content = JsonContent.Create(new { kind = "grant", amount = 999, reason = "a retried grant" }),
+            Headers = { { "Idempotency-Key", "grant-once-" + user.Id } },
+        };
+        using var refused = await graph.Admin.Client.SendAsync(different, Token);
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.UnprocessableEntity, ErrorCodes.IdempotencyKeyReused);
+    }
 }

@@ -48,6 +48,8 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
         }
 
         var running = (await Task.WhenAll(ids.Select(id => GetAsync(user, id)))).First(q => q.Status == QuestStatus.Running).Id;
+        // Before the person confirms, the quest says what a cancel costs now: BFL accepted the job, and bills it.
+        await WaitUntilAsync(async () => (await GetAsync(user, running)).CancelCharge > 0);
         using (var cancelRunning = await user.Client.PostAsync($"/api/quests/{running}/cancel", null, Token))
         {
             Assert.Equal(HttpStatusCode.Accepted, cancelRunning.StatusCode);
@@ -87,6 +89,41 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
         using var stranger = await graph.CreateUserAsync(Token);
         using var notYours = await stranger.Client.PostAsync($"/api/quests/{running}/cancel", null, Token);
         await ProblemAssert.IsProblemAsync(notYours, HttpStatusCode.NotFound, ErrorCodes.QuestNotFound);
+    }
+
+    [Fact]
+    public async Task One_users_many_quests_cannot_hold_every_worker_while_another_users_quest_waits()
+    {
+        using var busy = await graph.CreateUserAsync(Token);
+        using var other = await graph.CreateUserAsync(Token);
+        using var slow = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Slow", latencyMs = 60_000 }, Token);
+
+        // More minute-long jobs than the two workers have slots (4 each).
+        var ids = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var response = await busy.Client.PostAsJsonAsync("/api/quests", new { prompt = $"hog {i}", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
+            ids.Add((await graph.ReadAsync<QuestDto>(response, Token)).Id);
+        }
+
+        try
+        {
+            await WaitUntilAsync(async () => (await StatusesAsync(busy, ids)).Count(s => s == QuestStatus.Running) >= 4);
+
+            // The other user's one quest starts at once, not after the hog's minute-long jobs.
+            var quest = await graph.CreateAndWaitAsync(other, new { prompt = "my turn", model = "local-sketch", width = 64, height = 64 }, Token);
+            Assert.True(quest.StartedAt - quest.CreatedAt < TimeSpan.FromSeconds(5), $"it waited {quest.StartedAt - quest.CreatedAt} to start");
+
+            // And the hog never had more running than one user may.
+            Assert.InRange((await StatusesAsync(busy, ids)).Count(s => s == QuestStatus.Running), 1, 4);
+        }
+        finally
+        {
+            foreach (var id in ids)
+            {
+                using var _ = await busy.Client.PostAsync($"/api/quests/{id}/cancel", null, Token);
+            }
+        }
     }
 
     [Fact]

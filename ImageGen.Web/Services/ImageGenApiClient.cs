@@ -27,12 +27,19 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
+    private const string IdempotencyHeader = "Idempotency-Key";
+
     /// <summary>Each provider's health, so the form can say when a model is degraded.</summary>
     public async Task<IReadOnlyList<ImageGen.Core.Providers.ProviderHealthDto>> GetProvidersAsync(CancellationToken cancellationToken) =>
         (await SendAsync<List<ImageGen.Core.Providers.ProviderHealthDto>>(HttpMethod.Get, "/api/providers", null, cancellationToken)).Value ?? [];
 
+    /// <summary>Submits with an Idempotency-Key of its own, so a retry of this call (ours or the HTTP client's) cannot make a second quest.</summary>
     public Task<ApiResult<QuestDto>> CreateQuestAsync(CreateQuestRequest request, CancellationToken cancellationToken) =>
-        SendAsync<QuestDto>(HttpMethod.Post, "/api/quests", request, cancellationToken);
+        SendAsync<QuestDto>(HttpMethod.Post, "/api/quests", request, cancellationToken, NewIdempotencyKey());
+
+    /// <summary>Cancels one of the caller's quests (see the API for what a cancel costs).</summary>
+    public Task<ApiResult<QuestDto>> CancelQuestAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<QuestDto>(HttpMethod.Post, $"/api/quests/{id}/cancel", null, cancellationToken, NewIdempotencyKey());
 
     public Task<ApiResult<QuestDto>> GetQuestAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<QuestDto>(HttpMethod.Get, $"/api/quests/{id}", null, cancellationToken);
@@ -65,7 +72,9 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
 
     public Task<ApiResult<CreditEntryDto>> GrantCreditsAsync(Guid userId, int amount, string reason, CancellationToken cancellationToken) =>
         SendAsync<CreditEntryDto>(HttpMethod.Post, $"/api/admin/users/{userId}/credits",
-            new AdminCreditRequest { Kind = CreditEntryKind.Grant, Amount = amount, Reason = reason }, cancellationToken);
+            new AdminCreditRequest { Kind = CreditEntryKind.Grant, Amount = amount, Reason = reason }, cancellationToken, NewIdempotencyKey());
+
+    private static string NewIdempotencyKey() => Guid.NewGuid().ToString("N");
 
     public Task<ApiResult<MeDto>> GetMeAsync(CancellationToken cancellationToken) =>
         SendAsync<MeDto>(HttpMethod.Get, "/api/me", null, cancellationToken);
@@ -73,8 +82,8 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<List<ApiKeyDto>>> ListKeysAsync(CancellationToken cancellationToken) =>
         SendAsync<List<ApiKeyDto>>(HttpMethod.Get, "/api/keys", null, cancellationToken);
 
-    public Task<ApiResult<CreatedApiKeyDto>> CreateKeyAsync(string name, CancellationToken cancellationToken) =>
-        SendAsync<CreatedApiKeyDto>(HttpMethod.Post, "/api/keys", new CreateApiKeyRequest { Name = name }, cancellationToken);
+    public Task<ApiResult<CreatedApiKeyDto>> CreateKeyAsync(CreateApiKeyRequest request, CancellationToken cancellationToken) =>
+        SendAsync<CreatedApiKeyDto>(HttpMethod.Post, "/api/keys", request, cancellationToken);
 
     public Task<ApiResult<object>> RevokeKeyAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<object>(HttpMethod.Delete, $"/api/keys/{id}", null, cancellationToken);
@@ -93,29 +102,25 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
             return tokens.AccessToken;
         }
 
-        using var response = await http.PostAsJsonAsync("/api/auth/refresh", new RefreshRequest { RefreshToken = tokens.RefreshToken }, Json);
-        if (!response.IsSuccessStatusCode)
+        var current = await sessions.RefreshOnceAsync(sessionId, tokens, async refreshToken =>
         {
-            await sessions.DeleteAsync(sessionId);
-            return null;
-        }
-
-        var refreshed = (await response.Content.ReadFromJsonAsync<TokenResponse>(Json))!;
-        await sessions.SaveAsync(sessionId, refreshed);
-        return refreshed.AccessToken;
+            using var response = await http.PostAsJsonAsync("/api/auth/refresh", new RefreshRequest { RefreshToken = refreshToken }, Json);
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<TokenResponse>(Json) : null;
+        });
+        return current?.AccessToken;
     }
 
-    private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
         var token = await GetAccessTokenAsync();
-        using var response = await SendOnceAsync(method, path, body, token, cancellationToken);
+        using var response = await SendOnceAsync(method, path, body, token, idempotencyKey, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized && token is not null)
         {
             // Revoked or expired early: refresh once, then give up and let the page ask the person to sign in.
             var refreshed = await GetAccessTokenAsync(forceRefresh: true);
             if (refreshed is not null)
             {
-                using var retried = await SendOnceAsync(method, path, body, refreshed, cancellationToken);
+                using var retried = await SendOnceAsync(method, path, body, refreshed, idempotencyKey, cancellationToken);
                 return await ReadAsync<T>(retried, cancellationToken);
             }
         }
@@ -123,9 +128,15 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
         return await ReadAsync<T>(response, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, string? token, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, string? token, string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add(IdempotencyHeader, idempotencyKey);
+        }
+
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

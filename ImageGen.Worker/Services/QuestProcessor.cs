@@ -50,7 +50,7 @@ internal sealed partial class QuestProcessor(
     {
         var settings = options.Value;
         var claim = await transitions.ClaimAsync(questId, settings.LeaseDuration, settings.MaxDeliveries,
-            $"{Environment.MachineName}/{Environment.ProcessId}", stoppingToken);
+            $"{Environment.MachineName}/{Environment.ProcessId}", stoppingToken, settings.MaxRunningPerUser);
         if (claim is ClaimOutcome.Exhausted)
         {
             return ProcessResult.Exhausted;
@@ -58,9 +58,42 @@ internal sealed partial class QuestProcessor(
 
         if (claim is not ClaimOutcome.Claimed { Quest: var quest })
         {
-            LogNotClaimed(logger, questId);
+            // Parked when its owner is at their limit: sent again as one of their runs ends.
+            LogNotClaimed(logger, questId, claim is ClaimOutcome.OwnerBusy ? "its owner is at their running limit" : "finished, unknown, or held by another worker");
             return ProcessResult.Done;
         }
+
+        try
+        {
+            return await ProcessClaimedAsync(quest, stoppingToken, cancelToken);
+        }
+        finally
+        {
+            await StartNextOfOwnerAsync(quest.UserId);
+        }
+    }
+
+    /// <summary>A run of this owner ended (or was handed back): one of their waiting quests may start now.</summary>
+    private async Task StartNextOfOwnerAsync(Guid ownerId)
+    {
+        try
+        {
+            if (await transitions.NextWaitingOfAsync(ownerId, CancellationToken.None) is { } next)
+            {
+                await queue.EnqueueAsync(next);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The reconciler sends it later.
+            LogNextNotSent(logger, ownerId, e);
+        }
+    }
+
+    private async Task<ProcessResult> ProcessClaimedAsync(Quest quest, CancellationToken stoppingToken, CancellationToken cancelToken)
+    {
+        var questId = quest.Id;
+        var settings = options.Value;
 
         var model = ModelCatalog.TryGet(quest.Model, out var m) ? m : null;
         var run = new QuestRun(quest, model?.Provider == ModelProvider.Local ? SketchRenderer.StepCount : 100, time);
@@ -348,8 +381,11 @@ internal sealed partial class QuestProcessor(
         Quest = quest.Status.IsTerminal() ? quest.ToDto() : null,
     };
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Quest {QuestId} was not claimed: finished, unknown, or held by another worker")]
-    private static partial void LogNotClaimed(ILogger logger, Guid questId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Quest {QuestId} was not claimed: {Reason}")]
+    private static partial void LogNotClaimed(ILogger logger, Guid questId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The next waiting quest of {UserId} could not be sent; the reconciler will")]
+    private static partial void LogNextNotSent(ILogger logger, Guid userId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Quest {QuestId} of {UserId} on {Model} handed back to the queue on shutdown")]
     private static partial void LogHandedBack(ILogger logger, Guid questId, Guid userId, string model);
