@@ -43,6 +43,7 @@ internal static class InfrastructureExtensions
 
     private static Infrastructure AddLocal(IDistributedApplicationBuilder builder, DataDirectory data)
     {
+        DebianPackages.Ensure("local mode (Redis and PostgreSQL as local processes)", DebianPackages.LocalMode, DebianPackages.LocalModeReady);
         var redis = builder.AddLocalRedis(RedisName, data);
         var postgres = builder.AddLocalPostgres(PostgresName, data);
         var database = postgres.AddDatabase(DatabaseName);

@@ -76,7 +76,7 @@ internal static class LocalPostgresExtensions
         return database;
     }
 
-    private static string? FindBinDirectory()
+    internal static string? FindBinDirectory()
     {
         const string debianRoot = "/usr/lib/postgresql";
         var versioned = Directory.Exists(debianRoot)

@@ -7,7 +7,7 @@ namespace ImageGen.AppHost.Infrastructure;
 /// <summary>Small helpers for running infrastructure binaries as local processes.</summary>
 internal static class LocalProcesses
 {
-    public const string InstallHint = "Install them with: sudo apt-get install -y redis-server postgresql  (or start Docker and use containers)";
+    public const string InstallHint = "Install them with: sudo apt-get install -y redis-server postgresql libfontconfig1 fonts-dejavu-core  (or start Docker and use containers)";
 
     public static bool IsRoot => Environment.UserName == "root";
 

@@ -5,7 +5,7 @@ namespace ImageGen.Tests.Browser;
 /// <summary>Debian's Chromium driven by Playwright, headless. No browser download: the system binary is used.</summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
+    public const string ChromiumPath = MachinePackages.ChromiumPath;
 
     private IPlaywright? _playwright;
 
@@ -15,6 +15,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         if (!File.Exists(ChromiumPath))
         {
+            // MachinePackages installs it before any test runs, or says why it could not.
             throw new InvalidOperationException($"Browser tests need Chromium at {ChromiumPath}: sudo apt-get install -y chromium");
         }
 

@@ -1,0 +1,20 @@
+using ImageGen.AppHost.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(ImageGen.Tests.MachinePackages))]
+
+namespace ImageGen.Tests;
+
+/// <summary>
+/// What the tests need from the machine, brought once before any test runs: Redis, PostgreSQL and fonts (as a local
+/// run of the app needs them) and Debian's Chromium for the browser tests. `dotnet test` on a fresh machine is the whole
+/// set-up when it runs as root; otherwise it fails at once with the one command to run.
+/// </summary>
+public sealed class MachinePackages : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    public ValueTask InitializeAsync() => new(Task.Run(() => DebianPackages.Ensure("the tests", [.. DebianPackages.LocalMode, "chromium"],
+        () => DebianPackages.LocalModeReady() && File.Exists(ChromiumPath))));
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
