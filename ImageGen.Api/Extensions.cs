@@ -7,12 +7,10 @@ using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
 using ImageGen.Data.Queue;
 using ImageGen.Core.Accounts;
-using ImageGen.Core.Storage;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Options;
 
 namespace ImageGen.Api;
 

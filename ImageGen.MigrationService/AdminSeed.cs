@@ -3,7 +3,6 @@ using ImageGen.Data;
 using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.MigrationService;
 

@@ -1,5 +1,4 @@
 using ImageGen.Core.Catalog;
-using ImageGen.Core.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ImageGen.Data;
 using ImageGen.Data.Queue;

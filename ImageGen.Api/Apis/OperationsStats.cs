@@ -1,7 +1,6 @@
 using ImageGen.Api.Operations;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Operations;
-using ImageGen.Core.Quests;
 using ImageGen.Data;
 using Microsoft.EntityFrameworkCore;
 

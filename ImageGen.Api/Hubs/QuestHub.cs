@@ -8,7 +8,6 @@ using ImageGen.Data;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 
 namespace ImageGen.Api.Hubs;

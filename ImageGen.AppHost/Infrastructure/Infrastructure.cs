@@ -1,4 +1,3 @@
-using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Hosting;
 
 namespace ImageGen.AppHost.Infrastructure;

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Eventing;
 
 namespace ImageGen.AppHost.Infrastructure;
 

@@ -1,4 +1,3 @@
-using Aspire.Hosting.ApplicationModel;
 
 namespace ImageGen.AppHost.Infrastructure;
 

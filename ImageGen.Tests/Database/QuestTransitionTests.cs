@@ -1,6 +1,5 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
-using ImageGen.Data;
 using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using ImageGen.Data.Quests;

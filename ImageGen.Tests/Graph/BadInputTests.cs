@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using ImageGen.Core.Quests;
 
 namespace ImageGen.Tests.Graph;

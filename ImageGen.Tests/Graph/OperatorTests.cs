@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Operations;
 using ImageGen.Core.Quests;

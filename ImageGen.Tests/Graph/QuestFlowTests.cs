@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using Microsoft.AspNetCore.SignalR.Client;
 using SkiaSharp;

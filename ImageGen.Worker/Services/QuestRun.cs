@@ -1,5 +1,4 @@
 using ImageGen.Core.Messaging;
-using ImageGen.Core.Quests;
 using ImageGen.Data.Entities;
 
 namespace ImageGen.Worker.Services;
