@@ -89,7 +89,7 @@ internal static class ImagesApi
         var width = Math.Min(variant.Width ?? image!.Width, image!.Width);
         var asStored = variant.IsOriginal
             || (width == image.Width && variant.Quality is null && ImageEncoding.ContentType(format!) == image.ContentType);
-        var quality = variant.Quality ?? ImageVariant.DefaultQuality;
+        var quality = ImageVariant.EffectiveQuality(format ?? "", variant.Quality ?? ImageVariant.DefaultQuality);
         var contentType = asStored ? image.ContentType : ImageEncoding.ContentType(format!);
         // Content never changes for an id and variant, so the checksum and the variant make a strong validator.
         var tag = new EntityTagHeaderValue(asStored
@@ -118,7 +118,19 @@ internal static class ImagesApi
         }
         else
         {
-            var made = await delivery.OpenVariantAsync(image.Id, image.StorageKey, width, format!, quality, cancellationToken);
+            (Stream Content, bool Cached)? made;
+            try
+            {
+                made = await delivery.OpenVariantAsync(image.Id, image.StorageKey, width, format!, quality, cancellationToken);
+            }
+            catch (RenderQueueFullException)
+            {
+                headers.CacheControl = "no-store";
+                headers.RetryAfter = "2";
+                return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable,
+                    "Too many image sizes are being made right now; try again in a moment (the original is always available).");
+            }
+
             content = made?.Content;
             headers["X-Cache"] = made is { Cached: true } ? "hit" : "miss";
         }

@@ -15,6 +15,18 @@ public sealed record ImageVariant(int? Width, string? Format, int? Quality)
     public const int MaxQuality = 95;
     public const int DefaultQuality = 80;
 
+    /// <summary>
+    /// The qualities a variant is made at: any asked-for quality takes the nearest, so one image has at most
+    /// widths x formats x steps variants (60), never one per number a caller tries.
+    /// </summary>
+    public static readonly IReadOnlyList<int> QualitySteps = [50, 65, 80, 95];
+
+    /// <summary>The step nearest to <paramref name="quality"/> (the higher one on a tie).</summary>
+    public static int Snap(int quality) => QualitySteps.OrderBy(step => Math.Abs(step - quality)).ThenByDescending(step => step).First();
+
+    /// <summary>The quality a format is really made at: PNG is lossless, so quality means nothing for it (0).</summary>
+    public static int EffectiveQuality(string format, int quality) => format == "png" ? 0 : Snap(quality);
+
     public static readonly ImageVariant Original = new(null, null, null);
 
     public bool IsOriginal => Width is null && Format is null && Quality is null;
@@ -84,7 +96,8 @@ public sealed record ImageVariant(int? Width, string? Format, int? Quality)
                 return false;
             }
 
-            q = parsed;
+            // PNG takes no quality; any other takes the nearest step.
+            q = format == "png" ? null : Snap(parsed);
         }
 
         variant = new ImageVariant(w, format, q);

@@ -158,6 +158,28 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         Assert.Equal(("healthy", CircuitState.Closed), providers!.Single(p => p.Provider == Core.Catalog.ModelProvider.OpenAI) is var h ? (h.Status, h.Circuit) : default);
     }
 
+    [Fact]
+    public async Task Failures_on_every_worker_add_up_so_the_circuit_opens_at_the_threshold_fleet_wide()
+    {
+        await SetFaultAsync("bfl", "Outage");
+        using var user = await graph.CreateUserAsync(Token);
+        var before = await CountAsync("bfl.submit");
+
+        // Five quests, one after another, land on either of the two workers. The threshold (3 in this graph) counts
+        // them all: once three submits failed, wherever they ran, the rest fail fast. Each worker counted its own before,
+        // so two workers could take 2 x 3 failures and more.
+        for (var i = 0; i < 5; i++)
+        {
+            var quest = await graph.SubmitAndWaitAsync(user, new { prompt = $"outage {i}", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
+            Assert.Equal(ErrorCodes.ProviderUnavailable, quest.Error?.Code);
+        }
+
+        Assert.Equal(3, await CountAsync("bfl.submit") - before);
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5), Token);
+        await RecoverAsync("bfl", user);
+    }
+
     /// <summary>Ends a failure test with a success, so no failure count carries over into the next test's circuit.</summary>
     private async Task RecoverAsync(string provider, TestUser user)
     {

@@ -3,8 +3,9 @@ using ImageGen.Core.Providers;
 namespace ImageGen.Worker.Providers;
 
 /// <summary>
-/// Opens after <c>threshold</c> consecutive failures; while open, calls fail fast. After the break, one probe goes
-/// through: success closes the circuit, failure opens it again.
+/// Opens after <c>threshold</c> consecutive failures, counted across every worker (the caller passes the fleet's count,
+/// kept in Redis, so N workers do not each spend the threshold); while open, calls fail fast. After the break, one
+/// probe goes through: success closes the circuit, failure opens it again.
 /// </summary>
 internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, TimeProvider time)
 {
@@ -51,11 +52,12 @@ internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, Time
         }
     }
 
-    public void RecordFailure()
+    /// <param name="consecutiveFailures">The provider's failures in a row across the fleet, this one included.</param>
+    public void RecordFailure(long consecutiveFailures)
     {
         lock (_gate)
         {
-            _failures++;
+            _failures = (int)Math.Min(int.MaxValue, Math.Max(_failures + 1, consecutiveFailures));
             _probing = false;
             if (State == CircuitState.HalfOpen || _failures >= threshold)
             {

@@ -58,12 +58,12 @@ public sealed class ProviderOptions
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Consecutive failures (5xx, timeouts) that open a provider's circuit.</summary>
+    /// <summary>Consecutive failures (5xx, timeouts) that open a provider's circuit, counted across every worker.</summary>
     [Range(1, 1000)]
     public int CircuitFailureThreshold { get; set; } = 5;
 
-    /// <summary>How long an open circuit fails fast before one probe is let through.</summary>
-    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>How long an open circuit fails fast before one probe is let through (the troubleshooting guide's 60 s).</summary>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>BFL polling interval bounds (backs off from the first to the second).</summary>
     public TimeSpan PollMinInterval { get; set; } = TimeSpan.FromMilliseconds(250);

@@ -107,6 +107,7 @@ internal sealed partial class ProviderRouter
                 {
                     var result = await provider.GenerateAsync(request, cancellationToken);
                     gate.Breaker.RecordSuccess();
+                    await ResetFailuresAsync(provider.Provider);
                     request.OnCall(new ProviderCall(attempt, Stopwatch.GetElapsedTime(started), 200, null, null, CircuitName(gate.Breaker.State), null, sent));
                     await ReportAsync(provider.Provider, gate, started, null);
                     return result;
@@ -116,11 +117,12 @@ internal sealed partial class ProviderRouter
                     // Only an unreachable or failing provider counts against its circuit; a refusal means it is up.
                     if (e.Failure is ProviderFailure.Unavailable or ProviderFailure.Timeout)
                     {
-                        gate.Breaker.RecordFailure();
+                        gate.Breaker.RecordFailure(await CountFailureAsync(provider.Provider));
                     }
                     else
                     {
                         gate.Breaker.RecordSuccess();
+                        await ResetFailuresAsync(provider.Provider);
                     }
 
                     await ReportAsync(provider.Provider, gate, started, e);
@@ -148,6 +150,41 @@ internal sealed partial class ProviderRouter
             gate.Limiter.Release();
         }
     }
+
+    /// <summary>The provider's failures in a row across every worker, this one included (Redis); 1 when Redis cannot say.</summary>
+    private async Task<long> CountFailureAsync(ModelProvider provider)
+    {
+        try
+        {
+            var db = _redis.GetDatabase();
+            var key = FailuresKey(provider);
+            var failures = await db.StringIncrementAsync(key);
+            await db.KeyExpireAsync(key, FailureMemory, CommandFlags.FireAndForget);
+            return failures;
+        }
+        catch (RedisException e)
+        {
+            LogHealthNotSaved(_logger, provider, e);
+            return 1;
+        }
+    }
+
+    private async Task ResetFailuresAsync(ModelProvider provider)
+    {
+        try
+        {
+            await _redis.GetDatabase().KeyDeleteAsync(FailuresKey(provider), CommandFlags.FireAndForget);
+        }
+        catch (RedisException e)
+        {
+            LogHealthNotSaved(_logger, provider, e);
+        }
+    }
+
+    /// <summary>A run of failures older than this is forgotten (a provider that failed once a day never opens).</summary>
+    private static readonly TimeSpan FailureMemory = TimeSpan.FromMinutes(5);
+
+    private static RedisKey FailuresKey(ModelProvider provider) => $"providers:failures:{provider}";
 
     private static string CircuitName(CircuitState state) => state switch
     {
