@@ -36,6 +36,13 @@ var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Im
     "Parameters:image-signing-key=bench-signing-key-0123456789abcdef",
     "ImageGen:RateLimits:LoginBurst=100000", "ImageGen:RateLimits:LoginsPerMinute=100000",
     "ImageGen:RateLimits:SubmitBurst=100000", "ImageGen:RateLimits:SubmitsPerMinute=1000000",
+    // Every client comes from one address here: the per-address limits would measure themselves.
+    "ImageGen:RateLimits:AddressSubmitBurst=100000", "ImageGen:RateLimits:AddressSubmitsPerMinute=1000000",
+    "ImageGen:RateLimits:ImageBurst=1000000", "ImageGen:RateLimits:ImagesPerMinute=1000000",
+    "ImageGen:RateLimits:HubConnectBurst=100000", "ImageGen:RateLimits:HubConnectsPerMinute=1000000",
+    "ImageGen:RateLimits:SignupsPerDay=100000",
+    // The pipeline's capacity, not the fair-share limit (128 clients are 4 per user anyway).
+    "ImageGen:Worker:MaxRunningPerUser=10000",
 ]);
 // The graph's start-up noise (health checks failing until a service is up, Postgres's stderr) is not the figures.
 builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Error)

@@ -80,6 +80,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.HasIndex(q => new { q.Status, q.CreatedAt }).HasFilter("status IN ('Queued', 'Running')");
             // A claim counts the owner's running quests (fair share).
             quest.HasIndex(q => q.UserId, "ix_quests_user_running").HasFilter("status = 'Running'").HasDatabaseName("ix_quests_user_running");
+            // A run's end finds its owner's oldest waiting quest (fair share): one lookup, not a walk through their history.
+            quest.HasIndex(q => new { q.UserId, q.CreatedAt }, "ix_quests_user_queued").HasFilter("status = 'Queued'").HasDatabaseName("ix_quests_user_queued");
             quest.HasMany(q => q.Images).WithOne().HasForeignKey(i => i.QuestId).OnDelete(DeleteBehavior.Cascade);
         });
 

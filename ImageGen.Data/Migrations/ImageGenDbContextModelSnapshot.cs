@@ -480,6 +480,10 @@ namespace ImageGen.Data.Migrations
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_quests_user_id_created_at_id");
 
+                    b.HasIndex(new[] { "UserId", "CreatedAt" }, "ix_quests_user_queued")
+                        .HasDatabaseName("ix_quests_user_queued")
+                        .HasFilter("status = 'Queued'");
+
                     b.HasIndex(new[] { "UserId" }, "ix_quests_user_running")
                         .HasDatabaseName("ix_quests_user_running")
                         .HasFilter("status = 'Running'");

@@ -13,6 +13,8 @@ namespace ImageGen.Data.Quests;
 /// A change that does not apply says so (null, or an outcome), and writes nothing. Callers coordinate and publish.
 /// </summary>
 /// <remarks>
+/// The owner's running and waiting quests are counted with the status written as a literal, not a parameter: a
+/// prepared statement's generic plan can use the partial indexes (<c>status = 'Running'</c>, <c>'Queued'</c>) only then.
 /// Worker transitions name their run (<see cref="Quest.Attempts"/> when it was claimed): a worker whose lease lapsed
 /// and whose quest another worker took can no longer end it. Provider text is cut to its column before it is stored.
 /// </remarks>
@@ -110,7 +112,7 @@ public sealed class QuestTransitions(ImageGenDbContext db, TimeProvider time)
                     started_at = COALESCE(started_at, {now}), status_text = {starting}
                 WHERE id = {questId} AND attempts < {maxRuns}
                     AND (status = {Queued} OR (status = {Running} AND lease_until < {now}))
-                    AND (SELECT count(*) FROM quests r WHERE r.user_id = quests.user_id AND r.status = {Running}
+                    AND (SELECT count(*) FROM quests r WHERE r.user_id = quests.user_id AND r.status = 'Running'
                         AND r.lease_until >= {now} AND r.id <> {questId}) < {maxRunningPerOwner}
                 RETURNING *),
             s AS (
@@ -152,7 +154,7 @@ public sealed class QuestTransitions(ImageGenDbContext db, TimeProvider time)
         var now = time.GetUtcNow();
         var next = await db.Database.SqlQuery<Guid>($"""
             UPDATE quests SET enqueued_at = {now}
-            WHERE id = (SELECT id FROM quests WHERE user_id = {ownerId} AND status = {Queued} ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            WHERE id = (SELECT id FROM quests WHERE user_id = {ownerId} AND status = 'Queued' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING id AS "Value"
             """).ToListAsync(cancellationToken);
         return next.Count == 1 ? next[0] : null;
