@@ -44,6 +44,21 @@ internal static class BflApi
         app.MapPost("/v1/{model}", SubmitAsync);
         app.MapGet("/v1/get_result", Poll);
         app.MapGet("/samples/{file}", Sample);
+        app.MapGet("/v1/credits", Credits);
+    }
+
+    /// <summary>BFL's <c>GET /v1/credits</c>: the account's balance, free to ask (what health probes call).</summary>
+    private static IResult Credits(HttpContext context, FaultProfiles faults, SimulatorStats stats)
+    {
+        stats.Count("bfl.credits");
+        if (string.IsNullOrEmpty(context.Request.Headers["x-key"].ToString()))
+        {
+            return Results.Json(new { detail = "Not authenticated" }, statusCode: 403);
+        }
+
+        return faults.Get(FaultProfiles.Bfl).Profile == FaultProfile.Outage
+            ? Results.Json(new { detail = "The API is under maintenance." }, statusCode: 503)
+            : Results.Json(new { credits = 1000.0 });
     }
 
     private static async Task<IResult> SubmitAsync(string model, HttpContext context, FaultProfiles faults, SimulatorStats stats, BflJobs jobs, TimeProvider time)

@@ -22,7 +22,33 @@ internal static class OpenAIApi
         [("high", "1024x1024")] = 4160, [("high", "1024x1536")] = 6240, [("high", "1536x1024")] = 6208,
     };
 
-    public static void MapOpenAI(this WebApplication app) => app.MapPost("/v1/images/generations", GenerateAsync);
+    public static void MapOpenAI(this WebApplication app)
+    {
+        app.MapPost("/v1/images/generations", GenerateAsync);
+        app.MapGet("/v1/models", ListModels);
+    }
+
+    /// <summary>OpenAI's <c>GET /v1/models</c>: free to call, so health probes use it.</summary>
+    private static IResult ListModels(HttpContext context, FaultProfiles faults, SimulatorStats stats, TimeProvider time)
+    {
+        stats.Count("openai.models");
+        if (context.Request.Headers.Authorization.ToString() is not { Length: > 7 } auth || !auth.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return Error(401, "You didn't provide an API key.", "invalid_request_error", null, null);
+        }
+
+        if (faults.Get(FaultProfiles.OpenAI).Profile == FaultProfile.Outage)
+        {
+            return Error(503, "The server is overloaded or not ready yet.", "server_error", null, null);
+        }
+
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        return Results.Json(new JsonObject
+        {
+            ["object"] = "list",
+            ["data"] = new JsonArray([.. Models.Select(id => (JsonNode)new JsonObject { ["id"] = id, ["object"] = "model", ["created"] = created, ["owned_by"] = "openai" })]),
+        });
+    }
 
     private static async Task<IResult> GenerateAsync(HttpContext context, FaultProfiles faults, SimulatorStats stats, TimeProvider time)
     {

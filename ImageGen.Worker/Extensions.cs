@@ -28,6 +28,7 @@ internal static class Extensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.Bfl.RequestTimeout);
         builder.Services.AddSingleton<ProviderRouter>();
+        builder.Services.AddHostedService<ProviderProbe>();
         foreach (var provider in new[] { ModelProvider.OpenAI, ModelProvider.BlackForestLabs })
         {
             builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(

@@ -100,18 +100,8 @@ internal static class QuestsApi
                 services.Metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
                 services.Metrics.Credits("released", quest.Cost);
                 var dto = quest.ToDto(services.Signer);
-                await services.Events.PublishAsync(new QuestEvent
-                {
-                    QuestId = questId,
-                    UserId = userId,
-                    Sequence = QuestSequence.Final,
-                    Status = quest.Status,
-                    StatusText = quest.StatusText,
-                    Progress = quest.Progress,
-                    Error = dto.Error,
-                    PublishedAt = services.Time.GetUtcNow(),
-                    Quest = dto,
-                });
+                // Final: nothing can follow a cancel of a queued quest. The quest rides on it with its links signed.
+                await services.Events.PublishAsync(QuestEvents.For(quest, QuestSequence.Final, 100, services.Time.GetUtcNow()) with { Quest = dto });
                 return TypedResults.Ok(dto);
             case CancelOutcome.Requested:
                 // The worker running it stops cooperatively, settles it (see QuestCharges.ForCancel) and publishes Cancelled.

@@ -122,6 +122,8 @@ public class GraphFixture : IAsyncLifetime
                     "ImageGen:Providers:CircuitBreakDuration=00:00:03",
                     "ImageGen:Providers:PollMinInterval=00:00:00.100",
                     "ImageGen:Providers:PollMaxInterval=00:00:00.300",
+                    // Health probes often enough that a test sees one.
+                    "ImageGen:Providers:ProbeInterval=00:00:05",
                     "ImageGen:Worker:QuestDeadline=00:01:00",
                     // Short leases and a brisk reconciler, so recovery from a killed worker shows within a test's time.
                     "ImageGen:Worker:MaxConcurrency=4",

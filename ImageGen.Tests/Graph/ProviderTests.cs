@@ -180,6 +180,25 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await RecoverAsync("bfl", user);
     }
 
+    [Fact]
+    public async Task Each_provider_is_asked_whether_it_answers_from_the_start_with_calls_that_cost_nothing()
+    {
+        // A worker asks BFL for its credit balance and OpenAI for its model list (never a generation), at start and then
+        // on a schedule (every 5 s in this graph; the counts were reset when this test began).
+        var generations = (await CountAsync("bfl.submit"), await CountAsync("openai.generations"));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(20));
+        while (await CountAsync("bfl.credits") < 1 || await CountAsync("openai.models") < 1)
+        {
+            await Task.Delay(200, deadline.Token);
+        }
+
+        Assert.Equal(generations, (await CountAsync("bfl.submit"), await CountAsync("openai.generations")));
+        using var user = await graph.CreateUserAsync(Token);
+        var providers = await user.Client.GetFromJsonAsync<List<ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token);
+        Assert.All(providers!.Where(p => p.Provider != Core.Catalog.ModelProvider.Midjourney), p => Assert.NotEqual("unknown", p.Status));
+    }
+
     /// <summary>Ends a failure test with a success, so no failure count carries over into the next test's circuit.</summary>
     private async Task RecoverAsync(string provider, TestUser user)
     {

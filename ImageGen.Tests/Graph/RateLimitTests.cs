@@ -20,7 +20,8 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
         HttpResponseMessage? limited = null;
         for (var i = 0; i < ConstrainedGraphFixture.LoginBurst + 3; i++)
         {
-            var response = await client.PostAsJsonAsync("/api/auth/login", new { email = "nobody@graph.test", password = "Guess-number-" + i }, Token);
+            // A different account each time: the per-address limit stops the spray (one account would lock first).
+            var response = await client.PostAsJsonAsync("/api/auth/login", new { email = $"nobody-{i}@graph.test", password = "Guess-number-" + i }, Token);
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {

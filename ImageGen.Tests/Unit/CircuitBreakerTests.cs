@@ -60,4 +60,20 @@ public sealed class CircuitBreakerTests
         Assert.True(breaker.TryAcquire());
         Assert.Equal([(CircuitState.Open, false), (CircuitState.HalfOpen, true)], changes);
     }
+
+    [Fact]
+    public void A_probe_that_got_through_on_another_worker_closes_it_here_too()
+    {
+        var breaker = new CircuitBreaker(5, TimeSpan.FromSeconds(60), _time);
+        var changes = new List<(CircuitState State, bool Local)>();
+        breaker.Changed += (state, local) => changes.Add((state, local));
+        breaker.RecordFailure(5);
+
+        // Without this, the next quest to land here would fail fast (or, after the break, spend its probe) on a provider
+        // that is already back.
+        breaker.Close();
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.True(breaker.TryAcquire());
+        Assert.Equal([(CircuitState.Open, true), (CircuitState.Closed, false)], changes);
+    }
 }

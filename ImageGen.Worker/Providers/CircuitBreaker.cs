@@ -83,6 +83,19 @@ internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, Time
         }
     }
 
+    /// <summary>Closes the circuit because another worker's probe got through (the shared view).</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            _failures = 0;
+            _probing = false;
+            _tripping = true;
+            Move(CircuitState.Closed);
+            _tripping = false;
+        }
+    }
+
     /// <summary>A call that ended without telling anything about the provider's health (e.g. cancelled) frees the probe.</summary>
     public void RecordNeutral()
     {

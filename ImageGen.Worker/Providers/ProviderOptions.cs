@@ -65,6 +65,9 @@ public sealed class ProviderOptions
     /// <summary>How long an open circuit fails fast before one probe is let through (the troubleshooting guide's 60 s).</summary>
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often one worker asks each provider whether it answers (with a call that costs nothing).</summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>BFL polling interval bounds (backs off from the first to the second).</summary>
     public TimeSpan PollMinInterval { get; set; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan PollMaxInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -38,11 +38,12 @@ internal sealed partial class ProviderRouter
             {
                 LogCircuit(_logger, provider, state);
                 metrics.CircuitChanged(provider.ToString().ToLowerInvariant(), CircuitName(state));
-                if (state == CircuitState.Open && local)
+                if (local && state is CircuitState.Open or CircuitState.Closed)
                 {
-                    // Tell the other workers, so one provider's outage costs the threshold once, not once per replica.
-                    _ = _redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CircuitChannel),
-                        $"{provider}|{_time.GetUtcNow().ToUnixTimeMilliseconds()}", CommandFlags.FireAndForget);
+                    // Tell the other workers: an outage costs the threshold once, not once per replica, and a probe that got
+                    // through closes the circuit everywhere (else another worker's stale open circuit fails the next quest).
+                    var news = state == CircuitState.Open ? _time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) : "closed";
+                    _ = _redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CircuitChannel), $"{provider}|{news}", CommandFlags.FireAndForget);
                 }
             };
             _gates[provider] = (new SemaphoreSlim(account.MaxConcurrency, account.MaxConcurrency), breaker, account.Simulated);
@@ -51,10 +52,16 @@ internal sealed partial class ProviderRouter
         _redis.GetSubscriber().Subscribe(RedisChannel.Literal(CircuitChannel), (_, message) =>
         {
             var parts = message.ToString().Split('|');
-            if (parts.Length == 2 && Enum.TryParse<ModelProvider>(parts[0], out var provider) && long.TryParse(parts[1], out var at)
-                && _gates.TryGetValue(provider, out var gate))
+            if (parts.Length == 2 && Enum.TryParse<ModelProvider>(parts[0], out var provider) && _gates.TryGetValue(provider, out var gate))
             {
-                gate.Breaker.Trip(DateTimeOffset.FromUnixTimeMilliseconds(at));
+                if (parts[1] == "closed")
+                {
+                    gate.Breaker.Close();
+                }
+                else if (long.TryParse(parts[1], out var at))
+                {
+                    gate.Breaker.Trip(DateTimeOffset.FromUnixTimeMilliseconds(at));
+                }
             }
         });
     }

@@ -3,7 +3,6 @@ using ImageGen.Core.Catalog;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
-using ImageGen.Data;
 using ImageGen.Data.Entities;
 using ImageGen.Data.Queue;
 using ImageGen.Data.Quests;
@@ -365,21 +364,7 @@ internal sealed partial class QuestProcessor(
 
     private Task PublishAsync(QuestRun run, Quest state) => events.PublishAsync(EventFor(state, run.NextSequence(), run.TotalSteps));
 
-    private QuestEvent EventFor(Quest quest, long sequence, int totalSteps) => new()
-    {
-        QuestId = quest.Id,
-        UserId = quest.UserId,
-        Sequence = sequence,
-        Status = quest.Status,
-        Step = (int)Math.Round(quest.Progress * totalSteps),
-        TotalSteps = totalSteps,
-        Progress = quest.Progress,
-        StatusText = quest.StatusText,
-        Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
-        PublishedAt = time.GetUtcNow(),
-        // The whole quest rides on the final event, so the API need not read it back; it signs the image URLs.
-        Quest = quest.Status.IsTerminal() ? quest.ToDto() : null,
-    };
+    private QuestEvent EventFor(Quest quest, long sequence, int totalSteps) => QuestEvents.For(quest, sequence, totalSteps, time.GetUtcNow());
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Quest {QuestId} was not claimed: {Reason}")]
     private static partial void LogNotClaimed(ILogger logger, Guid questId, string reason);
