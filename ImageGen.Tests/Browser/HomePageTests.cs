@@ -28,6 +28,13 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser) : 
         // While it runs: a progress bar and the painter's status text.
         await Assertions.Expect(page.Locator("#progress")).ToBeVisibleAsync(Visible);
         await Assertions.Expect(page.Locator("#status-text")).ToContainTextAsync("Now painting", new() { Timeout = TimeoutMs });
+        // Read together, in one go: while the quest above paints, its line in Recent does not say Queued (it did).
+        var seen = await page.EvaluateAsync<string[]>(
+            "() => [document.querySelector('#status-text').textContent, document.querySelector('.recent li').textContent]");
+        if (seen[0].Contains("painting", StringComparison.Ordinal))
+        {
+            Assert.DoesNotContain("Queued", seen[1], StringComparison.Ordinal);
+        }
 
         // Then the image itself, actually loaded at the chosen size, and the balance one credit lower.
         var image = page.Locator("section.current img.result");
