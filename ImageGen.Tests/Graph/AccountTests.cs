@@ -311,6 +311,11 @@ public sealed class AccountTests(GraphFixture graph)
         await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.BadRequest, ErrorCodes.UnknownScope, "scopes");
         using var adminScope = await user.Client.PostAsJsonAsync("/api/keys", new { name = "odd", scopes = new[] { "admin" } }, Token);
         await ProblemAssert.IsProblemAsync(adminScope, HttpStatusCode.Forbidden, ErrorCodes.ScopeNotAllowed, "scopes");
+        foreach (var days in new[] { 0, -1, 100_000 })
+        {
+            using var badExpiry = await user.Client.PostAsJsonAsync("/api/keys", new { name = "odd", expiresInDays = days }, Token);
+            await ProblemAssert.IsProblemAsync(badExpiry, HttpStatusCode.BadRequest, ErrorCodes.ValueOutOfRange, "expiresInDays");
+        }
     }
 
     [Fact]

@@ -1,0 +1,115 @@
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+using ImageGen.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImageGen.Data.Quests;
+
+/// <summary>How every transition commits: one conditional statement, its ledger entry and step, the run's steps, one transaction.</summary>
+public sealed partial class QuestTransitions
+{
+    /// <summary>
+    /// One ending with its settlement: the status from one of <paramref name="from"/> (and the run, and the owner, when
+    /// given) to <paramref name="to"/>, the ledger entry (a release, or a capture keeping <paramref name="charge"/>
+    /// credits) and the timeline step, in one statement; the run's gathered steps in the same commit.
+    /// </summary>
+    private async Task<Quest?> EndAsync(Guid questId, string[] from, int? run, Guid? owner, QuestStatus to, string code, string message, int charge,
+        string detail, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        string status = to.ToString(), text = QuestStatusTexts.For(to)!, ended = QuestStepKinds.Ended;
+        string release = Kind(CreditEntryKind.Release), capture = Kind(CreditEntryKind.Capture);
+        string errorCode = Limit(code, QuestLimits.MaxErrorCodeLength), errorMessage = Limit(message, QuestLimits.MaxErrorMessageLength);
+        var stepDetail = Limit(detail, QuestStepLimits.MaxDetailLength);
+        var reason = Limit(charge > 0 ? $"{code}: charged {charge}" : code, CreditLimits.MaxReasonLength);
+        return await InTransactionAsync(steps, [], async () => (await db.Quests.FromSql($"""
+            WITH q AS (
+                UPDATE quests SET status = {status}, lease_until = NULL, status_text = {text}, error_code = {errorCode},
+                    error_message = {errorMessage}, completed_at = {now}
+                WHERE id = {questId} AND status = ANY({from}) AND ({run}::int IS NULL OR attempts = {run}::int)
+                    AND ({owner}::uuid IS NULL OR user_id = {owner}::uuid)
+                RETURNING *),
+            c AS (SELECT id, user_id, attempts, cost, LEAST(cost, GREATEST(0, {charge})) AS charged FROM q),
+            e AS (
+                INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
+                SELECT user_id, CASE WHEN charged > 0 THEN {capture} ELSE {release} END, cost - charged, id, {reason}, {now} FROM c),
+            s AS (
+                INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {ended}, attempts, {errorCode}, {stepDetail} FROM c)
+            SELECT * FROM q
+            """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
+    }
+
+    /// <summary>Runs a conditional change and saves the run's steps in the same commit (the steps are history: kept either way).</summary>
+    private Task<bool> ApplyAsync(IReadOnlyCollection<QuestStep> steps, Func<Task<int>> change, CancellationToken cancellationToken) =>
+        InTransactionAsync(steps, [], async () => await change() == 1, applied => applied, cancellationToken);
+
+    /// <summary>
+    /// One transaction: the gathered steps (they happened first, so they come first on the timeline) and the images,
+    /// then the change, then commit. A change that does not apply with images in hand rolls everything back (a run that
+    /// lost its quest stores nothing). Retried as a whole by the execution strategy if the connection drops.
+    /// </summary>
+    private Task<Quest?> InTransactionAsync(IReadOnlyCollection<QuestStep> steps, IReadOnlyList<QuestImage> images, Func<Task<Quest?>> change,
+        CancellationToken cancellationToken) =>
+        InTransactionAsync(steps, images, change, quest => quest is not null, cancellationToken);
+
+    private Task<T> InTransactionAsync<T>(IReadOnlyCollection<QuestStep> steps, IReadOnlyList<QuestImage> images, Func<Task<T>> change,
+        Func<T, bool> applied, CancellationToken cancellationToken)
+    {
+        if (steps.Count == 0 && images.Count == 0)
+        {
+            // A single statement is its own transaction.
+            return db.Database.CreateExecutionStrategy().ExecuteAsync(change);
+        }
+
+        return db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            foreach (var step in steps)
+            {
+                step.Id = 0;
+                step.Detail = step.Detail is null ? null : Limit(step.Detail, QuestStepLimits.MaxDetailLength);
+                step.Code = step.Code is null ? null : Limit(step.Code, QuestLimits.MaxErrorCodeLength);
+                db.QuestSteps.Add(step);
+            }
+
+            db.QuestImages.AddRange(images);
+            db.Database.AutoSavepointsEnabled = false;
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException e) when (images.Count > 0 && IsUniqueViolation(e))
+            {
+                // Another run already stored this quest's images: it settled the quest, and this run stands down.
+                await transaction.RollbackAsync(cancellationToken);
+                return default!;
+            }
+            finally
+            {
+                db.Database.AutoSavepointsEnabled = true;
+                db.ChangeTracker.Clear();
+            }
+
+            var result = await change();
+            if (applied(result) || images.Count == 0)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+            else
+            {
+                await transaction.RollbackAsync(cancellationToken);
+            }
+
+            return result;
+        });
+    }
+
+    private static bool IsUniqueViolation(DbUpdateException exception) =>
+        exception.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
+
+    private static string Kind(CreditEntryKind kind) => kind.ToString().ToLowerInvariant();
+
+    /// <summary>Text from outside (a provider, a worker's exception) cut to the column that stores it.</summary>
+    public static string Limit(string text, int max) => text.Length <= max ? text : text[..max];
+}

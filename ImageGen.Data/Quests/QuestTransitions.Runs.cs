@@ -1,0 +1,175 @@
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+using ImageGen.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImageGen.Data.Quests;
+
+/// <summary>A worker's run: claim, lease, progress, the provider's job, and its ending.</summary>
+public sealed partial class QuestTransitions
+{
+    /// <summary>
+    /// A worker takes the quest: queued, or running under a lease that lapsed (its worker died). Exactly one worker
+    /// wins, whatever duplicates the stream holds. A quest started <paramref name="maxRuns"/> times is not started again,
+    /// and one whose owner already has <paramref name="maxRunningPerOwner"/> quests running waits (fair share: one user's
+    /// hundred quests cannot hold every worker while another user's one quest waits).
+    /// </summary>
+    public async Task<ClaimOutcome> ClaimAsync(Guid questId, TimeSpan lease, int maxRuns, string worker, CancellationToken cancellationToken,
+        int maxRunningPerOwner = int.MaxValue)
+    {
+        var now = time.GetUtcNow();
+        var until = now + lease;
+        string starting = QuestStatusTexts.Starting, started = QuestStepKinds.Started;
+        var claimed = await db.Quests.FromSql($"""
+            WITH q AS (
+                UPDATE quests SET status = {Running}, lease_until = {until}, attempts = attempts + 1,
+                    started_at = COALESCE(started_at, {now}), status_text = {starting}
+                WHERE id = {questId} AND attempts < {maxRuns}
+                    AND (status = {Queued} OR (status = {Running} AND lease_until < {now}))
+                    AND (SELECT count(*) FROM quests r WHERE r.user_id = quests.user_id AND r.status = 'Running'
+                        AND r.lease_until >= {now} AND r.id <> {questId}) < {maxRunningPerOwner}
+                RETURNING *),
+            s AS (
+                INSERT INTO quest_steps (quest_id, at, kind, run, duration_ms, detail)
+                SELECT id, {now}, {started}, attempts, GREATEST(0, EXTRACT(EPOCH FROM ({now} - enqueued_at)) * 1000)::int, {Limit(worker, QuestStepLimits.MaxDetailLength)} FROM q)
+            SELECT * FROM q
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        if (claimed.Count == 1)
+        {
+            return new ClaimOutcome.Claimed(claimed[0]);
+        }
+
+        // Rare, so the question why is asked only now.
+        var waiting = await db.Quests.Where(q => q.Id == questId && (q.Status == QuestStatus.Queued || (q.Status == QuestStatus.Running && q.LeaseUntil < now)))
+            .Select(q => new { q.Attempts }).FirstOrDefaultAsync(cancellationToken);
+        return waiting switch
+        {
+            null => new ClaimOutcome.NotClaimable(),
+            { Attempts: var runs } when runs >= maxRuns => new ClaimOutcome.Exhausted(),
+            _ => await ParkAsync(questId, cancellationToken),
+        };
+    }
+
+    /// <summary>Dates a waiting quest now, so the reconciler leaves it alone until the re-send interval passes.</summary>
+    private async Task<ClaimOutcome> ParkAsync(Guid questId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await db.Quests.Where(q => q.Id == questId && q.Status == QuestStatus.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(q => q.EnqueuedAt, now), cancellationToken);
+        return new ClaimOutcome.OwnerBusy();
+    }
+
+
+    /// <summary>Keeps the run's hold on the quest; false when the run lost it (ended, or taken after a lapse).</summary>
+    public async Task<bool> RenewLeaseAsync(Guid questId, int run, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var until = time.GetUtcNow() + lease;
+        return await db.Database.ExecuteSqlAsync($"""
+            UPDATE quests SET lease_until = {until} WHERE id = {questId} AND attempts = {run} AND status = {Running}
+            """, cancellationToken) == 1;
+    }
+
+    /// <summary>The run's progress (never backwards) and its status line, with the timeline steps it gathered.</summary>
+    public Task<bool> RecordProgressAsync(Guid questId, int run, double progress, string statusText, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
+    {
+        var text = Limit(statusText, QuestLimits.MaxStatusTextLength);
+        return ApplyAsync(steps, () => db.Database.ExecuteSqlAsync($"""
+            UPDATE quests SET progress = GREATEST(progress, {progress}), status_text = {text}
+            WHERE id = {questId} AND attempts = {run} AND status = {Running}
+            """, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The provider accepted the job: its id, where to poll it, and what it costs, kept at once so a crash resumes the
+    /// job instead of paying for another, and a cancel from now on is charged what the provider bills.
+    /// </summary>
+    public Task<bool> RecordJobAcceptedAsync(Guid questId, int run, string jobId, string pollingUrl, int? cost, IReadOnlyCollection<QuestStep> steps,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        string id = Limit(jobId, QuestLimits.MaxProviderJobIdLength), url = Limit(pollingUrl, QuestLimits.MaxPollingUrlLength), kind = QuestStepKinds.JobAccepted;
+        int? sane = QuestCharges.IsSane(cost) ? cost : null;
+        var detail = Limit(jobId, QuestStepLimits.MaxDetailLength);
+        var code = sane is { } c ? $"cost {c}" : null;
+        return ApplyAsync(steps, async () => (await db.Database.SqlQuery<int>($"""
+            WITH q AS (
+                UPDATE quests SET provider_job_id = {id}, provider_polling_url = {url}, provider_cost = {sane}::int
+                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, attempts),
+            s AS (
+                INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {kind}, attempts, {code}::text, {detail} FROM q)
+            SELECT count(*)::int AS "Value" FROM q
+            """).ToListAsync(cancellationToken)).Single(), cancellationToken);
+    }
+
+    /// <summary>Shutdown: the run gives the quest back to the queue (the caller adds a stream entry after this commits).</summary>
+    public async Task<Quest?> HandBackAsync(Guid questId, int run, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        string waiting = QuestStatusTexts.Waiting, kind = QuestStepKinds.HandedBack, detail = "worker shutting down";
+        return await InTransactionAsync(steps, [], async () => (await db.Quests.FromSql($"""
+            WITH q AS (
+                UPDATE quests SET status = {Queued}, lease_until = NULL, status_text = {waiting}, enqueued_at = {now}
+                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
+            s AS (
+                INSERT INTO quest_steps (quest_id, at, kind, run, detail) SELECT id, {now}, {kind}, attempts, {detail} FROM q)
+            SELECT * FROM q
+            """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The run made its images: they are stored as rows, the quest succeeds, and the reservation is captured (what the
+    /// provider billed, never more than reserved; see <see cref="QuestCharges.ForSuccess"/>), in one commit.
+    /// </summary>
+    public async Task<Quest?> SucceedAsync(Guid questId, int run, IReadOnlyList<QuestImage> images, int? billed, TimeSpan providerTime, long? seed,
+        IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var ms = (int)Math.Min(int.MaxValue, providerTime.TotalMilliseconds);
+        int? sane = QuestCharges.IsSane(billed) ? billed : null;
+        string done = QuestStatusTexts.Done, succeeded = nameof(QuestStatus.Succeeded), capture = Kind(CreditEntryKind.Capture), ended = QuestStepKinds.Ended;
+        // A figure no provider could bill (negative) is not believed: the reservation is charged, and the timeline says why.
+        var insane = sane is null && billed is not null;
+        string? costCode = insane ? "provider_cost_invalid" : null;
+        var stepDetail = insane ? $"Succeeded; the provider reported a cost of {billed}, not believed: the reservation is charged" : succeeded;
+        int? width = images.Count > 0 ? images[0].Width : null, height = images.Count > 0 ? images[0].Height : null;
+        var quest = await InTransactionAsync(steps, images, async () => (await db.Quests.FromSql($"""
+            WITH q AS (
+                UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
+                    generation_milliseconds = {ms}, width = COALESCE(width, {width}::int), height = COALESCE(height, {height}::int),
+                    seed = COALESCE(seed, {seed}::bigint)
+                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
+            c AS (SELECT id, user_id, attempts, cost, LEAST(cost, COALESCE({sane}::int, cost)) AS charged FROM q),
+            e AS (
+                INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
+                SELECT user_id, {capture}, cost - charged, id, 'Charged ' || charged || ' of ' || cost || ' reserved', {now} FROM c),
+            s AS (
+                INSERT INTO quest_steps (quest_id, at, kind, run, detail, code) SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c)
+            SELECT * FROM q
+            """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
+        if (quest is not null)
+        {
+            quest.Images = [.. images];
+        }
+
+        return quest;
+    }
+
+    /// <summary>The run failed (or timed out): the quest ends and its whole reservation goes back.</summary>
+    public Task<Quest?> FailAsync(Guid questId, int run, string code, string message, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken,
+        QuestStatus status = QuestStatus.Failed) =>
+        EndAsync(questId, [Running], run, owner: null, status, code, message, charge: 0, status.ToString(), steps, cancellationToken);
+
+    /// <summary>
+    /// The owner's cancel reached the run: the quest ends as cancelled, charged <see cref="QuestCharges.ForCancel"/>
+    /// (nothing before a provider accepted the job; what the provider bills after).
+    /// </summary>
+    public Task<Quest?> CancelRunAsync(Quest quest, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
+    {
+        var charge = QuestCharges.ForCancel(quest);
+        var message = charge == 0
+            ? "You cancelled this quest. Nothing was charged."
+            : $"You cancelled this quest after the provider had accepted it; the provider bills for the job, so {charge} of the {quest.Cost} reserved credits were charged.";
+        return EndAsync(quest.Id, [Running], quest.Attempts, owner: null, QuestStatus.Cancelled, ErrorCodes.Cancelled, message, charge,
+            charge == 0 ? "Cancelled" : $"Cancelled after the provider accepted the job: charged {charge}", steps, cancellationToken);
+    }
+}
