@@ -185,5 +185,20 @@ public sealed class CreditTests(GraphFixture graph)
         };
         using var refused = await graph.Admin.Client.SendAsync(different, Token);
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.UnprocessableEntity, ErrorCodes.IdempotencyKeyReused);
+
+        // A key too long for its column, or with a control character, is refused by name and grants nothing.
+        foreach (var bad in new[] { new string('k', 256), "key\u0001" })
+        {
+            using var malformed = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/users/{user.Id}/credits")
+            {
+                Content = JsonContent.Create(new { kind = "grant", amount = 5, reason = "malformed key" }),
+            };
+            malformed.Headers.TryAddWithoutValidation("Idempotency-Key", bad);
+            using var answer = await graph.Admin.Client.SendAsync(malformed, Token);
+            await ProblemAssert.IsProblemAsync(answer, HttpStatusCode.BadRequest, ErrorCodes.InvalidIdempotencyKey, "Idempotency-Key");
+        }
+
+        var after = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(125, after!.Balance);
     }
 }
