@@ -86,6 +86,25 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser) : 
         await page.ClickAsync("#submit");
         await Assertions.Expect(page.Locator("#account-link")).ToHaveTextAsync(user.Email);
 
+        // The session's API tokens are on the server, sealed: what Redis holds reads as neither JSON nor a token.
+        using (var redis = await graph.ConnectRedisAsync())
+        {
+            var server = redis.GetServers()[0];
+            var stored = new List<string>();
+            await foreach (var key in server.KeysAsync(pattern: "web:session:*"))
+            {
+                stored.Add((await redis.GetDatabase().StringGetAsync(key)).ToString());
+            }
+
+            Assert.NotEmpty(stored);
+            Assert.All(stored, value =>
+            {
+                Assert.DoesNotContain("Token", value, StringComparison.Ordinal);
+                Assert.DoesNotContain("eyJ", value, StringComparison.Ordinal);
+                Assert.False(value.StartsWith('{'), value);
+            });
+        }
+
         await page.ClickAsync("#sign-out");
         await page.WaitForURLAsync("**/account/login");
         await page.GotoAsync("/account");

@@ -9,15 +9,16 @@ namespace ImageGen.Web.Services;
 public sealed record SessionTokens(string AccessToken, string RefreshToken, DateTimeOffset AccessTokenExpiresAt);
 
 /// <summary>
-/// Keeps each session's API tokens on the server, in Redis, under a random session id. The browser holds only the
-/// authentication cookie with that id: it never sees a token, and any web replica can serve it.
+/// Keeps each session's API tokens on the server, in Redis, sealed with a key derived from a random session id
+/// (<see cref="SessionSeal"/>). The browser holds only the authentication cookie with that id: it never sees a token,
+/// Redis never sees the id, and any web replica can serve it.
 /// </summary>
 public sealed class WebSessionStore(IConnectionMultiplexer redis, TimeProvider time)
 {
     public const string SessionClaim = "imagegen:sid";
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(14);
 
-    private static RedisKey Key(string sessionId) => "web:session:" + sessionId;
+    private static RedisKey Key(string sessionId) => "web:session:" + SessionSeal.LookupName(sessionId);
 
     public static string? SessionId(ClaimsPrincipal user) => user.FindFirstValue(SessionClaim);
 
@@ -30,13 +31,16 @@ public sealed class WebSessionStore(IConnectionMultiplexer redis, TimeProvider t
 
     public Task SaveAsync(string sessionId, TokenResponse tokens) =>
         redis.GetDatabase().StringSetAsync(Key(sessionId),
-            JsonSerializer.Serialize(new SessionTokens(tokens.AccessToken, tokens.RefreshToken, time.GetUtcNow().AddSeconds(tokens.ExpiresIn))),
+            SessionSeal.Seal(sessionId,
+                JsonSerializer.Serialize(new SessionTokens(tokens.AccessToken, tokens.RefreshToken, time.GetUtcNow().AddSeconds(tokens.ExpiresIn)))),
             Lifetime);
 
     public async Task<SessionTokens?> GetAsync(string sessionId)
     {
         var value = await redis.GetDatabase().StringGetAsync(Key(sessionId));
-        return value.HasValue ? JsonSerializer.Deserialize<SessionTokens>(value.ToString()) : null;
+        return value.HasValue && SessionSeal.Open(sessionId, value.ToString()) is { } plain
+            ? JsonSerializer.Deserialize<SessionTokens>(plain)
+            : null;
     }
 
     public Task DeleteAsync(string sessionId) => redis.GetDatabase().KeyDeleteAsync(Key(sessionId));
@@ -49,7 +53,7 @@ public sealed class WebSessionStore(IConnectionMultiplexer redis, TimeProvider t
     public async Task<SessionTokens?> RefreshOnceAsync(string sessionId, SessionTokens stale, Func<string, Task<TokenResponse?>> refresh)
     {
         var db = redis.GetDatabase();
-        var lockKey = (RedisKey)("web:session-refresh:" + sessionId);
+        var lockKey = (RedisKey)("web:session-refresh:" + SessionSeal.LookupName(sessionId));
         var owner = Guid.NewGuid().ToString("N");
         var giveUp = time.GetUtcNow() + TimeSpan.FromSeconds(10);
         while (time.GetUtcNow() < giveUp)
