@@ -5,7 +5,6 @@ using ImageGen.Data.Entities;
 using ImageGen.Data.Queue;
 using ImageGen.Data.Quests;
 using ImageGen.ServiceDefaults.Telemetry;
-using StackExchange.Redis;
 
 namespace ImageGen.Api.Services;
 
@@ -51,7 +50,7 @@ internal sealed partial class QuestSubmission(QuestTransitions transitions, Ques
         {
             await queue.EnqueueAsync(quest.Id);
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisFaults.IsOutage(e))
         {
             // Committed is accepted: the reconciler sends it once Redis answers again.
             LogDeferred(logger, quest.Id, quest.UserId, e);

@@ -1,3 +1,4 @@
+using ImageGen.Data.Queue;
 using System.Diagnostics;
 using System.Text.Json;
 using ImageGen.Core.Catalog;
@@ -169,7 +170,7 @@ internal sealed partial class ProviderRouter
             await db.KeyExpireAsync(key, FailureMemory, CommandFlags.FireAndForget);
             return failures;
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisFaults.IsOutage(e))
         {
             LogHealthNotSaved(_logger, provider, e);
             return 1;
@@ -182,7 +183,7 @@ internal sealed partial class ProviderRouter
         {
             await _redis.GetDatabase().KeyDeleteAsync(FailuresKey(provider), CommandFlags.FireAndForget);
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisFaults.IsOutage(e))
         {
             LogHealthNotSaved(_logger, provider, e);
         }
@@ -231,7 +232,7 @@ internal sealed partial class ProviderRouter
         {
             await _redis.GetDatabase().HashSetAsync(ProviderHealthDto.RedisKey, provider.ToString(), JsonSerializer.Serialize(health, ProviderHealthDto.SerializerOptions));
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisFaults.IsOutage(e))
         {
             LogHealthNotSaved(_logger, provider, e);
         }

@@ -1,3 +1,4 @@
+using ImageGen.Data.Queue;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -91,7 +92,7 @@ internal sealed partial class QuestConsumer(
                     await EnsureGroupAsync(db);
                     continue;
                 }
-                catch (RedisException e)
+                catch (Exception e) when (RedisFaults.IsOutage(e))
                 {
                     slots.Release();
                     LogReadFailed(logger, e);
