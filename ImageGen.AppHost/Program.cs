@@ -41,6 +41,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WithSettings(builder.Configuration, "Alerts")
     .WithSettings(builder.Configuration, "RateLimits")
+    .WithSettings(builder.Configuration, "ImageStore")
     .WaitForCompletion(migrations)
     .WithOperatorCommands(adminEmail, adminPassword);
 
@@ -84,4 +85,5 @@ builder.AddProject<Projects.ImageGen_Gateway>("gateway")
 
 using var app = builder.Build();
 await app.RunAsync();
-return 0;
+// Non-zero when the start was given up (a local Redis or Postgres that stopped while starting).
+return Environment.ExitCode;

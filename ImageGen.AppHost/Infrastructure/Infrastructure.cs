@@ -46,6 +46,8 @@ internal static class InfrastructureExtensions
         var redis = builder.AddLocalRedis(RedisName, data);
         var postgres = builder.AddLocalPostgres(PostgresName, data);
         var database = postgres.AddDatabase(DatabaseName);
+        LocalStartWatch.Attach(builder,
+            [(redis.Resource, redis.Resource.WorkingDirectory), (postgres.Resource, Path.Combine(postgres.Resource.WorkingDirectory, "data"))]);
         return new Infrastructure(InfrastructureMode.Local, data, As(builder, redis.Resource), As(builder, database.Resource), As(builder, postgres.Resource));
     }
 
