@@ -30,6 +30,8 @@ internal static class Extensions
             .Validate(o => o.SigningKey.Length >= 16, "ImageGen:Images:SigningKey must be at least 16 characters.")
             .ValidateOnStart();
         builder.Services.AddSingleton<ImageUrlSigner>();
+        builder.Services.AddSingleton<VariantCache>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<VariantCache>());
         builder.Services.AddSingleton<ImageDelivery>();
 
         builder.Services.AddSingleton(TimeProvider.System);

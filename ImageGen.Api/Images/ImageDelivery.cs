@@ -5,10 +5,10 @@ namespace ImageGen.Api.Images;
 
 /// <summary>
 /// Makes and caches resized variants. A variant is rendered once, on its first request, and kept on disk beside its
-/// original; at most one render per core runs at a time, and at most <see cref="MaxWaiting"/> more wait for one, so a
+/// original until <see cref="VariantCache"/> evicts it; at most one render per core runs at a time, and at most <see cref="MaxWaiting"/> more wait for one, so a
 /// burst of first requests cannot starve the API: past that, <see cref="RenderQueueFullException"/> (a 503).
 /// </summary>
-public sealed class ImageDelivery(IImageStore store) : IDisposable
+public sealed class ImageDelivery(IImageStore store, VariantCache cache) : IDisposable
 {
     private static readonly int MaxWaiting = Environment.ProcessorCount * 8;
     private readonly SemaphoreSlim _renders = new(Environment.ProcessorCount, Environment.ProcessorCount);
@@ -21,6 +21,7 @@ public sealed class ImageDelivery(IImageStore store) : IDisposable
         var key = FileSystemImageStore.VariantKeyFor(imageId, width, quality, ImageEncoding.Extension(ImageEncoding.ContentType(format)));
         if (store.OpenRead(key) is { } cached)
         {
+            cache.Served(key);
             return (cached, true);
         }
 
@@ -63,6 +64,7 @@ public sealed class ImageDelivery(IImageStore store) : IDisposable
 
             var (bytes, _, _) = ImageVariants.Resize(original, width, format, quality);
             await store.SaveAsync(key, bytes, cancellationToken);
+            cache.Written(bytes.Length);
             return (new MemoryStream(bytes, writable: false), false);
         }
         finally

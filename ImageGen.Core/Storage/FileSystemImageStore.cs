@@ -9,13 +9,19 @@ public sealed class ImageStoreOptions
 
     /// <summary>The directory the AppHost gives the API and the workers.</summary>
     public string Path { get; set; } = "";
+
+    /// <summary>
+    /// The most bytes of resized variants kept (originals are not counted): past it, the least recently served
+    /// variants are deleted until the cache is at 90% of it. 1 GiB by default.
+    /// </summary>
+    public long VariantCacheBytes { get; set; } = 1L << 30;
 }
 
 /// <summary>
 /// Stores images as files under one root directory. Writes go to a temporary file that is flushed to disk and
 /// then renamed into place, so a crash never leaves a partial image under its final name.
 /// </summary>
-public sealed partial class FileSystemImageStore : IImageStore
+public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheStore
 {
     private readonly string _root;
 
@@ -96,6 +102,46 @@ public sealed partial class FileSystemImageStore : IImageStore
         }
 
         return Task.FromResult(deleted);
+    }
+
+    // A variant's "last used" is its file's modification time: variants are written once and never changed, so the
+    // time is free to mean "last served" (access times are not kept on most mounts).
+    public IEnumerable<StoredVariant> ListVariants()
+    {
+        if (!Directory.Exists(_root))
+        {
+            yield break;
+        }
+
+        foreach (var shard in Directory.EnumerateDirectories(_root))
+        {
+            foreach (var file in new DirectoryInfo(shard).EnumerateFiles("*.w*q*.*"))
+            {
+                var key = System.IO.Path.GetFileName(shard) + "/" + file.Name;
+                if (KeyPattern().Match(key) is { Success: true } match && match.Groups[1].Success)
+                {
+                    yield return new StoredVariant(key, file.Length, file.LastWriteTimeUtc);
+                }
+            }
+        }
+    }
+
+    public void MarkUsed(string key, DateTimeOffset now)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(PathFor(key), now.UtcDateTime);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Evicted meanwhile: nothing to mark.
+        }
+    }
+
+    public DateTimeOffset? LastUsed(string key)
+    {
+        var file = new FileInfo(PathFor(key));
+        return file.Exists ? file.LastWriteTimeUtc : null;
     }
 
     // Keys are ours, but check anyway: nothing outside the root is ever read or written.
