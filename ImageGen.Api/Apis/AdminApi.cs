@@ -237,11 +237,9 @@ internal static partial class AdminApi
             return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
         }
 
-        var idempotencyKey = context.Request.Headers[HttpRetryRules.IdempotencyHeader].ToString();
-        if (idempotencyKey.Length > ImageGenDbContext.IdempotencyKeyMaxLength || idempotencyKey.Any(char.IsControl))
+        if (IdempotencyHeader.Read(context, out var idempotencyKey) is { } badKey)
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidIdempotencyKey, HttpRetryRules.IdempotencyHeader,
-                $"The Idempotency-Key header must be 1 to {ImageGenDbContext.IdempotencyKeyMaxLength} printable characters.");
+            return badKey;
         }
 
         ProblemHttpResult? refused = null;

@@ -50,11 +50,9 @@ internal static class QuestsApi
             return ApiProblems.Validation(errors);
         }
 
-        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
-        if (idempotencyKey.Length > ImageGenDbContext.IdempotencyKeyMaxLength || idempotencyKey.Any(char.IsControl))
+        if (IdempotencyHeader.Read(context, out var idempotencyKey) is { } badKey)
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidIdempotencyKey, "Idempotency-Key",
-                $"The Idempotency-Key header must be 1 to {ImageGenDbContext.IdempotencyKeyMaxLength} printable characters.");
+            return badKey;
         }
 
         // Only a keyed submit needs the fingerprint of its body.
