@@ -41,8 +41,14 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
             if (idempotency is not null
                 && await db.IdempotencyKeys.AsNoTracking().FirstOrDefaultAsync(k => k.UserId == quest.UserId && k.Key == idempotency.Key, cancellationToken) is { } existing)
             {
-                outcome = existing.RequestHash == idempotency.RequestHash ? new SubmitOutcome.Replayed(existing.QuestId) : new SubmitOutcome.KeyReused();
-                return false;
+                if (idempotency.ReplayWindow is not { } window || existing.CreatedAt >= now - window)
+                {
+                    outcome = existing.RequestHash == idempotency.RequestHash ? new SubmitOutcome.Replayed(existing.QuestId) : new SubmitOutcome.KeyReused();
+                    return false;
+                }
+
+                // A key that only holds for a while (one the server derived from the request) starts a new quest after it.
+                await db.IdempotencyKeys.Where(k => k.UserId == quest.UserId && k.Key == idempotency.Key).ExecuteDeleteAsync(cancellationToken);
             }
 
             if (balance < quest.Cost)
@@ -95,5 +101,8 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
     }
 }
 
-/// <summary>An Idempotency-Key with the fingerprint of the request body it came with.</summary>
-public sealed record IdempotencyRequest(string Key, string RequestHash);
+/// <summary>
+/// An Idempotency-Key with the fingerprint of the request body it came with. A key with a <see cref="ReplayWindow"/>
+/// replays only within that time of its first use (keys the server derives itself, for clients that send none).
+/// </summary>
+public sealed record IdempotencyRequest(string Key, string RequestHash, TimeSpan? ReplayWindow = null);

@@ -53,6 +53,26 @@ public sealed class QuestTransitionTests(ThrowawayPostgres postgres)
     }
 
     [Fact]
+    public async Task A_key_with_a_replay_window_replays_within_it_and_starts_a_new_quest_after_it()
+    {
+        var user = await NewUserAsync(100);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var key = new IdempotencyRequest("v1:derived", "hash-a", TimeSpan.FromMinutes(10));
+        async Task<SubmitOutcome> At(TimeSpan later)
+        {
+            time.SetUtcNow(DateTimeOffset.UtcNow + later);
+            await using var db = postgres.CreateContext();
+            return await new QuestTransitions(db, time).EnqueueAsync(NewQuest(user, 5), key, null, Token);
+        }
+
+        var first = Assert.IsType<SubmitOutcome.Accepted>(await At(TimeSpan.Zero));
+        Assert.Equal(first.Quest.Id, Assert.IsType<SubmitOutcome.Replayed>(await At(TimeSpan.FromMinutes(9))).QuestId);
+        var later = Assert.IsType<SubmitOutcome.Accepted>(await At(TimeSpan.FromMinutes(11)));
+        Assert.NotEqual(first.Quest.Id, later.Quest.Id);
+        Assert.Equal(90, await BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task Two_workers_claiming_one_quest_give_it_to_exactly_one()
     {
         var quest = await QueuedQuestAsync(cost: 5);
