@@ -38,6 +38,8 @@ internal static class Extensions
         builder.Services.AddSingleton<QuestQueue>();
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddScoped<QuestSubmission>();
+        builder.Services.AddSingleton<QuestWaiters>();
+        builder.Services.AddOptions<Apis.OpenAiCompatOptions>().BindConfiguration(Apis.OpenAiCompatOptions.Section);
         builder.Services.AddHostedService<QuestEventForwarder>();
         builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
         builder.Services.AddHostedService<Operations.AlertEvaluator>();

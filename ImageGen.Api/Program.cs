@@ -25,6 +25,7 @@ app.MapAdminApi();
 app.MapQuestsApi();
 app.MapModelsApi();
 app.MapImagesApi();
+app.MapOpenAiApi();
 app.MapHub<QuestHub>(QuestHub.Path);
 
 app.Run();

@@ -42,6 +42,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithSettings(builder.Configuration, "Alerts")
     .WithSettings(builder.Configuration, "RateLimits")
     .WithSettings(builder.Configuration, "ImageStore")
+    .WithSettings(builder.Configuration, "OpenAi")
     .WaitForCompletion(migrations)
     .WithOperatorCommands(adminEmail, adminPassword);
 

@@ -3,7 +3,7 @@ using Yarp.ReverseProxy.Configuration;
 namespace ImageGen.Gateway;
 
 /// <summary>
-/// The public surface: <c>/api</c>, <c>/hubs</c> (WebSockets pass through) and <c>/images</c> go to the API,
+/// The public surface: <c>/api</c>, <c>/v1</c>, <c>/hubs</c> (WebSockets pass through) and <c>/images</c> go to the API,
 /// everything else to the web front end. Destinations are service names resolved by service discovery.
 /// </summary>
 internal static class GatewayRoutes
@@ -15,12 +15,15 @@ internal static class GatewayRoutes
     [
         // Rate-limited operations come first (lower order wins among matching routes).
         Route("submit", ApiCluster, "/api/quests", HttpMethods.Post, RateLimits.SubmitPolicy),
+        Route("v1-generate", ApiCluster, "/v1/images/generations", HttpMethods.Post, RateLimits.SubmitPolicy),
         Route("login", ApiCluster, "/api/auth/login", HttpMethods.Post, RateLimits.LoginPolicy),
         Route("register", ApiCluster, "/api/auth/register", HttpMethods.Post, RateLimits.LoginPolicy),
         // The web form's sign-in and sign-up spend the same allowance as the API's.
         Route("web-login", WebCluster, "/account/login", HttpMethods.Post, RateLimits.LoginPolicy),
         Route("web-register", WebCluster, "/account/register", HttpMethods.Post, RateLimits.LoginPolicy),
         Route("api", ApiCluster, "/api/{**rest}"),
+        // The OpenAI-compatible surface: OpenAI SDKs with only the base URL changed.
+        Route("v1", ApiCluster, "/v1/{**rest}"),
         Route("hubs", ApiCluster, "/hubs/{**rest}") with { RateLimiterPolicy = RateLimits.HubPolicy },
         Route("images", ApiCluster, "/images/{**rest}") with { RateLimiterPolicy = RateLimits.ImagePolicy },
         // Lowest precedence: anything the routes above do not claim.

@@ -47,6 +47,8 @@ public static class ServiceDefaultsExtensions
             http.AddServiceDiscovery();
         });
         // Every problem carries a stable code, even those the framework writes (404 on an unknown route, 415, 405).
+        // Under /v1 the same problems go out in OpenAI's error envelope (registered first: the first writer that can, writes).
+        builder.Services.AddSingleton<IProblemDetailsWriter, OpenAiErrorWriter>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             var problem = context.ProblemDetails;

@@ -15,6 +15,7 @@ internal sealed partial class QuestEventForwarder(
     IConnectionMultiplexer redis,
     IHubContext<QuestHub> hub,
     ImageUrlSigner signer,
+    QuestWaiters waiters,
     ILogger<QuestEventForwarder> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -52,6 +53,8 @@ internal sealed partial class QuestEventForwarder(
         {
             return;
         }
+
+        waiters.Observe(evt);
 
         if (evt.Quest is { } attached)
         {

@@ -1,0 +1,301 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ImageGen.Api.Auth;
+using ImageGen.Api.Limits;
+using ImageGen.Api.Problems;
+using ImageGen.Api.Services;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+using ImageGen.Core.Storage;
+using ImageGen.Data.Entities;
+using ImageGen.Data.Quests;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ImageGen.Api.Apis;
+
+/// <summary>Settings of the OpenAI-compatible surface, bound from <c>OpenAi</c>.</summary>
+public sealed class OpenAiCompatOptions
+{
+    public const string Section = "OpenAi";
+
+    /// <summary>The longest a generation call waits for its quest (the quest deadline is 2 minutes from its start).</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>How long the same credential and body return the same quest (OpenAI clients retry and send no key).</summary>
+    public TimeSpan ReplayWindow { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>
+/// OpenAI's Images API under <c>/v1</c>, so OpenAI SDKs and scripts work with only the base URL and key changed. Every
+/// call is a quest like any other (same validation, reservation, limits, timeline, gallery); the call waits for it.
+/// Errors use OpenAI's envelope (see <c>OpenAiErrorWriter</c>).
+/// </summary>
+internal static class OpenAiApi
+{
+    private static readonly string[] AutoOnly = ["auto"];
+
+    public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
+        group.MapPost("/images/generations", Generate).RequireRateLimiting(UserRateLimits.SubmitPolicy).WithName("OpenAiGenerateImages")
+            .WithSummary("OpenAI's image generation call: makes the images as a quest and answers when it ends.");
+        group.MapGet("/models", ListModels).WithName("OpenAiListModels").WithSummary("The catalog's models, as OpenAI lists models.");
+        return app;
+    }
+
+    public static Ok<OpenAiModelList> ListModels() =>
+        TypedResults.Ok(new OpenAiModelList("list",
+            [.. ModelCatalog.All.Where(m => m.Available).Select(m => new OpenAiModel(m.Id, "model", 0, OwnerOf(m.Provider)))]));
+
+    public static async Task<Results<Ok<OpenAiImagesResponse>, ProblemHttpResult>> Generate(
+        OpenAiImageRequest request, ClaimsPrincipal principal, HttpContext context, [AsParameters] QuestsApi.QuestServices services,
+        QuestWaiters waiters, IImageStore store, IOptions<OpenAiCompatOptions> options, CancellationToken cancellationToken)
+    {
+        if (Refusal(request) is { } refused)
+        {
+            return refused;
+        }
+
+        var errors = QuestValidator.Validate(ToQuestRequest(request, out var sizeError), out var valid);
+        if (sizeError is not null)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "size", sizeError);
+        }
+
+        if (valid is null)
+        {
+            var first = errors[0];
+            return ApiProblems.BadRequest(first.Code, OpenAiName(first.Field), first.Message);
+        }
+
+        if (IdempotencyHeader.Read(context, out var idempotencyKey) is { } badKey)
+        {
+            return badKey;
+        }
+
+        var userId = principal.UserId();
+        var idempotency = Idempotency(idempotencyKey, principal, request, options.Value);
+
+        Guid questId;
+        switch (await services.Submission.SubmitAsync(services.Submission.NewQuest(userId, valid), idempotency, null, cancellationToken))
+        {
+            case SubmitOutcome.Accepted accepted:
+                questId = accepted.Quest.Id;
+                break;
+            case SubmitOutcome.Replayed replayed:
+                questId = replayed.QuestId;
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+                break;
+            case SubmitOutcome.KeyReused:
+                return ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.IdempotencyKeyReused,
+                    "This Idempotency-Key was used for a different request. Use a new key for a new generation.", "Idempotency-Key");
+            case SubmitOutcome.ShortOf(var balance, var cost):
+                // OpenAI answers a spent quota with 429 insufficient_quota; its SDKs do not retry it.
+                return ApiProblems.Status(StatusCodes.Status429TooManyRequests, ErrorCodes.InsufficientCredits,
+                    $"This generation costs {cost} credits and your balance is {balance}. Add credits and try again.");
+            default:
+                throw new InvalidOperationException("Unknown submit outcome.");
+        }
+
+        context.Response.Headers["X-ImageGen-Quest-Id"] = questId.ToString();
+        var quest = await waiters.WaitForEndAsync(services.Db, questId, userId, options.Value.MaxWait, cancellationToken);
+        if (quest is null)
+        {
+            throw new InvalidOperationException($"Quest {questId} vanished while its caller waited.");
+        }
+
+        return quest.Status switch
+        {
+            QuestStatus.Succeeded => TypedResults.Ok(await AnswerAsync(quest, request, context, services, store, cancellationToken)),
+            _ when !quest.Status.IsTerminal() => ApiProblems.Status(StatusCodes.Status504GatewayTimeout, "still_running",
+                $"The generation is still running after {options.Value.MaxWait.TotalSeconds:0} s. It goes on and lands in your gallery as quest {quest.Id}; "
+                + $"the same request again within {options.Value.ReplayWindow.TotalMinutes:0} minutes waits for it instead of starting another."),
+            _ => Failure(quest),
+        };
+    }
+
+    /// <summary>What the native API cannot do in OpenAI's terms, refused by name before anything is stored.</summary>
+    private static ProblemHttpResult? Refusal(OpenAiImageRequest request)
+    {
+        if (request.Unknown is { Count: > 0 } unknown)
+        {
+            var name = unknown.Keys.First();
+            return ApiProblems.BadRequest(ErrorCodes.UnknownParameter, name, $"Unrecognized request argument supplied: {name}.");
+        }
+
+        if (request.Stream is true || request.PartialImages is not null)
+        {
+            var field = request.Stream is true ? "stream" : "partial_images";
+            return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, field, "Streaming partial images is not offered yet: leave out 'stream' and 'partial_images'.");
+        }
+
+        if (request.Style is not null)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, "style", "'style' is a dall-e-3 parameter; no model here takes it. Leave it out.");
+        }
+
+        foreach (var (field, value) in new[] { ("background", request.Background), ("moderation", request.Moderation) })
+        {
+            if (value is not null && !AutoOnly.Contains(value, StringComparer.Ordinal))
+            {
+                return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, field, $"Only '{field}: auto' is taken here for now. Leave it out or send 'auto'.");
+            }
+        }
+
+        if (request.OutputCompression is not null)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, "output_compression", "'output_compression' is not taken here yet. Leave it out.");
+        }
+
+        if (request.ResponseFormat is not (null or "b64_json" or "url"))
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "response_format", "'response_format' must be 'b64_json' or 'url'.");
+        }
+
+        return null;
+    }
+
+    /// <summary>The native request for the same generation. OpenAI's "WxH" size becomes width and height where a model takes free sizes.</summary>
+    internal static CreateQuestRequest ToQuestRequest(OpenAiImageRequest request, out string? sizeError)
+    {
+        sizeError = null;
+        int? width = null, height = null;
+        string? size = null;
+        if (request.Size is { } asked && asked != "auto")
+        {
+            var freeSizes = request.Model is { } id && ModelCatalog.TryGet(id, out var model) && model.Dimensions is not null;
+            if (!freeSizes)
+            {
+                size = asked;
+            }
+            else if (TryParseSize(asked, out var w, out var h))
+            {
+                (width, height) = (w, h);
+            }
+            else
+            {
+                sizeError = $"'{asked}' is not a size: write it as WIDTHxHEIGHT, for example 1024x1024, or 'auto'.";
+            }
+        }
+
+        return new CreateQuestRequest
+        {
+            Model = request.Model,
+            Prompt = request.Prompt,
+            N = request.N,
+            Size = size,
+            Width = width,
+            Height = height,
+            Quality = request.Quality is "auto" ? null : request.Quality,
+            OutputFormat = request.OutputFormat,
+            AspectRatio = request.AspectRatio,
+            SafetyTolerance = request.SafetyTolerance,
+            Seed = request.Seed,
+            Raw = request.Raw,
+            PromptUpsampling = request.PromptUpsampling,
+        };
+    }
+
+    private static bool TryParseSize(string size, out int width, out int height)
+    {
+        var parts = size.Split('x');
+        width = height = 0;
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out width)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out height);
+    }
+
+    /// <summary>The native field names as OpenAI's request spells them.</summary>
+    internal static string OpenAiName(string field) => field switch
+    {
+        "width" or "height" => "size",
+        "outputFormat" => "output_format",
+        "aspectRatio" => "aspect_ratio",
+        "safetyTolerance" => "safety_tolerance",
+        "promptUpsampling" => "prompt_upsampling",
+        _ => field,
+    };
+
+    /// <summary>
+    /// The caller's own Idempotency-Key, or one derived from the credential and the body that holds for the replay
+    /// window: an SDK's retry after a timeout finds the quest its first try started.
+    /// </summary>
+    private static IdempotencyRequest Idempotency(string header, ClaimsPrincipal principal, OpenAiImageRequest request, OpenAiCompatOptions options)
+    {
+        var body = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request)));
+        if (header.Length > 0)
+        {
+            return new IdempotencyRequest(header, body);
+        }
+
+        var credential = principal.FindFirstValue("api_key_id") ?? principal.FindFirstValue(SessionGuard.SessionClaim) ?? "";
+        var derived = "v1:" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(credential + "|" + body)));
+        return new IdempotencyRequest(derived, body, options.ReplayWindow);
+    }
+
+    private static async Task<OpenAiImagesResponse> AnswerAsync(
+        Quest quest, OpenAiImageRequest request, HttpContext context, QuestsApi.QuestServices services, IImageStore store, CancellationToken cancellationToken)
+    {
+        var data = new List<OpenAiImageData>();
+        foreach (var image in quest.Images.OrderBy(i => i.Index))
+        {
+            if (request.ResponseFormat == "url")
+            {
+                var signed = services.Signer.Sign(new QuestImageDto(image.Id, "", image.Width, image.Height, image.ContentType, null, []));
+                data.Add(new OpenAiImageData(null, PublicOrigin(context) + signed.Url, null));
+                continue;
+            }
+
+            await using var stream = store.OpenRead(image.StorageKey)
+                ?? throw new InvalidOperationException($"Image {image.Id} of quest {quest.Id} is missing from the store.");
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken);
+            data.Add(new OpenAiImageData(Convert.ToBase64String(buffer.GetBuffer(), 0, (int)buffer.Length), null, null));
+        }
+
+        var first = quest.Images.OrderBy(i => i.Index).FirstOrDefault();
+        return new OpenAiImagesResponse(
+            (quest.CompletedAt ?? services.Time.GetUtcNow()).ToUnixTimeSeconds(),
+            data,
+            first is null ? null : first.ContentType["image/".Length..],
+            first is null ? null : $"{first.Width}x{first.Height}",
+            quest.Parameters.Quality);
+    }
+
+    /// <summary>A failed quest as OpenAI would answer the same failure.</summary>
+    private static ProblemHttpResult Failure(Quest quest)
+    {
+        var code = quest.ErrorCode ?? ErrorCodes.ProviderError;
+        var message = quest.ErrorMessage ?? "The generation failed.";
+        var status = code switch
+        {
+            ErrorCodes.Moderated => StatusCodes.Status400BadRequest,
+            ErrorCodes.Cancelled => StatusCodes.Status409Conflict,
+            ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
+            ErrorCodes.ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
+            ErrorCodes.TimedOut or ErrorCodes.ProviderTimeout => StatusCodes.Status504GatewayTimeout,
+            _ => StatusCodes.Status502BadGateway,
+        };
+        return ApiProblems.Status(status, code, message, extra: new Dictionary<string, object?> { ["questId"] = quest.Id });
+    }
+
+    /// <summary>The address callers reach us by: the gateway's, as it forwarded it.</summary>
+    private static string PublicOrigin(HttpContext context)
+    {
+        var host = context.Request.Headers["X-Forwarded-Host"].ToString().Split(',')[0].Trim();
+        var scheme = context.Request.Headers["X-Forwarded-Proto"].ToString().Split(',')[0].Trim();
+        return $"{(scheme.Length > 0 ? scheme : context.Request.Scheme)}://{(host.Length > 0 ? host : context.Request.Host.Value)}";
+    }
+
+    private static string OwnerOf(ModelProvider provider) => provider switch
+    {
+        ModelProvider.OpenAI => "openai",
+        ModelProvider.BlackForestLabs => "black-forest-labs",
+        ModelProvider.Local => "imagegen",
+        _ => provider.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ImageGen.Api.Apis;
+
+/// <summary>
+/// OpenAI's <c>POST /v1/images/generations</c> body, in its own names, plus FLUX's parameters as extra fields. Any
+/// other field is refused by name (OpenAI does the same), so a typo never silently changes nothing.
+/// </summary>
+public sealed record OpenAiImageRequest
+{
+    [JsonPropertyName("model")] public string? Model { get; init; }
+    [JsonPropertyName("prompt")] public string? Prompt { get; init; }
+    [JsonPropertyName("n")] public int? N { get; init; }
+    [JsonPropertyName("size")] public string? Size { get; init; }
+    [JsonPropertyName("quality")] public string? Quality { get; init; }
+    [JsonPropertyName("background")] public string? Background { get; init; }
+    [JsonPropertyName("output_format")] public string? OutputFormat { get; init; }
+    [JsonPropertyName("output_compression")] public int? OutputCompression { get; init; }
+    [JsonPropertyName("moderation")] public string? Moderation { get; init; }
+    [JsonPropertyName("response_format")] public string? ResponseFormat { get; init; }
+    [JsonPropertyName("style")] public string? Style { get; init; }
+    [JsonPropertyName("user")] public string? User { get; init; }
+    [JsonPropertyName("stream")] public bool? Stream { get; init; }
+    [JsonPropertyName("partial_images")] public int? PartialImages { get; init; }
+
+    // FLUX (Black Forest Labs) parameters, taken as extra fields.
+    [JsonPropertyName("aspect_ratio")] public string? AspectRatio { get; init; }
+    [JsonPropertyName("safety_tolerance")] public int? SafetyTolerance { get; init; }
+    [JsonPropertyName("seed")] public long? Seed { get; init; }
+    [JsonPropertyName("raw")] public bool? Raw { get; init; }
+    [JsonPropertyName("prompt_upsampling")] public bool? PromptUpsampling { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
+
+/// <summary>OpenAI's image answer.</summary>
+public sealed record OpenAiImagesResponse(
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("data")] IReadOnlyList<OpenAiImageData> Data,
+    [property: JsonPropertyName("output_format")] string? OutputFormat,
+    [property: JsonPropertyName("size")] string? Size,
+    [property: JsonPropertyName("quality")] string? Quality);
+
+public sealed record OpenAiImageData(
+    [property: JsonPropertyName("b64_json"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? B64Json,
+    [property: JsonPropertyName("url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url,
+    [property: JsonPropertyName("revised_prompt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RevisedPrompt);
+
+public sealed record OpenAiModelList(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<OpenAiModel> Data);
+
+public sealed record OpenAiModel(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("owned_by")] string OwnedBy);
