@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImageGen.Api.Apis;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Api.Limits;
@@ -39,7 +40,8 @@ internal static class Extensions
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddScoped<QuestSubmission>();
         builder.Services.AddSingleton<QuestWaiters>();
-        builder.Services.AddOptions<Apis.OpenAiCompatOptions>().BindConfiguration(Apis.OpenAiCompatOptions.Section);
+        builder.Services.AddApiReference();
+        builder.Services.AddOptions<OpenAiCompatOptions>().BindConfiguration(OpenAiCompatOptions.Section);
         builder.Services.AddHostedService<QuestEventForwarder>();
         builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
         builder.Services.AddHostedService<Operations.AlertEvaluator>();

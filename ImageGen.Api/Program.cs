@@ -1,6 +1,5 @@
 using ImageGen.Api;
 using ImageGen.Api.Apis;
-using ImageGen.Api.Hubs;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -18,14 +17,7 @@ app.UseAuthorization();
 app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
-app.MapAuthApi();
-app.MapKeysApi();
-app.MapCreditsApi();
-app.MapAdminApi();
-app.MapQuestsApi();
-app.MapModelsApi();
-app.MapImagesApi();
-app.MapOpenAiApi();
-app.MapHub<QuestHub>(QuestHub.Path);
+app.MapImageGenApis();
+app.MapApiReference();
 
 app.Run();

@@ -24,6 +24,9 @@ internal static class GatewayRoutes
         Route("api", ApiCluster, "/api/{**rest}"),
         // The OpenAI-compatible surface: OpenAI SDKs with only the base URL changed.
         Route("v1", ApiCluster, "/v1/{**rest}"),
+        // The OpenAPI document and its interactive reference.
+        Route("openapi", ApiCluster, "/openapi/{**rest}"),
+        Route("docs", ApiCluster, "/docs/{**rest}"),
         Route("hubs", ApiCluster, "/hubs/{**rest}") with { RateLimiterPolicy = RateLimits.HubPolicy },
         Route("images", ApiCluster, "/images/{**rest}") with { RateLimiterPolicy = RateLimits.ImagePolicy },
         // Lowest precedence: anything the routes above do not claim.

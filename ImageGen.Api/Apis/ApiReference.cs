@@ -1,0 +1,56 @@
+using ImageGen.Api.Hubs;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace ImageGen.Api.Apis;
+
+/// <summary>Every API the service maps, in one place, and the document that describes them.</summary>
+internal static class ApiReference
+{
+    public const string DocumentPath = "/openapi/{documentName}.json";
+    public const string ReferencePath = "/docs";
+    private const string BearerScheme = "bearer";
+
+    public static IEndpointRouteBuilder MapImageGenApis(this IEndpointRouteBuilder app)
+    {
+        app.MapAuthApi();
+        app.MapKeysApi();
+        app.MapCreditsApi();
+        app.MapAdminApi();
+        app.MapQuestsApi();
+        app.MapModelsApi();
+        app.MapImagesApi();
+        app.MapOpenAiApi();
+        app.MapHub<QuestHub>(QuestHub.Path);
+        return app;
+    }
+
+    /// <summary>The OpenAPI document (native API and <c>/v1</c>, the bearer scheme) and an interactive reference at <c>/docs</c>.</summary>
+    public static void AddApiReference(this IServiceCollection services) =>
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new OpenApiInfo
+            {
+                Title = "ImageGen API",
+                Version = "v1",
+                Description = "Image generation as quests: the native API under /api, and OpenAI's Images API under /v1. "
+                    + "Errors are RFC 9457 problems with a stable code (under /v1, OpenAI's error envelope).",
+            };
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An access token from /api/auth/login, or a personal API key (igk_...) with the scopes the call needs.",
+            };
+            document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
+            return Task.CompletedTask;
+        }));
+
+    public static void MapApiReference(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi(DocumentPath);
+        app.MapScalarApiReference(ReferencePath, options => options.WithTitle("ImageGen API").WithOpenApiRoutePattern(DocumentPath));
+    }
+}
