@@ -41,8 +41,12 @@ internal static class QuestsApi
         ImageGenDbContext Db, QuestTransitions Transitions, QuestSubmission Submission, QuestQueue Queue, QuestEventPublisher Events,
         ImageUrlSigner Signer, TimeProvider Time, ImageGenMetrics Metrics);
 
-    public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
-        CreateQuestRequest request, ClaimsPrincipal principal, [AsParameters] QuestServices services, HttpContext context, CancellationToken cancellationToken)
+    /// <summary>The longest <c>Prefer: wait=N</c> honoured.</summary>
+    public static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
+
+    public static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
+        CreateQuestRequest request, ClaimsPrincipal principal, [AsParameters] QuestServices services, QuestWaiters waiters,
+        HttpContext context, CancellationToken cancellationToken)
     {
         var errors = QuestValidator.Validate(request, out var valid);
         if (valid is null)
@@ -68,12 +72,11 @@ internal static class QuestsApi
         switch (await services.Submission.SubmitAsync(quest, idempotency, null, cancellationToken))
         {
             case SubmitOutcome.Accepted accepted:
-                return TypedResults.Accepted($"/api/quests/{accepted.Quest.Id}", accepted.Quest.ToDto(services.Signer));
+                return await AnswerAsync(accepted.Quest);
             case SubmitOutcome.Replayed replayed:
                 // The same request again: the original quest, no second charge.
-                var original = (await services.Db.FindWithImagesAsync(replayed.QuestId, quest.UserId, cancellationToken))!;
                 context.Response.Headers["Idempotent-Replayed"] = "true";
-                return TypedResults.Accepted($"/api/quests/{original.Id}", original.ToDto(services.Signer));
+                return await AnswerAsync((await services.Db.FindWithImagesAsync(replayed.QuestId, quest.UserId, cancellationToken))!);
             case SubmitOutcome.KeyReused:
                 return ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
                     "This Idempotency-Key was used for a different request. Use a new key for a new quest.", "Idempotency-Key");
@@ -83,6 +86,39 @@ internal static class QuestsApi
             case var other:
                 throw new UnreachableException($"Unknown submit outcome {other}.");
         }
+
+        // 202 with the quest as it stands, or with "Prefer: wait=N" (RFC 7240) 200 with the finished quest when it ends
+        // within N seconds (60 at most).
+        async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> AnswerAsync(Data.Entities.Quest stored)
+        {
+            if (PreferredWait(context) is { } wait)
+            {
+                context.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
+                if (await waiters.WaitForEndAsync(services.Db, stored.Id, stored.UserId, wait, cancellationToken) is { } now)
+                {
+                    stored = now;
+                }
+            }
+
+            var dto = stored.ToDto(services.Signer);
+            return stored.Status.IsTerminal() ? TypedResults.Ok(dto) : TypedResults.Accepted($"/api/quests/{stored.Id}", dto);
+        }
+    }
+
+    /// <summary>The wait a <c>Prefer</c> header asks for (<c>wait=N</c>, capped at <see cref="MaxPreferWait"/>), or null.</summary>
+    internal static TimeSpan? PreferredWait(HttpContext context)
+    {
+        foreach (var preference in context.Request.Headers["Prefer"].SelectMany(v => (v ?? "").Split(',')))
+        {
+            var (name, value) = preference.Split('=', 2) is [var n, var v] ? (n.Trim(), v.Trim().Trim('"')) : (preference.Trim(), "");
+            if (name.Equals("wait", StringComparison.OrdinalIgnoreCase)
+                && int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+            {
+                return TimeSpan.FromSeconds(Math.Min(seconds, MaxPreferWait.TotalSeconds));
+            }
+        }
+
+        return null;
     }
 
     public static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> CancelQuest(

@@ -60,6 +60,35 @@ public sealed class QuestFlowTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Prefer_wait_answers_with_the_finished_quest_or_202_when_it_takes_longer()
+    {
+        using var user = await graph.CreateUserAsync(TestContext.Current.CancellationToken);
+        async Task<HttpResponseMessage> SubmitAsync(string prefer)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/quests")
+            {
+                Content = JsonContent.Create(new { prompt = "waited for", model = "local-sketch", width = 64, height = 64 }),
+            };
+            request.Headers.Add("Prefer", prefer);
+            return await user.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        }
+
+        // Eight painting steps of 150 ms cannot end within one second; they end well within 30.
+        using var quick = await SubmitAsync("wait=1");
+        Assert.Equal(HttpStatusCode.Accepted, quick.StatusCode);
+        Assert.Equal("wait=1", quick.Headers.GetValues("Preference-Applied").Single());
+
+        using var waited = await SubmitAsync("respond-async, wait=30");
+        Assert.Equal(HttpStatusCode.OK, waited.StatusCode);
+        var quest = await graph.ReadAsync<QuestDto>(waited, TestContext.Current.CancellationToken);
+        Assert.Equal(QuestStatus.Succeeded, quest.Status);
+        Assert.Single(quest.Images);
+
+        using var greedy = await SubmitAsync("wait=3600");
+        Assert.Equal("wait=60", greedy.Headers.GetValues("Preference-Applied").Single());
+    }
+
+    [Fact]
     public async Task The_same_prompt_and_seed_give_the_same_image_bytes()
     {
         using var user = await graph.CreateUserAsync(Token);
