@@ -25,6 +25,8 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         "ImageGen:RateLimits:LoginsPerMinute=1",
         $"ImageGen:RateLimits:SignupsPerDay={SignupsPerDay}",
         "ImageGen:Worker:QuestDeadline=00:00:15",
+        // Less to start: these tests need no second worker (two API instances stay, so the limits prove shared).
+        "ImageGen:WorkerReplicas=1",
     ];
 }
 
