@@ -38,6 +38,7 @@ internal static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestQueue>();
         builder.Services.AddSingleton<QuestEventPublisher>();
+        builder.Services.AddSingleton<QuestPreviews>();
         builder.Services.AddScoped<QuestSubmission>();
         builder.Services.AddSingleton<QuestWaiters>();
         builder.Services.AddApiReference();

@@ -10,8 +10,8 @@ namespace ImageGen.Rendering;
 /// <summary>What to draw.</summary>
 public sealed record SketchRequest(string Prompt, long Seed, int Width, int Height);
 
-/// <summary>One finished step of a render.</summary>
-public sealed record RenderStep(int Step, int TotalSteps, string StatusText);
+/// <summary>One finished step of a render, with a small WebP of the picture so far when one was asked for.</summary>
+public sealed record RenderStep(int Step, int TotalSteps, string StatusText, byte[]? Preview = null);
 
 /// <summary>A rendered PNG and how long the renderer took (pacing included).</summary>
 public sealed record RenderedImage(byte[] Png, int Width, int Height, TimeSpan Elapsed);
@@ -32,11 +32,16 @@ public static class SketchRenderer
 
     /// <param name="onStep">Called after each step is drawn; the worker publishes it as progress.</param>
     /// <param name="stepDelay">Pause before each step, so progress is visible to people; zero in benchmarks.</param>
+    /// <param name="previewEvery">
+    /// When set, a step carries a preview (at most <see cref="PreviewSize"/> px, WebP) if this long has passed since the
+    /// last one; never the last step, whose full image follows at once. Null: no previews, no cost.
+    /// </param>
     public static async Task<RenderedImage> RenderAsync(
         SketchRequest request,
         Func<RenderStep, CancellationToken, ValueTask> onStep,
         TimeSpan stepDelay,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeSpan? previewEvery = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onStep);
@@ -47,6 +52,7 @@ public static class SketchRenderer
             ?? throw new InvalidOperationException($"Could not create a {request.Width}x{request.Height} surface.");
         var painter = new Painter(surface.Canvas, request);
 
+        long? lastPreview = null;
         for (var step = 1; step <= StepCount; step++)
         {
             if (stepDelay > TimeSpan.Zero)
@@ -56,13 +62,39 @@ public static class SketchRenderer
 
             cancellationToken.ThrowIfCancellationRequested();
             painter.Paint(step);
-            await onStep(new RenderStep(step, StepCount, $"Now painting {StepNames[step - 1]}... {step}/{StepCount}"), cancellationToken)
-                ;
+            byte[]? preview = null;
+            if (previewEvery is { } every && step < StepCount
+                && (lastPreview is not { } last || Stopwatch.GetElapsedTime(last) >= every))
+            {
+                preview = Preview(surface, request.Width, request.Height);
+                lastPreview = Stopwatch.GetTimestamp();
+            }
+
+            await onStep(new RenderStep(step, StepCount, $"Now painting {StepNames[step - 1]}... {step}/{StepCount}", preview), cancellationToken);
         }
 
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         return new RenderedImage(data.ToArray(), request.Width, request.Height, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>The longest side of a preview frame.</summary>
+    public const int PreviewSize = 256;
+
+    /// <summary>The picture so far, scaled to fit <see cref="PreviewSize"/> and encoded as a small WebP.</summary>
+    private static byte[] Preview(SKSurface surface, int width, int height)
+    {
+        var scale = Math.Min(1f, (float)PreviewSize / Math.Max(width, height));
+        var info = new SKImageInfo(Math.Max(1, (int)MathF.Round(width * scale)), Math.Max(1, (int)MathF.Round(height * scale)), SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var snapshot = surface.Snapshot();
+        using var small = new SKBitmap(info);
+        using (var pixels = small.PeekPixels())
+        {
+            snapshot.ScalePixels(pixels, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None));
+        }
+
+        using var data = small.Encode(SKEncodedImageFormat.Webp, 60);
+        return data.ToArray();
     }
 
     /// <summary>Renders all steps at once, with no pacing and no progress.</summary>

@@ -47,6 +47,7 @@ internal static class Extensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QuestEventPublisher>();
+        builder.Services.AddSingleton<QuestPreviews>();
         builder.Services.AddScoped<QuestProcessor>();
         builder.AddProviders();
         builder.Services.AddSingleton<QuestQueue>();

@@ -27,6 +27,12 @@ public sealed class WorkerOptions
     /// <summary>How often running progress is written to Postgres; events go out at every step regardless.</summary>
     public TimeSpan ProgressPersistInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// The least time between two preview frames of one quest (each costs a small encode); zero turns them off.
+    /// A fast render (no step delay) sends one frame at most.
+    /// </summary>
+    public TimeSpan PreviewInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Longest a quest may run, from its first start; past it the quest ends TimedOut and its credits go back.</summary>
     public TimeSpan QuestDeadline { get; set; } = TimeSpan.FromSeconds(120);
 

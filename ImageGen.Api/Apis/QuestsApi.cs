@@ -151,14 +151,14 @@ internal static class QuestsApi
     }
 
     public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(
-        string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, QuestPreviews previews, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
         // Another user's quest answers exactly as a missing one does.
         var quest = Guid.TryParse(id, out var questId) ? await db.FindWithImagesAsync(questId, userId, cancellationToken) : null;
         return quest is null
             ? ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.")
-            : TypedResults.Ok(quest.ToDto(signer));
+            : TypedResults.Ok(await quest.ToDtoWithPreviewAsync(signer, previews));
     }
 
     public static async Task<Results<Ok<QuestPage>, ProblemHttpResult>> ListQuests(

@@ -5,6 +5,7 @@ using ImageGen.Api.Operations;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
+using ImageGen.Data.Queue;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
@@ -15,10 +16,11 @@ namespace ImageGen.Api.Hubs;
 /// <summary>
 /// Live quest events. A connection joins its user's group when it opens, so it receives <c>questEvent</c>s of its own
 /// user's quests and no one else's, whatever it asks for. <see cref="Subscribe"/> answers with a quest's current
-/// state, so a late or reconnecting client never shows a stale progress bar.
+/// state (with the latest preview frame of a running one), so a late or reconnecting client never shows a stale progress bar.
 /// </summary>
 [Authorize(Policy = "scope:" + ApiKeyScopes.Quests)]
-internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics, IConnectionMultiplexer redis, TimeProvider time, HubSessions sessions) : Hub
+internal sealed class QuestHub(
+    ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics, IConnectionMultiplexer redis, TimeProvider time, HubSessions sessions, QuestPreviews previews) : Hub
 {
     public const string Path = "/hubs/quests";
     public const string EventMethod = "questEvent";
@@ -53,6 +55,6 @@ internal sealed class QuestHub(ImageGenDbContext db, ImageUrlSigner signer, Imag
         var quest = await db.FindWithImagesAsync(questId, userId, Context.ConnectionAborted);
         return quest is null
             ? throw new HubException($"{ErrorCodes.QuestNotFound}: there is no quest '{questId}'.")
-            : quest.ToDto(signer);
+            : await quest.ToDtoWithPreviewAsync(signer, previews);
     }
 }

@@ -30,6 +30,9 @@ public sealed record QuestEvent
     /// <summary>When the worker published it (for progress latency measurements).</summary>
     public required DateTimeOffset PublishedAt { get; init; }
 
+    /// <summary>The picture so far, as a <c>data:image/webp</c> URI (at most 256 px), on progress events that have one.</summary>
+    public string? Preview { get; init; }
+
     /// <summary>The whole quest, on terminal events, so clients need no second request (image URLs signed by the API).</summary>
     public QuestDto? Quest { get; init; }
 

@@ -63,6 +63,9 @@ public sealed record QuestDto
     /// the provider bills for it (its reported cost, or the reservation).
     /// </summary>
     public int CancelCharge { get; init; }
+
+    /// <summary>The latest preview frame of a running quest (a <c>data:image/webp</c> URI), where one was made.</summary>
+    public string? Preview { get; init; }
 }
 
 /// <summary>The parameters of a quest after validation, in the request's names (null where the model does not take it).</summary>

@@ -42,6 +42,18 @@ public sealed class QuestFlowTests(GraphFixture graph)
         Assert.Equal(steps.Select(e => e.Progress).Order(), steps.Select(e => e.Progress));
         Assert.Same(terminal, events[^1]);
 
+        // The picture forms: steps carry small WebP frames of the picture so far (the last step does not: the image follows).
+        var frames = steps.Where(e => e.Preview is not null).ToList();
+        Assert.True(frames.Count >= 2, $"{frames.Count} preview frames");
+        Assert.Null(steps[^1].Preview);
+        Assert.All(frames, e =>
+        {
+            Assert.StartsWith("data:image/webp;base64,", e.Preview, StringComparison.Ordinal);
+            using var frame = SKBitmap.Decode(Convert.FromBase64String(e.Preview!["data:image/webp;base64,".Length..]));
+            Assert.Equal((256, 154), (frame.Width, frame.Height));
+        });
+        Assert.Null(terminal.Preview);
+
         var image = Assert.Single(terminal.Quest!.Images);
         // The URL is signed: it works without credentials, as an <img> tag needs.
         using var download = await graph.Gateway.GetAsync(image.Url, Token);
@@ -100,6 +112,45 @@ public sealed class QuestFlowTests(GraphFixture graph)
         var a = await graph.Gateway.GetByteArrayAsync(first.Images[0].Url, Token);
         var b = await graph.Gateway.GetByteArrayAsync(second.Images[0].Url, Token);
         Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public async Task A_client_connecting_while_it_paints_gets_the_latest_frame_with_the_state()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await using var watcher = await graph.ConnectHubAsync(user, Token);
+        var firstFrame = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.On<ImageGen.Core.Messaging.QuestEvent>("questEvent", e =>
+        {
+            if (e.Preview is not null)
+            {
+                firstFrame.TrySetResult();
+            }
+        });
+
+        var quest = await graph.ReadAsync<QuestDto>(await user.Client.PostAsJsonAsync("/api/quests",
+            new { prompt = "seen from the middle", model = "local-sketch", width = 512, height = 512 }, Token), Token);
+        await firstFrame.Task.WaitAsync(GraphFixture.QuestTimeout, Token);
+
+        // Another connection (perhaps to the other API instance) and a poll, both after the first frame.
+        await using var late = await graph.ConnectHubAsync(user, Token);
+        var snapshot = await late.InvokeAsync<QuestDto>("Subscribe", quest.Id, Token);
+        var polled = await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{quest.Id}", GraphFixture.Json, Token);
+        foreach (var seen in new[] { snapshot, polled! })
+        {
+            if (seen.Status == QuestStatus.Running)
+            {
+                Assert.StartsWith("data:image/webp;base64,", seen.Preview, StringComparison.Ordinal);
+            }
+            else
+            {
+                // It ended meanwhile: no frame is kept with a finished quest.
+                Assert.Null(seen.Preview);
+            }
+        }
+
+        var ended = await graph.WaitForEndAsync(user, quest.Id, Token);
+        Assert.Null(ended.Preview);
     }
 
     [Fact]

@@ -55,6 +55,40 @@ public sealed class SketchRendererTests
     }
 
     [Fact]
+    public async Task Previews_are_small_webp_frames_of_the_picture_so_far_and_cost_nothing_when_not_asked_for()
+    {
+        var steps = new List<RenderStep>();
+        ValueTask Keep(RenderStep step, CancellationToken _)
+        {
+            steps.Add(step);
+            return ValueTask.CompletedTask;
+        }
+
+        await SketchRenderer.RenderAsync(new SketchRequest("a lighthouse", 1, 1024, 768), Keep, TimeSpan.Zero, TestContext.Current.CancellationToken, previewEvery: TimeSpan.Zero);
+
+        // Every step but the last (its full image follows at once) carries a frame.
+        Assert.Equal(7, steps.Count(s => s.Preview is not null));
+        Assert.Null(steps[^1].Preview);
+        var frames = steps.Where(s => s.Preview is not null).Select(s => s.Preview!).ToList();
+        Assert.All(frames, frame =>
+        {
+            Assert.Equal("WEBP", System.Text.Encoding.ASCII.GetString(frame, 8, 4));
+            Assert.True(frame.Length < 16_000, $"a frame of {frame.Length} bytes");
+            using var decoded = SKBitmap.Decode(frame);
+            Assert.Equal((256, 192), (decoded.Width, decoded.Height));
+        });
+        // The frames change as the layers are drawn.
+        Assert.Equal(frames.Count, frames.Select(Convert.ToBase64String).Distinct().Count());
+
+        steps.Clear();
+        await SketchRenderer.RenderAsync(new SketchRequest("a lighthouse", 1, 64, 64), Keep, TimeSpan.Zero, TestContext.Current.CancellationToken, previewEvery: TimeSpan.FromHours(1));
+        Assert.Single(steps, s => s.Preview is not null);
+        steps.Clear();
+        await SketchRenderer.RenderAsync(new SketchRequest("a lighthouse", 1, 64, 64), Keep, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        Assert.All(steps, s => Assert.Null(s.Preview));
+    }
+
+    [Fact]
     public async Task Cancellation_stops_the_render()
     {
         using var cts = new CancellationTokenSource();

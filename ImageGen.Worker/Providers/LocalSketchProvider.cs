@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Providers;
 
-/// <summary>The built-in renderer, as a provider: offline, in eight visible steps.</summary>
+/// <summary>The built-in renderer, as a provider: offline, in eight visible steps, each with a preview frame when time allows.</summary>
 internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IImageProvider
 {
     public ModelProvider Provider => ModelProvider.Local;
@@ -22,9 +22,18 @@ internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IIm
         var p = request.Parameters;
         var rendered = await SketchRenderer.RenderAsync(
             new SketchRequest(request.Prompt, p.Seed ?? 0, p.Width ?? 512, p.Height ?? 512),
-            (step, ct) => request.OnProgress((double)step.Step / step.TotalSteps, step.StatusText, ct),
+            (step, ct) =>
+            {
+                if (step.Preview is { } preview)
+                {
+                    request.OnPreview(preview);
+                }
+
+                return request.OnProgress((double)step.Step / step.TotalSteps, step.StatusText, ct);
+            },
             options.Value.RenderStepDelay,
-            cancellationToken);
+            cancellationToken,
+            options.Value.PreviewInterval > TimeSpan.Zero ? options.Value.PreviewInterval : null);
         return new ProviderResult([new GeneratedImage(rendered.Png, "image/png", rendered.Width, rendered.Height)], null, rendered.Elapsed, p.Seed);
     }
 }

@@ -23,6 +23,12 @@ public sealed record ProviderRequest
     /// <summary>Progress 0..1 with a sentence for people.</summary>
     public Func<double, string, CancellationToken, ValueTask> OnProgress { get; init; } = static (_, _, _) => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// A preview of the picture so far (WebP, at most 256 px), called just before the progress it belongs to; the next
+    /// progress event carries it. Providers that have none never call it.
+    /// </summary>
+    public Action<byte[]> OnPreview { get; init; } = static _ => { };
+
     /// <summary>Called after each call to the provider and before each wait to call again, for the quest's timeline.</summary>
     public Action<ProviderCall> OnCall { get; init; } = static _ => { };
 }

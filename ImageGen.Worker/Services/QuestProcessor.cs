@@ -37,6 +37,7 @@ internal sealed partial class QuestProcessor(
     ProviderRouter providers,
     QuestQueue queue,
     QuestEventPublisher events,
+    QuestPreviews previews,
     IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
     TimeProvider time,
@@ -145,6 +146,7 @@ internal sealed partial class QuestProcessor(
                 ResumePollingUrl = quest.ProviderPollingUrl,
                 OnJobAccepted = (id, url, cost, _) => RecordJobAsync(run, id, url, cost),
                 OnProgress = (progress, text, token) => ReportProgressAsync(run, progress, text, token),
+                OnPreview = frame => run.PendingPreview = QuestPreviews.DataUri(frame),
                 OnCall = call => RecordCall(run, call),
             }, deadline.Token);
         }
@@ -355,7 +357,17 @@ internal sealed partial class QuestProcessor(
         var quest = run.Quest;
         var save = run.Advance(progress, QuestTransitions.Limit(text, QuestLimits.MaxStatusTextLength), options.Value.ProgressPersistInterval);
         LogProgress(logger, quest.Id, quest.UserId, quest.Model, quest.Progress);
-        await PublishAsync(run, quest);
+        if (run.PendingPreview is { } preview)
+        {
+            // The latest frame also waits in Redis for clients that connect late (or to another API instance).
+            run.PendingPreview = null;
+            await previews.SaveAsync(quest.Id, preview);
+            await events.PublishAsync(EventFor(quest, run.NextSequence(), run.TotalSteps) with { Preview = preview });
+        }
+        else
+        {
+            await PublishAsync(run, quest);
+        }
         if (save)
         {
             await transitions.RecordProgressAsync(quest.Id, run.Number, quest.Progress, quest.StatusText!, run.TakeSteps(), cancellationToken);

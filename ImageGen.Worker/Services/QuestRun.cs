@@ -21,6 +21,9 @@ internal sealed class QuestRun(Quest quest, int totalSteps, TimeProvider time)
 
     public int TotalSteps { get; } = totalSteps;
 
+    /// <summary>A preview frame waiting for the progress event it belongs to (a data URI).</summary>
+    public string? PendingPreview { get; set; }
+
     /// <summary>The next event number of this run.</summary>
     public long NextSequence() => QuestSequence.RunStart(Number) + ++_published;
 
