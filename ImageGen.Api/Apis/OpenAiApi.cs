@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -51,7 +54,10 @@ internal static class OpenAiApi
         TypedResults.Ok(new OpenAiModelList("list",
             [.. ModelCatalog.All.Where(m => m.Available).Select(m => new OpenAiModel(m.Id, "model", 0, OwnerOf(m.Provider)))]));
 
-    public static async Task<Results<Ok<OpenAiImagesResponse>, ProblemHttpResult>> Generate(
+    /// <summary>The most partial images a streamed call may ask for (OpenAI's limit).</summary>
+    public const int MaxPartialImages = 3;
+
+    public static async Task<Results<Ok<OpenAiImagesResponse>, ServerSentEventsResult<OpenAiImageStreamEvent>, ProblemHttpResult>> Generate(
         OpenAiImageRequest request, ClaimsPrincipal principal, HttpContext context, [AsParameters] QuestsApi.QuestServices services,
         QuestWaiters waiters, IImageStore store, IOptions<OpenAiCompatOptions> options, CancellationToken cancellationToken)
     {
@@ -102,6 +108,11 @@ internal static class OpenAiApi
         }
 
         context.Response.Headers["X-ImageGen-Quest-Id"] = questId.ToString();
+        if (request.Stream is true)
+        {
+            return TypedResults.ServerSentEvents(StreamAsync(questId, userId, request, context, services, waiters, store, options.Value, cancellationToken));
+        }
+
         var quest = await waiters.WaitForEndAsync(services.Db, questId, userId, options.Value.MaxWait, cancellationToken);
         if (quest is null)
         {
@@ -127,10 +138,20 @@ internal static class OpenAiApi
             return ApiProblems.BadRequest(ErrorCodes.UnknownParameter, name, $"Unrecognized request argument supplied: {name}.");
         }
 
-        if (request.Stream is true || request.PartialImages is not null)
+        if (request.PartialImages is { } partials && (request.Stream is not true || partials is < 0 or > MaxPartialImages))
         {
-            var field = request.Stream is true ? "stream" : "partial_images";
-            return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, field, "Streaming partial images is not offered yet: leave out 'stream' and 'partial_images'.");
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "partial_images",
+                $"'partial_images' is 0 to {MaxPartialImages}, and only with 'stream': true.");
+        }
+
+        if (request.Stream is true && request.N is > 1)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "n", "A streamed generation makes one image: leave out 'n' or send 1.");
+        }
+
+        if (request.Stream is true && request.ResponseFormat == "url")
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "response_format", "A streamed generation sends the image itself: leave out 'response_format'.");
         }
 
         if (request.Style is not null)
@@ -266,8 +287,63 @@ internal static class OpenAiApi
             quest.Parameters.Quality);
     }
 
+    /// <summary>
+    /// A streamed generation: up to <c>partial_images</c> preview frames as they arrive (WebP, at most 256 px; the local
+    /// renderer makes them, providers that have none send none), then the image, or an error event.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<OpenAiImageStreamEvent>> StreamAsync(
+        Guid questId, Guid userId, OpenAiImageRequest request, HttpContext context, QuestsApi.QuestServices services,
+        QuestWaiters waiters, IImageStore store, OpenAiCompatOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var frames = Channel.CreateUnbounded<string>();
+        using var watch = waiters.WatchFrames(questId, frame => frames.Writer.TryWrite(frame));
+        var end = waiters.WaitForEndAsync(services.Db, questId, userId, options.MaxWait, cancellationToken);
+        var wanted = request.PartialImages ?? 0;
+        var sent = 0;
+        while (!end.IsCompleted)
+        {
+            if (await Task.WhenAny(frames.Reader.WaitToReadAsync(cancellationToken).AsTask(), end) == end)
+            {
+                break;
+            }
+
+            while (frames.Reader.TryRead(out var frame))
+            {
+                if (sent < wanted)
+                {
+                    var webp = frame[(frame.IndexOf(',', StringComparison.Ordinal) + 1)..];
+                    yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.partial_image", webp,
+                        services.Time.GetUtcNow().ToUnixTimeSeconds(), OutputFormat: "webp", PartialImageIndex: sent), "image_generation.partial_image");
+                    sent++;
+                }
+            }
+        }
+
+        var quest = await end;
+        if (quest is { Status: QuestStatus.Succeeded })
+        {
+            var answer = await AnswerAsync(quest, request with { ResponseFormat = null }, context, services, store, cancellationToken);
+            yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.completed", answer.Data[0].B64Json,
+                answer.Created, answer.Size, answer.Quality, "opaque", answer.OutputFormat), "image_generation.completed");
+            yield break;
+        }
+
+        var (status, code, message) = quest is null || !quest.Status.IsTerminal()
+            ? (StatusCodes.Status504GatewayTimeout, "still_running", $"The generation is still running after {options.MaxWait.TotalSeconds:0} s; it lands in your gallery as quest {questId}.")
+            : FailureOf(quest);
+        var openAiCode = ServiceDefaults.OpenAiErrorWriter.CodeFor(code);
+        yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("error",
+            Error: new OpenAiStreamError(message, ServiceDefaults.OpenAiErrorWriter.TypeFor(status, openAiCode), null, openAiCode)), "error");
+    }
+
     /// <summary>A failed quest as OpenAI would answer the same failure.</summary>
     private static ProblemHttpResult Failure(Quest quest)
+    {
+        var (status, code, message) = FailureOf(quest);
+        return ApiProblems.Status(status, code, message, extra: new Dictionary<string, object?> { ["questId"] = quest.Id });
+    }
+
+    private static (int Status, string Code, string Message) FailureOf(Quest quest)
     {
         var code = quest.ErrorCode ?? ErrorCodes.ProviderError;
         var message = quest.ErrorMessage ?? "The generation failed.";
@@ -280,7 +356,7 @@ internal static class OpenAiApi
             ErrorCodes.TimedOut or ErrorCodes.ProviderTimeout => StatusCodes.Status504GatewayTimeout,
             _ => StatusCodes.Status502BadGateway,
         };
-        return ApiProblems.Status(status, code, message, extra: new Dictionary<string, object?> { ["questId"] = quest.Id });
+        return (status, code, message);
     }
 
     /// <summary>The address callers reach us by: the gateway's, as it forwarded it.</summary>

@@ -56,3 +56,24 @@ public sealed record OpenAiModel(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("created")] long Created,
     [property: JsonPropertyName("owned_by")] string OwnedBy);
+
+/// <summary>
+/// One server-sent event of a streamed generation, as OpenAI sends them: <c>image_generation.partial_image</c> (a
+/// preview frame), then <c>image_generation.completed</c> (the image), or <c>error</c>.
+/// </summary>
+public sealed record OpenAiImageStreamEvent(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("b64_json"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? B64Json = null,
+    [property: JsonPropertyName("created_at"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CreatedAt = null,
+    [property: JsonPropertyName("size"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Size = null,
+    [property: JsonPropertyName("quality"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Quality = null,
+    [property: JsonPropertyName("background"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Background = null,
+    [property: JsonPropertyName("output_format"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OutputFormat = null,
+    [property: JsonPropertyName("partial_image_index"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? PartialImageIndex = null,
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] OpenAiStreamError? Error = null);
+
+public sealed record OpenAiStreamError(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("param")] string? Param,
+    [property: JsonPropertyName("code")] string? Code);

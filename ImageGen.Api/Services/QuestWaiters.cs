@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
@@ -17,14 +18,45 @@ internal sealed class QuestWaiters
     public static readonly TimeSpan RecheckEvery = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _waiting = new();
+    private readonly ConcurrentDictionary<Guid, ImmutableList<Action<string>>> _frames = new();
 
     /// <summary>Called for every event this instance receives.</summary>
     public void Observe(QuestEvent evt)
     {
+        if (evt.Preview is { } preview && _frames.TryGetValue(evt.QuestId, out var watchers))
+        {
+            foreach (var watcher in watchers)
+            {
+                watcher(preview);
+            }
+        }
+
         if (evt.Status.IsTerminal() && _waiting.TryRemove(evt.QuestId, out var ended))
         {
             ended.TrySetResult();
         }
+    }
+
+    /// <summary>Calls <paramref name="onFrame"/> with each preview frame of the quest this instance receives, until disposed.</summary>
+    public IDisposable WatchFrames(Guid questId, Action<string> onFrame)
+    {
+        _frames.AddOrUpdate(questId, _ => [onFrame], (_, list) => list.Add(onFrame));
+        return new Unwatch(() =>
+        {
+            while (_frames.TryGetValue(questId, out var list))
+            {
+                var rest = list.Remove(onFrame);
+                if (rest.IsEmpty ? _frames.TryRemove(new KeyValuePair<Guid, ImmutableList<Action<string>>>(questId, list)) : _frames.TryUpdate(questId, rest, list))
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    private sealed class Unwatch(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     /// <summary>The quest once it has ended, or as it stands when <paramref name="within"/> has passed.</summary>

@@ -29,11 +29,14 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser) : 
         await Assertions.Expect(page.Locator("#progress")).ToBeVisibleAsync(Visible);
         await Assertions.Expect(page.Locator("#status-text")).ToContainTextAsync("Now painting", new() { Timeout = TimeoutMs });
         // Read together, in one go: while the quest above paints, its line in Recent does not say Queued (it did).
+        // And the picture forms above it: the latest preview frame is painted in place.
         var seen = await page.EvaluateAsync<string[]>(
-            "() => [document.querySelector('#status-text').textContent, document.querySelector('.recent li').textContent]");
+            "() => [document.querySelector('#status-text').textContent, document.querySelector('.recent li').textContent, "
+            + "document.querySelector('#preview img.newest')?.getAttribute('src') ?? '']");
         if (seen[0].Contains("painting", StringComparison.Ordinal))
         {
             Assert.DoesNotContain("Queued", seen[1], StringComparison.Ordinal);
+            Assert.StartsWith("data:image/webp;base64,", seen[2], StringComparison.Ordinal);
         }
 
         // Then the image itself, actually loaded at the chosen size, and the balance one credit lower.
