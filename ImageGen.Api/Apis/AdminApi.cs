@@ -41,12 +41,11 @@ internal static partial class AdminApi
     }
 
     public static async Task<Results<Ok<List<UserSummaryDto>>, ProblemHttpResult>> SearchUsers(
-        ImageGenDbContext db, CancellationToken cancellationToken, string? email = null, int? limit = null)
+        ImageGenDbContext db, [AsParameters] PageRequest page, CancellationToken cancellationToken, string? email = null)
     {
-        var size = limit ?? 20;
-        if (size is < 1 or > 100)
+        if (page.Size(PageLimits.Lists, out var size) is { } badSize)
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", "The limit must be between 1 and 100.");
+            return badSize;
         }
 
         var term = email?.Trim().ToUpperInvariant() ?? "";
@@ -116,12 +115,11 @@ internal static partial class AdminApi
     }
 
     public static async Task<Results<Ok<List<QuestDto>>, ProblemHttpResult>> ListUserQuests(
-        string id, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken, int? limit = null)
+        string id, ImageGenDbContext db, ImageUrlSigner signer, [AsParameters] PageRequest page, CancellationToken cancellationToken)
     {
-        var size = limit ?? 20;
-        if (size is < 1 or > 100)
+        if (page.Size(PageLimits.Lists, out var size) is { } badSize)
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", "The limit must be between 1 and 100.");
+            return badSize;
         }
 
         if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))

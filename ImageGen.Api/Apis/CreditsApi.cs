@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using ImageGen.Api.Auth;
-using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
-using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Credits;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,20 +20,19 @@ internal static class CreditsApi
     }
 
     public static async Task<Results<Ok<CreditsDto>, ProblemHttpResult>> GetCredits(
-        ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
+        ClaimsPrincipal principal, ImageGenDbContext db, [AsParameters] PageRequest page, CancellationToken cancellationToken)
     {
-        var size = limit ?? 50;
-        if (size is < 1 or > 200)
+        if (page.Size(PageLimits.Ledger, out var size) is { } badSize)
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", "The limit must be between 1 and 200.");
+            return badSize;
         }
 
         long? before = null;
-        if (cursor is not null)
+        if (page.Cursor is { } cursor)
         {
             if (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
             {
-                return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "cursor", "The cursor is not one this API gave out.");
+                return PageRequest.BadCursor();
             }
 
             before = parsed;

@@ -1,8 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
-using ImageGen.Api.Problems;
-using ImageGen.Core.Quests;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ImageGen.Api.Apis;
@@ -13,27 +11,23 @@ namespace ImageGen.Api.Apis;
 /// </summary>
 internal static class KeysetCursor
 {
-    public const int DefaultPageSize = 20;
-    public const int MaxPageSize = 100;
-
     /// <summary>Reads a page request; returns the problem to answer when the limit or the cursor is not valid.</summary>
-    public static ProblemHttpResult? Read(int? limit, string? cursor, out int size, out (DateTimeOffset CreatedAt, Guid Id)? after)
+    public static ProblemHttpResult? Read(PageRequest page, out int size, out (DateTimeOffset CreatedAt, Guid Id)? after)
     {
-        size = limit ?? DefaultPageSize;
         after = null;
-        if (size is < 1 or > MaxPageSize)
+        if (page.Size(PageLimits.Lists, out size) is { } problem)
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "limit", $"The limit must be between 1 and {MaxPageSize}.");
+            return problem;
         }
 
-        if (cursor is null)
+        if (page.Cursor is null)
         {
             return null;
         }
 
-        if (!TryDecode(cursor, out var createdAt, out var id))
+        if (!TryDecode(page.Cursor, out var createdAt, out var id))
         {
-            return ApiProblems.BadRequest(ErrorCodes.InvalidPaging, "cursor", "The cursor is not one this API gave out.");
+            return PageRequest.BadCursor();
         }
 
         after = (createdAt, id);

@@ -162,9 +162,9 @@ internal static class QuestsApi
     }
 
     public static async Task<Results<Ok<QuestPage>, ProblemHttpResult>> ListQuests(
-        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
+        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, [AsParameters] PageRequest page, CancellationToken cancellationToken)
     {
-        if (KeysetCursor.Read(limit, cursor, out var size, out var after) is { } problem)
+        if (KeysetCursor.Read(page, out var size, out var after) is { } problem)
         {
             return problem;
         }

@@ -20,9 +20,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
                 (StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", (string?)null, "Send the body as application/json."),
             BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
                 (StatusCodes.Status400BadRequest, ErrorCodes.Required, "body", "The request needs a JSON body."),
+            // Named as clients write it (camelCase), also for parameters bound from a record's properties.
             BadHttpRequestException bad when BindFailure().Match(bad.Message) is { Success: true } match =>
-                (StatusCodes.Status400BadRequest, ErrorCodes.InvalidType, match.Groups["name"].Value,
-                    $"'{match.Groups["value"].Value}' is not a valid value for '{match.Groups["name"].Value}'."),
+                (StatusCodes.Status400BadRequest, ErrorCodes.InvalidType, JsonNamingPolicy.CamelCase.ConvertName(match.Groups["name"].Value),
+                    $"'{match.Groups["value"].Value}' is not a valid value for '{JsonNamingPolicy.CamelCase.ConvertName(match.Groups["name"].Value)}'."),
             BadHttpRequestException bad =>
                 (bad.StatusCode, "bad_request", null, "The request could not be read."),
             // The database or the queue is unreachable: nothing was half-written (each write is one transaction).
