@@ -64,7 +64,24 @@ public sealed class LocalStartFailureTests
         }
         finally
         {
-            Directory.Delete(root, recursive: true);
+            await DeleteWhenReleasedAsync(root);
+        }
+    }
+
+    /// <summary>The orchestrator stops the local Redis a moment after the app exits; it may still be writing its files.</summary>
+    private static async Task DeleteWhenReleasedAsync(string root)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                await Task.Delay(500, TestContext.Current.CancellationToken);
+            }
         }
     }
 
