@@ -414,6 +414,39 @@ async Task<(double Rate, Dictionary<string, double> CpuUs)> ModelsThroughputWith
     return (rate, perRequest.Where(p => p.Key is "ImageGen.Api" or "ImageGen.Gateway" or CpuMeter.Client).ToDictionary());
 }
 
+// The OpenAI-compatible surface against the native API, the same quest both ways, synchronously (native with
+// "Prefer: wait"), one client, alternating so drift falls on both sides.
+var nativeWait = new List<double>();
+var openAiWait = new List<double>();
+var caller = users[0].Client;
+for (var i = 0; i < 100; i++)
+{
+    var t = Stopwatch.GetTimestamp();
+    using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/quests")
+    {
+        Content = JsonContent.Create(new { prompt = $"side by side {i} native", model = "local-sketch", width = 64, height = 64 }),
+    })
+    {
+        request.Headers.Add("Prefer", "wait=60");
+        using var answer = await caller.SendAsync(request);
+        await answer.Content.ReadAsByteArrayAsync();
+        if ((int)answer.StatusCode != 200)
+        {
+            throw new InvalidOperationException($"native wait answered {(int)answer.StatusCode}");
+        }
+    }
+
+    nativeWait.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+    t = Stopwatch.GetTimestamp();
+    using (var answer = await caller.PostAsJsonAsync("/v1/images/generations", new { prompt = $"side by side {i} v1", model = "local-sketch", size = "64x64" }))
+    {
+        await answer.Content.ReadAsByteArrayAsync();
+        answer.EnsureSuccessStatusCode();
+    }
+
+    openAiWait.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+}
+
 var (directRate, directCpu) = await ModelsThroughputWithCpuAsync(direct);
 var (proxiedRate, proxiedCpu) = await ModelsThroughputWithCpuAsync(proxied);
 var directP50 = Summary.Of(directTimes).P50;
@@ -426,6 +459,7 @@ Console.WriteLine();
 Console.WriteLine($"raw redis XADD+XREADGROUP+XACK, one client: {redisRate:0} /s");
 Console.WriteLine($"raw postgres insert+update, one connection: {pgRate:0} /s");
 Console.WriteLine($"GET /api/models p50: direct {directP50:0.00} ms, via gateway {proxiedP50:0.00} ms (+{proxiedP50 - directP50:0.00} ms)");
+Console.WriteLine($"one 64 px local quest, synchronous, 1 client: native (Prefer: wait) {Summary.Of(nativeWait)}; /v1/images/generations {Summary.Of(openAiWait)} (p50/p95/p99/max ms; /v1 p50 {Summary.Of(openAiWait).P50 - Summary.Of(nativeWait).P50:+0.0;-0.0} ms)");
 Console.WriteLine($"GET /api/models at 16 concurrent: direct {directRate:0} /s, via gateway {proxiedRate:0} /s ({proxiedRate / directRate:P0} of direct)");
 static string CpuLine(Dictionary<string, double> cpu) => string.Join(", ", cpu.Select(p => $"{p.Key} {p.Value:0}")) + $"; total {cpu.Values.Sum():0}";
 Console.WriteLine($"  CPU per request (us): direct: {CpuLine(directCpu)}; via gateway: {CpuLine(proxiedCpu)}");
