@@ -43,6 +43,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithSettings(builder.Configuration, "RateLimits")
     .WithSettings(builder.Configuration, "ImageStore")
     .WithSettings(builder.Configuration, "OpenAi")
+    .WithSettings(builder.Configuration, "Uploads")
     .WaitForCompletion(migrations)
     .WithOperatorCommands(adminEmail, adminPassword);
 

@@ -26,6 +26,7 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
+    public DbSet<Upload> Uploads => Set<Upload>();
 
     /// <summary>Keys that protect bearer and refresh tokens, shared by every API instance.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -147,6 +148,16 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             account.ToTable("credit_accounts");
             account.HasKey(a => a.UserId);
             account.HasOne<ImageGenUser>().WithMany().HasForeignKey(a => a.UserId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<Upload>(upload =>
+        {
+            upload.ToTable("uploads");
+            upload.HasKey(u => u.Id);
+            upload.Property(u => u.Id).ValueGeneratedNever();
+            upload.Property(u => u.StorageKey).HasMaxLength(100);
+            upload.Property(u => u.ContentType).HasMaxLength(40);
+            upload.HasIndex(u => new { u.UserId, u.CreatedAt });
         });
 
         builder.Entity<IdempotencyKey>(key =>

@@ -20,6 +20,7 @@ internal static class ApiReference
         app.MapQuestsApi();
         app.MapModelsApi();
         app.MapImagesApi();
+        app.MapUploadsApi();
         app.MapOpenAiApi();
         app.MapHub<QuestHub>(QuestHub.Path);
         return app;

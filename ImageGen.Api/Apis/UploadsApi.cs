@@ -1,0 +1,152 @@
+using System.Security.Claims;
+using ImageGen.Api.Auth;
+using ImageGen.Api.Limits;
+using ImageGen.Api.Problems;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Storage;
+using ImageGen.Data;
+using ImageGen.Data.Entities;
+using ImageGen.Rendering;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ImageGen.Api.Apis;
+
+/// <summary>Limits of image uploads, bound from <c>Uploads</c>.</summary>
+public sealed class UploadOptions
+{
+    public const string Section = "Uploads";
+
+    /// <summary>The largest file taken (25 MB).</summary>
+    public long MaxBytes { get; set; } = 25L * 1024 * 1024;
+
+    /// <summary>The most pixels taken, read from the file's header before anything decodes it (40 MP).</summary>
+    public long MaxPixels { get; set; } = 40_000_000;
+}
+
+/// <summary>A kept upload as its owner sees it.</summary>
+public sealed record UploadDto(Guid Id, string ContentType, int Width, int Height, long Bytes, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Images people send in, to edit. Judged by content (PNG, JPEG, WebP), bounded in bytes and pixels before a full
+/// decode, cleaned of metadata, kept owner-only in the image store. At most one decode per core at a time.
+/// </summary>
+internal static class UploadsApi
+{
+    private const int FormOverhead = 64 * 1024;
+    private static readonly SemaphoreSlim Decodes = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
+    public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/uploads").WithTags("Uploads").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Images));
+        group.MapPost("/", Upload).RequireRateLimiting(UserRateLimits.SubmitPolicy).DisableAntiforgery().WithName("Upload")
+            .WithSummary("Send an image (multipart field 'file': PNG, JPEG or WebP) to edit; answers its id.");
+        group.MapGet("/{id}", Download).WithName("GetUpload").WithSummary("An upload's cleaned bytes, for its owner only.");
+        return app;
+    }
+
+    public static async Task<Results<Created<UploadDto>, ProblemHttpResult>> Upload(
+        HttpContext context, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store, IOptions<UploadOptions> options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        if (context.Request.ContentLength > limits.MaxBytes + FormOverhead)
+        {
+            // Refused before a byte of the body is read; the connection closes rather than read the rest.
+            context.Response.Headers.Connection = "close";
+            return TooLarge(limits);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            bodyLimit.MaxRequestBodySize = limits.MaxBytes + FormOverhead;
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            return ApiProblems.Status(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+                "Send the image as multipart/form-data, in a field named 'file'.", "file");
+        }
+
+        byte[] bytes;
+        try
+        {
+            var form = await context.Request.ReadFormAsync(cancellationToken);
+            if (form.Files.GetFile("file") is not { } file)
+            {
+                return ApiProblems.BadRequest(Core.Quests.ErrorCodes.Required, "file", "Send the image in a multipart field named 'file'.");
+            }
+
+            if (file.Length > limits.MaxBytes)
+            {
+                return TooLarge(limits);
+            }
+
+            using var buffer = new MemoryStream((int)file.Length);
+            await file.CopyToAsync(buffer, cancellationToken);
+            bytes = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(limits);
+        }
+        catch (InvalidDataException)
+        {
+            // A multipart body that does not parse, or a section over the form limits.
+            return ApiProblems.BadRequest("malformed_form", "file", "The multipart body could not be read.");
+        }
+
+        CleanUpload clean;
+        await Decodes.WaitAsync(cancellationToken);
+        try
+        {
+            clean = UploadInspector.Inspect(bytes, limits.MaxPixels);
+        }
+        catch (UploadRefusedException e)
+        {
+            return ApiProblems.BadRequest(e.Code, "file", e.Message);
+        }
+        finally
+        {
+            Decodes.Release();
+        }
+
+        var id = Guid.CreateVersion7(time.GetUtcNow());
+        var upload = new Upload
+        {
+            Id = id,
+            UserId = principal.UserId(),
+            StorageKey = FileSystemImageStore.KeyFor(id, clean.ContentType == "image/jpeg" ? "jpg" : "png"),
+            ContentType = clean.ContentType,
+            Width = clean.Width,
+            Height = clean.Height,
+            Bytes = clean.Bytes.Length,
+            CreatedAt = time.GetUtcNow(),
+        };
+        await store.SaveAsync(upload.StorageKey, clean.Bytes, cancellationToken);
+        db.Uploads.Add(upload);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/uploads/{id}", ToDto(upload));
+    }
+
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store, CancellationToken cancellationToken)
+    {
+        var userId = principal.UserId();
+        // Another user's upload answers exactly as a missing one does.
+        var upload = Guid.TryParse(id, out var uploadId)
+            ? await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == uploadId && u.UserId == userId, cancellationToken)
+            : null;
+        return upload is not null && store.OpenRead(upload.StorageKey) is { } stream
+            ? TypedResults.Stream(stream, upload.ContentType)
+            : ApiProblems.NotFound("upload_not_found", $"There is no upload '{id}'.");
+    }
+
+    private static ProblemHttpResult TooLarge(UploadOptions limits) =>
+        ApiProblems.Status(StatusCodes.Status413PayloadTooLarge, "upload_too_large",
+            $"The file is larger than {limits.MaxBytes / (1024 * 1024)} MB.", "file");
+
+    private static UploadDto ToDto(Upload u) => new(u.Id, u.ContentType, u.Width, u.Height, u.Bytes, u.CreatedAt);
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageGen.Api.Apis;
+using SkiaSharp;
+
+namespace ImageGen.Tests.Graph;
+
+/// <summary>Sending an image in, through the gateway: kept for its owner only; anything else refused with a stable code.</summary>
+[Collection(GraphCollection.Name)]
+public sealed class UploadTests(GraphFixture graph)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_image_sent_in_is_kept_cleaned_for_its_owner_and_nobody_else()
+    {
+        using var owner = await graph.CreateUserAsync(Token);
+        using var stranger = await graph.CreateUserAsync(Token);
+
+        using var sent = await owner.Client.PostAsync("/api/uploads", Form(Jpeg(320, 200), "holiday.jpg", "image/jpeg"), Token);
+        Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+        var upload = await graph.ReadAsync<UploadDto>(sent, Token);
+        Assert.Equal(("image/jpeg", 320, 200), (upload.ContentType, upload.Width, upload.Height));
+
+        using var mine = await owner.Client.GetAsync($"/api/uploads/{upload.Id}", Token);
+        Assert.Equal(HttpStatusCode.OK, mine.StatusCode);
+        using var decoded = SKBitmap.Decode(await mine.Content.ReadAsByteArrayAsync(Token));
+        Assert.Equal((320, 200), (decoded.Width, decoded.Height));
+
+        using var theirs = await stranger.Client.GetAsync($"/api/uploads/{upload.Id}", Token);
+        Assert.Equal(HttpStatusCode.NotFound, theirs.StatusCode);
+        using var anonymous = await graph.Gateway.PostAsync("/api/uploads", Form(Jpeg(8, 8), "a.jpg", "image/jpeg"), Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_script_named_png_a_huge_file_and_a_form_without_the_file_are_refused_by_code()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+
+        using var script = await user.Client.PostAsync("/api/uploads", Form("<svg onload=alert(1)>"u8.ToArray(), "cat.png", "image/png"), Token);
+        Assert.Equal("unsupported_image_type", await CodeAsync(script, HttpStatusCode.BadRequest));
+
+        using var huge = await user.Client.PostAsync("/api/uploads", Form(new byte[26 * 1024 * 1024], "huge.png", "image/png"), Token);
+        Assert.Equal("upload_too_large", await CodeAsync(huge, HttpStatusCode.RequestEntityTooLarge));
+
+        using var empty = new MultipartFormDataContent { { new StringContent("hello"), "note" } };
+        using var noFile = await user.Client.PostAsync("/api/uploads", empty, Token);
+        Assert.Equal("required", await CodeAsync(noFile, HttpStatusCode.BadRequest));
+
+        using var json = await user.Client.PostAsJsonAsync("/api/uploads", new { file = "AAAA" }, Token);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+    }
+
+    private static MultipartFormDataContent Form(byte[] bytes, string name, string type)
+    {
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue(type);
+        return new MultipartFormDataContent { { file, "file", name } };
+    }
+
+    private static async Task<string?> CodeAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        using var problem = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(Token), cancellationToken: Token);
+        Assert.Equal("file", problem.RootElement.GetProperty("field").GetString());
+        return problem.RootElement.GetProperty("code").GetString();
+    }
+
+    private static byte[] Jpeg(int width, int height)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.SeaGreen);
+        }
+
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
+        return data.ToArray();
+    }
+}
