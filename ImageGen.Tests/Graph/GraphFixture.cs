@@ -24,6 +24,9 @@ public partial class GraphFixture : IAsyncLifetime
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan QuestTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>Where each graph's measured start is appended (beside the test assembly).</summary>
+    public const string StartLogName = "graph-starts.log";
+
     /// <summary>Web defaults plus enum names, as the API writes them.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -75,8 +78,11 @@ public partial class GraphFixture : IAsyncLifetime
             StartGate.Release();
         }
 
-        // Measured on every run, so a slow start shows in the log before it becomes a timeout.
-        Console.WriteLine($"[graph] {GetType().Name} healthy in {started.Elapsed.TotalSeconds:0.0} s (bound {StartTimeout.TotalSeconds:0} s)");
+        // Measured on every run, so a slow start shows before it becomes a timeout: on the console, and in a file
+        // beside the tests that CI prints after the run (test runners keep a passing run's console to themselves).
+        var measured = $"[graph] {GetType().Name} healthy in {started.Elapsed.TotalSeconds:0.0} s (bound {StartTimeout.TotalSeconds:0} s)";
+        Console.WriteLine(measured);
+        await File.AppendAllTextAsync(Path.Combine(AppContext.BaseDirectory, StartLogName), $"{DateTimeOffset.UtcNow:u} {measured}{Environment.NewLine}");
         WatchLogs(_app);
         GatewayAddress = _app.GetEndpoint("gateway", "http");
         ApiAddress = _app.GetEndpoint("api", "http");
