@@ -1,0 +1,70 @@
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+using ImageGen.Web.Services;
+
+namespace ImageGen.Tests.Unit;
+
+/// <summary>
+/// The composer's form: it asks only for what the chosen model takes (so the API never refuses a field the person
+/// could not see), costs what the API will reserve, and "generate again" fills it back exactly.
+/// </summary>
+public sealed class QuestFormTests
+{
+    [Fact]
+    public void A_request_carries_only_the_fields_the_chosen_model_takes()
+    {
+        var form = new QuestForm { Prompt = "a lighthouse", ModelId = ModelCatalog.LocalSketch, Size = "768x512", Quality = "high", AspectRatio = "16:9", Seed = 7 };
+
+        var request = form.ToRequest();
+
+        Assert.Equal((768, 512, 7L), (request.Width, request.Height, request.Seed));
+        Assert.Null(request.Size);
+        Assert.Null(request.Quality);
+        Assert.Null(request.AspectRatio);
+        Assert.Empty(QuestValidator.Validate(request, out _));
+    }
+
+    [Fact]
+    public void Choosing_another_model_starts_from_its_defaults_and_the_estimate_is_the_apis()
+    {
+        var form = new QuestForm { Prompt = "a lighthouse", Size = "768x512", N = 3 };
+        form.ModelId = ModelCatalog.GptImage1;
+        form.UseModelDefaults();
+
+        var request = form.ToRequest();
+
+        Assert.Equal(form.Model!.Sizes![0], request.Size);
+        Assert.Equal(form.Model.Qualities![0], request.Quality);
+        Assert.Equal(1, request.N);
+        Assert.Contains(request.Size, form.SizeOptions);
+        QuestValidator.Validate(request, out var valid);
+        Assert.Equal(valid!.Cost, form.Estimate);
+    }
+
+    [Fact]
+    public void Generate_again_fills_the_form_so_it_asks_for_the_same_quest()
+    {
+        var earlier = new QuestDto
+        {
+            Id = Guid.CreateVersion7(),
+            Prompt = "a storm over the harbour",
+            Model = ModelCatalog.FluxPro11,
+            Parameters = new QuestParameters { Width = 1024, Height = 768, Seed = 42, SafetyTolerance = 4, OutputFormat = "png", PromptUpsampling = true },
+            Seed = 42,
+            Cost = 4,
+            Status = QuestStatus.Succeeded,
+            Progress = 1,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Images = [],
+        };
+        var form = new QuestForm();
+
+        Assert.True(form.FillFrom(earlier));
+        var request = form.ToRequest();
+
+        Assert.Equal((earlier.Prompt, earlier.Model), (request.Prompt, request.Model));
+        Assert.Equal((1024, 768, 42L, 4), (request.Width, request.Height, request.Seed, request.SafetyTolerance));
+        Assert.Equal(true, request.PromptUpsampling);
+        Assert.False(new QuestForm().FillFrom(earlier with { Model = "retired-model" }));
+    }
+}
