@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -37,7 +34,7 @@ public sealed class OpenAiCompatOptions
 /// call is a quest like any other (same validation, reservation, limits, timeline, gallery); the call waits for it.
 /// Errors use OpenAI's envelope (see <c>OpenAiErrorWriter</c>).
 /// </summary>
-internal static class OpenAiApi
+internal static partial class OpenAiApi
 {
     private static readonly string[] AutoOnly = ["auto"];
 
@@ -285,55 +282,6 @@ internal static class OpenAiApi
             first is null ? null : first.ContentType["image/".Length..],
             first is null ? null : $"{first.Width}x{first.Height}",
             quest.Parameters.Quality);
-    }
-
-    /// <summary>
-    /// A streamed generation: up to <c>partial_images</c> preview frames as they arrive (WebP, at most 256 px; the local
-    /// renderer makes them, providers that have none send none), then the image, or an error event.
-    /// </summary>
-    private static async IAsyncEnumerable<SseItem<OpenAiImageStreamEvent>> StreamAsync(
-        Guid questId, Guid userId, OpenAiImageRequest request, HttpContext context, QuestsApi.QuestServices services,
-        QuestWaiters waiters, IImageStore store, OpenAiCompatOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var frames = Channel.CreateUnbounded<string>();
-        using var watch = waiters.WatchFrames(questId, frame => frames.Writer.TryWrite(frame));
-        var end = waiters.WaitForEndAsync(services.Db, questId, userId, options.MaxWait, cancellationToken);
-        var wanted = request.PartialImages ?? 0;
-        var sent = 0;
-        while (!end.IsCompleted)
-        {
-            if (await Task.WhenAny(frames.Reader.WaitToReadAsync(cancellationToken).AsTask(), end) == end)
-            {
-                break;
-            }
-
-            while (frames.Reader.TryRead(out var frame))
-            {
-                if (sent < wanted)
-                {
-                    var webp = frame[(frame.IndexOf(',', StringComparison.Ordinal) + 1)..];
-                    yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.partial_image", webp,
-                        services.Time.GetUtcNow().ToUnixTimeSeconds(), OutputFormat: "webp", PartialImageIndex: sent), "image_generation.partial_image");
-                    sent++;
-                }
-            }
-        }
-
-        var quest = await end;
-        if (quest is { Status: QuestStatus.Succeeded })
-        {
-            var answer = await AnswerAsync(quest, request with { ResponseFormat = null }, context, services, store, cancellationToken);
-            yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.completed", answer.Data[0].B64Json,
-                answer.Created, answer.Size, answer.Quality, "opaque", answer.OutputFormat), "image_generation.completed");
-            yield break;
-        }
-
-        var (status, code, message) = quest is null || !quest.Status.IsTerminal()
-            ? (StatusCodes.Status504GatewayTimeout, "still_running", $"The generation is still running after {options.MaxWait.TotalSeconds:0} s; it lands in your gallery as quest {questId}.")
-            : FailureOf(quest);
-        var openAiCode = ServiceDefaults.OpenAiErrorWriter.CodeFor(code);
-        yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("error",
-            Error: new OpenAiStreamError(message, ServiceDefaults.OpenAiErrorWriter.TypeFor(status, openAiCode), null, openAiCode)), "error");
     }
 
     /// <summary>A failed quest as OpenAI would answer the same failure.</summary>

@@ -357,24 +357,23 @@ internal sealed partial class QuestProcessor(
         var quest = run.Quest;
         var save = run.Advance(progress, QuestTransitions.Limit(text, QuestLimits.MaxStatusTextLength), options.Value.ProgressPersistInterval);
         LogProgress(logger, quest.Id, quest.UserId, quest.Model, quest.Progress);
-        if (run.PendingPreview is { } preview)
+        var preview = run.PendingPreview;
+        if (preview is not null)
         {
             // The latest frame also waits in Redis for clients that connect late (or to another API instance).
             run.PendingPreview = null;
             await previews.SaveAsync(quest.Id, preview);
-            await events.PublishAsync(EventFor(quest, run.NextSequence(), run.TotalSteps) with { Preview = preview });
         }
-        else
-        {
-            await PublishAsync(run, quest);
-        }
+
+        await PublishAsync(run, quest, preview);
         if (save)
         {
             await transitions.RecordProgressAsync(quest.Id, run.Number, quest.Progress, quest.StatusText!, run.TakeSteps(), cancellationToken);
         }
     }
 
-    private Task PublishAsync(QuestRun run, Quest state) => events.PublishAsync(EventFor(state, run.NextSequence(), run.TotalSteps));
+    private Task PublishAsync(QuestRun run, Quest state, string? preview = null) =>
+        events.PublishAsync(EventFor(state, run.NextSequence(), run.TotalSteps) with { Preview = preview });
 
     private QuestEvent EventFor(Quest quest, long sequence, int totalSteps) => QuestEvents.For(quest, sequence, totalSteps, time.GetUtcNow());
 }

@@ -1,0 +1,61 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using ImageGen.Api.Services;
+using ImageGen.Core.Quests;
+using ImageGen.Core.Storage;
+
+namespace ImageGen.Api.Apis;
+
+/// <summary>The streamed form of <c>/v1/images/generations</c>: OpenAI's server-sent events.</summary>
+internal static partial class OpenAiApi
+{
+    /// <summary>
+    /// A streamed generation: up to <c>partial_images</c> preview frames as they arrive (WebP, at most 256 px; the local
+    /// renderer makes them, providers that have none send none), then the image, or an error event.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<OpenAiImageStreamEvent>> StreamAsync(
+        Guid questId, Guid userId, OpenAiImageRequest request, HttpContext context, QuestsApi.QuestServices services,
+        QuestWaiters waiters, IImageStore store, OpenAiCompatOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var frames = Channel.CreateUnbounded<string>();
+        using var watch = waiters.WatchFrames(questId, frame => frames.Writer.TryWrite(frame));
+        var end = waiters.WaitForEndAsync(services.Db, questId, userId, options.MaxWait, cancellationToken);
+        var wanted = request.PartialImages ?? 0;
+        var sent = 0;
+        while (!end.IsCompleted)
+        {
+            if (await Task.WhenAny(frames.Reader.WaitToReadAsync(cancellationToken).AsTask(), end) == end)
+            {
+                break;
+            }
+
+            while (frames.Reader.TryRead(out var frame))
+            {
+                if (sent < wanted)
+                {
+                    var webp = frame[(frame.IndexOf(',', StringComparison.Ordinal) + 1)..];
+                    yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.partial_image", webp,
+                        services.Time.GetUtcNow().ToUnixTimeSeconds(), OutputFormat: "webp", PartialImageIndex: sent), "image_generation.partial_image");
+                    sent++;
+                }
+            }
+        }
+
+        var quest = await end;
+        if (quest is { Status: QuestStatus.Succeeded })
+        {
+            var answer = await AnswerAsync(quest, request with { ResponseFormat = null }, context, services, store, cancellationToken);
+            yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.completed", answer.Data[0].B64Json,
+                answer.Created, answer.Size, answer.Quality, "opaque", answer.OutputFormat), "image_generation.completed");
+            yield break;
+        }
+
+        var (status, code, message) = quest is null || !quest.Status.IsTerminal()
+            ? (StatusCodes.Status504GatewayTimeout, "still_running", $"The generation is still running after {options.MaxWait.TotalSeconds:0} s; it lands in your gallery as quest {questId}.")
+            : FailureOf(quest);
+        var openAiCode = ServiceDefaults.OpenAiErrorWriter.CodeFor(code);
+        yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("error",
+            Error: new OpenAiStreamError(message, ServiceDefaults.OpenAiErrorWriter.TypeFor(status, openAiCode), null, openAiCode)), "error");
+    }
+}
