@@ -92,9 +92,9 @@ internal static class UploadsApi
         {
             return TooLarge(limits);
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
         {
-            // A multipart body that does not parse, or a section over the form limits.
+            // A multipart body that does not parse or ends early, or a section over the form limits.
             return ApiProblems.BadRequest("malformed_form", "file", "The multipart body could not be read.");
         }
 

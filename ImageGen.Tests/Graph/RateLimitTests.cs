@@ -72,6 +72,25 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
     }
 
     [Fact]
+    public async Task The_openai_compatible_surface_spends_the_same_submit_allowance_as_the_native_api()
+    {
+        using var user = await CreateUserFromFreshAddressAsync();
+        for (var i = 0; i < ConstrainedGraphFixture.SubmitBurst; i++)
+        {
+            using var native = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"native {i}", model = "local-sketch", width = 64, height = 64 }, Token);
+            Assert.Equal(HttpStatusCode.Accepted, native.StatusCode);
+        }
+
+        // The allowance is the user's, whichever surface asks: /v1 is refused too, in OpenAI's envelope.
+        using var openAi = await user.Client.PostAsJsonAsync("/v1/images/generations", new { prompt = "another door", model = "local-sketch", size = "64x64" }, Token);
+        Assert.Equal(HttpStatusCode.TooManyRequests, openAi.StatusCode);
+        using var body = await System.Text.Json.JsonDocument.ParseAsync(await openAi.Content.ReadAsStreamAsync(Token), cancellationToken: Token);
+        Assert.Equal("rate_limit_exceeded", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(ConstrainedGraphFixture.SubmitBurst, credits!.Entries.Count(e => e.Kind == CreditEntryKind.Reserve));
+    }
+
+    [Fact]
     public async Task One_user_cannot_step_around_the_submit_limit_with_another_spelling_of_the_token_or_an_api_key()
     {
         using var user = await CreateUserFromFreshAddressAsync();

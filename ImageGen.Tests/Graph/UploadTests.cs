@@ -50,6 +50,12 @@ public sealed class UploadTests(GraphFixture graph)
         using var noFile = await user.Client.PostAsync("/api/uploads", empty, Token);
         Assert.Equal("required", await CodeAsync(noFile, HttpStatusCode.BadRequest));
 
+        // A multipart body whose boundary never closes.
+        using var broken = new ByteArrayContent("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n\u0089PNG"u8.ToArray());
+        broken.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+        using var malformed = await user.Client.PostAsync("/api/uploads", broken, Token);
+        Assert.Equal("malformed_form", await CodeAsync(malformed, HttpStatusCode.BadRequest));
+
         using var json = await user.Client.PostAsJsonAsync("/api/uploads", new { file = "AAAA" }, Token);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
     }
