@@ -118,11 +118,24 @@ public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheSto
             foreach (var file in new DirectoryInfo(shard).EnumerateFiles("*.w*q*.*"))
             {
                 var key = System.IO.Path.GetFileName(shard) + "/" + file.Name;
-                if (KeyPattern().Match(key) is { Success: true } match && match.Groups[1].Success)
+                if (KeyPattern().Match(key) is { Success: true } match && match.Groups[1].Success && Stat(key, file) is { } variant)
                 {
-                    yield return new StoredVariant(key, file.Length, file.LastWriteTimeUtc);
+                    yield return variant;
                 }
             }
+        }
+    }
+
+    // Another instance's sweep may delete a variant between listing and reading it: gone is simply not listed.
+    private static StoredVariant? Stat(string key, FileInfo file)
+    {
+        try
+        {
+            return new StoredVariant(key, file.Length, file.LastWriteTimeUtc);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
         }
     }
 
