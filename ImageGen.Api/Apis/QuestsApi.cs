@@ -91,17 +91,19 @@ internal static class QuestsApi
         // within N seconds (60 at most).
         async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> AnswerAsync(Data.Entities.Quest stored)
         {
-            if (PreferredWait(context) is { } wait)
+            var wait = PreferredWait(context);
+            if (wait is not null)
             {
-                context.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
-                if (await waiters.WaitForEndAsync(services.Db, stored.Id, stored.UserId, wait, cancellationToken) is { } now)
+                context.Response.Headers["Preference-Applied"] = $"wait={(int)wait.Value.TotalSeconds}";
+                if (await waiters.WaitForEndAsync(services.Db, stored.Id, stored.UserId, wait.Value, cancellationToken) is { } now)
                 {
                     stored = now;
                 }
             }
 
+            // Without a wait asked for, the answer stays 202 (a replay of an ended quest included).
             var dto = stored.ToDto(services.Signer);
-            return stored.Status.IsTerminal() ? TypedResults.Ok(dto) : TypedResults.Accepted($"/api/quests/{stored.Id}", dto);
+            return wait is not null && stored.Status.IsTerminal() ? TypedResults.Ok(dto) : TypedResults.Accepted($"/api/quests/{stored.Id}", dto);
         }
     }
 
