@@ -29,8 +29,9 @@ internal sealed class QuestHub(
 
     public override async Task OnConnectedAsync()
     {
-        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId()));
+        // Known before anything is awaited, so a credential ended from here on closes this connection too.
         sessions.Add(Context);
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(Context.User!.UserId()));
         metrics.HubConnected();
         HubStats.Count(redis, time.GetUtcNow(), dropped: false);
         await base.OnConnectedAsync();
