@@ -48,12 +48,47 @@ internal static class Extensions
         builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
         builder.Services.AddHostedService<Operations.AlertEvaluator>();
         builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
+        builder.Services.AddWebhookDelivery();
 
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         // Binding failures (malformed JSON, wrong types) throw, so ApiExceptionHandler can name the field at fault.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
     }
+
+    // RemoveAllResilienceHandlers is marked experimental; the alternative is the standard handler's retries inside ours.
+#pragma warning disable EXTEXP0001
+
+    /// <summary>
+    /// Webhooks: the outbox dispatcher and its HTTP client, which dials only allowed addresses, follows no redirect,
+    /// goes through no proxy and retries nothing itself (the outbox's schedule is the one retry loop).
+    /// </summary>
+    internal static IServiceCollection AddWebhookDelivery(this IServiceCollection services)
+    {
+        services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section);
+        services.AddSingleton<Webhooks.WebhookAddressPolicy>();
+        services.AddScoped<Webhooks.QuestWebhooks>();
+        services.AddScoped<Data.Webhooks.WebhookOutbox>();
+        services.AddHttpClient(Webhooks.WebhookDispatcher.HttpClientName).RemoveAllResilienceHandlers()
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                ConnectCallback = sp.GetRequiredService<Webhooks.WebhookAddressPolicy>().ConnectAsync,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+            })
+            .ConfigureHttpClient(c =>
+            {
+                c.Timeout = Timeout.InfiniteTimeSpan;
+                c.DefaultRequestHeaders.UserAgent.ParseAdd("ImageGen-Webhooks/1.0");
+            });
+        services.AddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
+        return services;
+    }
+#pragma warning restore EXTEXP0001
 
     /// <summary>
     /// Identity (users, roles, lockout) with bearer tokens, personal API keys, and the admin policy. Token keys live in

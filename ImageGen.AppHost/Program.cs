@@ -44,6 +44,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithSettings(builder.Configuration, "ImageStore")
     .WithSettings(builder.Configuration, "OpenAi")
     .WithSettings(builder.Configuration, "Uploads")
+    .WithSettings(builder.Configuration, "Webhooks")
     .WaitForCompletion(migrations)
     .WithOperatorCommands(adminEmail, adminPassword);
 

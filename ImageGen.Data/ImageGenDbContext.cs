@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
+using ImageGen.Core.Webhooks;
 using ImageGen.Data.Entities;
 using ImageGen.Data.Quests;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -27,6 +28,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
     public DbSet<Upload> Uploads => Set<Upload>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     /// <summary>Keys that protect bearer and refresh tokens, shared by every API instance.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -83,6 +86,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.HasIndex(q => q.UserId, "ix_quests_user_running").HasFilter("status = 'Running'").HasDatabaseName("ix_quests_user_running");
             // A run's end finds its owner's oldest waiting quest (fair share): one lookup, not a walk through their history.
             quest.HasIndex(q => new { q.UserId, q.CreatedAt }, "ix_quests_user_queued").HasFilter("status = 'Queued'").HasDatabaseName("ix_quests_user_queued");
+            quest.Property(q => q.WebhookUrl).HasMaxLength(WebhookLimits.MaxUrlLength);
+            quest.Property(q => q.WebhookEvents).HasDefaultValue(Core.Webhooks.WebhookEvents.None);
             quest.HasMany(q => q.Images).WithOne().HasForeignKey(i => i.QuestId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -158,6 +163,36 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             upload.Property(u => u.StorageKey).HasMaxLength(100);
             upload.Property(u => u.ContentType).HasMaxLength(40);
             upload.HasIndex(u => new { u.UserId, u.CreatedAt });
+        });
+
+        builder.Entity<WebhookEndpoint>(endpoint =>
+        {
+            endpoint.ToTable("webhook_endpoints");
+            endpoint.HasKey(e => e.UserId);
+            endpoint.Property(e => e.Url).HasMaxLength(WebhookLimits.MaxUrlLength);
+            endpoint.Property(e => e.Secret).HasMaxLength(64);
+            endpoint.Property(e => e.PreviousSecret).HasMaxLength(64);
+            endpoint.HasOne<ImageGenUser>().WithOne().HasForeignKey<WebhookEndpoint>(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<WebhookDelivery>(delivery =>
+        {
+            delivery.ToTable("webhook_deliveries");
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.Id).ValueGeneratedNever();
+            delivery.Property(d => d.Type).HasMaxLength(32);
+            delivery.Property(d => d.Url).HasMaxLength(WebhookLimits.MaxUrlLength);
+            delivery.Property(d => d.QuestStatus).HasConversion<string>().HasMaxLength(16);
+            delivery.Property(d => d.State).HasConversion(s => s.ToString().ToLowerInvariant(), v => Enum.Parse<WebhookDeliveryState>(v, true)).HasMaxLength(16);
+            delivery.Property(d => d.LastError).HasMaxLength(WebhookLimits.MaxErrorLength);
+            // Text, not jsonb: the bytes signed are the bytes kept and sent again.
+            delivery.Property(d => d.AttemptLog).HasColumnType("jsonb").HasDefaultValueSql("'[]'::jsonb");
+            delivery.HasOne<Quest>().WithMany().HasForeignKey(d => d.QuestId).OnDelete(DeleteBehavior.Cascade);
+            // The dispatcher takes what is due; a small partial index, since delivered rows are most of the table.
+            delivery.HasIndex(d => d.NextAttemptAt).HasFilter("state = 'pending'").HasDatabaseName("ix_webhook_deliveries_due");
+            // The owner's delivery log, newest first.
+            delivery.HasIndex(d => new { d.UserId, d.CreatedAt, d.Id }).IsDescending(false, true, true);
+            delivery.HasIndex(d => d.QuestId);
         });
 
         builder.Entity<IdempotencyKey>(key =>

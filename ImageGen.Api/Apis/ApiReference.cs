@@ -22,6 +22,7 @@ internal static class ApiReference
         app.MapImagesApi();
         app.MapUploadsApi();
         app.MapOpenAiApi();
+        Webhooks.WebhooksApi.MapWebhooksApi(app);
         app.MapHub<QuestHub>(QuestHub.Path);
         return app;
     }

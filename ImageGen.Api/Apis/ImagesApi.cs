@@ -161,12 +161,7 @@ internal static class ImagesApi
 
         var rows = await WithQuests(db, images.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id).Take(size + 1))
             .ToListAsync(cancellationToken);
-        string? next = null;
-        if (rows.Count > size)
-        {
-            rows.RemoveAt(size);
-            next = KeysetCursor.Encode(rows[^1].Image.CreatedAt, rows[^1].Image.Id);
-        }
+        var next = KeysetCursor.NextPage(rows, size, r => (r.Image.CreatedAt, r.Image.Id));
 
         var expires = signer.DefaultExpiry();
         return TypedResults.Ok(new ImagePage([.. rows.Select(r => ToDto(r.Image, r.Quest, signer, expires))], next));

@@ -34,6 +34,22 @@ internal static class KeysetCursor
         return null;
     }
 
+    /// <summary>
+    /// Trims a page fetched with one item more than <paramref name="size"/> and answers the cursor of the next page
+    /// (null when that extra item was not there: this is the last page).
+    /// </summary>
+    public static string? NextPage<T>(List<T> items, int size, Func<T, (DateTimeOffset CreatedAt, Guid Id)> key)
+    {
+        if (items.Count <= size)
+        {
+            return null;
+        }
+
+        items.RemoveRange(size, items.Count - size);
+        var (createdAt, id) = key(items[^1]);
+        return Encode(createdAt, id);
+    }
+
     public static string Encode(DateTimeOffset createdAt, Guid id) =>
         Base64Url.EncodeToString(Encoding.UTF8.GetBytes(createdAt.UtcTicks.ToString(CultureInfo.InvariantCulture) + "_" + id.ToString("N")));
 

@@ -83,8 +83,14 @@ internal static partial class OpenAiApi
         var userId = principal.UserId();
         var idempotency = Idempotency(idempotencyKey, principal, request, options.Value);
 
+        var submitted = services.Submission.NewQuest(userId, valid);
+        if (await services.Webhooks.ApplyAsync(submitted, request.Webhook, request.WebhookEvents, "webhook", "webhook_events", cancellationToken) is [var hookError, ..])
+        {
+            return ApiProblems.BadRequest(hookError.Code, hookError.Field, hookError.Message);
+        }
+
         Guid questId;
-        switch (await services.Submission.SubmitAsync(services.Submission.NewQuest(userId, valid), idempotency, null, cancellationToken))
+        switch (await services.Submission.SubmitAsync(submitted, idempotency, null, cancellationToken))
         {
             case SubmitOutcome.Accepted accepted:
                 questId = accepted.Quest.Id;

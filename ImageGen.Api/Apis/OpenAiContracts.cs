@@ -31,6 +31,10 @@ public sealed record OpenAiImageRequest
     [JsonPropertyName("raw")] public bool? Raw { get; init; }
     [JsonPropertyName("prompt_upsampling")] public bool? PromptUpsampling { get; init; }
 
+    // ImageGen's own extras: a webhook for the quest behind the call, and which of its events to send.
+    [JsonPropertyName("webhook")] public string? Webhook { get; init; }
+    [JsonPropertyName("webhook_events")] public IReadOnlyList<string>? WebhookEvents { get; init; }
+
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; init; }
 }
 

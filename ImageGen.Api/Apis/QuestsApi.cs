@@ -39,7 +39,7 @@ internal static class QuestsApi
     /// <summary>What the quest handlers use, bundled.</summary>
     public sealed record QuestServices(
         ImageGenDbContext Db, QuestTransitions Transitions, QuestSubmission Submission, QuestQueue Queue, QuestEventPublisher Events,
-        ImageUrlSigner Signer, TimeProvider Time, ImageGenMetrics Metrics);
+        ImageUrlSigner Signer, TimeProvider Time, ImageGenMetrics Metrics, Webhooks.QuestWebhooks Webhooks);
 
     /// <summary>The longest <c>Prefer: wait=N</c> honoured.</summary>
     public static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
@@ -66,6 +66,11 @@ internal static class QuestsApi
 
         using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
         var quest = services.Submission.NewQuest(principal.UserId(), valid);
+        if (await services.Webhooks.ApplyAsync(quest, request.Webhook, request.WebhookEvents, "webhook", "webhookEvents", cancellationToken) is { Count: > 0 } hookErrors)
+        {
+            return ApiProblems.Validation(hookErrors);
+        }
+
         activity?.SetTag("quest.id", quest.Id);
         activity?.SetTag("quest.model", quest.Model);
 
@@ -184,12 +189,7 @@ internal static class QuestsApi
             .Take(size + 1)
             .ToListAsync(cancellationToken);
 
-        string? next = null;
-        if (items.Count > size)
-        {
-            items.RemoveAt(size);
-            next = KeysetCursor.Encode(items[^1].CreatedAt, items[^1].Id);
-        }
+        var next = KeysetCursor.NextPage(items, size, q => (q.CreatedAt, q.Id));
 
         return TypedResults.Ok(new QuestPage([.. items.Select(q => q.ToDto(signer))], next));
     }

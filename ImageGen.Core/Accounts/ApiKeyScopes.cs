@@ -16,13 +16,16 @@ public static class ApiKeyScopes
     /// <summary>Read the balance and the ledger.</summary>
     public const string CreditsRead = "credits:read";
 
+    /// <summary>The account's webhook settings, signing secret and delivery log.</summary>
+    public const string Webhooks = "webhooks";
+
     /// <summary>List and revoke the account's keys.</summary>
     public const string Keys = "keys";
 
     /// <summary>The operator endpoints, for an account that has the admin role.</summary>
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [Quests, Images, CreditsRead, Keys, Admin];
+    public static readonly IReadOnlyList<string> All = [Quests, Images, CreditsRead, Webhooks, Keys, Admin];
 
     /// <summary>What a key gets when its maker names no scopes.</summary>
     public static readonly IReadOnlyList<string> Default = [Quests, Images, CreditsRead];

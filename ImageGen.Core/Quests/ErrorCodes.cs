@@ -46,6 +46,14 @@ public static class ErrorCodes
     public const string InvalidSignature = "invalid_signature";
     public const string UrlExpired = "url_expired";
 
+    // Webhooks
+    public const string WebhookUrlInvalid = "webhook_url_invalid";
+    public const string WebhookUrlUnresolvable = "webhook_url_unresolvable";
+    public const string WebhookUrlNotAllowed = "webhook_url_not_allowed";
+    public const string WebhookEventsInvalid = "webhook_events_invalid";
+    public const string WebhookSecretMissing = "webhook_secret_missing";
+    public const string WebhookNotFound = "webhook_not_found";
+
     // Lookups
     public const string QuestNotFound = "quest_not_found";
     public const string ImageNotFound = "image_not_found";

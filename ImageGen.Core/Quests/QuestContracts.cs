@@ -23,6 +23,12 @@ public sealed record CreateQuestRequest
     public string? OutputFormat { get; init; }
     public bool? PromptUpsampling { get; init; }
     public bool? Raw { get; init; }
+
+    /// <summary>Where to send the quest's events (https URL, public address); without it, the account's default endpoint, if any.</summary>
+    public string? Webhook { get; init; }
+
+    /// <summary>Which events go to <see cref="Webhook"/>: <c>started</c>, <c>progress</c>, <c>completed</c> (default: completed).</summary>
+    public IReadOnlyList<string>? WebhookEvents { get; init; }
 }
 
 /// <summary>A quest as clients see it.</summary>

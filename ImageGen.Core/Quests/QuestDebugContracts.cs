@@ -28,6 +28,9 @@ public static class QuestStepKinds
 
     /// <summary>The quest ended (Code: the error code, if any; Detail: the status).</summary>
     public const string Ended = "ended";
+
+    /// <summary>One attempt to send an event to the quest's webhook (Attempt, DurationMs, HttpStatus; Detail: event, host, outcome).</summary>
+    public const string Webhook = "webhook";
 }
 
 public static class QuestStepLimits

@@ -53,5 +53,11 @@ public sealed class Quest
     /// <summary>W3C traceparent of the request that created it, so the whole life of a quest is one trace.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>Where the quest's events are sent (its own webhook, or the account's default at submit); null: nowhere.</summary>
+    public string? WebhookUrl { get; set; }
+
+    /// <summary>Which events are sent to <see cref="WebhookUrl"/> (none without one).</summary>
+    public Core.Webhooks.WebhookEvents WebhookEvents { get; set; }
+
     public List<QuestImage> Images { get; set; } = [];
 }

@@ -1,5 +1,6 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
+using ImageGen.Core.Webhooks;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,6 +23,8 @@ public sealed partial class QuestTransitions
         string errorCode = Limit(code, QuestLimits.MaxErrorCodeLength), errorMessage = Limit(message, QuestLimits.MaxErrorMessageLength);
         var stepDetail = Limit(detail, QuestStepLimits.MaxDetailLength);
         var reason = Limit(charge > 0 ? $"{code}: charged {charge}" : code, CreditLimits.MaxReasonLength);
+        string hook = WebhookEventNames.Ended(to);
+        var completed = (int)WebhookEvents.Completed;
         return await InTransactionAsync(steps, [], async () => (await db.Quests.FromSql($"""
             WITH q AS (
                 UPDATE quests SET status = {status}, lease_until = NULL, status_text = {text}, error_code = {errorCode},
@@ -34,7 +37,12 @@ public sealed partial class QuestTransitions
                 INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
                 SELECT user_id, CASE WHEN charged > 0 THEN {capture} ELSE {release} END, cost - charged, id, {reason}, {now} FROM c),
             s AS (
-                INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {ended}, attempts, {errorCode}, {stepDetail} FROM c)
+                INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {ended}, attempts, {errorCode}, {stepDetail} FROM c),
+            w AS (
+                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
+                SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
+                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
+                WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {completed} <> 0)
             SELECT * FROM q
             """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
     }

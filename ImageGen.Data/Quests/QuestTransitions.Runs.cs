@@ -1,5 +1,6 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
+using ImageGen.Core.Webhooks;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,6 +21,8 @@ public sealed partial class QuestTransitions
         var now = time.GetUtcNow();
         var until = now + lease;
         string starting = QuestStatusTexts.Starting, started = QuestStepKinds.Started;
+        string startedHook = WebhookEventNames.Started;
+        var startedFlag = (int)WebhookEvents.Started;
         var claimed = await db.Quests.FromSql($"""
             WITH q AS (
                 UPDATE quests SET status = {Running}, lease_until = {until}, attempts = attempts + 1,
@@ -31,7 +34,12 @@ public sealed partial class QuestTransitions
                 RETURNING *),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, duration_ms, detail)
-                SELECT id, {now}, {started}, attempts, GREATEST(0, EXTRACT(EPOCH FROM ({now} - enqueued_at)) * 1000)::int, {Limit(worker, QuestStepLimits.MaxDetailLength)} FROM q)
+                SELECT id, {now}, {started}, attempts, GREATEST(0, EXTRACT(EPOCH FROM ({now} - enqueued_at)) * 1000)::int, {Limit(worker, QuestStepLimits.MaxDetailLength)} FROM q),
+            w AS (
+                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
+                SELECT gen_random_uuid(), q.user_id, q.id, {startedHook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
+                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
+                WHERE q.attempts = 1 AND (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {startedFlag} <> 0)
             SELECT * FROM q
             """).AsNoTracking().ToListAsync(cancellationToken);
         if (claimed.Count == 1)
@@ -72,11 +80,21 @@ public sealed partial class QuestTransitions
     /// <summary>The run's progress (never backwards) and its status line, with the timeline steps it gathered.</summary>
     public Task<bool> RecordProgressAsync(Guid questId, int run, double progress, string statusText, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
         var text = Limit(statusText, QuestLimits.MaxStatusTextLength);
-        return ApplyAsync(steps, () => db.Database.ExecuteSqlAsync($"""
-            UPDATE quests SET progress = GREATEST(progress, {progress}), status_text = {text}
-            WHERE id = {questId} AND attempts = {run} AND status = {Running}
-            """, cancellationToken), cancellationToken);
+        string hook = WebhookEventNames.Progress;
+        var flag = (int)WebhookEvents.Progress;
+        return ApplyAsync(steps, async () => (await db.Database.SqlQuery<int>($"""
+            WITH q AS (
+                UPDATE quests SET progress = GREATEST(progress, {progress}), status_text = {text}
+                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, user_id, status, progress, webhook_url, webhook_events),
+            w AS (
+                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
+                SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
+                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
+                WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {flag} <> 0)
+            SELECT count(*)::int AS "Value" FROM q
+            """).ToListAsync(cancellationToken)).Single(), cancellationToken);
     }
 
     /// <summary>
@@ -132,6 +150,8 @@ public sealed partial class QuestTransitions
         string? costCode = insane ? "provider_cost_invalid" : null;
         var stepDetail = insane ? $"Succeeded; the provider reported a cost of {billed}, not believed: the reservation is charged" : succeeded;
         int? width = images.Count > 0 ? images[0].Width : null, height = images.Count > 0 ? images[0].Height : null;
+        var hook = WebhookEventNames.Ended(QuestStatus.Succeeded);
+        var completed = (int)WebhookEvents.Completed;
         var quest = await InTransactionAsync(steps, images, async () => (await db.Quests.FromSql($"""
             WITH q AS (
                 UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
@@ -143,7 +163,12 @@ public sealed partial class QuestTransitions
                 INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
                 SELECT user_id, {capture}, cost - charged, id, 'Charged ' || charged || ' of ' || cost || ' reserved', {now} FROM c),
             s AS (
-                INSERT INTO quest_steps (quest_id, at, kind, run, detail, code) SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c)
+                INSERT INTO quest_steps (quest_id, at, kind, run, detail, code) SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c),
+            w AS (
+                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
+                SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
+                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
+                WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {completed} <> 0)
             SELECT * FROM q
             """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
         if (quest is not null)

@@ -111,6 +111,10 @@ public partial class GraphFixture : IAsyncLifetime
                     $"Parameters:admin-password={AdminPassword}",
                     "Parameters:image-signing-key=test-signing-key-0123456789abcdef",
                     // Every test signs in from 127.0.0.1: the shared graph must not throttle the suite itself.
+                    // Webhooks reach the tests' receivers on 127.0.0.1 (and nothing else private), retried within seconds.
+                    "ImageGen:Webhooks:AllowedNetworks=127.0.0.1/32",
+                    "ImageGen:Webhooks:RetryDelays=00:00:01,00:00:02",
+                    "ImageGen:Webhooks:PollInterval=00:00:00.200",
                     "ImageGen:RateLimits:LoginBurst=100000",
                     "ImageGen:RateLimits:LoginsPerMinute=100000",
                     "ImageGen:RateLimits:SubmitBurst=1000",

@@ -1,0 +1,20 @@
+namespace ImageGen.Core.Webhooks;
+
+/// <summary>The account's webhook settings. The secret itself is shown only when made (<see cref="WebhookSecretDto"/>).</summary>
+public sealed record WebhookSettingsDto(string? Url, IReadOnlyList<string> Events, bool HasSecret, string? SecretEndsWith, DateTimeOffset? SecretRotatedAt);
+
+/// <summary>Sets the default endpoint (null or empty: none) and its event filter (null: <c>completed</c>).</summary>
+public sealed record UpdateWebhookRequest(string? Url, IReadOnlyList<string>? Events);
+
+/// <summary>A new signing secret, shown in this answer only. After a rotation the previous one signs beside it until <see cref="PreviousValidUntil"/>.</summary>
+public sealed record WebhookSecretDto(string Secret, DateTimeOffset? PreviousValidUntil);
+
+/// <summary>One event sent (or being sent) to a webhook, with every attempt.</summary>
+public sealed record WebhookDeliveryDto(
+    string Id, Guid QuestId, string Type, string Url, string State, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt,
+    DateTimeOffset? DeliveredAt, int? LastStatusCode, string? LastError, IReadOnlyList<WebhookAttemptDto> AttemptLog);
+
+/// <summary>One attempt: when, the receiver's status (null: no answer), why it failed, how long it took.</summary>
+public sealed record WebhookAttemptDto(DateTimeOffset At, int? Status, string? Error, int Ms);
+
+public sealed record WebhookDeliveryPage(IReadOnlyList<WebhookDeliveryDto> Items, string? NextCursor);
