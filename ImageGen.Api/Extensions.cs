@@ -40,6 +40,7 @@ internal static class Extensions
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddSingleton<QuestPreviews>();
         builder.Services.AddScoped<QuestSubmission>();
+        builder.Services.AddScoped<QuestInputs>();
         builder.Services.AddSingleton<QuestWaiters>();
         builder.Services.AddApiReference();
         builder.Services.AddOptions<OpenAiCompatOptions>().BindConfiguration(OpenAiCompatOptions.Section);

@@ -86,6 +86,12 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.HasIndex(q => q.UserId, "ix_quests_user_running").HasFilter("status = 'Running'").HasDatabaseName("ix_quests_user_running");
             // A run's end finds its owner's oldest waiting quest (fair share): one lookup, not a walk through their history.
             quest.HasIndex(q => new { q.UserId, q.CreatedAt }, "ix_quests_user_queued").HasFilter("status = 'Queued'").HasDatabaseName("ix_quests_user_queued");
+            quest.Property(q => q.Inputs).HasColumnType("jsonb").HasConversion(
+                v => JsonSerializer.Serialize(v, JsonOptions),
+                v => JsonSerializer.Deserialize<List<QuestInput>>(v, JsonOptions) ?? new List<QuestInput>(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<QuestInput>>(
+                    (a, b) => a!.SequenceEqual(b!), v => v.Count, v => v.ToList()))
+                .HasDefaultValueSql("'[]'::jsonb");
             quest.Property(q => q.WebhookUrl).HasMaxLength(WebhookLimits.MaxUrlLength);
             quest.Property(q => q.WebhookEvents).HasDefaultValue(Core.Webhooks.WebhookEvents.None);
             quest.HasMany(q => q.Images).WithOne().HasForeignKey(i => i.QuestId).OnDelete(DeleteBehavior.Cascade);

@@ -14,6 +14,9 @@ internal sealed class BflJob
     public required string Prompt { get; init; }
     public required long Seed { get; init; }
     public required string Format { get; init; }
+
+    /// <summary>Kontext's input image, which the result is painted over.</summary>
+    public byte[]? Source { get; init; }
     public volatile string Status = "Pending";
     public double Progress;
     public byte[]? Sample;
@@ -36,7 +39,9 @@ internal static class BflApi
 {
     public const int MaxInFlight = 24;
     private static readonly TimeSpan SampleLifetime = TimeSpan.FromMinutes(10);
-    private static readonly Dictionary<string, int> Prices = new() { ["flux-pro-1.1"] = 4, ["flux-pro-1.1-ultra"] = 6, ["flux-dev"] = 3, ["flux-pro"] = 5 };
+    private static readonly Dictionary<string, int> Prices = new() { ["flux-pro-1.1"] = 4, ["flux-pro-1.1-ultra"] = 6, ["flux-dev"] = 3, ["flux-pro"] = 5,
+        ["flux-kontext-pro"] = 4, ["flux-kontext-max"] = 8,
+    };
     private static readonly string[] AspectRatios = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16", "9:21"];
 
     public static void MapBfl(this WebApplication app)
@@ -106,10 +111,31 @@ internal static class BflApi
             return Invalid("prompt", "Field required", "missing");
         }
 
-        int width, height;
-        if (model == "flux-pro-1.1-ultra")
+        byte[]? inputImage = null;
+        if ((string?)body["input_image"] is { } encoded)
         {
-            var ratio = (string?)body["aspect_ratio"] ?? "16:9";
+            try
+            {
+                inputImage = Convert.FromBase64String(encoded);
+            }
+            catch (FormatException)
+            {
+                return Invalid("input_image", "Input image is not valid base64", "value_error");
+            }
+
+            if (!model.StartsWith("flux-kontext", StringComparison.Ordinal) || ImageEncoding.Inspect(inputImage) is null)
+            {
+                return Invalid("input_image", "Input image could not be decoded", "value_error");
+            }
+        }
+
+        int width, height;
+        if (model == "flux-pro-1.1-ultra" || model.StartsWith("flux-kontext", StringComparison.Ordinal))
+        {
+            // Kontext keeps an input image's shape unless a ratio is asked for.
+            var ratio = (string?)body["aspect_ratio"] ?? (inputImage is not null && ImageEncoding.Inspect(inputImage) is { } input
+                ? NearestRatio(input.Width, input.Height)
+                : model == "flux-pro-1.1-ultra" ? "16:9" : "1:1");
             if (!AspectRatios.Contains(ratio))
             {
                 return Invalid("aspect_ratio", "Aspect ratio must be between 21:9 and 9:21", "value_error");
@@ -164,6 +190,7 @@ internal static class BflApi
             Prompt = prompt,
             Seed = (long?)body["seed"] ?? Random.Shared.NextInt64(0, uint.MaxValue),
             Format = format,
+            Source = inputImage,
         };
         jobs.Jobs[job.Id] = job;
 
@@ -185,15 +212,22 @@ internal static class BflApi
             ["id"] = job.Id,
             ["polling_url"] = $"{baseUrl}/v1/get_result?id={job.Id}",
             ["cost"] = price,
-            ["input_mp"] = 0,
+            ["input_mp"] = inputImage is not null && ImageEncoding.Inspect(inputImage) is { } i ? Math.Round(i.Width * i.Height / 1_000_000.0, 2) : 0,
             ["output_mp"] = megapixels,
         });
     }
 
+    private static string NearestRatio(int width, int height) =>
+        AspectRatios.MinBy(r =>
+        {
+            var parts = r.Split(':').Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            return Math.Abs(Math.Log(parts[0] / parts[1]) - Math.Log((double)width / height));
+        })!;
+
     private static async Task RenderAsync(BflJob job, int width, int height, bool moderateOutput, FaultSettings fault, TimeProvider time)
     {
         var perStep = TimeSpan.FromMilliseconds(fault.Profile == FaultProfile.Slow ? fault.LatencyMs / 8.0 : 40);
-        var image = await SketchRenderer.RenderAsync(new SketchRequest(job.Prompt, job.Seed, width, height), (step, _) =>
+        var image = await SketchRenderer.RenderAsync(new SketchRequest(job.Prompt, job.Seed, width, height, job.Source), (step, _) =>
         {
             Volatile.Write(ref job.Progress, (double)step.Step / step.TotalSteps);
             return ValueTask.CompletedTask;

@@ -6,7 +6,7 @@ using ImageGen.Rendering;
 namespace ImageGen.ProviderSimulator;
 
 /// <summary>
-/// OpenAI's <c>POST /v1/images/generations</c> for gpt-image models: bearer auth, OpenAI's validation and error shape
+/// OpenAI's <c>POST /v1/images/generations</c> and <c>/v1/images/edits</c> for gpt-image models: bearer auth, OpenAI's validation and error shape
 /// (<c>{"error":{"message","type","param","code"}}</c>), base64 images, and token usage.
 /// </summary>
 internal static class OpenAIApi
@@ -25,6 +25,7 @@ internal static class OpenAIApi
     public static void MapOpenAI(this WebApplication app)
     {
         app.MapPost("/v1/images/generations", GenerateAsync);
+        app.MapPost("/v1/images/edits", EditAsync).DisableAntiforgery();
         app.MapGet("/v1/models", ListModels);
     }
 
@@ -53,6 +54,99 @@ internal static class OpenAIApi
     private static async Task<IResult> GenerateAsync(HttpContext context, FaultProfiles faults, SimulatorStats stats, TimeProvider time)
     {
         stats.Count("openai.generations");
+        if (await GateAsync(context, faults) is { } refused)
+        {
+            return refused;
+        }
+
+        JsonObject body;
+        try
+        {
+            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted))?.AsObject()
+                ?? throw new JsonException();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return Error(400, "We could not parse the JSON body of your request.", "invalid_request_error", null, null);
+        }
+
+        foreach (var unsupported in new[] { "response_format", "style" })
+        {
+            if (body.ContainsKey(unsupported))
+            {
+                return Error(400, $"Unknown parameter: '{unsupported}'.", "invalid_request_error", unsupported, "unknown_parameter");
+            }
+        }
+
+        return Check(name => body[name]?.ToString(), faults, out var ask) ?? Answer(ask, time, null, null);
+    }
+
+    /// <summary>
+    /// OpenAI's <c>POST /v1/images/edits</c> (multipart): 1 to 16 images (<c>image</c>, or <c>image[]</c> for several),
+    /// each PNG, JPEG or WebP under 50 MB; an optional <c>mask</c>, a PNG with an alpha channel of the first image's
+    /// size. The first image is repainted where the mask is transparent.
+    /// </summary>
+    private static async Task<IResult> EditAsync(HttpContext context, FaultProfiles faults, SimulatorStats stats, TimeProvider time)
+    {
+        stats.Count("openai.edits");
+        if (await GateAsync(context, faults) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            return Error(400, "Edits take multipart/form-data.", "invalid_request_error", null, null);
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var files = form.Files.GetFiles("image").Concat(form.Files.GetFiles("image[]")).ToList();
+        if (files.Count is < 1 or > 16)
+        {
+            return Error(400, $"Invalid 'image': expected 1 to 16 images, got {files.Count}.", "invalid_request_error", "image", files.Count == 0 ? "missing_required_parameter" : "invalid_value");
+        }
+
+        var images = new List<(byte[] Bytes, (int Width, int Height, string ContentType) Info)>();
+        foreach (var file in files)
+        {
+            var bytes = await ReadAsync(file);
+            if (file.Length > 50L * 1024 * 1024 || ImageEncoding.Inspect(bytes) is not { } info)
+            {
+                return Error(400, "Invalid image file or mode for image 1, please check your image file.", "invalid_request_error", "image", "invalid_image_file");
+            }
+
+            images.Add((bytes, info));
+        }
+
+        byte[]? mask = null;
+        if (form.Files.GetFile("mask") is { } maskFile)
+        {
+            mask = await ReadAsync(maskFile);
+            if (ImageEncoding.Inspect(mask) is not { ContentType: "image/png" } maskInfo || !ImageEncoding.HasAlpha(mask))
+            {
+                return Error(400, "Invalid mask image format - mask image missing alpha channel", "invalid_request_error", "mask", "invalid_mask_image_format");
+            }
+
+            if ((maskInfo.Width, maskInfo.Height) != (images[0].Info.Width, images[0].Info.Height))
+            {
+                return Error(400, "Invalid mask image size - mask image dimensions must match the image.", "invalid_request_error", "mask", "invalid_mask_image_size");
+            }
+        }
+
+        // Input images cost input tokens, as OpenAI bills them; a fixed 65 per image stands in for its tile count.
+        return Check(name => form[name].FirstOrDefault(), faults, out var ask) ?? Answer(ask, time, images[0].Bytes, mask, imageTokens: 65 * images.Count);
+    }
+
+    private static async Task<byte[]> ReadAsync(IFormFile file)
+    {
+        using var buffer = new MemoryStream();
+        await file.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>What every image call goes through first: the bearer key, then the fault profile set for OpenAI.</summary>
+    private static async Task<IResult?> GateAsync(HttpContext context, FaultProfiles faults)
+    {
         var fault = faults.Get(FaultProfiles.OpenAI);
         if (context.Request.Headers.Authorization.ToString() is not { Length: > 7 } auth || !auth.StartsWith("Bearer ", StringComparison.Ordinal))
         {
@@ -81,41 +175,31 @@ internal static class OpenAIApi
                 break;
         }
 
-        JsonObject body;
-        try
-        {
-            body = (await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted))?.AsObject()
-                ?? throw new JsonException();
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            return Error(400, "We could not parse the JSON body of your request.", "invalid_request_error", null, null);
-        }
+        return null;
+    }
 
-        foreach (var unsupported in new[] { "response_format", "style" })
-        {
-            if (body.ContainsKey(unsupported))
-            {
-                return Error(400, $"Unknown parameter: '{unsupported}'.", "invalid_request_error", unsupported, "unknown_parameter");
-            }
-        }
+    private sealed record ImageAsk(string Prompt, int N, string Size, string Quality, string Format);
 
-        var model = (string?)body["model"] ?? "dall-e-2";
+    /// <summary>The fields generations and edits share, checked as OpenAI checks them; null when they hold.</summary>
+    private static IResult? Check(Func<string, string?> field, FaultProfiles faults, out ImageAsk ask)
+    {
+        ask = null!;
+        var model = field("model") ?? "dall-e-2";
         if (!Models.Contains(model))
         {
             return Error(400, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
         }
 
-        var prompt = (string?)body["prompt"];
+        var prompt = field("prompt");
         if (string.IsNullOrEmpty(prompt) || prompt.Length > 32_000)
         {
             return Error(400, "Invalid 'prompt': string must be 1 to 32000 characters.", "invalid_request_error", "prompt", "invalid_value");
         }
 
-        var n = (int?)body["n"] ?? 1;
-        var size = (string?)body["size"] ?? "auto";
-        var quality = (string?)body["quality"] ?? "auto";
-        var format = (string?)body["output_format"] ?? "png";
+        var n = int.TryParse(field("n") ?? "1", NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) ? count : 0;
+        var size = field("size") ?? "auto";
+        var quality = field("quality") ?? "auto";
+        var format = field("output_format") ?? "png";
         if (n is < 1 or > 10)
         {
             return Error(400, $"Invalid 'n': integer below minimum value or above maximum value (1 to 10), got {n}.", "invalid_request_error", "n", "invalid_value");
@@ -133,33 +217,40 @@ internal static class OpenAIApi
                 "image_generation_user_error", null, "moderation_blocked");
         }
 
-        var actualSize = size == "auto" ? "1024x1024" : size;
-        var actualQuality = quality == "auto" ? "medium" : quality;
+        ask = new ImageAsk(prompt, n, size, quality, format);
+        return null;
+    }
+
+    /// <summary>The images (drawn by the local renderer, over the source for an edit) with OpenAI's answer around them.</summary>
+    private static IResult Answer(ImageAsk ask, TimeProvider time, byte[]? source, byte[]? mask, int imageTokens = 0)
+    {
+        var actualSize = ask.Size == "auto" ? "1024x1024" : ask.Size;
+        var actualQuality = ask.Quality == "auto" ? "medium" : ask.Quality;
         var parts = actualSize.Split('x');
         var (width, height) = (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
         var data = new JsonArray();
-        for (var i = 0; i < n; i++)
+        for (var i = 0; i < ask.N; i++)
         {
-            var png = SketchRenderer.Render(new SketchRequest(prompt, i, width, height)).Png;
-            data.Add(new JsonObject { ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(png, format)) });
+            var png = SketchRenderer.Render(new SketchRequest(ask.Prompt, i, width, height, source, mask)).Png;
+            data.Add(new JsonObject { ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(png, ask.Format)) });
         }
 
-        var outputTokens = OutputTokens[(actualQuality, actualSize)] * n;
-        var inputTokens = Math.Max(1, prompt.Length / 4);
+        var outputTokens = OutputTokens[(actualQuality, actualSize)] * ask.N;
+        var textTokens = Math.Max(1, ask.Prompt.Length / 4);
         return Results.Json(new JsonObject
         {
             ["created"] = time.GetUtcNow().ToUnixTimeSeconds(),
             ["data"] = data,
             ["background"] = "opaque",
-            ["output_format"] = format,
+            ["output_format"] = ask.Format,
             ["quality"] = actualQuality,
             ["size"] = actualSize,
             ["usage"] = new JsonObject
             {
-                ["input_tokens"] = inputTokens,
-                ["input_tokens_details"] = new JsonObject { ["image_tokens"] = 0, ["text_tokens"] = inputTokens },
+                ["input_tokens"] = textTokens + imageTokens,
+                ["input_tokens_details"] = new JsonObject { ["image_tokens"] = imageTokens, ["text_tokens"] = textTokens },
                 ["output_tokens"] = outputTokens,
-                ["total_tokens"] = inputTokens + outputTokens,
+                ["total_tokens"] = textTokens + imageTokens + outputTokens,
             },
         });
     }

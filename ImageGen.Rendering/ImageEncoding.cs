@@ -52,4 +52,12 @@ public static class ImageEncoding
         };
         return (codec.Info.Width, codec.Info.Height, type);
     }
+
+    /// <summary>True when the image has an alpha channel (a mask needs one to say where to paint).</summary>
+    public static bool HasAlpha(byte[] bytes)
+    {
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data);
+        return codec is not null && codec.Info.AlphaType != SKAlphaType.Opaque;
+    }
 }

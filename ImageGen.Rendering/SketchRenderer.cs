@@ -7,8 +7,12 @@ using SkiaSharp;
 
 namespace ImageGen.Rendering;
 
-/// <summary>What to draw.</summary>
-public sealed record SketchRequest(string Prompt, long Seed, int Width, int Height);
+/// <summary>
+/// What to draw. With a <paramref name="Source"/> it is an edit: the new picture is painted over the source, only where
+/// the <paramref name="Mask"/> is transparent (a PNG of the source's size), or over all of it, letting the source show
+/// through, without a mask. Source and mask are scaled to <paramref name="Width"/> x <paramref name="Height"/>.
+/// </summary>
+public sealed record SketchRequest(string Prompt, long Seed, int Width, int Height, byte[]? Source = null, byte[]? Mask = null);
 
 /// <summary>One finished step of a render, with a small WebP of the picture so far when one was asked for.</summary>
 public sealed record RenderStep(int Step, int TotalSteps, string StatusText, byte[]? Preview = null);
@@ -48,9 +52,11 @@ public static class SketchRenderer
         var started = Stopwatch.GetTimestamp();
 
         var info = new SKImageInfo(request.Width, request.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-        using var surface = SKSurface.Create(info)
+        using var canvas = SKSurface.Create(info)
             ?? throw new InvalidOperationException($"Could not create a {request.Width}x{request.Height} surface.");
-        var painter = new Painter(surface.Canvas, request);
+        var painter = new Painter(canvas.Canvas, request);
+        using var edit = request.Source is null ? null : EditLayer.Create(request, info);
+        var surface = edit?.Output ?? canvas;
 
         long? lastPreview = null;
         for (var step = 1; step <= StepCount; step++)
@@ -62,6 +68,7 @@ public static class SketchRenderer
 
             cancellationToken.ThrowIfCancellationRequested();
             painter.Paint(step);
+            edit?.Compose(canvas);
             byte[]? preview = null;
             if (previewEvery is { } every && step < StepCount
                 && (lastPreview is not { } last || Stopwatch.GetElapsedTime(last) >= every))
@@ -95,6 +102,95 @@ public static class SketchRenderer
 
         using var data = small.Encode(SKEncodedImageFormat.Webp, 60);
         return data.ToArray();
+    }
+
+    /// <summary>
+    /// An edit's output: the source, with the painting laid over it through the editable area (the mask's transparent
+    /// pixels; everything, at partial opacity, without a mask).
+    /// </summary>
+    private sealed class EditLayer : IDisposable
+    {
+        /// <summary>Without a mask the whole picture changes, but the source still shows through this much.</summary>
+        private const byte UnmaskedOpacity = 170;
+
+        private static readonly SKSamplingOptions Sampling = new(SKFilterMode.Nearest, SKMipmapMode.None);
+
+        private readonly SKImage _source;
+        private readonly SKImage _area;
+
+        private EditLayer(SKSurface output, SKImage source, SKImage area)
+        {
+            Output = output;
+            _source = source;
+            _area = area;
+        }
+
+        public SKSurface Output { get; }
+
+        public static EditLayer Create(SketchRequest request, SKImageInfo info)
+        {
+            var source = Scaled(request.Source!, info) ?? throw new ArgumentException("The source image could not be decoded.", nameof(request));
+            using var area = new SKBitmap(info.Width, info.Height, SKColorType.Alpha8, SKAlphaType.Premul);
+            if (request.Mask is { } maskBytes)
+            {
+                using var mask = Scaled(maskBytes, info) ?? throw new ArgumentException("The mask could not be decoded.", nameof(request));
+                using var pixels = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+                mask.ReadPixels(pixels.Info, pixels.GetPixels(), pixels.RowBytes, 0, 0);
+                var rgba = pixels.Bytes;
+                var alphas = new byte[info.Width * info.Height];
+                for (var i = 0; i < alphas.Length; i++)
+                {
+                    // Transparent in the mask: paint here. Opaque: keep the source.
+                    alphas[i] = (byte)(255 - rgba[(i * 4) + 3]);
+                }
+
+                for (var y = 0; y < info.Height; y++)
+                {
+                    System.Runtime.InteropServices.Marshal.Copy(alphas, y * info.Width, area.GetPixels() + (y * area.RowBytes), info.Width);
+                }
+            }
+            else
+            {
+                area.Erase(new SKColor(0, 0, 0, UnmaskedOpacity));
+            }
+
+            var output = SKSurface.Create(info) ?? throw new InvalidOperationException($"Could not create a {info.Width}x{info.Height} surface.");
+            return new EditLayer(output, source, SKImage.FromBitmap(area));
+        }
+
+        /// <summary>The source, then the painting so far through the editable area.</summary>
+        public void Compose(SKSurface painting)
+        {
+            var canvas = Output.Canvas;
+            canvas.Clear();
+            canvas.DrawImage(_source, 0, 0, Sampling);
+            using var layer = painting.Snapshot();
+            canvas.SaveLayer();
+            canvas.DrawImage(layer, 0, 0, Sampling);
+            using var keep = new SKPaint { BlendMode = SKBlendMode.DstIn };
+            canvas.DrawImage(_area, 0, 0, Sampling, keep);
+            canvas.Restore();
+        }
+
+        private static SKImage? Scaled(byte[] bytes, SKImageInfo info)
+        {
+            using var decoded = SKBitmap.Decode(bytes);
+            if (decoded is null)
+            {
+                return null;
+            }
+
+            using var scaled = new SKBitmap(info);
+            decoded.ScalePixels(scaled, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None));
+            return SKImage.FromBitmap(scaled);
+        }
+
+        public void Dispose()
+        {
+            Output.Dispose();
+            _source.Dispose();
+            _area.Dispose();
+        }
     }
 
     /// <summary>Renders all steps at once, with no pacing and no progress.</summary>

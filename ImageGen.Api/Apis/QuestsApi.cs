@@ -39,7 +39,7 @@ internal static class QuestsApi
     /// <summary>What the quest handlers use, bundled.</summary>
     public sealed record QuestServices(
         ImageGenDbContext Db, QuestTransitions Transitions, QuestSubmission Submission, QuestQueue Queue, QuestEventPublisher Events,
-        ImageUrlSigner Signer, TimeProvider Time, ImageGenMetrics Metrics, Webhooks.QuestWebhooks Webhooks);
+        ImageUrlSigner Signer, TimeProvider Time, ImageGenMetrics Metrics, Webhooks.QuestWebhooks Webhooks, QuestInputs Inputs);
 
     /// <summary>The longest <c>Prefer: wait=N</c> honoured.</summary>
     public static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
@@ -65,7 +65,14 @@ internal static class QuestsApi
             : null;
 
         using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
-        var quest = services.Submission.NewQuest(principal.UserId(), valid);
+        var (resolved, inputs, inputErrors) = await services.Inputs.ResolveAsync(principal.UserId(), valid, cancellationToken);
+        if (inputErrors.Count > 0)
+        {
+            return ApiProblems.Validation(inputErrors);
+        }
+
+        var quest = services.Submission.NewQuest(principal.UserId(), resolved);
+        quest.Inputs = inputs;
         if (await services.Webhooks.ApplyAsync(quest, request.Webhook, request.WebhookEvents, "webhook", "webhookEvents", cancellationToken) is { Count: > 0 } hookErrors)
         {
             return ApiProblems.Validation(hookErrors);

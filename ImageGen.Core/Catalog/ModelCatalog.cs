@@ -11,6 +11,8 @@ public static class ModelCatalog
     public const string FluxPro11 = "flux-pro-1.1";
     public const string FluxPro11Ultra = "flux-pro-1.1-ultra";
     public const string FluxDev = "flux-dev";
+    public const string FluxKontextPro = "flux-kontext-pro";
+    public const string FluxKontextMax = "flux-kontext-max";
     public const string Midjourney = "midjourney";
 
     /// <summary>Seeds are unsigned 32-bit, the widest range every provider accepts.</summary>
@@ -30,6 +32,8 @@ public static class ModelCatalog
         Qualities = GptImageQualities,
         ImageCount = new IntRange(1, 10, 1),
         OutputFormats = ["png", "jpeg", "webp"],
+        InputImages = new IntRange(1, 16, 1),
+        TakesMask = true,
         Cost = CostRule.OpenAITokens(40m),
     };
 
@@ -61,6 +65,9 @@ public static class ModelCatalog
             Dimensions = new SizeRange(Min: 64, Max: 2048, Multiple: 8, DefaultWidth: 512, DefaultHeight: 512),
             TakesSeed = true,
             OutputFormats = ["png"],
+            // An edit repaints the masked part (or, without a mask, the whole picture) over the input, at its size.
+            InputImages = new IntRange(1, 1, 1),
+            TakesMask = true,
             Cost = CostRule.PerMegapixel(1),
         },
         GptImage,
@@ -90,6 +97,26 @@ public static class ModelCatalog
             Description = "Black Forest Labs' open-weights model.",
             // BFL's price for flux-dev is not confirmed; billing follows the cost the submit reports.
             Cost = CostRule.PerImage(3),
+        },
+        FluxPro with
+        {
+            Id = FluxKontextPro,
+            DisplayName = "FLUX.1 Kontext [pro]",
+            Description = "Black Forest Labs' editing model: change an input image by describing the change (or make a new one).",
+            Dimensions = null,
+            AspectRatios = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"],
+            InputImages = new IntRange(1, 1, 1),
+            Cost = CostRule.PerImage(4),
+        },
+        FluxPro with
+        {
+            Id = FluxKontextMax,
+            DisplayName = "FLUX.1 Kontext [max]",
+            Description = "Kontext at its best prompt following and typography; slower and dearer.",
+            Dimensions = null,
+            AspectRatios = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"],
+            InputImages = new IntRange(1, 1, 1),
+            Cost = CostRule.PerImage(8),
         },
         new ModelDescriptor
         {

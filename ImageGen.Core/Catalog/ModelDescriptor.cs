@@ -61,6 +61,12 @@ public sealed record ModelDescriptor
     /// <summary>Output formats, first is the default.</summary>
     public required IReadOnlyList<string> OutputFormats { get; init; }
 
+    /// <summary>How many input images an edit takes (null: the model only makes new images).</summary>
+    public IntRange? InputImages { get; init; }
+
+    /// <summary>Whether an edit may name a mask: a PNG of the first image's size whose transparent pixels mark what to change.</summary>
+    public bool TakesMask { get; init; }
+
     public bool TakesPromptUpsampling { get; init; }
     public bool TakesRaw { get; init; }
 

@@ -46,6 +46,11 @@ public static class ErrorCodes
     public const string InvalidSignature = "invalid_signature";
     public const string UrlExpired = "url_expired";
 
+    // Edits
+    public const string InputNotFound = "input_not_found";
+    public const string MaskNotPng = "mask_not_png";
+    public const string MaskSizeMismatch = "mask_size_mismatch";
+
     // Webhooks
     public const string WebhookUrlInvalid = "webhook_url_invalid";
     public const string WebhookUrlUnresolvable = "webhook_url_unresolvable";

@@ -24,6 +24,15 @@ public sealed record CreateQuestRequest
     public bool? PromptUpsampling { get; init; }
     public bool? Raw { get; init; }
 
+    /// <summary>
+    /// An edit: the images to change (ids of your uploads or gallery images; the first is the one the mask and the
+    /// output size follow). Only models that edit take it.
+    /// </summary>
+    public IReadOnlyList<Guid>? Images { get; init; }
+
+    /// <summary>The mask of an edit (an upload id): a PNG of the first image's size; its transparent pixels are repainted.</summary>
+    public Guid? Mask { get; init; }
+
     /// <summary>Where to send the quest's events (https URL, public address); without it, the account's default endpoint, if any.</summary>
     public string? Webhook { get; init; }
 
@@ -88,6 +97,10 @@ public sealed record QuestParameters
     public string? OutputFormat { get; init; }
     public bool? PromptUpsampling { get; init; }
     public bool? Raw { get; init; }
+
+    /// <summary>What an edit was made from: upload or gallery image ids, first the one edited.</summary>
+    public IReadOnlyList<Guid>? Images { get; init; }
+    public Guid? Mask { get; init; }
 }
 
 /// <summary>

@@ -81,6 +81,7 @@ public static class QuestValidator
             Seed = check.Seed(request.Seed, model.Provider == ModelProvider.Local ? seedSource ?? DefaultSeed : null),
         };
         parameters = check.Dimensions(request, parameters);
+        parameters = check.Inputs(request, parameters);
 
         if (errors.Count == 0)
         {
@@ -178,6 +179,60 @@ public static class QuestValidator
             }
 
             return value ?? defaultSeed?.Invoke();
+        }
+
+        /// <summary>
+        /// An edit's images and mask: only for a model that edits, within its count; a mask only where the model takes
+        /// one, and only with an image. On a free-size model the output follows the input, so width and height are not asked.
+        /// </summary>
+        public QuestParameters Inputs(CreateQuestRequest request, QuestParameters parameters)
+        {
+            var images = request.Images is { Count: > 0 } asked ? asked : null;
+            if (model.InputImages is not { } range)
+            {
+                if (request.Images is not null)
+                {
+                    Unsupported("images");
+                }
+
+                if (request.Mask is not null)
+                {
+                    Unsupported("mask");
+                }
+
+                return parameters;
+            }
+
+            if (images is null)
+            {
+                if (request.Mask is not null)
+                {
+                    errors.Add(new FieldError("images", ErrorCodes.Required, "A mask goes with an image to edit: name it in 'images'."));
+                }
+
+                return parameters;
+            }
+
+            if (images.Count > range.Max)
+            {
+                errors.Add(new FieldError("images", ErrorCodes.ValueOutOfRange,
+                    $"{model.DisplayName} edits {(range.Max == 1 ? "one image" : $"at most {range.Max} images")} at a time; {images.Count} were named."));
+            }
+
+            if (request.Mask is not null && !model.TakesMask)
+            {
+                Unsupported("mask");
+            }
+
+            if (model.Dimensions is not null && (request.Width is not null || request.Height is not null))
+            {
+                errors.Add(new FieldError(request.Width is not null ? "width" : "height", ErrorCodes.UnsupportedParameter,
+                    $"An edit with {model.DisplayName} keeps the size of the image it changes: leave width and height out."));
+            }
+
+            // An edit keeps its input's shape unless a ratio is asked for.
+            var ratio = request.AspectRatio is null ? null : parameters.AspectRatio;
+            return parameters with { Images = images, Mask = request.Mask, AspectRatio = model.AspectRatios is null ? parameters.AspectRatio : ratio };
         }
 
         /// <summary>Free width and height, a fixed size list (width and height may name one of its sizes), or neither.</summary>

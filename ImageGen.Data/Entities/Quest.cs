@@ -53,6 +53,9 @@ public sealed class Quest
     /// <summary>W3C traceparent of the request that created it, so the whole life of a quest is one trace.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>An edit's images and mask as resolved at submit (where they are stored); empty for a new image.</summary>
+    public List<QuestInput> Inputs { get; set; } = [];
+
     /// <summary>Where the quest's events are sent (its own webhook, or the account's default at submit); null: nowhere.</summary>
     public string? WebhookUrl { get; set; }
 
@@ -61,3 +64,6 @@ public sealed class Quest
 
     public List<QuestImage> Images { get; set; } = [];
 }
+
+/// <summary>One image an edit starts from (or its mask): an upload or a gallery image of the owner, found at submit.</summary>
+public sealed record QuestInput(Guid Id, string StorageKey, string ContentType, int Width, int Height, bool IsMask = false);

@@ -19,7 +19,7 @@ public sealed class CatalogTests
     public void The_catalog_lists_every_promised_model_and_midjourney_as_unavailable()
     {
         Assert.Equal(
-            ["local-sketch", "gpt-image-1", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "midjourney"],
+            ["local-sketch", "gpt-image-1", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
             ModelCatalog.All.Select(m => m.Id));
         var midjourney = Assert.Single(ModelCatalog.All, m => !m.Available);
         Assert.Equal(ModelProvider.Midjourney, midjourney.Provider);

@@ -26,6 +26,48 @@ public sealed class SketchRendererTests
         Assert.True(ShareDifferent(baseline, otherSeed) > 0.3, "a different seed should change most of the picture");
     }
 
+    [Fact]
+    public void An_edit_is_deterministic_keeps_the_opaque_part_of_the_mask_and_repaints_the_rest()
+    {
+        var source = Solid(96, 64, new SKColor(10, 200, 30));
+        using var maskBitmap = new SKBitmap(96, 64, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        maskBitmap.Erase(SKColors.Black);
+        for (var y = 0; y < 64; y++)
+        {
+            for (var x = 0; x < 48; x++)
+            {
+                maskBitmap.SetPixel(x, y, SKColors.Transparent);
+            }
+        }
+
+        var mask = maskBitmap.Encode(SKEncodedImageFormat.Png, 100).ToArray();
+        var request = new SketchRequest("a storm", 7, 96, 64, source, mask);
+        var first = SketchRenderer.Render(request);
+
+        Assert.Equal(first.Png, SketchRenderer.Render(request).Png);
+        using var result = SKBitmap.Decode(first.Png);
+        Assert.All(Enumerable.Range(48, 48), x => Assert.Equal(new SKColor(10, 200, 30), result.GetPixel(x, 32)));
+        Assert.True(Enumerable.Range(0, 48).Count(x => result.GetPixel(x, 32) != new SKColor(10, 200, 30)) > 40, "the transparent half is repainted");
+    }
+
+    [Fact]
+    public void An_edit_without_a_mask_changes_the_whole_picture_but_lets_the_source_show()
+    {
+        var red = SketchRenderer.Render(new SketchRequest("a storm", 7, 64, 64, Solid(64, 64, SKColors.Red)));
+        var blue = SketchRenderer.Render(new SketchRequest("a storm", 7, 64, 64, Solid(64, 64, SKColors.Blue)));
+
+        Assert.True(ShareDifferent(Pixels(red), Pixels(blue)) > 0.9, "the source shows through everywhere");
+        using var bitmap = SKBitmap.Decode(red.Png);
+        Assert.NotEqual(SKColors.Red, bitmap.GetPixel(32, 32));
+    }
+
+    private static byte[] Solid(int width, int height, SKColor color)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        bitmap.Erase(color);
+        return bitmap.Encode(SKEncodedImageFormat.Png, 100).ToArray();
+    }
+
     [Theory]
     [InlineData(64, 64)]
     [InlineData(512, 256)]

@@ -64,6 +64,12 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         var body = Map(request);
         body.Remove("prompt");
         body["endpoint"] = request.Model.Id;
+        // The timeline names the input, never its bytes.
+        if (body.Remove("input_image"))
+        {
+            body["input_image"] = $"{request.Inputs[0].ContentType}, {request.Inputs[0].Width}x{request.Inputs[0].Height}, {request.Inputs[0].Bytes.Length} bytes (base64)";
+        }
+
         return body;
     }
 
@@ -76,7 +82,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         {
             body["aspect_ratio"] = ratio;
         }
-        else
+        else if (p.Width is not null)
         {
             body["width"] = p.Width;
             body["height"] = p.Height;
@@ -93,6 +99,12 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         if (p.Raw is { } raw)
         {
             body["raw"] = raw;
+        }
+
+        // Kontext edits the image it is given, sent inline as base64.
+        if (request.Inputs.Count > 0)
+        {
+            body["input_image"] = Convert.ToBase64String(request.Inputs[0].Bytes);
         }
 
         return body;

@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Providers;
 
-/// <summary>The built-in renderer, as a provider: offline, in eight visible steps, each with a preview frame when time allows.</summary>
+/// <summary>
+/// The built-in renderer, as a provider: offline, in eight visible steps, each with a preview frame when time allows.
+/// It edits too: the new picture is painted over the input image where the mask is transparent.
+/// </summary>
 internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IImageProvider
 {
     public ModelProvider Provider => ModelProvider.Local;
@@ -15,13 +18,14 @@ internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IIm
         ["height"] = request.Parameters.Height ?? 512,
         ["seed"] = request.Parameters.Seed ?? 0,
         ["steps"] = SketchRenderer.StepCount,
+        ["edit"] = request.Inputs.Count > 0 ? (request.Mask is null ? "whole image" : "masked area") : null,
     };
 
     public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         var p = request.Parameters;
         var rendered = await SketchRenderer.RenderAsync(
-            new SketchRequest(request.Prompt, p.Seed ?? 0, p.Width ?? 512, p.Height ?? 512),
+            new SketchRequest(request.Prompt, p.Seed ?? 0, p.Width ?? 512, p.Height ?? 512, request.Inputs.FirstOrDefault()?.Bytes, request.Mask?.Bytes),
             (step, ct) =>
             {
                 if (step.Preview is { } preview)

@@ -40,7 +40,9 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         GeneratedImageCollection images;
         try
         {
-            images = (await client.GenerateImagesAsync(request.Prompt, request.Parameters.N, generation, cancellationToken)).Value;
+            images = request.Inputs.Count > 0
+                ? await EditAsync(client, request, cancellationToken)
+                : (await client.GenerateImagesAsync(request.Prompt, request.Parameters.N, generation, cancellationToken)).Value;
         }
         catch (ClientResultException e)
         {
@@ -73,12 +75,52 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         return new ProviderResult(result, billed, elapsed);
     }
 
+    /// <summary>
+    /// An edit: OpenAI's multipart <c>/v1/images/edits</c> with every input image (<c>image[]</c> when there are several)
+    /// and the mask, through the SDK's protocol call (its typed edit calls take one image).
+    /// </summary>
+    private static async Task<GeneratedImageCollection> EditAsync(ImageClient client, ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var p = request.Parameters;
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent(request.Model.Id), "model");
+        form.Add(new StringContent(request.Prompt), "prompt");
+        form.Add(new StringContent(p.N.ToString(CultureInfo.InvariantCulture)), "n");
+        form.Add(new StringContent(p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}"), "size");
+        form.Add(new StringContent(p.Quality ?? "auto"), "quality");
+        form.Add(new StringContent(p.OutputFormat ?? "png"), "output_format");
+        var field = request.Inputs.Count > 1 ? "image[]" : "image";
+        for (var i = 0; i < request.Inputs.Count; i++)
+        {
+            form.Add(File(request.Inputs[i]), field, $"image-{i + 1}.{ImageEncoding.Extension(request.Inputs[i].ContentType)}");
+        }
+
+        if (request.Mask is { } mask)
+        {
+            form.Add(File(mask), "mask", "mask.png");
+        }
+
+        var body = BinaryData.FromBytes(await form.ReadAsByteArrayAsync(cancellationToken));
+        var result = await client.GenerateImageEditsAsync(BinaryContent.Create(body), form.Headers.ContentType!.ToString(), new RequestOptions { CancellationToken = cancellationToken });
+        return ModelReaderWriter.Read<GeneratedImageCollection>(result.GetRawResponse().Content)
+            ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered the edit without images.", retryable: false);
+
+        static ByteArrayContent File(InputImage image)
+        {
+            var content = new ByteArrayContent(image.Bytes);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(image.ContentType);
+            return content;
+        }
+    }
+
     public JsonObject Describe(ProviderRequest request)
     {
         var p = request.Parameters;
         return new JsonObject
         {
             ["model"] = request.Model.Id,
+            ["images"] = request.Inputs.Count > 0 ? request.Inputs.Count : null,
+            ["mask"] = request.Mask is null ? null : true,
             ["n"] = p.N,
             ["size"] = p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}",
             ["quality"] = p.Quality ?? "auto",

@@ -11,6 +11,10 @@ public sealed record ProviderRequest
     public required ModelDescriptor Model { get; init; }
     public required QuestParameters Parameters { get; init; }
 
+    /// <summary>An edit's images, the edited one first (empty for a new image), and its mask.</summary>
+    public IReadOnlyList<InputImage> Inputs { get; init; } = [];
+    public InputImage? Mask { get; init; }
+
     /// <summary>A job the provider already accepted for this quest (from an earlier attempt): resume it, never submit again.</summary>
     public string? ResumePollingUrl { get; init; }
 
@@ -105,3 +109,6 @@ public interface IImageProvider
     /// <summary>The request's parameters as this provider receives them, after mapping (no prompt, no credentials).</summary>
     System.Text.Json.Nodes.JsonObject Describe(ProviderRequest request);
 }
+
+/// <summary>An image an edit starts from (or its mask), as stored: cleaned bytes with their type and size.</summary>
+public sealed record InputImage(byte[] Bytes, string ContentType, int Width, int Height);

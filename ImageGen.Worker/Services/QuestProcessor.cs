@@ -74,6 +74,22 @@ internal sealed partial class QuestProcessor(
     }
 
     /// <summary>A run of this owner ended (or was handed back): one of their waiting quests may start now.</summary>
+    /// <summary>An edit's images and mask, read from the store (a missing file fails the quest: it was deleted since the submit).</summary>
+    private async Task<List<(InputImage Image, bool IsMask)>> LoadInputsAsync(Quest quest, CancellationToken cancellationToken)
+    {
+        var loaded = new List<(InputImage, bool)>();
+        foreach (var input in quest.Inputs)
+        {
+            await using var stream = store.OpenRead(input.StorageKey)
+                ?? throw new ProviderException(ProviderFailure.Rejected, "An image this edit starts from was deleted before the edit ran.", retryable: false);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken);
+            loaded.Add((new InputImage(buffer.ToArray(), input.ContentType, input.Width, input.Height), input.IsMask));
+        }
+
+        return loaded;
+    }
+
     private async Task StartNextOfOwnerAsync(Guid ownerId)
     {
         try
@@ -137,12 +153,15 @@ internal sealed partial class QuestProcessor(
         ProviderResult result;
         try
         {
+            var inputs = await LoadInputsAsync(quest, deadline.Token);
             result = await providers.GenerateAsync(new ProviderRequest
             {
                 QuestId = quest.Id,
                 Prompt = quest.Prompt,
                 Model = model,
                 Parameters = quest.Parameters,
+                Inputs = [.. inputs.Where(i => !i.IsMask).Select(i => i.Image)],
+                Mask = inputs.FirstOrDefault(i => i.IsMask).Image,
                 ResumePollingUrl = quest.ProviderPollingUrl,
                 OnJobAccepted = (id, url, cost, _) => RecordJobAsync(run, id, url, cost),
                 OnProgress = (progress, text, token) => ReportProgressAsync(run, progress, text, token),

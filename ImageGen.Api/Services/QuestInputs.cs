@@ -1,0 +1,90 @@
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+using ImageGen.Data;
+using ImageGen.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImageGen.Api.Services;
+
+/// <summary>
+/// An edit's images and mask, found among the owner's uploads and gallery images (another user's id answers exactly
+/// as a missing one), checked (the mask a PNG of the first image's size), and, for a model of free sizes, the output
+/// size taken from the first image, fitted to the model's range.
+/// </summary>
+internal sealed class QuestInputs(ImageGenDbContext db)
+{
+    public async Task<(ValidQuest Quest, List<QuestInput> Inputs, IReadOnlyList<FieldError> Errors)> ResolveAsync(
+        Guid ownerId, ValidQuest valid, CancellationToken cancellationToken)
+    {
+        if (valid.Parameters.Images is not { Count: > 0 } ids)
+        {
+            return (valid, [], []);
+        }
+
+        var wanted = valid.Parameters.Mask is { } maskId ? [.. ids, maskId] : ids.ToList();
+        var found = await db.Uploads.AsNoTracking().Where(u => u.UserId == ownerId && wanted.Contains(u.Id))
+            .Select(u => new QuestInput(u.Id, u.StorageKey, u.ContentType, u.Width, u.Height, false))
+            .ToListAsync(cancellationToken);
+        found.AddRange(await db.QuestImages.AsNoTracking().Where(i => i.UserId == ownerId && i.DeletedAt == null && wanted.Contains(i.Id))
+            .Select(i => new QuestInput(i.Id, i.StorageKey, i.ContentType, i.Width, i.Height, false))
+            .ToListAsync(cancellationToken));
+        var byId = found.ToDictionary(i => i.Id);
+
+        var errors = new List<FieldError>();
+        var inputs = new List<QuestInput>();
+        foreach (var id in ids)
+        {
+            if (byId.TryGetValue(id, out var input))
+            {
+                inputs.Add(input);
+            }
+            else
+            {
+                errors.Add(new FieldError("images", ErrorCodes.InputNotFound, $"You have no upload or image '{id}'."));
+            }
+        }
+
+        if (valid.Parameters.Mask is { } maskKey)
+        {
+            if (!byId.TryGetValue(maskKey, out var mask))
+            {
+                errors.Add(new FieldError("mask", ErrorCodes.InputNotFound, $"You have no upload or image '{maskKey}'."));
+            }
+            else if (mask.ContentType != "image/png")
+            {
+                errors.Add(new FieldError("mask", ErrorCodes.MaskNotPng, "A mask is a PNG whose transparent pixels mark what to change; this one is not a PNG."));
+            }
+            else if (inputs.Count > 0 && (mask.Width, mask.Height) != (inputs[0].Width, inputs[0].Height))
+            {
+                errors.Add(new FieldError("mask", ErrorCodes.MaskSizeMismatch,
+                    $"The mask is {mask.Width}x{mask.Height} and the image it masks {inputs[0].Width}x{inputs[0].Height}: they must be the same size."));
+            }
+            else
+            {
+                inputs.Add(mask with { IsMask = true });
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return (valid, [], errors);
+        }
+
+        if (valid.Model.Dimensions is { } range)
+        {
+            var (width, height) = Fit(inputs[0].Width, inputs[0].Height, range);
+            valid = valid with { Parameters = valid.Parameters with { Width = width, Height = height } };
+        }
+
+        return (valid, inputs, []);
+    }
+
+    /// <summary>The input's size scaled (keeping its shape) into the model's range, on its multiple.</summary>
+    internal static (int Width, int Height) Fit(int width, int height, SizeRange range)
+    {
+        var scale = Math.Min(1.0, (double)range.Max / Math.Max(width, height));
+        scale = Math.Max(scale, (double)range.Min / Math.Min(width, height));
+        int Snap(double value) => Math.Clamp((int)(value / range.Multiple) * range.Multiple, range.Min, range.Max);
+        return (Snap(width * scale), Snap(height * scale));
+    }
+}
