@@ -16,6 +16,7 @@ internal static class GatewayRoutes
         // Rate-limited operations come first (lower order wins among matching routes).
         Route("submit", ApiCluster, "/api/quests", HttpMethods.Post, RateLimits.SubmitPolicy),
         Route("v1-generate", ApiCluster, "/v1/images/generations", HttpMethods.Post, RateLimits.SubmitPolicy),
+        Route("v1-edit", ApiCluster, "/v1/images/edits", HttpMethods.Post, RateLimits.SubmitPolicy),
         Route("login", ApiCluster, "/api/auth/login", HttpMethods.Post, RateLimits.LoginPolicy),
         Route("register", ApiCluster, "/api/auth/register", HttpMethods.Post, RateLimits.LoginPolicy),
         // The web form's sign-in and sign-up spend the same allowance as the API's.

@@ -7,7 +7,7 @@ using ImageGen.Core.Storage;
 
 namespace ImageGen.Api.Apis;
 
-/// <summary>The streamed form of <c>/v1/images/generations</c>: OpenAI's server-sent events.</summary>
+/// <summary>The streamed form of <c>/v1/images/generations</c> and <c>/edits</c>: OpenAI's server-sent events.</summary>
 internal static partial class OpenAiApi
 {
     /// <summary>
@@ -15,9 +15,10 @@ internal static partial class OpenAiApi
     /// renderer makes them, providers that have none send none), then the image, or an error event.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<OpenAiImageStreamEvent>> StreamAsync(
-        Guid questId, Guid userId, OpenAiImageRequest request, HttpContext context, QuestsApi.QuestServices services,
+        Guid questId, Guid userId, OpenAiImageRequest request, string eventPrefix, HttpContext context, QuestsApi.QuestServices services,
         QuestWaiters waiters, IImageStore store, OpenAiCompatOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        string partial = $"{eventPrefix}.partial_image", completed = $"{eventPrefix}.completed";
         var frames = Channel.CreateUnbounded<string>();
         using var watch = waiters.WatchFrames(questId, frame => frames.Writer.TryWrite(frame));
         var end = waiters.WaitForEndAsync(services.Db, questId, userId, options.MaxWait, cancellationToken);
@@ -35,8 +36,8 @@ internal static partial class OpenAiApi
                 if (sent < wanted)
                 {
                     var webp = frame[(frame.IndexOf(',', StringComparison.Ordinal) + 1)..];
-                    yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.partial_image", webp,
-                        services.Time.GetUtcNow().ToUnixTimeSeconds(), OutputFormat: "webp", PartialImageIndex: sent), "image_generation.partial_image");
+                    yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent(partial, webp,
+                        services.Time.GetUtcNow().ToUnixTimeSeconds(), OutputFormat: "webp", PartialImageIndex: sent), partial);
                     sent++;
                 }
             }
@@ -46,8 +47,8 @@ internal static partial class OpenAiApi
         if (quest is { Status: QuestStatus.Succeeded })
         {
             var answer = await AnswerAsync(quest, request with { ResponseFormat = null }, context, services, store, cancellationToken);
-            yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent("image_generation.completed", answer.Data[0].B64Json,
-                answer.Created, answer.Size, answer.Quality, "opaque", answer.OutputFormat), "image_generation.completed");
+            yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent(completed, answer.Data[0].B64Json,
+                answer.Created, answer.Size, answer.Quality, "opaque", answer.OutputFormat), completed);
             yield break;
         }
 

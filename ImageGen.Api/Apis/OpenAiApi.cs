@@ -43,6 +43,8 @@ internal static partial class OpenAiApi
         var group = app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
         group.MapPost("/images/generations", Generate).RequireRateLimiting(UserRateLimits.SubmitPolicy).WithName("OpenAiGenerateImages")
             .WithSummary("OpenAI's image generation call: makes the images as a quest and answers when it ends.");
+        group.MapPost("/images/edits", Edit).RequireRateLimiting(UserRateLimits.SubmitPolicy).DisableAntiforgery().WithName("OpenAiEditImages")
+            .WithSummary("OpenAI's image edit call (multipart: image or image[], optional mask): edits as a quest and answers when it ends.");
         group.MapGet("/models", ListModels).WithName("OpenAiListModels").WithSummary("The catalog's models, as OpenAI lists models.");
         return app;
     }
@@ -63,7 +65,25 @@ internal static partial class OpenAiApi
             return refused;
         }
 
-        var errors = QuestValidator.Validate(ToQuestRequest(request, out var sizeError), out var valid);
+        return await RunAsync(request, null, Fingerprint(request, []), principal, context, new(services, waiters, store, options), cancellationToken);
+    }
+
+    /// <summary>What running a call as a quest uses, together.</summary>
+    internal sealed record OpenAiServices(QuestsApi.QuestServices Quests, QuestWaiters Waiters, IImageStore Store, IOptions<OpenAiCompatOptions> Options);
+
+    /// <summary>An edit's inputs as kept uploads: the images (first the one edited) and the mask.</summary>
+    internal sealed record EditInputs(IReadOnlyList<Guid> Images, Guid? Mask);
+
+    /// <summary>
+    /// The call as a quest, for generations and edits alike: validated in OpenAI's terms, submitted once per credential
+    /// and body within the replay window, then waited for (or streamed).
+    /// </summary>
+    private static async Task<Results<Ok<OpenAiImagesResponse>, ServerSentEventsResult<OpenAiImageStreamEvent>, ProblemHttpResult>> RunAsync(
+        OpenAiImageRequest request, EditInputs? edit, string fingerprint, ClaimsPrincipal principal, HttpContext context, OpenAiServices bundle,
+        CancellationToken cancellationToken)
+    {
+        var (services, waiters, store, options) = (bundle.Quests, bundle.Waiters, bundle.Store, bundle.Options);
+        var errors = QuestValidator.Validate(ToQuestRequest(request, out var sizeError) with { Images = edit?.Images, Mask = edit?.Mask }, out var valid);
         if (sizeError is not null)
         {
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "size", sizeError);
@@ -81,9 +101,15 @@ internal static partial class OpenAiApi
         }
 
         var userId = principal.UserId();
-        var idempotency = Idempotency(idempotencyKey, principal, request, options.Value);
+        var idempotency = Idempotency(idempotencyKey, principal, fingerprint, options.Value);
+        var (resolved, inputs, inputErrors) = await services.Inputs.ResolveAsync(userId, valid, cancellationToken);
+        if (inputErrors is [var inputError, ..])
+        {
+            return ApiProblems.BadRequest(inputError.Code, OpenAiName(inputError.Field), inputError.Message);
+        }
 
-        var submitted = services.Submission.NewQuest(userId, valid);
+        var submitted = services.Submission.NewQuest(userId, resolved);
+        submitted.Inputs = inputs;
         if (await services.Webhooks.ApplyAsync(submitted, request.Webhook, request.WebhookEvents, "webhook", "webhook_events", cancellationToken) is [var hookError, ..])
         {
             return ApiProblems.BadRequest(hookError.Code, hookError.Field, hookError.Message);
@@ -113,7 +139,8 @@ internal static partial class OpenAiApi
         context.Response.Headers["X-ImageGen-Quest-Id"] = questId.ToString();
         if (request.Stream is true)
         {
-            return TypedResults.ServerSentEvents(StreamAsync(questId, userId, request, context, services, waiters, store, options.Value, cancellationToken));
+            return TypedResults.ServerSentEvents(StreamAsync(questId, userId, request, edit is null ? "image_generation" : "image_edit",
+                context, services, waiters, store, options.Value, cancellationToken));
         }
 
         var quest = await waiters.WaitForEndAsync(services.Db, questId, userId, options.Value.MaxWait, cancellationToken);
@@ -241,6 +268,7 @@ internal static partial class OpenAiApi
         "aspectRatio" => "aspect_ratio",
         "safetyTolerance" => "safety_tolerance",
         "promptUpsampling" => "prompt_upsampling",
+        "images" => "image",
         _ => field,
     };
 
@@ -248,9 +276,8 @@ internal static partial class OpenAiApi
     /// The caller's own Idempotency-Key, or one derived from the credential and the body that holds for the replay
     /// window: an SDK's retry after a timeout finds the quest its first try started.
     /// </summary>
-    private static IdempotencyRequest Idempotency(string header, ClaimsPrincipal principal, OpenAiImageRequest request, OpenAiCompatOptions options)
+    private static IdempotencyRequest Idempotency(string header, ClaimsPrincipal principal, string body, OpenAiCompatOptions options)
     {
-        var body = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request)));
         if (header.Length > 0)
         {
             return new IdempotencyRequest(header, body);
@@ -259,6 +286,19 @@ internal static partial class OpenAiApi
         var credential = principal.FindFirstValue("api_key_id") ?? principal.FindFirstValue(SessionGuard.SessionClaim) ?? "";
         var derived = "v1:" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(credential + "|" + body)));
         return new IdempotencyRequest(derived, body, options.ReplayWindow);
+    }
+
+    /// <summary>The fingerprint of a call: its fields, and the bytes of any files it sent (not the ids they were kept under).</summary>
+    private static string Fingerprint(OpenAiImageRequest request, IEnumerable<byte[]> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(JsonSerializer.SerializeToUtf8Bytes(request));
+        foreach (var file in files)
+        {
+            hash.AppendData(SHA256.HashData(file));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static async Task<OpenAiImagesResponse> AnswerAsync(

@@ -52,52 +52,87 @@ internal static class UploadsApi
         TimeProvider time, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        if (context.Request.ContentLength > limits.MaxBytes + FormOverhead)
+        var (form, unreadable) = await ReadFormAsync(context, limits.MaxBytes, limits, "file", cancellationToken);
+        if (form is null)
+        {
+            return unreadable!;
+        }
+
+        if (form.Files.GetFile("file") is not { } file)
+        {
+            return ApiProblems.BadRequest(Core.Quests.ErrorCodes.Required, "file", "Send the image in a multipart field named 'file'.");
+        }
+
+        var bytes = await BytesAsync(file, cancellationToken);
+        var (upload, refused) = await KeepAsync(bytes, "file", principal.UserId(), db, store, limits, time, cancellationToken);
+        if (upload is null)
+        {
+            return refused!;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        var id = upload.Id;
+        return TypedResults.Created($"/api/uploads/{id}", ToDto(upload));
+    }
+
+    /// <summary>
+    /// Reads a multipart form of images within limits: a body over <paramref name="maxBody"/> is refused from its
+    /// Content-Length before a byte is read (and cut off if it comes chunked), and any file over the upload limit is
+    /// refused; a body that does not parse is a <c>400 malformed_form</c>, never a 500.
+    /// </summary>
+    internal static async Task<(IFormCollection? Form, ProblemHttpResult? Problem)> ReadFormAsync(
+        HttpContext context, long maxBody, UploadOptions limits, string field, CancellationToken cancellationToken)
+    {
+        if (context.Request.ContentLength > maxBody + FormOverhead)
         {
             // Refused before a byte of the body is read; the connection closes rather than read the rest.
             context.Response.Headers.Connection = "close";
-            return TooLarge(limits);
+            return (null, TooLarge(maxBody, field));
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
-            bodyLimit.MaxRequestBodySize = limits.MaxBytes + FormOverhead;
+            bodyLimit.MaxRequestBodySize = maxBody + FormOverhead;
         }
 
         if (!context.Request.HasFormContentType)
         {
-            return ApiProblems.Status(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
-                "Send the image as multipart/form-data, in a field named 'file'.", "file");
+            return (null, ApiProblems.Status(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+                $"Send the image as multipart/form-data, in a field named '{field}'.", field));
         }
 
-        byte[] bytes;
         try
         {
             var form = await context.Request.ReadFormAsync(cancellationToken);
-            if (form.Files.GetFile("file") is not { } file)
-            {
-                return ApiProblems.BadRequest(Core.Quests.ErrorCodes.Required, "file", "Send the image in a multipart field named 'file'.");
-            }
-
-            if (file.Length > limits.MaxBytes)
-            {
-                return TooLarge(limits);
-            }
-
-            using var buffer = new MemoryStream((int)file.Length);
-            await file.CopyToAsync(buffer, cancellationToken);
-            bytes = buffer.ToArray();
+            return form.Files.FirstOrDefault(f => f.Length > limits.MaxBytes) is { } large
+                ? (null, TooLarge(limits.MaxBytes, large.Name))
+                : (form, null);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return TooLarge(limits);
+            return (null, TooLarge(maxBody, field));
         }
         catch (Exception e) when (e is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
         {
             // A multipart body that does not parse or ends early, or a section over the form limits.
-            return ApiProblems.BadRequest("malformed_form", "file", "The multipart body could not be read.");
+            return (null, ApiProblems.BadRequest("malformed_form", field, "The multipart body could not be read."));
         }
+    }
 
+    internal static async Task<byte[]> BytesAsync(IFormFile file, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream((int)file.Length);
+        await file.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Judges one image by its content, cleans it and keeps it for its owner (the row is added to <paramref name="db"/>,
+    /// saved by the caller); the problem, naming <paramref name="field"/>, when it is not an image taken here.
+    /// </summary>
+    internal static async Task<(Upload? Upload, ProblemHttpResult? Problem)> KeepAsync(byte[] bytes, string field, Guid ownerId, ImageGenDbContext db,
+        IImageStore store, UploadOptions limits, TimeProvider time, CancellationToken cancellationToken)
+    {
         CleanUpload clean;
         await Decodes.WaitAsync(cancellationToken);
         try
@@ -106,7 +141,7 @@ internal static class UploadsApi
         }
         catch (UploadRefusedException e)
         {
-            return ApiProblems.BadRequest(e.Code, "file", e.Message);
+            return (null, ApiProblems.BadRequest(e.Code, field, e.Message));
         }
         finally
         {
@@ -117,7 +152,7 @@ internal static class UploadsApi
         var upload = new Upload
         {
             Id = id,
-            UserId = principal.UserId(),
+            UserId = ownerId,
             StorageKey = FileSystemImageStore.KeyFor(id, clean.ContentType == "image/jpeg" ? "jpg" : "png"),
             ContentType = clean.ContentType,
             Width = clean.Width,
@@ -127,8 +162,7 @@ internal static class UploadsApi
         };
         await store.SaveAsync(upload.StorageKey, clean.Bytes, cancellationToken);
         db.Uploads.Add(upload);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/uploads/{id}", ToDto(upload));
+        return (upload, null);
     }
 
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
@@ -144,9 +178,9 @@ internal static class UploadsApi
             : ApiProblems.NotFound("upload_not_found", $"There is no upload '{id}'.");
     }
 
-    private static ProblemHttpResult TooLarge(UploadOptions limits) =>
+    private static ProblemHttpResult TooLarge(long maxBytes, string field) =>
         ApiProblems.Status(StatusCodes.Status413PayloadTooLarge, "upload_too_large",
-            $"The file is larger than {limits.MaxBytes / (1024 * 1024)} MB.", "file");
+            $"The upload is larger than {maxBytes / (1024 * 1024)} MB.", field);
 
     private static UploadDto ToDto(Upload u) => new(u.Id, u.ContentType, u.Width, u.Height, u.Bytes, u.CreatedAt);
 }
