@@ -78,7 +78,81 @@ internal static class OpenAIApi
             }
         }
 
-        return Check(name => body[name]?.ToString(), faults, out var ask) ?? Answer(ask, time, null, null);
+        if (Check(name => body[name]?.ToString(), faults, out var ask) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (body["stream"]?.GetValueKind() == JsonValueKind.True)
+        {
+            var partials = (int?)body["partial_images"] ?? 0;
+            if (partials is < 0 or > 3 || ask.N != 1)
+            {
+                return Error(400, "Streaming takes n = 1 and 'partial_images' from 0 to 3.", "invalid_request_error", partials is < 0 or > 3 ? "partial_images" : "n", "invalid_value");
+            }
+
+            await StreamAsync(context, ask, partials, time);
+            return Results.Empty;
+        }
+
+        return Answer(ask, time, null, null);
+    }
+
+    /// <summary>
+    /// A streamed generation as OpenAI sends it: <c>image_generation.partial_image</c> events (the picture part way, at
+    /// full size, in the asked format), then <c>image_generation.completed</c> with the image and its usage. Each partial
+    /// adds 100 output tokens, as OpenAI bills them.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, ImageAsk ask, int partials, TimeProvider time)
+    {
+        var (size, quality, width, height) = Actual(ask);
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        async Task SendAsync(string type, JsonObject data)
+        {
+            data["type"] = type;
+            await response.WriteAsync($"event: {type}\ndata: {data.ToJsonString()}\n\n", context.RequestAborted);
+            await response.Body.FlushAsync(context.RequestAborted);
+        }
+
+        for (var i = 0; i < partials; i++)
+        {
+            await Task.Delay(60, context.RequestAborted);
+            var steps = (i + 1) * SketchRenderer.StepCount / (partials + 1);
+            var partial = SketchRenderer.Render(new SketchRequest(ask.Prompt, 0, width, height), steps).Png;
+            await SendAsync("image_generation.partial_image", new JsonObject
+            {
+                ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(partial, ask.Format)),
+                ["created_at"] = time.GetUtcNow().ToUnixTimeSeconds(),
+                ["size"] = size, ["quality"] = quality, ["background"] = "opaque", ["output_format"] = ask.Format,
+                ["partial_image_index"] = i,
+            });
+        }
+
+        var png = SketchRenderer.Render(new SketchRequest(ask.Prompt, 0, width, height)).Png;
+        var textTokens = Math.Max(1, ask.Prompt.Length / 4);
+        var outputTokens = OutputTokens[(quality, size)] + (100 * partials);
+        await SendAsync("image_generation.completed", new JsonObject
+        {
+            ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(png, ask.Format)),
+            ["created_at"] = time.GetUtcNow().ToUnixTimeSeconds(),
+            ["size"] = size, ["quality"] = quality, ["background"] = "opaque", ["output_format"] = ask.Format,
+            ["usage"] = new JsonObject
+            {
+                ["input_tokens"] = textTokens,
+                ["input_tokens_details"] = new JsonObject { ["image_tokens"] = 0, ["text_tokens"] = textTokens },
+                ["output_tokens"] = outputTokens,
+                ["total_tokens"] = textTokens + outputTokens,
+            },
+        });
+    }
+
+    private static (string Size, string Quality, int Width, int Height) Actual(ImageAsk ask)
+    {
+        var size = ask.Size == "auto" ? "1024x1024" : ask.Size;
+        var parts = size.Split('x');
+        return (size, ask.Quality == "auto" ? "medium" : ask.Quality, int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -224,10 +298,7 @@ internal static class OpenAIApi
     /// <summary>The images (drawn by the local renderer, over the source for an edit) with OpenAI's answer around them.</summary>
     private static IResult Answer(ImageAsk ask, TimeProvider time, byte[]? source, byte[]? mask, int imageTokens = 0)
     {
-        var actualSize = ask.Size == "auto" ? "1024x1024" : ask.Size;
-        var actualQuality = ask.Quality == "auto" ? "medium" : ask.Quality;
-        var parts = actualSize.Split('x');
-        var (width, height) = (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        var (actualSize, actualQuality, width, height) = Actual(ask);
         var data = new JsonArray();
         for (var i = 0; i < ask.N; i++)
         {

@@ -45,7 +45,8 @@ public static class SketchRenderer
         Func<RenderStep, CancellationToken, ValueTask> onStep,
         TimeSpan stepDelay,
         CancellationToken cancellationToken,
-        TimeSpan? previewEvery = null)
+        TimeSpan? previewEvery = null,
+        int steps = StepCount)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onStep);
@@ -59,7 +60,7 @@ public static class SketchRenderer
         var surface = edit?.Output ?? canvas;
 
         long? lastPreview = null;
-        for (var step = 1; step <= StepCount; step++)
+        for (var step = 1; step <= Math.Clamp(steps, 1, StepCount); step++)
         {
             if (stepDelay > TimeSpan.Zero)
             {
@@ -91,9 +92,25 @@ public static class SketchRenderer
     /// <summary>The picture so far, scaled to fit <see cref="PreviewSize"/> and encoded as a small WebP.</summary>
     private static byte[] Preview(SKSurface surface, int width, int height)
     {
+        using var snapshot = surface.Snapshot();
+        return Preview(snapshot);
+    }
+
+    /// <summary>
+    /// A preview frame of any encoded image (a provider's partial image): scaled to fit <see cref="PreviewSize"/>, as
+    /// a small WebP; null when the bytes are not an image.
+    /// </summary>
+    public static byte[]? PreviewOf(byte[] encoded)
+    {
+        using var image = SKImage.FromEncodedData(encoded);
+        return image is null ? null : Preview(image);
+    }
+
+    private static byte[] Preview(SKImage snapshot)
+    {
+        var (width, height) = (snapshot.Width, snapshot.Height);
         var scale = Math.Min(1f, (float)PreviewSize / Math.Max(width, height));
         var info = new SKImageInfo(Math.Max(1, (int)MathF.Round(width * scale)), Math.Max(1, (int)MathF.Round(height * scale)), SKColorType.Rgba8888, SKAlphaType.Premul);
-        using var snapshot = surface.Snapshot();
         using var small = new SKBitmap(info);
         using (var pixels = small.PeekPixels())
         {
@@ -193,9 +210,9 @@ public static class SketchRenderer
         }
     }
 
-    /// <summary>Renders all steps at once, with no pacing and no progress.</summary>
-    public static RenderedImage Render(SketchRequest request) =>
-        RenderAsync(request, static (_, _) => ValueTask.CompletedTask, TimeSpan.Zero, CancellationToken.None).GetAwaiter().GetResult();
+    /// <summary>Renders all steps at once (or only the first <paramref name="steps"/>: the picture part way), with no pacing and no progress.</summary>
+    public static RenderedImage Render(SketchRequest request, int steps = StepCount) =>
+        RenderAsync(request, static (_, _) => ValueTask.CompletedTask, TimeSpan.Zero, CancellationToken.None, null, steps).GetAwaiter().GetResult();
 
     /// <summary>Draws the layers. All randomness comes from one generator seeded by the prompt and the seed.</summary>
     private sealed class Painter

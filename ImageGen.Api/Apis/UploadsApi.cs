@@ -26,8 +26,6 @@ public sealed class UploadOptions
     public long MaxPixels { get; set; } = 40_000_000;
 }
 
-/// <summary>A kept upload as its owner sees it.</summary>
-public sealed record UploadDto(Guid Id, string ContentType, int Width, int Height, long Bytes, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Images people send in, to edit. Judged by content (PNG, JPEG, WebP), bounded in bytes and pixels before a full

@@ -1,4 +1,3 @@
-using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
@@ -72,19 +71,10 @@ internal sealed class QuestInputs(ImageGenDbContext db)
 
         if (valid.Model.Dimensions is { } range)
         {
-            var (width, height) = Fit(inputs[0].Width, inputs[0].Height, range);
+            var (width, height) = range.Fit(inputs[0].Width, inputs[0].Height);
             valid = valid with { Parameters = valid.Parameters with { Width = width, Height = height } };
         }
 
         return (valid, inputs, []);
-    }
-
-    /// <summary>The input's size scaled (keeping its shape) into the model's range, on its multiple.</summary>
-    internal static (int Width, int Height) Fit(int width, int height, SizeRange range)
-    {
-        var scale = Math.Min(1.0, (double)range.Max / Math.Max(width, height));
-        scale = Math.Max(scale, (double)range.Min / Math.Min(width, height));
-        int Snap(double value) => Math.Clamp((int)(value / range.Multiple) * range.Multiple, range.Min, range.Max);
-        return (Snap(width * scale), Snap(height * scale));
     }
 }

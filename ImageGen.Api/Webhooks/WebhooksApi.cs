@@ -34,7 +34,7 @@ internal static class WebhooksApi
     public static async Task<Ok<WebhookSettingsDto>> Get(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken) =>
         TypedResults.Ok(ToDto(await db.WebhookEndpoints.AsNoTracking().FirstOrDefaultAsync(e => e.UserId == principal.UserId(), cancellationToken)));
 
-    public static async Task<Results<Ok<WebhookSettingsDto>, Created<WebhookSettingsWithSecretDto>, ProblemHttpResult>> Update(
+    public static async Task<Results<Ok<WebhookSettingsDto>, Created<WebhookSettingsDto>, ProblemHttpResult>> Update(
         UpdateWebhookRequest request, ClaimsPrincipal principal, ImageGenDbContext db, WebhookAddressPolicy policy, TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -59,7 +59,7 @@ internal static class WebhooksApi
         endpoint.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
         return created
-            ? TypedResults.Created("/api/webhooks", new WebhookSettingsWithSecretDto(ToDto(endpoint), endpoint.Secret))
+            ? TypedResults.Created("/api/webhooks", ToDto(endpoint) with { NewSecret = endpoint.Secret })
             : TypedResults.Ok(ToDto(endpoint));
     }
 
@@ -149,6 +149,3 @@ internal static class WebhooksApi
         d.State == WebhookDeliveryState.Pending ? d.NextAttemptAt : null, d.DeliveredAt, d.LastStatusCode, d.LastError,
         JsonSerializer.Deserialize<List<WebhookAttemptDto>>(d.AttemptLog, LogJson) ?? []);
 }
-
-/// <summary>The settings as first saved, with the new signing secret (shown in this answer only).</summary>
-public sealed record WebhookSettingsWithSecretDto(WebhookSettingsDto Settings, string Secret);

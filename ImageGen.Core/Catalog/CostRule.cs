@@ -23,7 +23,7 @@ public sealed record CostRule(string Description, [property: JsonIgnore] Func<Va
     /// </summary>
     public static CostRule OpenAITokens(decimal dollarsPerMillionTokens) => new(
         $"By quality and size, from ${dollarsPerMillionTokens} per million output tokens; billed from reported usage.",
-        q => q.ImageCount * CreditsForTokens(OpenAIImageTokens.For(q.Quality, q.Size), dollarsPerMillionTokens),
+        q => q.ImageCount * CreditsForTokens(OpenAIImageTokens.For(q.Quality, q.Size) + OpenAIImageTokens.PreviewTokens(q), dollarsPerMillionTokens),
         dollarsPerMillionTokens);
 
     public static int CreditsForTokens(long tokens, decimal dollarsPerMillionTokens) =>
@@ -39,6 +39,16 @@ public static class OpenAIImageTokens
         [("medium", "1024x1024")] = 1056, [("medium", "1024x1536")] = 1584, [("medium", "1536x1024")] = 1568,
         [("high", "1024x1024")] = 4160, [("high", "1024x1536")] = 6240, [("high", "1536x1024")] = 6208,
     };
+
+    /// <summary>A one-image generation streams this many partial images, the quest's preview frames.</summary>
+    public const int PreviewFrames = 1;
+
+    /// <summary>What OpenAI bills per partial image, in output tokens.</summary>
+    public const int TokensPerPartialImage = 100;
+
+    /// <summary>The preview frames' tokens: a one-image generation streams them; several images or an edit do not.</summary>
+    public static int PreviewTokens(ValidQuest quest) =>
+        quest.ImageCount == 1 && quest.Parameters.Images is not { Count: > 0 } ? PreviewFrames * TokensPerPartialImage : 0;
 
     public static int For(string? quality, string? size)
     {

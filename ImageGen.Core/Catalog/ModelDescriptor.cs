@@ -24,6 +24,15 @@ public sealed record SizeRange(int Min, int Max, int Multiple, int DefaultWidth,
     public bool Contains(int value) => value >= Min && value <= Max;
 
     public bool IsMultiple(int value) => value % Multiple == 0;
+
+    /// <summary>A size (an edit's input) scaled, keeping its shape, into this range, on its multiple.</summary>
+    public (int Width, int Height) Fit(int width, int height)
+    {
+        var scale = Math.Min(1.0, (double)Max / Math.Max(width, height));
+        scale = Math.Max(scale, (double)Min / Math.Min(width, height));
+        int Snap(double value) => Math.Clamp((int)(value / Multiple) * Multiple, Min, Max);
+        return (Snap(width * scale), Snap(height * scale));
+    }
 }
 
 /// <summary>

@@ -23,6 +23,9 @@ public sealed record ImageDto
     public int? GenerationMilliseconds { get; init; }
 }
 
+/// <summary>A kept upload (an image sent in to edit) as its owner sees it.</summary>
+public sealed record UploadDto(Guid Id, string ContentType, int Width, int Height, long Bytes, DateTimeOffset CreatedAt);
+
 public sealed record ImagePage(IReadOnlyList<ImageDto> Items, string? NextCursor);
 
 /// <summary>The body of <c>POST /api/images/{id}/signed-url</c>: how long the URL lives, and optionally which variant.</summary>

@@ -1,7 +1,14 @@
 namespace ImageGen.Core.Webhooks;
 
-/// <summary>The account's webhook settings. The secret itself is shown only when made (<see cref="WebhookSecretDto"/>).</summary>
-public sealed record WebhookSettingsDto(string? Url, IReadOnlyList<string> Events, bool HasSecret, string? SecretEndsWith, DateTimeOffset? SecretRotatedAt);
+/// <summary>
+/// The account's webhook settings. The secret itself is shown only when made: in <see cref="NewSecret"/> of the answer
+/// that made it (the first settings saved), or by a rotation (<see cref="WebhookSecretDto"/>).
+/// </summary>
+public sealed record WebhookSettingsDto(string? Url, IReadOnlyList<string> Events, bool HasSecret, string? SecretEndsWith, DateTimeOffset? SecretRotatedAt)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? NewSecret { get; init; }
+}
 
 /// <summary>Sets the default endpoint (null or empty: none) and its event filter (null: <c>completed</c>).</summary>
 public sealed record UpdateWebhookRequest(string? Url, IReadOnlyList<string>? Events);

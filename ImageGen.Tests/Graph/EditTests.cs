@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using ImageGen.Api.Apis;
 using ImageGen.Core.Quests;
 using SkiaSharp;
 
@@ -130,7 +129,7 @@ public sealed class EditTests(GraphFixture graph)
         using var form = new MultipartFormDataContent { { file, "file", name } };
         using var response = await user.Client.PostAsync("/api/uploads", form, Token);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<UploadDto>(GraphFixture.Json, Token))!.Id;
+        return (await response.Content.ReadFromJsonAsync<Core.Storage.UploadDto>(GraphFixture.Json, Token))!.Id;
     }
 
     private static byte[] Solid(int width, int height, SKColor color)

@@ -29,18 +29,29 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Gpt_image_through_the_official_sdk_succeeds_and_bills_from_usage()
+    public async Task Gpt_image_through_the_official_sdk_streams_a_preview_frame_succeeds_and_bills_from_usage()
     {
         using var user = await graph.CreateUserAsync(Token);
+        await using var hub = await graph.ConnectHubAsync(user, Token);
+        var events = new EventRecorder(hub);
 
         var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a paper boat", model = "gpt-image-1", quality = "low", size = "1024x1024", outputFormat = "jpeg" }, Token);
+
+        // OpenAI's partial image arrives as the quest's preview frame (WebP, 256 px), before the image.
+        await events.Terminal(GraphFixture.QuestTimeout, Token);
+        var frame = Assert.Single(events.Events, e => e.Preview is not null);
+        using (var preview = SKBitmap.Decode(Convert.FromBase64String(frame.Preview!["data:image/webp;base64,".Length..])))
+        {
+            Assert.Equal((256, 256), (preview.Width, preview.Height));
+        }
 
         var image = Assert.Single(quest.Images);
         Assert.Equal(("image/jpeg", 1024, 1024), (image.ContentType, image.Width, image.Height));
         using var bitmap = SKBitmap.Decode(await graph.Gateway.GetByteArrayAsync(image.Url, Token));
         Assert.Equal(1024, bitmap.Width);
         Assert.Equal(1, await CountAsync("openai.generations"));
-        // low 1024x1024 = 272 output tokens at $40 per million = 1.09 cents: 2 credits, reserved and charged.
+        // low 1024x1024 = 272 output tokens, and 100 for the partial image, at $40 per million = 1.49 cents: 2 credits,
+        // reserved and charged.
         await AssertBalanceAsync(user, 98, (CreditEntryKind.Reserve, -2), (CreditEntryKind.Capture, 0));
     }
 

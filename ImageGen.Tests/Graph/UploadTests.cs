@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ImageGen.Api.Apis;
 using SkiaSharp;
 
 namespace ImageGen.Tests.Graph;
@@ -21,7 +20,7 @@ public sealed class UploadTests(GraphFixture graph)
 
         using var sent = await owner.Client.PostAsync("/api/uploads", Form(Jpeg(320, 200), "holiday.jpg", "image/jpeg"), Token);
         Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
-        var upload = await graph.ReadAsync<UploadDto>(sent, Token);
+        var upload = await graph.ReadAsync<Core.Storage.UploadDto>(sent, Token);
         Assert.Equal(("image/jpeg", 320, 200), (upload.ContentType, upload.Width, upload.Height));
 
         using var mine = await owner.Client.GetAsync($"/api/uploads/{upload.Id}", Token);

@@ -69,7 +69,7 @@ public sealed class WebhookTests(GraphFixture graph) : IAsyncDisposable
         using var user = await graph.CreateUserAsync(Token);
         using var set = await user.Client.PutAsJsonAsync("/api/webhooks", new { url = _receiver.Url, events = new[] { "completed" } }, Token);
         Assert.Equal(HttpStatusCode.Created, set.StatusCode);
-        var secret = (await graph.ReadAsync<WebhookSettingsWithSecret>(set, Token)).Secret;
+        var secret = (await graph.ReadAsync<WebhookSettingsDto>(set, Token)).NewSecret!;
 
         using var again = await user.Client.PutAsJsonAsync("/api/webhooks", new { url = _receiver.Url, events = new[] { "completed" } }, Token);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
@@ -175,8 +175,6 @@ public sealed class WebhookTests(GraphFixture graph) : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await graph.ReadAsync<WebhookSecretDto>(response, Token)).Secret;
     }
-
-    private sealed record WebhookSettingsWithSecret(WebhookSettingsDto Settings, string Secret);
 
     public ValueTask DisposeAsync() => _receiver.DisposeAsync();
 }

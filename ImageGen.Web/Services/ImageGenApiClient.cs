@@ -87,6 +87,30 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<object>> RevokeKeyAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<object>(HttpMethod.Delete, $"/api/keys/{id}", null, cancellationToken);
 
+    public Task<ApiResult<ImageDto>> GetImageAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<ImageDto>(HttpMethod.Get, $"/api/images/{id}", null, cancellationToken);
+
+    /// <summary>Sends an image in (a PNG: an edit's mask), as <c>POST /api/uploads</c> takes it.</summary>
+    public Task<ApiResult<UploadDto>> UploadAsync(byte[] png, string fileName, CancellationToken cancellationToken) =>
+        SendAsync<UploadDto>(HttpMethod.Post, "/api/uploads", (Func<HttpContent>)(() =>
+        {
+            var file = new ByteArrayContent(png);
+            file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            return new MultipartFormDataContent { { file, "file", fileName } };
+        }), cancellationToken);
+
+    public Task<ApiResult<ImageGen.Core.Webhooks.WebhookSettingsDto>> GetWebhooksAsync(CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Webhooks.WebhookSettingsDto>(HttpMethod.Get, "/api/webhooks", null, cancellationToken);
+
+    public Task<ApiResult<ImageGen.Core.Webhooks.WebhookSettingsDto>> UpdateWebhooksAsync(ImageGen.Core.Webhooks.UpdateWebhookRequest request, CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Webhooks.WebhookSettingsDto>(HttpMethod.Put, "/api/webhooks", request, cancellationToken);
+
+    public Task<ApiResult<ImageGen.Core.Webhooks.WebhookSecretDto>> RotateWebhookSecretAsync(CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Webhooks.WebhookSecretDto>(HttpMethod.Post, "/api/webhooks/secret", null, cancellationToken);
+
+    public Task<ApiResult<ImageGen.Core.Webhooks.WebhookDeliveryPage>> ListWebhookDeliveriesAsync(int limit, CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Webhooks.WebhookDeliveryPage>(HttpMethod.Get, $"/api/webhooks/deliveries?limit={limit}", null, cancellationToken);
+
     /// <summary>The current access token, refreshed when it is about to expire; null when signed out or the session ended.</summary>
     public async Task<string?> GetAccessTokenAsync(bool forceRefresh = false)
     {
@@ -141,10 +165,13 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        if (body is not null)
+        // A body is JSON, or (for files) a factory of the content, made afresh if the call is sent again.
+        request.Content = body switch
         {
-            request.Content = JsonContent.Create(body, body.GetType(), options: Json);
-        }
+            null => null,
+            Func<HttpContent> content => content(),
+            _ => JsonContent.Create(body, body.GetType(), options: Json),
+        };
 
         return await http.SendAsync(request, cancellationToken);
     }

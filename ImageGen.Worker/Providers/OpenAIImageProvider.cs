@@ -40,6 +40,11 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         GeneratedImageCollection images;
         try
         {
+            if (request.Inputs.Count == 0 && request.Parameters.N == 1)
+            {
+                return await StreamAsync(client, request, started, cancellationToken);
+            }
+
             images = request.Inputs.Count > 0
                 ? await EditAsync(client, request, cancellationToken)
                 : (await client.GenerateImagesAsync(request.Prompt, request.Parameters.N, generation, cancellationToken)).Value;
@@ -73,6 +78,70 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
             : null;
 #pragma warning restore OPENAI001
         return new ProviderResult(result, billed, elapsed);
+    }
+
+    /// <summary>
+    /// A one-image generation, streamed: OpenAI sends <see cref="OpenAIImageTokens.PreviewFrames"/> partial image(s) as
+    /// the picture forms (each becomes the quest's preview frame; OpenAI bills 100 output tokens for each, which the
+    /// estimate includes), then the image with its usage. Read through the SDK's pipeline, as server-sent events.
+    /// </summary>
+    private async Task<ProviderResult> StreamAsync(ImageClient client, ProviderRequest request, long started, CancellationToken cancellationToken)
+    {
+        var p = request.Parameters;
+        var body = new JsonObject
+        {
+            ["model"] = request.Model.Id,
+            ["prompt"] = request.Prompt,
+            ["n"] = 1,
+            ["size"] = p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}",
+            ["quality"] = p.Quality ?? "auto",
+            ["output_format"] = p.OutputFormat ?? "png",
+            ["stream"] = true,
+            ["partial_images"] = OpenAIImageTokens.PreviewFrames,
+        };
+        var result = await client.GenerateImagesAsync(BinaryContent.Create(BinaryData.FromString(body.ToJsonString())),
+            new RequestOptions { BufferResponse = false, CancellationToken = cancellationToken });
+        await using var stream = result.GetRawResponse().ContentStream
+            ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered the stream without a body.", retryable: false);
+        await foreach (var item in System.Net.ServerSentEvents.SseParser.Create(stream).EnumerateAsync(cancellationToken))
+        {
+            using var document = JsonDocument.Parse(item.Data);
+            var data = document.RootElement;
+            var type = data.TryGetProperty("type", out var t) ? t.GetString() : item.EventType;
+            switch (type)
+            {
+                case "image_generation.partial_image":
+                    var index = data.TryGetProperty("partial_image_index", out var i) ? i.GetInt32() : 0;
+                    if (SketchRenderer.PreviewOf(Bytes(data)) is { } frame)
+                    {
+                        request.OnPreview(frame);
+                    }
+
+                    await request.OnProgress(0.1 + (0.8 * (index + 1) / (OpenAIImageTokens.PreviewFrames + 1)),
+                        $"{request.Model.DisplayName} is drawing... (partial image {index + 1} of {OpenAIImageTokens.PreviewFrames})", cancellationToken);
+                    break;
+                case "image_generation.completed":
+                    var bytes = Bytes(data);
+                    var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered with bytes that are not an image.", retryable: false);
+                    int? billed = data.TryGetProperty("usage", out var usage) && usage.TryGetProperty("output_tokens", out var tokens) && tokens.GetInt64() > 0
+                        && request.Model.Cost.DollarsPerMillionTokens is { } price
+                        ? CostRule.CreditsForTokens(tokens.GetInt64(), price)
+                        : null;
+                    return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], billed, Stopwatch.GetElapsedTime(started));
+                case "error":
+                    var code = data.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var c) ? c.GetString() : null;
+                    throw code is "moderation_blocked" or "content_policy_violation"
+                        ? new ProviderException(ProviderFailure.Moderated, "OpenAI's safety system refused this prompt.", retryable: false)
+                        : new ProviderException(ProviderFailure.Error, $"OpenAI ended the stream with an error ({code ?? "no code"}).", retryable: false);
+            }
+        }
+
+        throw new ProviderException(ProviderFailure.Unavailable, "OpenAI's stream ended before the image.", retryable: true);
+
+        static byte[] Bytes(JsonElement data) =>
+            data.TryGetProperty("b64_json", out var b64) && b64.GetString() is { } text
+                ? Convert.FromBase64String(text)
+                : throw new ProviderException(ProviderFailure.Error, "OpenAI sent an image event without image data.", retryable: false);
     }
 
     /// <summary>
@@ -125,6 +194,8 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
             ["size"] = p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}",
             ["quality"] = p.Quality ?? "auto",
             ["output_format"] = p.OutputFormat ?? "png",
+            ["stream"] = request.Inputs.Count == 0 && p.N == 1 ? true : null,
+            ["partial_images"] = request.Inputs.Count == 0 && p.N == 1 ? OpenAIImageTokens.PreviewFrames : null,
         };
     }
 

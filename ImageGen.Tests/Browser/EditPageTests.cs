@@ -1,0 +1,56 @@
+using System.Net.Http.Json;
+using ImageGen.Core.Quests;
+using ImageGen.Tests.Graph;
+using Microsoft.Playwright;
+
+namespace ImageGen.Tests.Browser;
+
+/// <summary>
+/// "Edit" from the gallery: paint a mask with the mouse, describe the change, see the cost, create, watch it, and get
+/// the result beside the original; the quest remembers the image and the mask; "edit the result" goes on from there.
+/// </summary>
+[Collection(GraphCollection.Name)]
+public sealed class EditPageTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Painting_a_mask_and_creating_edits_the_picture_and_the_result_can_be_edited_again()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var original = await graph.CreateAndWaitAsync(user, new { prompt = "a calm lake", model = "local-sketch", width = 256, height = 256 }, Token);
+        var (context, page) = await browser.SignInAsync(graph.GatewayAddress, user.Email, user.Password);
+        await using var _ = context;
+
+        await page.GotoAsync("/gallery");
+        await page.ClickAsync($".tile[data-image-id='{original.Images[0].Id}']:enabled");
+        await page.ClickAsync("#edit");
+        await page.WaitForURLAsync($"**/edit/{original.Images[0].Id}");
+        await Assertions.Expect(page.Locator("#edit-cost")).ToContainTextAsync("Costs 1 credits");
+
+        // Paint a stroke across the left part of the picture.
+        var canvas = page.Locator("#mask-canvas");
+        await Assertions.Expect(page.Locator("#edit-create")).ToBeDisabledAsync();
+        var box = (await canvas.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.1f), box.Y + (box.Height * 0.2f));
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.2f), box.Y + (box.Height * 0.8f), new MouseMoveOptions { Steps = 8 });
+        await page.Mouse.UpAsync();
+
+        await page.FillAsync("#edit-prompt", "a storm over the lake");
+        await page.ClickAsync("#edit-create");
+        var result = page.Locator("#edit-result-image");
+        await Assertions.Expect(result).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 60_000 });
+
+        var quests = (await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token))!.Items;
+        var edit = quests.First(q => q.Prompt == "a storm over the lake");
+        Assert.Equal(QuestStatus.Succeeded, edit.Status);
+        Assert.Equal([original.Images[0].Id], edit.Parameters.Images);
+        Assert.NotNull(edit.Parameters.Mask);
+        Assert.Equal((256, 256), (edit.Width, edit.Height));
+
+        await page.ClickAsync("#edit-again");
+        await page.WaitForURLAsync($"**/edit/{edit.Images[0].Id}");
+        await Assertions.Expect(page.Locator("#edit-source")).ToBeVisibleAsync();
+    }
+}
