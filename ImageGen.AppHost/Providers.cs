@@ -18,7 +18,7 @@ internal static class ProviderWiring
             .WithHttpHealthCheck("/health");
 
         // Dashboard buttons to switch a simulated provider's behaviour while the app runs.
-        foreach (var (provider, label) in new[] { ("openai", "OpenAI"), ("bfl", "BFL") })
+        foreach (var (provider, label) in new[] { ("openai", "OpenAI"), ("bfl", "BFL"), ("midjourney", "Midjourney") })
         {
             foreach (var profile in Profiles.Where(p => provider == "bfl" || p != "Expired"))
             {
@@ -43,7 +43,7 @@ internal static class ProviderWiring
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithProviderAccountLimits(this IResourceBuilder<ProjectResource> worker, IConfiguration configuration, int replicas)
     {
-        foreach (var (section, accountLimit) in new[] { ("Bfl", 24), ("OpenAI", 8) })
+        foreach (var (section, accountLimit) in new[] { ("Bfl", 24), ("OpenAI", 8), ("Midjourney", 3) })
         {
             var limit = configuration.GetValue($"ImageGen:ProviderAccounts:{section}:MaxConcurrency", accountLimit);
             worker.WithEnvironment($"Providers__{section}__MaxConcurrency", Math.Max(1, limit / Math.Max(1, replicas)).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -75,6 +75,21 @@ internal static class ProviderWiring
                     .WithEnvironment($"Providers__{section}__ApiKey", $"simulator-{section.ToLowerInvariant()}-key")
                     .WithEnvironment($"Providers__{section}__Simulated", "true");
             }
+        }
+
+        // Midjourney has no API of its own: a midjourney-proxy service stands in, at the URL and secret given
+        // (Parameters:midjourney-proxy-url, Parameters:midjourney-proxy-secret), or the simulator's.
+        if (builder.Configuration["Parameters:midjourney-proxy-url"] is { Length: > 0 } proxyUrl)
+        {
+            var secret = builder.AddParameter("midjourney-proxy-secret", secret: true);
+            worker.WithEnvironment("Providers__Midjourney__Endpoint", proxyUrl).WithEnvironment("Providers__Midjourney__ApiKey", secret);
+        }
+        else
+        {
+            usesSimulator = true;
+            worker.WithEnvironment("Providers__Midjourney__Endpoint", sim.GetEndpoint("http"))
+                .WithEnvironment("Providers__Midjourney__ApiKey", "simulator-midjourney-key")
+                .WithEnvironment("Providers__Midjourney__Simulated", "true");
         }
 
         return usesSimulator ? worker.WaitFor(sim) : worker;

@@ -46,14 +46,16 @@ public sealed class FaultProfiles
 {
     public const string OpenAI = "openai";
     public const string Bfl = "bfl";
+    public const string Midjourney = "midjourney";
 
     private readonly ConcurrentDictionary<string, FaultSettings> _settings = new()
     {
         [OpenAI] = new FaultSettings(),
         [Bfl] = new FaultSettings(),
+        [Midjourney] = new FaultSettings(),
     };
 
-    public static bool IsProvider(string name) => name is OpenAI or Bfl;
+    public static bool IsProvider(string name) => name is OpenAI or Bfl or Midjourney;
 
     public FaultSettings Get(string provider) => _settings[provider];
 

@@ -6,6 +6,7 @@ builder.AddServiceDefaults();
 builder.Services.AddSingleton<FaultProfiles>();
 builder.Services.AddSingleton<SimulatorStats>();
 builder.Services.AddSingleton<BflJobs>();
+builder.Services.AddSingleton<MidjourneyTasks>();
 builder.Services.AddSingleton(TimeProvider.System);
 
 var app = builder.Build();
@@ -13,6 +14,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapOpenAI();
 app.MapBfl();
+app.MapMidjourney();
 app.MapSimulatorAdmin();
 
 app.Run();

@@ -27,6 +27,11 @@ internal static class Extensions
         builder.Services.AddHttpClient(BflImageProvider.HttpClientName).RemoveAllResilienceHandlers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.Bfl.RequestTimeout);
+        builder.Services.AddSingleton<IImageProvider>(sp => new MidjourneyImageProvider(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(MidjourneyImageProvider.HttpClientName), sp.GetRequiredService<IOptions<ProviderOptions>>()));
+        builder.Services.AddHttpClient(MidjourneyImageProvider.HttpClientName).RemoveAllResilienceHandlers()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.Midjourney.RequestTimeout);
         builder.Services.AddSingleton<ProviderRouter>();
         builder.Services.AddHostedService<ProviderProbe>();
         foreach (var provider in new[] { ModelProvider.OpenAI, ModelProvider.BlackForestLabs })

@@ -28,7 +28,6 @@ internal static class ModelsApi
         var providers = ModelCatalog.All.Select(m => m.Provider).Distinct().Select(provider => provider switch
         {
             ModelProvider.Local => new ProviderHealthDto { Provider = provider, Status = "healthy", Note = "Built in; always available." },
-            ModelProvider.Midjourney => new ProviderHealthDto { Provider = provider, Status = "unavailable", Note = "Midjourney has no public API." },
             _ => stored.GetValueOrDefault(provider) ?? new ProviderHealthDto { Provider = provider, Status = "unknown", Note = "Not called since the workers started." },
         });
         return TypedResults.Ok(providers.ToList());

@@ -20,6 +20,11 @@ internal sealed class QuestInputs(ImageGenDbContext db)
             return (valid, [], []);
         }
 
+        if (valid.Parameters.Action is not null)
+        {
+            return await FollowUpAsync(ownerId, valid, ids[0], cancellationToken);
+        }
+
         var wanted = valid.Parameters.Mask is { } maskId ? [.. ids, maskId] : ids.ToList();
         var found = await db.Uploads.AsNoTracking().Where(u => u.UserId == ownerId && wanted.Contains(u.Id))
             .Select(u => new QuestInput(u.Id, u.StorageKey, u.ContentType, u.Width, u.Height, false))
@@ -76,5 +81,30 @@ internal sealed class QuestInputs(ImageGenDbContext db)
         }
 
         return (valid, inputs, []);
+    }
+
+    /// <summary>
+    /// An upscale or a variation: the image must be a grid the same model made for this owner (a finished quest with
+    /// its job at the provider, not itself an upscale). The follow-up takes the grid's prompt when it names none.
+    /// </summary>
+    private async Task<(ValidQuest, List<QuestInput>, IReadOnlyList<FieldError>)> FollowUpAsync(Guid ownerId, ValidQuest valid, Guid imageId,
+        CancellationToken cancellationToken)
+    {
+        var grid = await db.QuestImages.AsNoTracking().Where(i => i.Id == imageId && i.UserId == ownerId && i.DeletedAt == null)
+            .Join(db.Quests, i => i.QuestId, q => q.Id, (i, q) => new { Image = i, q.Model, q.Prompt, q.ProviderJobId, q.Parameters })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (grid is null)
+        {
+            return (valid, [], [new FieldError("images", ErrorCodes.InputNotFound, $"You have no image '{imageId}'.")]);
+        }
+
+        if (grid.Model != valid.Model.Id || grid.ProviderJobId is null || grid.Parameters.Action is ['U', ..])
+        {
+            return (valid, [], [new FieldError("images", ErrorCodes.ActionNeedsGrid,
+                $"'{valid.Parameters.Action}' follows up a {valid.Model.DisplayName} grid (a new one or a variation); this image is not one.")]);
+        }
+
+        var input = new QuestInput(grid.Image.Id, grid.Image.StorageKey, grid.Image.ContentType, grid.Image.Width, grid.Image.Height, JobId: grid.ProviderJobId);
+        return (string.IsNullOrEmpty(valid.Prompt) ? valid with { Prompt = grid.Prompt } : valid, [input], []);
     }
 }

@@ -26,6 +26,11 @@ public sealed record CostRule(string Description, [property: JsonIgnore] Func<Va
         q => q.ImageCount * CreditsForTokens(OpenAIImageTokens.For(q.Quality, q.Size) + OpenAIImageTokens.PreviewTokens(q), dollarsPerMillionTokens),
         dollarsPerMillionTokens);
 
+    /// <summary>Midjourney: a grid (an imagine or a variation) and an upscale of one take.</summary>
+    public static CostRule MidjourneyJobs(int grid, int upscale) => new(
+        $"{grid} credits per grid of four (a new one or a variation), {upscale} per upscale.",
+        q => q.Parameters.Action is ['U', ..] ? upscale : grid);
+
     public static int CreditsForTokens(long tokens, decimal dollarsPerMillionTokens) =>
         (int)Math.Ceiling(tokens * dollarsPerMillionTokens / 1_000_000m * 100m);
 }

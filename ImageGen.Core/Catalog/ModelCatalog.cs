@@ -123,11 +123,15 @@ public static class ModelCatalog
             Id = Midjourney,
             DisplayName = "Midjourney",
             Provider = ModelProvider.Midjourney,
-            Description = "Midjourney has no public API, so ImageGen cannot offer it.",
-            MaxPromptLength = 0,
-            OutputFormats = [],
-            Cost = CostRule.PerImage(0),
-            Available = false,
+            Description = "Midjourney through a midjourney-proxy service: a 2x2 grid of four takes; then upscale one (U1-U4) or vary one (V1-V4).",
+            MaxPromptLength = 4000,
+            AspectRatios = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"],
+            Stylize = new IntRange(0, 1000, 100),
+            OutputFormats = ["png"],
+            // An upscale or a variation names its grid in 'images'.
+            InputImages = new IntRange(1, 1, 1),
+            Actions = ["U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4"],
+            Cost = CostRule.MidjourneyJobs(grid: 8, upscale: 2),
         },
     ];
 

@@ -76,6 +76,12 @@ public sealed record ModelDescriptor
     /// <summary>Whether an edit may name a mask: a PNG of the first image's size whose transparent pixels mark what to change.</summary>
     public bool TakesMask { get; init; }
 
+    /// <summary>Follow-ups a finished grid offers (Midjourney: U1-U4 upscale one take, V1-V4 vary one), or null.</summary>
+    public IReadOnlyList<string>? Actions { get; init; }
+
+    /// <summary>Midjourney's <c>--stylize</c>, 0 to 1000.</summary>
+    public IntRange? Stylize { get; init; }
+
     public bool TakesPromptUpsampling { get; init; }
     public bool TakesRaw { get; init; }
 

@@ -50,6 +50,7 @@ public static class ErrorCodes
     public const string InputNotFound = "input_not_found";
     public const string MaskNotPng = "mask_not_png";
     public const string MaskSizeMismatch = "mask_size_mismatch";
+    public const string ActionNeedsGrid = "action_needs_grid";
 
     // Webhooks
     public const string WebhookUrlInvalid = "webhook_url_invalid";

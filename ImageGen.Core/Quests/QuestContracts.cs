@@ -30,6 +30,12 @@ public sealed record CreateQuestRequest
     /// </summary>
     public IReadOnlyList<Guid>? Images { get; init; }
 
+    /// <summary>A follow-up of a Midjourney grid named in <see cref="Images"/>: <c>U1</c>-<c>U4</c> upscale, <c>V1</c>-<c>V4</c> vary.</summary>
+    public string? Action { get; init; }
+
+    /// <summary>Midjourney's <c>--stylize</c> (0 to 1000).</summary>
+    public int? Stylize { get; init; }
+
     /// <summary>The mask of an edit (an upload id): a PNG of the first image's size; its transparent pixels are repainted.</summary>
     public Guid? Mask { get; init; }
 
@@ -97,6 +103,9 @@ public sealed record QuestParameters
     public string? OutputFormat { get; init; }
     public bool? PromptUpsampling { get; init; }
     public bool? Raw { get; init; }
+
+    public string? Action { get; init; }
+    public int? Stylize { get; init; }
 
     /// <summary>What an edit was made from: upload or gallery image ids, first the one edited.</summary>
     public IReadOnlyList<Guid>? Images { get; init; }

@@ -33,7 +33,12 @@ public static class QuestValidator
         var errors = new List<FieldError>();
 
         var prompt = request.Prompt;
-        if (string.IsNullOrWhiteSpace(prompt))
+        if (request.Action is not null && string.IsNullOrWhiteSpace(prompt))
+        {
+            // A follow-up of a grid takes the grid's prompt (the API fills it in).
+            prompt = "";
+        }
+        else if (string.IsNullOrWhiteSpace(prompt))
         {
             errors.Add(new FieldError("prompt", prompt is null ? ErrorCodes.Required : ErrorCodes.PromptEmpty, "Write a prompt: describe the image you want."));
         }
@@ -79,6 +84,7 @@ public static class QuestValidator
             PromptUpsampling = check.Flag("promptUpsampling", request.PromptUpsampling, model.TakesPromptUpsampling),
             Raw = check.Flag("raw", request.Raw, model.TakesRaw),
             Seed = check.Seed(request.Seed, model.Provider == ModelProvider.Local ? seedSource ?? DefaultSeed : null),
+            Stylize = check.Range("stylize", request.Stylize, model.Stylize, "stylize"),
         };
         parameters = check.Dimensions(request, parameters);
         parameters = check.Inputs(request, parameters);
@@ -188,6 +194,11 @@ public static class QuestValidator
         public QuestParameters Inputs(CreateQuestRequest request, QuestParameters parameters)
         {
             var images = request.Images is { Count: > 0 } asked ? asked : null;
+            if (model.Actions is null && request.Action is not null)
+            {
+                Unsupported("action");
+            }
+
             if (model.InputImages is not { } range)
             {
                 if (request.Images is not null)
@@ -201,6 +212,11 @@ public static class QuestValidator
                 }
 
                 return parameters;
+            }
+
+            if (model.Actions is { } actions && (images is not null || request.Action is not null))
+            {
+                return FollowUp(request, parameters, images, actions);
             }
 
             if (images is null)
@@ -233,6 +249,36 @@ public static class QuestValidator
             // An edit keeps its input's shape unless a ratio is asked for.
             var ratio = request.AspectRatio is null ? null : parameters.AspectRatio;
             return parameters with { Images = images, Mask = request.Mask, AspectRatio = model.AspectRatios is null ? parameters.AspectRatio : ratio };
+        }
+
+        /// <summary>A follow-up of a grid (Midjourney): one of the model's actions, on exactly one image, the grid.</summary>
+        private QuestParameters FollowUp(CreateQuestRequest request, QuestParameters parameters, IReadOnlyList<Guid>? images, IReadOnlyList<string> actions)
+        {
+            if (request.Action is null)
+            {
+                errors.Add(new FieldError("action", ErrorCodes.Required,
+                    $"An image given to {model.DisplayName} is a grid to follow up: say which in 'action' ({string.Join(", ", actions)})."));
+                return parameters;
+            }
+
+            var action = actions.FirstOrDefault(a => string.Equals(a, request.Action, StringComparison.OrdinalIgnoreCase));
+            if (action is null)
+            {
+                errors.Add(new FieldError("action", ErrorCodes.InvalidValue, $"'{request.Action}' is not an action of {model.DisplayName}. Choose one of: {string.Join(", ", actions)}."));
+            }
+
+            if (images is not { Count: 1 })
+            {
+                errors.Add(new FieldError("images", ErrorCodes.Required, "An upscale or a variation names the one grid it comes from in 'images'."));
+            }
+
+            if (request.Mask is not null)
+            {
+                Unsupported("mask");
+            }
+
+            // The grid decides the prompt's shape and style: a follow-up takes none of its own.
+            return parameters with { Images = images, Action = action, AspectRatio = null, Stylize = null };
         }
 
         /// <summary>Free width and height, a fixed size list (width and height may name one of its sizes), or neither.</summary>

@@ -65,5 +65,8 @@ public sealed class Quest
     public List<QuestImage> Images { get; set; } = [];
 }
 
-/// <summary>One image an edit starts from (or its mask): an upload or a gallery image of the owner, found at submit.</summary>
-public sealed record QuestInput(Guid Id, string StorageKey, string ContentType, int Width, int Height, bool IsMask = false);
+/// <summary>
+/// One image an edit starts from (or its mask): an upload or a gallery image of the owner, found at submit. For a
+/// follow-up of a grid (Midjourney), <see cref="JobId"/> is the grid's job at the provider.
+/// </summary>
+public sealed record QuestInput(Guid Id, string StorageKey, string ContentType, int Width, int Height, bool IsMask = false, string? JobId = null);

@@ -16,16 +16,28 @@ public sealed class CatalogTests
     private static CreateQuestRequest For(string model) => new() { Prompt = "a quiet harbour at dawn", Model = model };
 
     [Fact]
-    public void The_catalog_lists_every_promised_model_and_midjourney_as_unavailable()
+    public void The_catalog_lists_every_promised_model_and_midjourney_through_its_proxy()
     {
         Assert.Equal(
             ["local-sketch", "gpt-image-1", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
             ModelCatalog.All.Select(m => m.Id));
-        var midjourney = Assert.Single(ModelCatalog.All, m => !m.Available);
+        Assert.All(ModelCatalog.All, m => Assert.True(m.Available));
+        Assert.True(ModelCatalog.TryGet("midjourney", out var midjourney));
         Assert.Equal(ModelProvider.Midjourney, midjourney.Provider);
+        Assert.Equal(["U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4"], midjourney.Actions);
+    }
 
-        var error = Assert.Single(Check(For("midjourney")).Errors);
-        Assert.Equal(("model", ErrorCodes.ModelUnavailable), (error.Field, error.Code));
+    [Fact]
+    public void A_midjourney_follow_up_takes_the_grids_prompt_and_costs_by_its_kind()
+    {
+        var upscale = Check(new CreateQuestRequest { Model = "midjourney", Images = [Guid.NewGuid()], Action = "u2" });
+        var variation = Check(new CreateQuestRequest { Model = "midjourney", Images = [Guid.NewGuid()], Action = "V1" });
+        var grid = Check(For("midjourney") with { AspectRatio = "16:9" });
+
+        Assert.Equal(("U2", 2), (upscale.Quest!.Parameters.Action, upscale.Quest.Cost));
+        Assert.Equal(8, variation.Quest!.Cost);
+        Assert.Equal((8, "16:9"), (grid.Quest!.Cost, grid.Quest.Parameters.AspectRatio));
+        Assert.Equal(("prompt", ErrorCodes.Required), (Check(new CreateQuestRequest { Model = "midjourney" }).Errors[0].Field, ErrorCodes.Required));
     }
 
     [Theory]

@@ -15,6 +15,9 @@ public sealed record ProviderRequest
     public IReadOnlyList<InputImage> Inputs { get; init; } = [];
     public InputImage? Mask { get; init; }
 
+    /// <summary>A follow-up's grid, as the provider knows it (Midjourney: the imagine or variation task).</summary>
+    public string? ParentJobId { get; init; }
+
     /// <summary>A job the provider already accepted for this quest (from an earlier attempt): resume it, never submit again.</summary>
     public string? ResumePollingUrl { get; init; }
 

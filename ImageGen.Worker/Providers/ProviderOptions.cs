@@ -35,6 +35,16 @@ public sealed class BflAccountOptions : ProviderAccountOptions
     public List<string> KeyHosts { get; set; } = ["api.bfl.ai", "api.eu.bfl.ai", "api.us.bfl.ai", "api.eu1.bfl.ai", "api.us1.bfl.ai"];
 }
 
+/// <summary>A midjourney-proxy service, with the hosts its image links may be on besides its own.</summary>
+public sealed class MidjourneyAccountOptions : ProviderAccountOptions
+{
+    /// <summary>
+    /// Hosts (and their subdomains) an image URL in the proxy's answers may be on, over https; the proxy's own host
+    /// is always allowed. Proxies usually hand out Discord's CDN links. The secret goes to the proxy's host only.
+    /// </summary>
+    public List<string> ImageHosts { get; set; } = ["cdn.discordapp.com", "media.discordapp.net"];
+}
+
 /// <summary>Retry and circuit settings shared by every provider. Bound from <c>Providers</c>.</summary>
 public sealed class ProviderOptions
 {
@@ -42,6 +52,9 @@ public sealed class ProviderOptions
 
     public ProviderAccountOptions OpenAI { get; set; } = new();
     public BflAccountOptions Bfl { get; set; } = new() { MaxConcurrency = 24 };
+
+    /// <summary>Midjourney jobs run a few at a time per account (3 on the common plans); more wait in our queue.</summary>
+    public MidjourneyAccountOptions Midjourney { get; set; } = new() { MaxConcurrency = 3 };
 
     /// <summary>Largest body read from a provider (an image, a poll answer): a bigger one is refused, not buffered.</summary>
     [Range(1024, 1L << 32)]

@@ -32,7 +32,10 @@ internal sealed partial class ProviderRouter
         _redis = redis;
         _time = time;
         _logger = logger;
-        foreach (var (provider, account) in new[] { (ModelProvider.OpenAI, _options.OpenAI), (ModelProvider.BlackForestLabs, _options.Bfl) })
+        foreach (var (provider, account) in new[]
+        {
+            (ModelProvider.OpenAI, _options.OpenAI), (ModelProvider.BlackForestLabs, _options.Bfl), (ModelProvider.Midjourney, (ProviderAccountOptions)_options.Midjourney),
+        })
         {
             var breaker = new CircuitBreaker(_options.CircuitFailureThreshold, _options.CircuitBreakDuration, time);
             breaker.Changed += (state, local) =>

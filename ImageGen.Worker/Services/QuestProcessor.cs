@@ -162,6 +162,7 @@ internal sealed partial class QuestProcessor(
                 Parameters = quest.Parameters,
                 Inputs = [.. inputs.Where(i => !i.IsMask).Select(i => i.Image)],
                 Mask = inputs.FirstOrDefault(i => i.IsMask).Image,
+                ParentJobId = quest.Inputs.FirstOrDefault(i => i.JobId is not null)?.JobId,
                 ResumePollingUrl = quest.ProviderPollingUrl,
                 OnJobAccepted = (id, url, cost, _) => RecordJobAsync(run, id, url, cost),
                 OnProgress = (progress, text, token) => ReportProgressAsync(run, progress, text, token),

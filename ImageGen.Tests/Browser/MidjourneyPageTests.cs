@@ -1,0 +1,33 @@
+using System.Net.Http.Json;
+using ImageGen.Core.Quests;
+using ImageGen.Tests.Graph;
+using Microsoft.Playwright;
+
+namespace ImageGen.Tests.Browser;
+
+/// <summary>A Midjourney grid in the gallery offers U1-U4 and V1-V4; a click starts the follow-up, linked to its grid.</summary>
+[Collection(GraphCollection.Name)]
+public sealed class MidjourneyPageTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_grid_in_the_gallery_offers_upscales_and_variations_and_a_click_starts_one()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var grid = await graph.CreateAndWaitAsync(user, new { prompt = "a harbour at dawn", model = "midjourney" }, Token);
+        var (context, page) = await browser.SignInAsync(graph.GatewayAddress, user.Email, user.Password);
+        await using var _ = context;
+
+        await page.GotoAsync("/gallery");
+        await page.ClickAsync($".tile[data-image-id='{grid.Images[0].Id}']:enabled");
+        await Assertions.Expect(page.Locator("#follow-ups button")).ToHaveCountAsync(8);
+        await page.ClickAsync("#follow-ups button[data-action='U3']");
+        await Assertions.Expect(page.Locator("#follow-up-note")).ToContainTextAsync("U3 started (2 credits)");
+
+        var quests = (await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token))!.Items;
+        var upscale = Assert.Single(quests, q => q.Parameters.Action == "U3");
+        Assert.Equal([grid.Images[0].Id], upscale.Parameters.Images);
+        Assert.Equal(QuestStatus.Succeeded, (await graph.WaitForEndAsync(user, upscale.Id, Token)).Status);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+using SkiaSharp;
+
+namespace ImageGen.Tests.Graph;
+
+/// <summary>
+/// Midjourney through the midjourney-proxy protocol (the simulator speaks it): a grid forms with preview frames, then
+/// U2 upscales one take and V3 varies another as follow-up quests linked to the grid, each charged its own price. A
+/// follow-up of something that is not a grid, of another user's grid, or with an unknown action is refused, and a
+/// refused prompt costs nothing.
+/// </summary>
+[Collection(GraphCollection.Name)]
+public sealed class MidjourneyTests(GraphFixture graph) : IAsyncLifetime
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync() => new(SetFaultAsync("Healthy"));
+
+    public ValueTask DisposeAsync() => new(SetFaultAsync("Healthy"));
+
+    [Fact]
+    public async Task A_grid_forms_with_previews_then_U2_and_V3_follow_it_up_each_at_its_price()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await using var hub = await graph.ConnectHubAsync(user, Token);
+        var events = new EventRecorder(hub);
+
+        var grid = await graph.CreateAndWaitAsync(user, new { prompt = "a lighthouse in fog", model = "midjourney", aspectRatio = "16:9", stylize = 250 }, Token);
+
+        await events.Terminal(GraphFixture.QuestTimeout, Token);
+        Assert.Contains(events.Events, e => e.QuestId == grid.Id && e.Preview is not null);
+        using (var image = await DownloadAsync(grid))
+        {
+            // Four 16:9 takes in a 2x2.
+            Assert.True(image.Width > image.Height, $"{image.Width}x{image.Height}");
+        }
+
+        var upscale = await graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { grid.Images[0].Id }, action = "U2" }, Token);
+        var variation = await graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { grid.Images[0].Id }, action = "v3" }, Token);
+
+        Assert.Equal(("a lighthouse in fog", "U2", 2), (upscale.Prompt, upscale.Parameters.Action, upscale.Cost));
+        Assert.Equal(("V3", 8), (variation.Parameters.Action, variation.Cost));
+        Assert.Equal([grid.Images[0].Id], upscale.Parameters.Images);
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100 - 8 - 2 - 8, credits!.Balance);
+
+        // An upscale is a single take, not a grid: it cannot be followed up.
+        using var again = await user.Client.PostAsJsonAsync("/api/quests", new { model = "midjourney", images = new[] { upscale.Images[0].Id }, action = "U1" }, Token);
+        await ProblemAssert.IsProblemAsync(again, HttpStatusCode.BadRequest, ErrorCodes.ActionNeedsGrid, "images");
+    }
+
+    [Fact]
+    public async Task A_follow_up_of_what_is_not_a_grid_someone_elses_grid_or_an_unknown_action_is_refused()
+    {
+        using var owner = await graph.CreateUserAsync(Token);
+        var theirs = await graph.CreateAndWaitAsync(owner, new { prompt = "a fox", model = "midjourney" }, Token);
+        using var user = await graph.CreateUserAsync(Token);
+        var sketch = await graph.CreateAndWaitAsync(user, new { prompt = "a hill", model = "local-sketch", width = 64, height = 64 }, Token);
+
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { theirs.Images[0].Id }, action = "U1" }, ErrorCodes.InputNotFound, "images");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { sketch.Images[0].Id }, action = "U1" }, ErrorCodes.ActionNeedsGrid, "images");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { sketch.Images[0].Id }, action = "U5" }, ErrorCodes.InvalidValue, "action");
+        await RefusedAsync(user, new { prompt = "x", model = "midjourney", images = new[] { sketch.Images[0].Id } }, ErrorCodes.Required, "action");
+        await RefusedAsync(user, new { prompt = "x", model = "local-sketch", action = "U1" }, ErrorCodes.UnsupportedParameter, "action");
+        await RefusedAsync(user, new { prompt = "x", model = "midjourney", stylize = 5000 }, ErrorCodes.ValueOutOfRange, "stylize");
+    }
+
+    [Fact]
+    public async Task A_banned_prompt_fails_as_moderated_and_costs_nothing()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await SetFaultAsync("Moderation");
+
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "midjourney" }, Token);
+
+        Assert.Equal((QuestStatus.Failed, ErrorCodes.Moderated), (quest.Status, quest.Error?.Code));
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100, credits!.Balance);
+    }
+
+    private static async Task RefusedAsync(TestUser user, object request, string code, string field)
+    {
+        using var response = await user.Client.PostAsJsonAsync("/api/quests", request, Token);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, code, field);
+    }
+
+    private async Task<SKBitmap> DownloadAsync(QuestDto quest) => SKBitmap.Decode(await graph.Gateway.GetByteArrayAsync(quest.Images[0].Url, Token));
+
+    private async Task SetFaultAsync(string profile)
+    {
+        using var response = await graph.Simulator.PutAsJsonAsync("/admin/faults/midjourney", new { profile, failureRate = 0.5, latencyMs = 3000, retryAfterSeconds = 1 }, Token);
+        response.EnsureSuccessStatusCode();
+    }
+}
