@@ -21,7 +21,7 @@ internal static partial class OpenAiApi
     private static readonly string[] EditFields =
     [
         "model", "prompt", "n", "size", "quality", "background", "output_format", "output_compression", "moderation", "response_format",
-        "user", "stream", "partial_images", "input_fidelity", "webhook", "webhook_events", "image", "image[]", "mask",
+        "user", "stream", "partial_images", "webhook", "webhook_events", "image", "image[]", "mask",
     ];
 
     /// <summary>

@@ -27,14 +27,23 @@ internal sealed partial class WebhookDispatcher(
     private readonly WebhookOptions _options = options.Value;
     private readonly IReadOnlyList<TimeSpan> _delays = options.Value.Delays();
 
+    /// <summary>How often an instance forgets old deliveries.</summary>
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var nextPrune = time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
             var sent = 0;
             try
             {
                 sent = await DispatchDueAsync(stoppingToken);
+                if (time.GetUtcNow() >= nextPrune)
+                {
+                    nextPrune = time.GetUtcNow() + PruneEvery;
+                    await PruneAsync(stoppingToken);
+                }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -47,6 +56,22 @@ internal sealed partial class WebhookDispatcher(
                 await Task.Delay(_options.PollInterval, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+    }
+
+    /// <summary>Forgets deliveries that ended longer ago than the log keeps them, a thousand at a time.</summary>
+    internal async Task<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var outbox = scope.ServiceProvider.GetRequiredService<WebhookOutbox>();
+        var before = time.GetUtcNow() - _options.KeepFor;
+        int pruned, total = 0;
+        do
+        {
+            pruned = await outbox.PruneAsync(before, 1000, cancellationToken);
+            total += pruned;
+        }
+        while (pruned == 1000);
+        return total;
     }
 
     /// <summary>One pass: takes what is due (up to the concurrency) and sends it; returns how many were taken.</summary>

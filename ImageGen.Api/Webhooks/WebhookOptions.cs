@@ -30,6 +30,9 @@ public sealed class WebhookOptions
     /// </summary>
     public string AllowedNetworks { get; set; } = "";
 
+    /// <summary>How long the delivery log keeps an event that ended (delivered or given up).</summary>
+    public TimeSpan KeepFor { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>After a rotation, how long the previous secret signs beside the new one.</summary>
     public TimeSpan SecretOverlap { get; set; } = TimeSpan.FromHours(24);
 

@@ -19,7 +19,8 @@ internal static class InfrastructureExtensions
     /// <summary>Adds <c>redis</c>, <c>postgres</c> and <c>imagegen-db</c> as containers or as local processes.</summary>
     public static Infrastructure AddInfrastructure(this IDistributedApplicationBuilder builder)
     {
-        var mode = InfrastructureModeDetector.Choose(builder.Configuration);
+        // A published model (a manifest, a deployment) always declares containers: local processes exist only on this machine.
+        var mode = builder.ExecutionContext.IsPublishMode ? InfrastructureMode.Containers : InfrastructureModeDetector.Choose(builder.Configuration);
         var data = DataDirectory.Create(builder.Configuration);
         builder.Services.AddHostedService(sp => new DataDirectoryCleanup(data, sp.GetRequiredService<IHostApplicationLifetime>()));
         return mode == InfrastructureMode.Containers ? AddContainers(builder, data) : AddLocal(builder, data);

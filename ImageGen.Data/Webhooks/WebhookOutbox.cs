@@ -31,6 +31,13 @@ public sealed class WebhookOutbox(ImageGenDbContext db, TimeProvider time)
             """).AsNoTracking().ToListAsync(cancellationToken);
     }
 
+    /// <summary>Forgets deliveries that ended (delivered or given up) before <paramref name="before"/>, a batch at a time; returns how many.</summary>
+    public Task<int> PruneAsync(DateTimeOffset before, int batch, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"""
+            DELETE FROM webhook_deliveries WHERE id IN (
+                SELECT id FROM webhook_deliveries WHERE state <> {Pending} AND created_at < {before} LIMIT {batch})
+            """, cancellationToken);
+
     /// <summary>The account's webhook settings (its secrets), or null.</summary>
     public Task<WebhookEndpoint?> EndpointAsync(Guid userId, CancellationToken cancellationToken) =>
         db.WebhookEndpoints.AsNoTracking().FirstOrDefaultAsync(e => e.UserId == userId, cancellationToken);

@@ -171,6 +171,27 @@ public sealed class WebhookDeliveryTests(ThrowawayPostgres postgres) : IAsyncDis
         Assert.Equal(0, connections);
     }
 
+    [Fact]
+    public async Task The_log_forgets_ended_deliveries_after_its_keep_time_but_never_a_pending_one()
+    {
+        var user = await NewUserAsync();
+        var delivered = await RunToSuccessAsync(user, _receiver.Url, WebhookEvents.Completed);
+        await using var services = Services();
+        var dispatcher = services.GetRequiredService<WebhookDispatcher>();
+        await dispatcher.DispatchDueAsync(Token);
+        var pending = await RunToSuccessAsync(user, _receiver.Url, WebhookEvents.Completed);
+
+        _time.Advance(TimeSpan.FromDays(29));
+        await dispatcher.PruneAsync(Token);
+        Assert.Equal(WebhookDeliveryState.Delivered, (await DeliveryAsync(delivered)).State);
+
+        _time.Advance(TimeSpan.FromDays(2));
+        await dispatcher.PruneAsync(Token);
+        await using var db = postgres.CreateContext();
+        Assert.False(await db.WebhookDeliveries.AnyAsync(d => d.QuestId == delivered, Token));
+        Assert.True(await db.WebhookDeliveries.AnyAsync(d => d.QuestId == pending && d.State == WebhookDeliveryState.Pending, Token));
+    }
+
     /// <summary>
     /// A dispatcher for this test. The outbox is shared with the other tests of the class (they run one after
     /// another): what they left pending is set aside first, so this test's counts are its own.

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text.Json;
+using YamlDotNet.RepresentationModel;
+
+namespace ImageGen.Tests.Start;
+
+/// <summary>
+/// The deployment past one machine: the AppHost's manifest (publish mode) declares Redis and Postgres as containers,
+/// never local processes, and the Kubernetes base (deploy/kubernetes) runs every service with its probes, image and the
+/// environment names that service is given by the AppHost, so what the cluster sets is what the code reads.
+/// </summary>
+public sealed class DeploymentTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+    private static readonly string Base = System.IO.Path.Combine(FindRoot(), "deploy", "kubernetes", "base");
+
+    /// <summary>Names a deployment adds that the AppHost does not: the runtime's own.</summary>
+    private static readonly string[] PlatformNames = ["ASPNETCORE_", "DOTNET_", "OTEL_"];
+
+    [Fact]
+    public async Task The_manifest_declares_redis_and_postgres_as_containers()
+    {
+        var manifest = await ManifestAsync();
+        var resources = manifest.RootElement.GetProperty("resources");
+        Assert.Equal("container.v0", resources.GetProperty("redis").GetProperty("type").GetString());
+        Assert.Equal("container.v0", resources.GetProperty("postgres").GetProperty("type").GetString());
+        foreach (var project in new[] { "api", "worker", "web", "gateway", "migrations" })
+        {
+            Assert.Equal("project.v0", resources.GetProperty(project).GetProperty("type").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Every_service_runs_with_probes_an_image_and_only_settings_the_apphost_gives_it()
+    {
+        var manifest = (await ManifestAsync()).RootElement.GetProperty("resources");
+        var workloads = Documents().Where(d => Kind(d) is "Deployment" or "Job").ToList();
+        Assert.Equal(["api", "gateway", "imagegen-migrations", "web", "worker"], workloads.Select(Name).Order());
+
+        foreach (var workload in workloads)
+        {
+            var service = Name(workload).Replace("imagegen-", "", StringComparison.Ordinal);
+            var known = manifest.GetProperty(service).GetProperty("env").EnumerateObject().Select(p => p.Name).ToHashSet();
+            var container = (YamlMappingNode)Path(workload, "spec", "template", "spec", "containers")[0];
+            Assert.False(string.IsNullOrEmpty(Scalar(container, "image")), $"{service} has an image");
+            var names = Env(container).Concat(ConfigMapNames(container)).ToList();
+            Assert.All(names.Where(n => !PlatformNames.Any(p => n.StartsWith(p, StringComparison.Ordinal))),
+                n => Assert.True(known.Contains(n), $"{service} is given {n}, which the AppHost never gives it"));
+            // What it cannot run without is there: its connection strings and service addresses.
+            // (The manifest spells a name with a dash twice, the second time with an underscore: either will do.)
+            Assert.All(known.Where(n => n.StartsWith("ConnectionStrings__", StringComparison.Ordinal) || n.StartsWith("services__", StringComparison.Ordinal)),
+                n => Assert.Contains(names, given => given.Replace('-', '_') == n.Replace('-', '_')));
+
+            if (Kind(workload) == "Deployment")
+            {
+                Assert.Equal("/health", Scalar(Path(container, "readinessProbe", "httpGet"), "path"));
+                Assert.Equal("/alive", Scalar(Path(container, "livenessProbe", "httpGet"), "path"));
+            }
+        }
+    }
+
+    [Fact]
+    public void The_api_scales_on_cpu_the_workers_on_the_queue_and_each_service_keeps_one_up()
+    {
+        var documents = Documents().ToList();
+        var hpa = Assert.Single(documents, d => Kind(d) == "HorizontalPodAutoscaler");
+        Assert.Equal("api", Scalar(Path(hpa, "spec", "scaleTargetRef"), "name"));
+        var scaled = Assert.Single(documents, d => Kind(d) == "ScaledObject");
+        var trigger = (YamlMappingNode)((YamlSequenceNode)Path(scaled, "spec")["triggers"])[0];
+        Assert.Equal("redis-streams", Scalar(trigger, "type"));
+        // The stream and group the workers read.
+        Assert.Equal((Core.Messaging.QueueNames.QuestStream, Core.Messaging.QueueNames.WorkerGroup),
+            (Scalar(Path(trigger, "metadata"), "stream"), Scalar(Path(trigger, "metadata"), "consumerGroup")));
+        Assert.Equal(["api", "gateway", "web", "worker"], documents.Where(d => Kind(d) == "PodDisruptionBudget").Select(Name).Order());
+    }
+
+    private static async Task<JsonDocument> ManifestAsync()
+    {
+        var output = System.IO.Path.Combine(Directory.CreateTempSubdirectory("imagegen-manifest-").FullName, "manifest.json");
+        var info = new ProcessStartInfo(System.IO.Path.Combine(AppContext.BaseDirectory, "ImageGen.AppHost"), ["--publisher", "manifest", "--output-path", output])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Token);
+        var stderr = process.StandardError.ReadToEndAsync(Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0 && File.Exists(output), $"the manifest was not written ({process.ExitCode}): {await stdout}{await stderr}");
+        return JsonDocument.Parse(await File.ReadAllTextAsync(output, Token));
+    }
+
+    private static IEnumerable<YamlMappingNode> Documents()
+    {
+        foreach (var file in Directory.GetFiles(Base, "*.yaml").Where(f => !f.EndsWith("kustomization.yaml", StringComparison.Ordinal)))
+        {
+            var stream = new YamlStream();
+            using var reader = new StreamReader(file);
+            stream.Load(reader);
+            foreach (var document in stream.Documents)
+            {
+                yield return (YamlMappingNode)document.RootNode;
+            }
+        }
+    }
+
+    private static IEnumerable<string> Env(YamlMappingNode container) =>
+        container.Children.TryGetValue("env", out var env) ? ((YamlSequenceNode)env).Select(e => Scalar((YamlMappingNode)e, "name")) : [];
+
+    /// <summary>The names a container takes from the ConfigMap (envFrom).</summary>
+    private static IEnumerable<string> ConfigMapNames(YamlMappingNode container)
+    {
+        if (!container.Children.ContainsKey("envFrom"))
+        {
+            return [];
+        }
+
+        var config = Assert.Single(Documents(), d => Kind(d) == "ConfigMap");
+        return ((YamlMappingNode)config["data"]).Children.Keys.Select(k => ((YamlScalarNode)k).Value!);
+    }
+
+    private static string Kind(YamlMappingNode document) => Scalar(document, "kind");
+
+    private static string Name(YamlMappingNode document) => Scalar(Path(document, "metadata"), "name");
+
+    private static string Scalar(YamlMappingNode node, string key) => ((YamlScalarNode)node[key]).Value ?? "";
+
+    private static YamlMappingNode Path(YamlMappingNode node, params string[] keys) => keys.Aggregate(node, (n, k) => (YamlMappingNode)n[k]);
+
+    private static YamlSequenceNode Path(YamlMappingNode node, string a, string b, string c, string d) => (YamlSequenceNode)Path(node, a, b, c)[d];
+
+    private static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "ImageGen.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
+    }
+}
