@@ -117,7 +117,38 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
         Assert.False(policy.MayFetch(new Uri("http://127.0.0.1:5124/v1/get_result?id=1")));
     }
 
-    private async Task GenerateAsync(long maxResponseBytes = 64L << 20, Action? onAccepted = null)
+    [Fact]
+    public async Task A_preview_on_bfls_hosts_or_inline_becomes_a_frame_and_one_elsewhere_is_not_fetched()
+    {
+        var png = SmallPng();
+        foreach (var (preview, expected) in new[]
+        {
+            ($"{Bfl}/preview.png", 1),
+            ("data:image/png;base64," + Convert.ToBase64String(png), 1),
+            ($"{Bystander}/internal/preview.png", 0),
+            ("not base64 at all!", 0),
+        })
+        {
+            Answer(submit: new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job" },
+                poll: new { id = "job", status = "Ready", result = new { sample = $"{Bfl}/sample.png" } }, sample: png,
+                firstPoll: new { id = "job", status = "Pending", progress = 0.5, preview }, previewImage: png);
+            var frames = new List<byte[]>();
+            await GenerateAsync(onPreview: frames.Add);
+            Assert.True(frames.Count == expected, $"{preview}: {frames.Count} frames");
+            Assert.All(frames, f => Assert.Equal("image/webp", ImageGen.Rendering.ImageEncoding.Inspect(f)?.ContentType));
+        }
+
+        Assert.Equal(0, _bystanderConnections);
+    }
+
+    private static byte[] SmallPng()
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(32, 32);
+        bitmap.Erase(SkiaSharp.SKColors.Orange);
+        return bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100).ToArray();
+    }
+
+    private async Task GenerateAsync(long maxResponseBytes = 64L << 20, Action? onAccepted = null, Action<byte[]>? onPreview = null)
     {
         var options = new ProviderOptions
         {
@@ -142,10 +173,13 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
                 onAccepted?.Invoke();
                 return Task.CompletedTask;
             },
+            OnPreview = frame => onPreview?.Invoke(frame),
         }, timeout.Token);
     }
 
-    private void Answer(object submit, object? poll = null, string? redirectPollTo = null, byte[]? sample = null) =>
+    private void Answer(object submit, object? poll = null, string? redirectPollTo = null, byte[]? sample = null, object? firstPoll = null, byte[]? previewImage = null)
+    {
+        var polls = 0;
         _answer = async context =>
         {
             var path = context.Request.Url!.AbsolutePath;
@@ -163,7 +197,13 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
             }
             else if (path == "/v1/get_result" && poll is not null)
             {
-                await WriteJsonAsync(response, poll);
+                await WriteJsonAsync(response, Interlocked.Increment(ref polls) == 1 && firstPoll is not null ? firstPoll : poll);
+            }
+            else if (path == "/preview.png" && previewImage is not null)
+            {
+                response.ContentType = "image/png";
+                await response.OutputStream.WriteAsync(previewImage);
+                response.Close();
             }
             else if (path == "/sample.png" && sample is not null)
             {
@@ -178,6 +218,7 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
                 response.Close();
             }
         };
+    }
 
     private async Task ServeBflAsync()
     {

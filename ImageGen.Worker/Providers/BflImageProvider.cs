@@ -179,6 +179,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
         var settings = options.Value;
         var delay = settings.PollMinInterval;
         var failures = 0;
+        string? lastPreview = null;
         while (true)
         {
             await Task.Delay(delay, cancellationToken);
@@ -219,6 +220,12 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
             switch (status)
             {
                 case "Pending":
+                    if (body?["preview"] is JsonValue pv && pv.TryGetValue<string>(out var preview) && preview.Length > 0 && preview != lastPreview)
+                    {
+                        lastPreview = preview;
+                        await RelayPreviewAsync(request, preview, cancellationToken);
+                    }
+
                     var progress = body?["progress"] is JsonValue v && v.TryGetValue<double>(out var p) ? Math.Clamp(p, 0, 1) : (double?)null;
                     await request.OnProgress(progress ?? 0.1,
                         progress is { } known ? $"{request.Model.DisplayName} is painting... {known:P0}" : $"{request.Model.DisplayName} is painting...",
@@ -240,6 +247,57 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
                 default:
                     throw new ProviderException(ProviderFailure.Error, $"BFL reported an unknown status '{status}'.", retryable: false);
             }
+        }
+    }
+
+    /// <summary>The most a preview may weigh: it is shrunk to a small frame at once.</summary>
+    private const long MaxPreviewBytes = 8L << 20;
+
+    /// <summary>
+    /// A preview a poll answer carries (a link on BFL's delivery hosts, or the image inline as base64) becomes the
+    /// quest's preview frame. A link elsewhere is not fetched; a preview that fails in any way is skipped, never the job.
+    /// </summary>
+    private async Task RelayPreviewAsync(ProviderRequest request, string preview, CancellationToken cancellationToken)
+    {
+        try
+        {
+            byte[] bytes;
+            if (Uri.TryCreate(preview, UriKind.Absolute, out var link) && (link.Scheme == Uri.UriSchemeHttps || link.Scheme == Uri.UriSchemeHttp))
+            {
+                if (Urls.Parse(preview, Urls.MayFetch) is not { } allowed)
+                {
+                    return;
+                }
+
+                using var response = await http.GetAsync(allowed, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+
+                bytes = await ReadCappedAsync(response, MaxPreviewBytes, cancellationToken);
+            }
+            else
+            {
+                var inline = preview.StartsWith("data:", StringComparison.Ordinal) ? preview[(preview.IndexOf(',', StringComparison.Ordinal) + 1)..] : preview;
+                if (inline.Length > MaxPreviewBytes * 4 / 3)
+                {
+                    return;
+                }
+
+                bytes = Convert.FromBase64String(inline);
+            }
+
+            if (ImageEncoding.Inspect(bytes) is { } info && (long)info.Width * info.Height <= options.Value.MaxImagePixels
+                && SketchRenderer.PreviewOf(bytes) is { } frame)
+            {
+                request.OnPreview(frame);
+            }
+        }
+        catch (Exception e) when (e is ProviderException or FormatException or HttpRequestException
+            || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // A missed preview is only a missed look at the picture.
         }
     }
 
