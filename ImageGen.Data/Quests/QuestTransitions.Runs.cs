@@ -23,7 +23,7 @@ public sealed partial class QuestTransitions
         string starting = QuestStatusTexts.Starting, started = QuestStepKinds.Started;
         string startedHook = WebhookEventNames.Started;
         var startedFlag = (int)WebhookEvents.Started;
-        var claimed = await db.Quests.FromSql($"""
+        var claim = () => db.Quests.FromSql($"""
             WITH q AS (
                 UPDATE quests SET status = {Running}, lease_until = {until}, attempts = attempts + 1,
                     started_at = COALESCE(started_at, {now}), status_text = {starting}
@@ -42,6 +42,7 @@ public sealed partial class QuestTransitions
                 WHERE q.attempts = 1 AND (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {startedFlag} <> 0)
             SELECT * FROM q
             """).AsNoTracking().ToListAsync(cancellationToken);
+        var claimed = maxRunningPerOwner == int.MaxValue ? await claim() : await ClaimOneAtATimePerOwnerAsync(questId, claim, cancellationToken);
         if (claimed.Count == 1)
         {
             return new ClaimOutcome.Claimed(claimed[0]);
@@ -57,6 +58,24 @@ public sealed partial class QuestTransitions
             _ => await ParkAsync(questId, cancellationToken),
         };
     }
+
+    /// <summary>
+    /// The fair-share count and the claim must be one decision: two workers claiming two quests of one owner at the same
+    /// moment each counted the other's run as not started yet, and the owner got one run more than allowed. Claims of
+    /// one owner's quests take a transaction-scoped lock on the owner first; the claim statement runs after it is
+    /// granted, so its count sees every claim committed before (read committed: a fresh snapshot per statement).
+    /// </summary>
+    private Task<List<Quest>> ClaimOneAtATimePerOwnerAsync(Guid questId, Func<Task<List<Quest>>> claim, CancellationToken cancellationToken) =>
+        db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"""
+                SELECT pg_advisory_xact_lock(hashtextextended('claim:' || user_id::text, 0)) FROM quests WHERE id = {questId}
+                """, cancellationToken);
+            var claimed = await claim();
+            await transaction.CommitAsync(cancellationToken);
+            return claimed;
+        });
 
     /// <summary>Dates a waiting quest now, so the reconciler leaves it alone until the re-send interval passes.</summary>
     private async Task<ClaimOutcome> ParkAsync(Guid questId, CancellationToken cancellationToken)

@@ -49,8 +49,16 @@ public sealed class EditPageTests(GraphFixture graph, BrowserFixture browser) : 
         Assert.NotNull(edit.Parameters.Mask);
         Assert.Equal((256, 256), (edit.Width, edit.Height));
 
-        await page.ClickAsync("#edit-again");
-        await page.WaitForURLAsync($"**/edit/{edit.Images[0].Id}");
+        // "Edit the result" goes on from the new picture.
+        await Assertions.Expect(page.Locator("#edit-again")).ToHaveAttributeAsync("href", $"/edit/{edit.Images[0].Id}");
+
+        // The gallery says what the edit was made from.
+        await page.GotoAsync("/gallery");
+        await page.ClickAsync($".tile[data-image-id='{edit.Images[0].Id}']:enabled");
+        await Assertions.Expect(page.Locator("#viewer-lineage")).ToContainTextAsync(original.Images[0].Id.ToString()[..8]);
+        await Assertions.Expect(page.Locator("#viewer-lineage")).ToContainTextAsync("with a mask");
+
+        await page.GotoAsync($"/edit/{edit.Images[0].Id}");
         await Assertions.Expect(page.Locator("#edit-source")).ToBeVisibleAsync();
     }
 }

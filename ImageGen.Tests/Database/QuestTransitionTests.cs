@@ -243,6 +243,25 @@ public sealed class QuestTransitionTests(ThrowawayPostgres postgres)
         Assert.IsType<ClaimOutcome.Exhausted>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 2, "w", Token)));
     }
 
+    [Fact]
+    public async Task Workers_claiming_one_owners_quests_at_once_never_run_more_than_the_owners_share()
+    {
+        var user = await NewUserAsync(1000);
+        var quests = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            quests.Add(Assert.IsType<SubmitOutcome.Accepted>(await SubmitAsync(user, cost: 5)).Quest.Id);
+        }
+
+        // Twelve workers, each taking a different quest of the same owner at the same moment; the share is 4.
+        var claims = await Task.WhenAll(quests.Select((id, i) => Task.Run(() => WithTransitions(t => t.ClaimAsync(id, Lease, 3, $"worker-{i}", Token, maxRunningPerOwner: 4)))));
+
+        Assert.Equal(4, claims.Count(c => c is ClaimOutcome.Claimed));
+        Assert.All(claims.Where(c => c is not ClaimOutcome.Claimed), c => Assert.IsType<ClaimOutcome.OwnerBusy>(c));
+        await using var db = postgres.CreateContext();
+        Assert.Equal(4, await db.Quests.CountAsync(q => q.UserId == user && q.Status == QuestStatus.Running, Token));
+    }
+
     private async Task<T> WithTransitions<T>(Func<QuestTransitions, Task<T>> use)
     {
         await using var db = postgres.CreateContext();
