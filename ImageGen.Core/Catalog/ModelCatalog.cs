@@ -127,6 +127,7 @@ public static class ModelCatalog
             MaxPromptLength = 4000,
             AspectRatios = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"],
             Stylize = new IntRange(0, 1000, 100),
+            Versions = ["7", "6.1", "6", "niji 6"],
             OutputFormats = ["png"],
             // An upscale or a variation names its grid in 'images'.
             InputImages = new IntRange(1, 1, 1),

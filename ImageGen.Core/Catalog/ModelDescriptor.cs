@@ -79,6 +79,9 @@ public sealed record ModelDescriptor
     /// <summary>Follow-ups a finished grid offers (Midjourney: U1-U4 upscale one take, V1-V4 vary one), or null.</summary>
     public IReadOnlyList<string>? Actions { get; init; }
 
+    /// <summary>Model versions to choose from (Midjourney's <c>--v</c>), first is the default.</summary>
+    public IReadOnlyList<string>? Versions { get; init; }
+
     /// <summary>Midjourney's <c>--stylize</c>, 0 to 1000.</summary>
     public IntRange? Stylize { get; init; }
 

@@ -36,6 +36,9 @@ public sealed record CreateQuestRequest
     /// <summary>Midjourney's <c>--stylize</c> (0 to 1000).</summary>
     public int? Stylize { get; init; }
 
+    /// <summary>Midjourney's model version (<c>--v</c>, or <c>niji 6</c>): 7, 6.1, 6.</summary>
+    public string? Version { get; init; }
+
     /// <summary>The mask of an edit (an upload id): a PNG of the first image's size; its transparent pixels are repainted.</summary>
     public Guid? Mask { get; init; }
 
@@ -106,6 +109,7 @@ public sealed record QuestParameters
 
     public string? Action { get; init; }
     public int? Stylize { get; init; }
+    public string? Version { get; init; }
 
     /// <summary>What an edit was made from: upload or gallery image ids, first the one edited.</summary>
     public IReadOnlyList<Guid>? Images { get; init; }

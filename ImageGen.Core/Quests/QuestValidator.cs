@@ -85,6 +85,7 @@ public static class QuestValidator
             Raw = check.Flag("raw", request.Raw, model.TakesRaw),
             Seed = check.Seed(request.Seed, model.Provider == ModelProvider.Local ? seedSource ?? DefaultSeed : null),
             Stylize = check.Range("stylize", request.Stylize, model.Stylize, "stylize"),
+            Version = check.OneOf("version", request.Version, model.Versions),
         };
         parameters = check.Dimensions(request, parameters);
         parameters = check.Inputs(request, parameters);
@@ -278,7 +279,7 @@ public static class QuestValidator
             }
 
             // The grid decides the prompt's shape and style: a follow-up takes none of its own.
-            return parameters with { Images = images, Action = action, AspectRatio = null, Stylize = null };
+            return parameters with { Images = images, Action = action, AspectRatio = null, Stylize = null, Version = null };
         }
 
         /// <summary>Free width and height, a fixed size list (width and height may name one of its sizes), or neither.</summary>

@@ -38,6 +38,10 @@ public sealed class CatalogTests
         Assert.Equal(8, variation.Quest!.Cost);
         Assert.Equal((8, "16:9"), (grid.Quest!.Cost, grid.Quest.Parameters.AspectRatio));
         Assert.Equal(("prompt", ErrorCodes.Required), (Check(new CreateQuestRequest { Model = "midjourney" }).Errors[0].Field, ErrorCodes.Required));
+        // The version defaults to the newest; one Midjourney does not offer is refused by name, as is a version on another model.
+        Assert.Equal("7", grid.Quest.Parameters.Version);
+        Assert.Equal(("version", ErrorCodes.InvalidValue), (Check(For("midjourney") with { Version = "5" }).Errors[0].Field, Check(For("midjourney") with { Version = "5" }).Errors[0].Code));
+        Assert.Equal(ErrorCodes.UnsupportedParameter, Check(For("local-sketch") with { Version = "7" }).Errors[0].Code);
     }
 
     [Theory]

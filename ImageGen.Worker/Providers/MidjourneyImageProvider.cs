@@ -57,7 +57,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
         return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], null, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>The prompt's Midjourney flags: the aspect ratio and stylize the quest asked for.</summary>
+    /// <summary>The prompt's Midjourney flags: the aspect ratio, stylize and version the quest asked for.</summary>
     internal static string Flags(ProviderRequest request)
     {
         var p = request.Parameters;
@@ -70,6 +70,11 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
         if (p.Stylize is { } stylize)
         {
             flags.Add($"--stylize {stylize.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (p.Version is { } version)
+        {
+            flags.Add(version.StartsWith("niji", StringComparison.Ordinal) ? $"--{version}" : $"--v {version}");
         }
 
         return string.Join(' ', flags);
