@@ -203,7 +203,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
                     continue;
                 }
 
-                body = JsonNode.Parse(await ReadCappedAsync(response, MaxPollBytes, cancellationToken)) as JsonObject;
+                body = JsonNode.Parse(await ProviderBodies.ReadCappedAsync("BFL", response, MaxPollBytes, cancellationToken)) as JsonObject;
                 failures = 0;
             }
             catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
@@ -275,7 +275,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
                     return;
                 }
 
-                bytes = await ReadCappedAsync(response, MaxPreviewBytes, cancellationToken);
+                bytes = await ProviderBodies.ReadCappedAsync("BFL", response, MaxPreviewBytes, cancellationToken);
             }
             else
             {
@@ -316,7 +316,7 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
             throw new ProviderException(ProviderFailure.Unavailable, $"Downloading BFL's sample failed with {(int)response.StatusCode}.", retryable: false, statusCode: (int)response.StatusCode);
         }
 
-        return await ReadCappedAsync(response, options.Value.MaxResponseBytes, cancellationToken);
+        return await ProviderBodies.ReadCappedAsync("BFL", response, options.Value.MaxResponseBytes, cancellationToken);
     }
 
     /// <summary>A redirect could lead anywhere (inside the network, too): it is an error, never followed.</summary>
@@ -328,34 +328,6 @@ internal sealed class BflImageProvider(HttpClient http, IOptions<ProviderOptions
                 statusCode: (int)response.StatusCode);
         }
     }
-
-    /// <summary>The body, or an error as soon as it is longer than <paramref name="max"/> bytes (nothing more is read).</summary>
-    internal static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, long max, CancellationToken cancellationToken)
-    {
-        if (response.Content.Headers.ContentLength > max)
-        {
-            throw TooLarge(max);
-        }
-
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > max)
-            {
-                throw TooLarge(max);
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static ProviderException TooLarge(long max) =>
-        new(ProviderFailure.Error, $"BFL sent more than {max:N0} bytes; the answer was refused.", retryable: false);
 
     private static async Task<string> DetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

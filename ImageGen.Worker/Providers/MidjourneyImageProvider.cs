@@ -127,7 +127,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
                 throw new ProviderException(ProviderFailure.Unavailable, $"The Midjourney proxy answered {status} to the submit.", retryable: status == 429, statusCode: status);
             }
 
-            var answer = JsonNode.Parse(await BflImageProvider.ReadCappedAsync(response, MaxTaskBytes, cancellationToken)) as JsonObject;
+            var answer = JsonNode.Parse(await ProviderBodies.ReadCappedAsync("The Midjourney proxy", response, MaxTaskBytes, cancellationToken)) as JsonObject;
             var code = (int?)answer?["code"];
             var description = (string?)answer?["description"] ?? "no description";
             return code switch
@@ -158,7 +158,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
 
         return response.StatusCode == HttpStatusCode.NotFound
             ? null
-            : JsonNode.Parse(await BflImageProvider.ReadCappedAsync(response, MaxTaskBytes, cancellationToken)) as JsonObject;
+            : JsonNode.Parse(await ProviderBodies.ReadCappedAsync("The Midjourney proxy", response, MaxTaskBytes, cancellationToken)) as JsonObject;
     }
 
     private async Task<Uri> PollAsync(ProviderRequest request, string taskId, CancellationToken cancellationToken)
@@ -268,6 +268,6 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
                 $"Downloading Midjourney's image failed with {(int)response.StatusCode}.", retryable: false, statusCode: (int)response.StatusCode);
         }
 
-        return await BflImageProvider.ReadCappedAsync(response, options.Value.MaxResponseBytes, cancellationToken);
+        return await ProviderBodies.ReadCappedAsync("The Midjourney proxy", response, options.Value.MaxResponseBytes, cancellationToken);
     }
 }
