@@ -1,0 +1,124 @@
+using System.Globalization;
+using ImageGen.Api.Problems;
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ImageGen.Api.Apis;
+
+/// <summary>OpenAI's request in the native API's terms: what is refused by name, and how fields map.</summary>
+internal static partial class OpenAiApi
+{
+    /// <summary>What the native API cannot do in OpenAI's terms, refused by name before anything is stored.</summary>
+    private static ProblemHttpResult? Refusal(OpenAiImageRequest request)
+    {
+        if (request.Unknown is { Count: > 0 } unknown)
+        {
+            var name = unknown.Keys.First();
+            return ApiProblems.BadRequest(ErrorCodes.UnknownParameter, name, $"Unrecognized request argument supplied: {name}.");
+        }
+
+        if (request.PartialImages is { } partials && (request.Stream is not true || partials is < 0 or > MaxPartialImages))
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "partial_images",
+                $"'partial_images' is 0 to {MaxPartialImages}, and only with 'stream': true.");
+        }
+
+        if (request.Stream is true && request.N is > 1)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "n", "A streamed generation makes one image: leave out 'n' or send 1.");
+        }
+
+        if (request.Stream is true && request.ResponseFormat == "url")
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "response_format", "A streamed generation sends the image itself: leave out 'response_format'.");
+        }
+
+        if (request.Style is not null)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, "style", "'style' is a dall-e-3 parameter; no model here takes it. Leave it out.");
+        }
+
+        foreach (var (field, value) in new[] { ("background", request.Background), ("moderation", request.Moderation) })
+        {
+            if (value is not null && !AutoOnly.Contains(value, StringComparer.Ordinal))
+            {
+                return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, field, $"Only '{field}: auto' is taken here for now. Leave it out or send 'auto'.");
+            }
+        }
+
+        if (request.OutputCompression is not null)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, "output_compression", "'output_compression' is not taken here yet. Leave it out.");
+        }
+
+        if (request.ResponseFormat is not (null or "b64_json" or "url"))
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "response_format", "'response_format' must be 'b64_json' or 'url'.");
+        }
+
+        return null;
+    }
+
+    /// <summary>The native request for the same generation. OpenAI's "WxH" size becomes width and height where a model takes free sizes.</summary>
+    internal static CreateQuestRequest ToQuestRequest(OpenAiImageRequest request, out string? sizeError)
+    {
+        sizeError = null;
+        int? width = null, height = null;
+        string? size = null;
+        if (request.Size is { } asked && asked != "auto")
+        {
+            var freeSizes = request.Model is { } id && ModelCatalog.TryGet(id, out var model) && model.Dimensions is not null;
+            if (!freeSizes)
+            {
+                size = asked;
+            }
+            else if (TryParseSize(asked, out var w, out var h))
+            {
+                (width, height) = (w, h);
+            }
+            else
+            {
+                sizeError = $"'{asked}' is not a size: write it as WIDTHxHEIGHT, for example 1024x1024, or 'auto'.";
+            }
+        }
+
+        return new CreateQuestRequest
+        {
+            Model = request.Model,
+            Prompt = request.Prompt,
+            N = request.N,
+            Size = size,
+            Width = width,
+            Height = height,
+            Quality = request.Quality is "auto" ? null : request.Quality,
+            OutputFormat = request.OutputFormat,
+            AspectRatio = request.AspectRatio,
+            SafetyTolerance = request.SafetyTolerance,
+            Seed = request.Seed,
+            Raw = request.Raw,
+            PromptUpsampling = request.PromptUpsampling,
+        };
+    }
+
+    private static bool TryParseSize(string size, out int width, out int height)
+    {
+        var parts = size.Split('x');
+        width = height = 0;
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out width)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out height);
+    }
+
+    /// <summary>The native field names as OpenAI's request spells them.</summary>
+    internal static string OpenAiName(string field) => field switch
+    {
+        "width" or "height" => "size",
+        "outputFormat" => "output_format",
+        "aspectRatio" => "aspect_ratio",
+        "safetyTolerance" => "safety_tolerance",
+        "promptUpsampling" => "prompt_upsampling",
+        "images" => "image",
+        _ => field,
+    };
+}
