@@ -90,6 +90,29 @@ public sealed class OpenAiCompatTests(GraphFixture graph)
         Assert.Empty((await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token))!.Items);
     }
 
+    [Fact]
+    public async Task An_edit_sent_again_by_a_retrying_client_joins_the_first_quest_and_is_charged_once()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var http = Raw(await KeyAsync(user));
+        var png = Png(64, 64, SkiaSharp.SKColors.Teal, transparentLeftHalf: false);
+
+        async Task<string> EditAsync()
+        {
+            using var form = new MultipartFormDataContent { { new StringContent("local-sketch"), "model" }, { new StringContent("retried edit"), "prompt" } };
+            form.Add(new ByteArrayContent(png), "image", "a.png");
+            using var response = await http.PostAsync("/v1/images/edits", form, Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return response.Headers.GetValues("X-ImageGen-Quest-Id").Single();
+        }
+
+        // The same files and fields again (new uploads each time): one quest, one charge.
+        Assert.Equal(await EditAsync(), await EditAsync());
+        var quest = Assert.Single((await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token))!.Items);
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100 - quest.Cost, credits!.Balance);
+    }
+
     private sealed record OpenAiError(string Type, string? Param, string? Code);
 
     private static byte[] Png(int width, int height, SkiaSharp.SKColor color, bool transparentLeftHalf)

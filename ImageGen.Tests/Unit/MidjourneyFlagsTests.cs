@@ -25,3 +25,25 @@ public sealed class MidjourneyFlagsTests
         Assert.Equal(flags, MidjourneyImageProvider.Flags(request));
     }
 }
+
+/// <summary>A proxy's answer cannot send the worker to fetch from inside the network: only its own origin or https image hosts.</summary>
+public sealed class MidjourneyImageUrlTests
+{
+    [Theory]
+    [InlineData("http://127.0.0.1:5123/mj/image/1/5", true)]
+    [InlineData("https://cdn.discordapp.com/attachments/1/2/grid.png", true)]
+    [InlineData("https://media.discordapp.net/x.png", true)]
+    [InlineData("http://cdn.discordapp.com/x.png", false)]
+    [InlineData("http://127.0.0.1:5124/mj/image/1/5", false)]
+    [InlineData("http://169.254.169.254/latest/meta-data", false)]
+    [InlineData("https://discordapp.com.attacker.example/x.png", false)]
+    [InlineData("https://user:pass@cdn.discordapp.com/x.png", false)]
+    [InlineData("not a url", false)]
+    public void Image_links_are_fetched_only_from_the_proxy_or_its_image_hosts(string url, bool allowed)
+    {
+        var options = new ProviderOptions { Midjourney = new MidjourneyAccountOptions { Endpoint = new Uri("http://127.0.0.1:5123"), ApiKey = "secret" } };
+        var provider = new MidjourneyImageProvider(new HttpClient(), Microsoft.Extensions.Options.Options.Create(options));
+
+        Assert.Equal(allowed, provider.ImageUrl(url) is not null);
+    }
+}
