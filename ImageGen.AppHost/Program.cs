@@ -15,8 +15,23 @@ catch (InfrastructureException e)
     return 1;
 }
 
-// The image store: a directory the API and the workers share (ImageGen:ImageStorePath to put it elsewhere).
+// The image store: a directory the API and the workers share (ImageGen:ImageStorePath to put it elsewhere), or an
+// S3-compatible bucket (ImageGen:ImageStore:S3:*, for AWS S3, R2, MinIO, Ceph), or, with ImageGen:ObjectStore=local,
+// a local S3-compatible server, to try the object store path on one machine.
 var imageStore = builder.Configuration["ImageGen:ImageStorePath"] ?? infrastructure.Data.Combine("images");
+IResourceBuilder<LocalObjectStoreResource>? objectStore = null;
+if (builder.Configuration["ImageGen:ObjectStore"] == "local" && !builder.ExecutionContext.IsPublishMode)
+{
+    try
+    {
+        objectStore = builder.AddLocalObjectStore("object-store", infrastructure.Data);
+    }
+    catch (InfrastructureException e)
+    {
+        await Console.Error.WriteLineAsync($"ImageGen cannot start: {e.Message}");
+        return 1;
+    }
+}
 
 // The first operator, and the key that signs image URLs. Generated on first run and kept in user secrets;
 // set them with `dotnet user-secrets` or in the dashboard.
@@ -37,11 +52,10 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
-    .WithEnvironment("ImageStore__Path", imageStore)
+    .WithImageStore(imageStore, objectStore)
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WithSettings(builder.Configuration, "Alerts")
     .WithSettings(builder.Configuration, "RateLimits")
-    .WithSettings(builder.Configuration, "ImageStore")
     .WithSettings(builder.Configuration, "OpenAi")
     .WithSettings(builder.Configuration, "Uploads")
     .WithSettings(builder.Configuration, "Webhooks")
@@ -65,7 +79,7 @@ builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
-    .WithEnvironment("ImageStore__Path", imageStore)
+    .WithImageStore(imageStore, objectStore)
     .WithSettings(builder.Configuration, "Worker")
     .WithSettings(builder.Configuration, "Providers")
     .WithProviders(providerSim)

@@ -20,15 +20,44 @@ internal static class ServiceSettings
 {
     /// <summary>
     /// Passes the AppHost's <c>ImageGen:{section}:*</c> settings on to a service as its <c>{section}:*</c> settings,
-    /// e.g. <c>ImageGen:Worker:RenderStepDelay</c> becomes the worker's <c>Worker:RenderStepDelay</c>.
+    /// e.g. <c>ImageGen:Worker:RenderStepDelay</c> becomes the worker's <c>Worker:RenderStepDelay</c> (nested sections
+    /// too: <c>ImageGen:ImageStore:S3:Bucket</c> becomes <c>ImageStore:S3:Bucket</c>).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSettings(this IResourceBuilder<ProjectResource> service, IConfiguration configuration, string section)
     {
-        foreach (var setting in configuration.GetSection($"ImageGen:{section}").GetChildren())
+        var prefix = $"ImageGen:{section}:";
+        foreach (var (key, value) in configuration.GetSection($"ImageGen:{section}").AsEnumerable())
         {
-            service.WithEnvironment($"{section}__{setting.Key}", setting.Value);
+            if (value is not null && key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                service.WithEnvironment($"{section}__{key[prefix.Length..].Replace(":", "__", StringComparison.Ordinal)}", value);
+            }
         }
 
         return service;
+    }
+}
+
+internal static class ImageStoreSettings
+{
+    /// <summary>
+    /// Where a service keeps images: the local object store when the graph runs one, else the shared directory plus any
+    /// <c>ImageGen:ImageStore:*</c> settings (an S3 bucket among them).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithImageStore(this IResourceBuilder<ProjectResource> service, string directory,
+        IResourceBuilder<Infrastructure.LocalObjectStoreResource>? objectStore)
+    {
+        if (objectStore is not null)
+        {
+            foreach (var (name, value) in objectStore.Resource.ServiceSettings())
+            {
+                service.WithEnvironment(name, value);
+            }
+
+            return service.WaitFor(objectStore);
+        }
+
+        var configuration = service.ApplicationBuilder.Configuration;
+        return service.WithEnvironment("ImageStore__Path", directory).WithSettings(configuration, "ImageStore");
     }
 }

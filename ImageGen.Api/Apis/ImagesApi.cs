@@ -33,7 +33,7 @@ internal static class ImagesApi
         return app;
     }
 
-    public static async Task<Results<FileStreamHttpResult, StatusCodeHttpResult, ProblemHttpResult>> GetImage(
+    public static async Task<Results<FileStreamHttpResult, RedirectHttpResult, StatusCodeHttpResult, ProblemHttpResult>> GetImage(
         string id, HttpContext http, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store, ImageDelivery delivery, ImageUrlSigner signer,
         TimeProvider time, CancellationToken cancellationToken, string? w = null, string? fmt = null, string? q = null, string? exp = null, string? sig = null)
     {
@@ -111,17 +111,22 @@ internal static class ImagesApi
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        Stream? content;
+        // A store that serves links itself gets the request: the variant is made once if missing, then the browser
+        // is sent to the store's own signed link, which expires when this one does.
+        var links = store as IDirectLinkStore;
+        Stream? content = null;
+        string? key;
         if (asStored)
         {
-            content = store.OpenRead(image.StorageKey);
+            key = image.StorageKey;
+            content = links is null ? await store.OpenReadAsync(key, cancellationToken) : null;
         }
         else
         {
-            (Stream Content, bool Cached)? made;
+            StoredVariantResult? made;
             try
             {
-                made = await delivery.OpenVariantAsync(image.Id, image.StorageKey, width, format!, quality, cancellationToken);
+                made = await delivery.VariantAsync(image.Id, image.StorageKey, width, format!, quality, open: links is null, cancellationToken);
             }
             catch (RenderQueueFullException)
             {
@@ -131,8 +136,16 @@ internal static class ImagesApi
                     "Too many image sizes are being made right now; try again in a moment (the original is always available).");
             }
 
+            key = made?.Key;
             content = made?.Content;
             headers["X-Cache"] = made is { Cached: true } ? "hit" : "miss";
+        }
+
+        if (links is not null && key is not null && (asStored ? await store.ExistsAsync(key, cancellationToken) : true))
+        {
+            var linkExpires = DateTimeOffset.FromUnixTimeSeconds(expires ?? signer.DefaultExpiry().ToUnixTimeSeconds());
+            headers.ETag = default;
+            return TypedResults.Redirect(links.LinkFor(key, linkExpires).ToString());
         }
 
         if (content is null)
@@ -199,8 +212,8 @@ internal static class ImagesApi
         }
 
         var expires = time.GetUtcNow().AddSeconds(seconds);
-        var (_, variants) = signer.UrlsFor(row!.Image.Id, row.Image.Width, expires);
-        return TypedResults.Ok(new SignedUrlResponse(signer.UrlFor(row.Image.Id, variant, expires), DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()), variants,
+        var (_, variants) = signer.UrlsFor(row!.Image.Id, row.Image.Width, row.Image.ContentType, expires);
+        return TypedResults.Ok(new SignedUrlResponse(signer.UrlFor(row.Image.Id, row.Image.ContentType, variant, expires), DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()), variants,
             row.Image.Width, row.Image.Height));
     }
 
@@ -260,7 +273,7 @@ internal static class ImagesApi
 
     private static ImageDto ToDto(QuestImage image, Quest quest, ImageUrlSigner signer, DateTimeOffset expires)
     {
-        var (url, variants) = signer.UrlsFor(image.Id, image.Width, expires);
+        var (url, variants) = signer.UrlsFor(image.Id, image.Width, image.ContentType, expires);
         return new ImageDto
         {
             Id = image.Id,

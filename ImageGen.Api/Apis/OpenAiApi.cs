@@ -196,11 +196,12 @@ internal static partial class OpenAiApi
             if (request.ResponseFormat == "url")
             {
                 var signed = services.Signer.Sign(new QuestImageDto(image.Id, "", image.Width, image.Height, image.ContentType, null, []));
-                data.Add(new OpenAiImageData(null, PublicOrigin(context) + signed.Url, null));
+                // An object store's link is already absolute; ours is a path on the public address.
+                data.Add(new OpenAiImageData(null, Uri.IsWellFormedUriString(signed.Url, UriKind.Absolute) ? signed.Url : PublicOrigin(context) + signed.Url, null));
                 continue;
             }
 
-            await using var stream = store.OpenRead(image.StorageKey)
+            await using var stream = await store.OpenReadAsync(image.StorageKey, cancellationToken)
                 ?? throw new InvalidOperationException($"Image {image.Id} of quest {quest.Id} is missing from the store.");
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken);

@@ -151,14 +151,14 @@ internal static class UploadsApi
         {
             Id = id,
             UserId = ownerId,
-            StorageKey = FileSystemImageStore.KeyFor(id, clean.ContentType == "image/jpeg" ? "jpg" : "png"),
+            StorageKey = ImageKeys.KeyFor(id, ImageEncoding.Extension(clean.ContentType)),
             ContentType = clean.ContentType,
             Width = clean.Width,
             Height = clean.Height,
             Bytes = clean.Bytes.Length,
             CreatedAt = time.GetUtcNow(),
         };
-        await store.SaveAsync(upload.StorageKey, clean.Bytes, cancellationToken);
+        await store.SaveAsync(upload.StorageKey, clean.Bytes, clean.ContentType, cancellationToken);
         db.Uploads.Add(upload);
         return (upload, null);
     }
@@ -171,7 +171,7 @@ internal static class UploadsApi
         var upload = Guid.TryParse(id, out var uploadId)
             ? await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == uploadId && u.UserId == userId, cancellationToken)
             : null;
-        return upload is not null && store.OpenRead(upload.StorageKey) is { } stream
+        return upload is not null && await store.OpenReadAsync(upload.StorageKey, cancellationToken) is { } stream
             ? TypedResults.Stream(stream, upload.ContentType)
             : ApiProblems.NotFound("upload_not_found", $"There is no upload '{id}'.");
     }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
+using ImageGen.Rendering;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Api.Images;
@@ -28,7 +29,9 @@ public enum SignatureCheck
 
 /// <summary>
 /// Signs image URLs with HMAC-SHA256 over the image id, the variant and the expiry, so an image can be shown in an
-/// &lt;img&gt; tag without the viewer's credentials, for a limited time, and for nothing else.
+/// &lt;img&gt; tag without the viewer's credentials, for a limited time, and for nothing else. With an object store,
+/// an original's URL is the store's own signed link instead (the bytes never pass through the API), and a variant's
+/// URL is ours: the API makes the variant on its first request and redirects to the store.
 /// </summary>
 public sealed class ImageUrlSigner
 {
@@ -38,12 +41,14 @@ public sealed class ImageUrlSigner
     private readonly byte[] _key;
     private readonly TimeSpan _lifetime;
     private readonly TimeProvider _time;
+    private readonly IDirectLinkStore? _links;
 
-    public ImageUrlSigner(IOptions<ImageSigningOptions> options, TimeProvider time)
+    public ImageUrlSigner(IOptions<ImageSigningOptions> options, TimeProvider time, IImageStore store)
     {
         _key = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.SigningKey));
         _lifetime = options.Value.UrlLifetime;
         _time = time;
+        _links = store as IDirectLinkStore;
     }
 
     /// <summary>The expiry of URLs made now with the default lifetime: rounded up, so they stay the same for a while.</summary>
@@ -54,32 +59,37 @@ public sealed class ImageUrlSigner
     }
 
     /// <summary>A URL of one variant of the image that works until <paramref name="expires"/>.</summary>
-    public string UrlFor(Guid imageId, ImageVariant variant, DateTimeOffset expires)
+    public string UrlFor(Guid imageId, string contentType, ImageVariant variant, DateTimeOffset expires)
     {
+        if (variant.IsOriginal && _links is not null)
+        {
+            return _links.LinkFor(ImageKeys.KeyFor(imageId, ImageEncoding.Extension(contentType)), expires).ToString();
+        }
+
         var exp = expires.ToUnixTimeSeconds();
         var query = variant.Query;
         return $"/images/{imageId:N}?{(query.Length > 0 ? query + "&" : "")}exp={exp.ToString(CultureInfo.InvariantCulture)}&sig={Sign(imageId, variant.Name, exp)}";
     }
 
     /// <summary>The original's URL and one URL per smaller width (for a srcset), all expiring at <paramref name="expires"/>.</summary>
-    public (string Url, IReadOnlyList<ImageVariantUrl> Variants) UrlsFor(Guid imageId, int width, DateTimeOffset expires)
+    public (string Url, IReadOnlyList<ImageVariantUrl> Variants) UrlsFor(Guid imageId, int width, string contentType, DateTimeOffset expires)
     {
         var variants = new List<ImageVariantUrl>(ImageVariant.Widths.Count);
         foreach (var w in ImageVariant.Widths)
         {
             if (w < width)
             {
-                variants.Add(new ImageVariantUrl(w, UrlFor(imageId, new ImageVariant(w, null, null), expires)));
+                variants.Add(new ImageVariantUrl(w, UrlFor(imageId, contentType, new ImageVariant(w, null, null), expires)));
             }
         }
 
-        return (UrlFor(imageId, ImageVariant.Original, expires), variants);
+        return (UrlFor(imageId, contentType, ImageVariant.Original, expires), variants);
     }
 
     /// <summary>The image with its URLs signed (default lifetime).</summary>
     public QuestImageDto Sign(QuestImageDto image)
     {
-        var (url, variants) = UrlsFor(image.Id, image.Width, DefaultExpiry());
+        var (url, variants) = UrlsFor(image.Id, image.Width, image.ContentType, DefaultExpiry());
         return image with { Url = url, Variants = variants };
     }
 

@@ -1,27 +1,10 @@
-using System.Text.RegularExpressions;
-
 namespace ImageGen.Core.Storage;
-
-/// <summary>Options of the filesystem image store, bound from the <c>ImageStore</c> section.</summary>
-public sealed class ImageStoreOptions
-{
-    public const string Section = "ImageStore";
-
-    /// <summary>The directory the AppHost gives the API and the workers.</summary>
-    public string Path { get; set; } = "";
-
-    /// <summary>
-    /// The most bytes of resized variants kept (originals are not counted): past it, the least recently served
-    /// variants are deleted until the cache is at 90% of it. 1 GiB by default.
-    /// </summary>
-    public long VariantCacheBytes { get; set; } = 1L << 30;
-}
 
 /// <summary>
 /// Stores images as files under one root directory. Writes go to a temporary file that is flushed to disk and
 /// then renamed into place, so a crash never leaves a partial image under its final name.
 /// </summary>
-public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheStore
+public sealed class FileSystemImageStore : IImageStore, IVariantCacheStore
 {
     private readonly string _root;
 
@@ -38,14 +21,7 @@ public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheSto
 
     public string Root => _root;
 
-    /// <summary>The key for an image: sharded by the first two characters so no directory grows without bound.</summary>
-    public static string KeyFor(Guid imageId, string extension) => $"{imageId:N}"[..2] + "/" + imageId.ToString("N") + "." + extension;
-
-    /// <summary>The key of a cached variant: beside its original, named after the variant.</summary>
-    public static string VariantKeyFor(Guid imageId, int width, int quality, string extension) =>
-        KeyFor(imageId, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"w{width}q{quality}.{extension}"));
-
-    public async Task SaveAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    public async Task SaveAsync(string key, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken)
     {
         var path = PathFor(key);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
@@ -67,18 +43,20 @@ public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheSto
         }
     }
 
-    public Stream? OpenRead(string key)
+    public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathFor(key);
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+            return Task.FromResult<Stream?>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            return Task.FromResult<Stream?>(null);
         }
     }
+
+    public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathFor(key)));
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
@@ -89,15 +67,18 @@ public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheSto
     public Task<int> DeleteImageAsync(Guid imageId, CancellationToken cancellationToken)
     {
         var name = imageId.ToString("N");
-        var directory = System.IO.Path.Combine(_root, name[..2]);
         var deleted = 0;
-        if (Directory.Exists(directory))
+        foreach (var shard in ImageKeys.ShardsOf(imageId))
         {
-            // The original is "{id}.{ext}", each variant "{id}.w{width}q{quality}.{ext}".
-            foreach (var file in Directory.EnumerateFiles(directory, name + ".*"))
+            var directory = System.IO.Path.Combine(_root, shard);
+            if (Directory.Exists(directory))
             {
-                File.Delete(file);
-                deleted++;
+                // The original is "{id}.{ext}", each variant "{id}.w{width}q{quality}.{ext}".
+                foreach (var file in Directory.EnumerateFiles(directory, name + ".*"))
+                {
+                    File.Delete(file);
+                    deleted++;
+                }
             }
         }
 
@@ -118,7 +99,7 @@ public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheSto
             foreach (var file in new DirectoryInfo(shard).EnumerateFiles("*.w*q*.*"))
             {
                 var key = System.IO.Path.GetFileName(shard) + "/" + file.Name;
-                if (KeyPattern().Match(key) is { Success: true } match && match.Groups[1].Success && Stat(key, file) is { } variant)
+                if (ImageKeys.IsVariantKey(key) && Stat(key, file) is { } variant)
                 {
                     yield return variant;
                 }
@@ -160,14 +141,11 @@ public sealed partial class FileSystemImageStore : IImageStore, IVariantCacheSto
     // Keys are ours, but check anyway: nothing outside the root is ever read or written.
     private string PathFor(string key)
     {
-        if (!KeyPattern().IsMatch(key))
+        if (!ImageKeys.IsKey(key))
         {
             throw new ArgumentException($"'{key}' is not an image store key.", nameof(key));
         }
 
         return System.IO.Path.Combine(_root, key);
     }
-
-    [GeneratedRegex("^[0-9a-f]{2}/[0-9a-f]{32}(\\.w[0-9]{1,5}q[0-9]{1,3})?(\\.[a-z0-9]{1,8})?$")]
-    private static partial Regex KeyPattern();
 }

@@ -183,7 +183,7 @@ public sealed class ImageTests(GraphFixture graph)
                 Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
             }
 
-            var shard = Path.Combine(await graph.ImageStorePathAsync(), image.Id.ToString("N")[..2]);
+            var shard = Path.Combine(await graph.ImageStorePathAsync(), ImageKeys.ShardOf(image.Id));
             Assert.Equal(2, Directory.GetFiles(shard, image.Id.ToString("N") + ".*").Length);
 
             using var delete = await user.Client.DeleteAsync($"/api/images/{image.Id}", Token);

@@ -22,14 +22,14 @@ public sealed class VariantCacheTests : IDisposable
         var store = new FileSystemImageStore(_root);
         var cache = Cache(store, capBytes: 1000);
         var image = Guid.NewGuid();
-        var original = FileSystemImageStore.KeyFor(image, "png");
-        await store.SaveAsync(original, new byte[5000], Token);
+        var original = ImageKeys.KeyFor(image, "png");
+        await store.SaveAsync(original, new byte[5000], "image/webp", Token);
         // Ten variants of 200 bytes each, made a minute apart: 2000 bytes against a cap of 1000.
         var variants = new List<string>();
         for (var i = 0; i < 10; i++)
         {
-            var key = FileSystemImageStore.VariantKeyFor(image, 100 + i, 80, "webp");
-            await store.SaveAsync(key, new byte[200], Token);
+            var key = ImageKeys.VariantKeyFor(image, 100 + i, 80, "webp");
+            await store.SaveAsync(key, new byte[200], "image/webp", Token);
             store.MarkUsed(key, _time.GetUtcNow().AddMinutes(i - 60));
             variants.Add(key);
         }
@@ -42,7 +42,7 @@ public sealed class VariantCacheTests : IDisposable
         var left = store.ListVariants().Select(v => v.Key).ToHashSet();
         Assert.Equal([variants[0], variants[7], variants[8], variants[9]], variants.Where(left.Contains));
         Assert.True(left.Sum(_ => 200) <= 900);
-        Assert.NotNull(store.OpenRead(original));
+        Assert.NotNull(await store.OpenReadAsync(original, Token));
     }
 
     [Fact]
@@ -50,8 +50,8 @@ public sealed class VariantCacheTests : IDisposable
     {
         var store = new FileSystemImageStore(_root);
         var cache = Cache(store, capBytes: 10_000);
-        var key = FileSystemImageStore.VariantKeyFor(Guid.NewGuid(), 256, 80, "webp");
-        await store.SaveAsync(key, new byte[500], Token);
+        var key = ImageKeys.VariantKeyFor(Guid.NewGuid(), 256, 80, "webp");
+        await store.SaveAsync(key, new byte[500], "image/webp", Token);
         var marked = _time.GetUtcNow().AddMinutes(-1);
         store.MarkUsed(key, marked);
 
@@ -72,8 +72,8 @@ public sealed class VariantCacheTests : IDisposable
             var image = Guid.NewGuid();
             for (var i = 0; i < 8; i++)
             {
-                var key = FileSystemImageStore.VariantKeyFor(image, 100 + i, 80, "webp");
-                await store.SaveAsync(key, new byte[200], Token);
+                var key = ImageKeys.VariantKeyFor(image, 100 + i, 80, "webp");
+                await store.SaveAsync(key, new byte[200], "image/webp", Token);
                 cache.Written(200);
             }
 

@@ -80,7 +80,7 @@ internal sealed partial class QuestProcessor(
         var loaded = new List<(InputImage, bool)>();
         foreach (var input in quest.Inputs)
         {
-            await using var stream = store.OpenRead(input.StorageKey)
+            await using var stream = await store.OpenReadAsync(input.StorageKey, cancellationToken)
                 ?? throw new ProviderException(ProviderFailure.Rejected, "An image this edit starts from was deleted before the edit ran.", retryable: false);
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken);
@@ -237,8 +237,8 @@ internal sealed partial class QuestProcessor(
             {
                 var image = result.Images[index];
                 var imageId = Guid.CreateVersion7(time.GetUtcNow());
-                var key = FileSystemImageStore.KeyFor(imageId, ImageEncoding.Extension(image.ContentType));
-                await store.SaveAsync(key, image.Bytes, stoppingToken);
+                var key = ImageKeys.KeyFor(imageId, ImageEncoding.Extension(image.ContentType));
+                await store.SaveAsync(key, image.Bytes, image.ContentType, stoppingToken);
                 images.Add(new QuestImage
                 {
                     Id = imageId,
