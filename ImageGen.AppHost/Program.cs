@@ -89,6 +89,7 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
+    .WithImageLinkSettings(objectStore)
     .WithReference(api).WaitFor(api);
 
 // Not proxied: the gateway sees callers' real addresses (its per-address limits depend on them), with one hop less.

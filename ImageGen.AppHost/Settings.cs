@@ -60,4 +60,23 @@ internal static class ImageStoreSettings
         var configuration = service.ApplicationBuilder.Configuration;
         return service.WithEnvironment("ImageStore__Path", directory).WithSettings(configuration, "ImageStore");
     }
+
+    /// <summary>What the web needs to know of the store (where image links point), never its keys.</summary>
+    public static IResourceBuilder<ProjectResource> WithImageLinkSettings(this IResourceBuilder<ProjectResource> service,
+        IResourceBuilder<Infrastructure.LocalObjectStoreResource>? objectStore)
+    {
+        var settings = objectStore is not null
+            ? objectStore.Resource.ServiceSettings()
+            : service.ApplicationBuilder.Configuration.GetSection("ImageGen:ImageStore:S3").GetChildren()
+                .Where(s => s.Value is not null).Select(s => new KeyValuePair<string, string>($"ImageStore__S3__{s.Key}", s.Value!));
+        foreach (var (name, value) in settings)
+        {
+            if (!name.EndsWith("Key", StringComparison.Ordinal))
+            {
+                service.WithEnvironment(name, value);
+            }
+        }
+
+        return service;
+    }
 }

@@ -41,6 +41,15 @@ public sealed class ObjectStoreOptions
 
     public string SecretKey { get; set; } = "";
 
+    /// <summary>Where links point: the origin browsers reach the bucket at, and the path before a key ("/bucket/" or "/").</summary>
+    public (Uri Origin, string PathPrefix) Links()
+    {
+        var origin = new Uri(PublicUrl.Length > 0 ? PublicUrl : ServiceUrl.Length > 0 ? ServiceUrl : $"https://s3.{Region}.amazonaws.com");
+        return ForcePathStyle
+            ? (new Uri(origin.GetLeftPart(UriPartial.Authority)), "/" + Bucket + "/")
+            : (new UriBuilder(origin.Scheme, Bucket + "." + origin.Host, origin.Port).Uri, "/");
+    }
+
     /// <summary>The prefix variants are stored under, so a lifecycle rule on it can expire them (originals are never under it).</summary>
     public string VariantPrefix { get; set; } = "variants/";
 }

@@ -50,19 +50,7 @@ public sealed class S3ImageStore : IImageStore, IDirectLinkStore, IDisposable
         _signer = new SigV4LinkSigner(options.AccessKey, options.SecretKey, options.Region);
 
         // Links: the public address when there is one, else the store's own; the bucket in the path or in the host name.
-        var origin = new Uri(options.PublicUrl.Length > 0 ? options.PublicUrl
-            : options.ServiceUrl.Length > 0 ? options.ServiceUrl
-            : $"https://s3.{options.Region}.amazonaws.com");
-        if (options.ForcePathStyle)
-        {
-            _linkOrigin = new Uri(origin.GetLeftPart(UriPartial.Authority));
-            _linkPathPrefix = "/" + options.Bucket + "/";
-        }
-        else
-        {
-            _linkOrigin = new UriBuilder(origin.Scheme, options.Bucket + "." + origin.Host, origin.Port).Uri;
-            _linkPathPrefix = "/";
-        }
+        (_linkOrigin, _linkPathPrefix) = options.Links();
     }
 
     public async Task SaveAsync(string key, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken)

@@ -59,7 +59,7 @@ public partial class GraphFixture : IAsyncLifetime
     /// <summary>Where the graph's services send their telemetry; holds the metric points they exported.</summary>
     public OtlpMetricsReceiver Telemetry { get; } = new();
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         // One graph starts at a time: two starting together on two cores each took over twice as long, and a busy
         // machine pushed both past their bound. The bound counts from this graph's own start, not the wait before it.
@@ -171,7 +171,7 @@ public partial class GraphFixture : IAsyncLifetime
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await _stopWatching.CancelAsync();
         Gateway?.Dispose();

@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using ImageGen.Core.Accounts;
+using ImageGen.Core.Quests;
+using ImageGen.Core.Storage;
+using SkiaSharp;
+
+namespace ImageGen.Tests.Graph;
+
+/// <summary>
+/// Image links with an object store: the bytes come from the store by its own signed links (which it checks), the API
+/// only signs, makes variants once and redirects; deleting an image deletes its objects.
+/// </summary>
+[Collection(TwoHostCollection.Name)]
+public sealed class ObjectStoreImageTests(TwoHostGraphFixture graph) : IDisposable
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>A browser that shows each redirect instead of following it.</summary>
+    private readonly HttpClient _browser = new(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+
+    private async Task<(TestUser User, QuestImageDto Image)> MakeImageAsync()
+    {
+        var user = await graph.CreateUserAsync(Token);
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a harbour in fog", model = "local-sketch", width = 512, height = 512 }, Token);
+        return (user, Assert.Single(quest.Images));
+    }
+
+    private Task<HttpResponseMessage> FetchAsync(string url, string accept = "image/webp,*/*")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(graph.GatewayAddress, url));
+        request.Headers.Accept.ParseAdd(accept);
+        return _browser.SendAsync(request, Token);
+    }
+
+    private static SKCodec Decode(byte[] bytes) => SKCodec.Create(new MemoryStream(bytes)) ?? throw new InvalidDataException("not an image");
+
+    [Fact]
+    public async Task The_original_comes_from_the_store_which_refuses_an_altered_or_expired_link()
+    {
+        var (user, image) = await MakeImageAsync();
+        using (user)
+        {
+            var link = new Uri(image.Url);
+            Assert.NotEqual(graph.GatewayAddress.Authority, link.Authority);
+            Assert.Contains("X-Amz-Signature=", image.Url);
+            using (var original = await FetchAsync(image.Url))
+            {
+                Assert.Equal(HttpStatusCode.OK, original.StatusCode);
+                Assert.Equal("image/png", original.Content.Headers.ContentType?.MediaType);
+                using var codec = Decode(await original.Content.ReadAsByteArrayAsync(Token));
+                Assert.Equal(512, codec.Info.Width);
+            }
+
+            var at = image.Url.IndexOf("X-Amz-Signature=", StringComparison.Ordinal) + "X-Amz-Signature=".Length;
+            using (var altered = await FetchAsync(image.Url[..at] + (image.Url[at] == '0' ? '1' : '0') + image.Url[(at + 1)..]))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, altered.StatusCode);
+            }
+
+            // A one-second link from the refresh endpoint: the store itself refuses it once it has expired.
+            using var refreshed = await user.Client.PostAsJsonAsync($"/api/images/{image.Id}/signed-url", new { expiresIn = 1 }, Token);
+            var brief = await graph.ReadAsync<SignedUrlResponse>(refreshed, Token);
+            Assert.StartsWith(link.GetLeftPart(UriPartial.Authority), brief.Url);
+            await Task.Delay(TimeSpan.FromSeconds(2.5), Token);
+            using var expired = await FetchAsync(brief.Url);
+            Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_variant_is_made_once_then_every_request_is_sent_to_the_store()
+    {
+        var (user, image) = await MakeImageAsync();
+        using (user)
+        {
+            var url = image.Variants.Single(v => v.Width == 256).Url;
+            Assert.StartsWith("/images/", url);
+            Uri location;
+            using (var first = await FetchAsync(url))
+            {
+                Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+                Assert.Equal("miss", first.Headers.GetValues("X-Cache").Single());
+                Assert.Contains("Accept", first.Headers.Vary);
+                location = first.Headers.Location!;
+            }
+
+            using (var second = await FetchAsync(url))
+            {
+                Assert.Equal("hit", second.Headers.GetValues("X-Cache").Single());
+                Assert.Equal(location, second.Headers.Location);
+            }
+
+            using (var bytes = await _browser.GetAsync(location, Token))
+            {
+                Assert.Equal(HttpStatusCode.OK, bytes.StatusCode);
+                Assert.Equal("image/webp", bytes.Content.Headers.ContentType?.MediaType);
+                using var codec = Decode(await bytes.Content.ReadAsByteArrayAsync(Token));
+                Assert.Equal((SKEncodedImageFormat.Webp, 256), (codec.EncodedFormat, codec.Info.Width));
+            }
+
+            // Our own link is still checked first: altered, it never reaches the store.
+            using var tampered = await FetchAsync(url.Replace("w=256", "w=512", StringComparison.Ordinal));
+            await ProblemAssert.IsProblemAsync(tampered, HttpStatusCode.Forbidden, ErrorCodes.InvalidSignature);
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_an_image_deletes_its_objects_so_old_store_links_find_nothing()
+    {
+        var (user, image) = await MakeImageAsync();
+        using (user)
+        {
+            var variant = image.Variants[0].Url;
+            Uri variantObject;
+            using (var warm = await FetchAsync(variant))
+            {
+                variantObject = warm.Headers.Location!;
+            }
+
+            using var delete = await user.Client.DeleteAsync($"/api/images/{image.Id}", Token);
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+
+            // Signed, unexpired links to objects that are gone: the store answers 404 (NoSuchKey).
+            using (var original = await _browser.GetAsync(image.Url, Token))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, original.StatusCode);
+            }
+
+            using (var resized = await _browser.GetAsync(variantObject, Token))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, resized.StatusCode);
+            }
+
+            using var ours = await FetchAsync(variant);
+            await ProblemAssert.IsProblemAsync(ours, HttpStatusCode.Gone, ErrorCodes.ImageDeleted);
+        }
+    }
+
+    public void Dispose() => _browser.Dispose();
+}
+
+/// <summary>
+/// No local-disk coupling: host B's worker runs what host A's API accepted and host A serves its image; host B's
+/// worker killed mid-quest, host A's finishes it, with one charge.
+/// </summary>
+[Collection(TwoHostCollection.Name)]
+public sealed class TwoHostTests(TwoHostGraphFixture graph)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_quest_submitted_to_host_A_runs_on_host_B_and_its_image_loads_through_host_A()
+    {
+        await graph.StartWorkerBAsync();
+        using var user = await graph.CreateUserAsync(Token);
+        QuestDto quest;
+        // Host A's worker paused: only host B's can take the quest.
+        using (Pause(await graph.WorkerAAsync()))
+        {
+            quest = await graph.CreateAndWaitAsync(user, new { prompt = "made elsewhere", model = "local-sketch", width = 512, height = 512 }, Token);
+        }
+
+        Assert.Equal([graph.WorkerB.Id], await ClaimedByAsync(quest.Id));
+        var image = Assert.Single(quest.Images);
+        using var browser = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using (var original = await browser.GetAsync(image.Url, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, original.StatusCode);
+        }
+
+        // A variant through host A's API (made there from the object host B's worker wrote), then from the store.
+        using (var variant = await browser.GetAsync(new Uri(graph.GatewayAddress, image.Variants.Single(v => v.Width == 256).Url), Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, variant.StatusCode);
+            Assert.Equal(256, SKCodec.Create(new MemoryStream(await variant.Content.ReadAsByteArrayAsync(Token)))!.Info.Width);
+        }
+
+        // Host B's API answers for the same quest from the same database, and neither host kept a file of its own.
+        using var apiB = new HttpClient { BaseAddress = graph.ApiB.Address };
+        apiB.DefaultRequestHeaders.Authorization = new("Bearer", user.AccessToken);
+        Assert.Equal(QuestStatus.Succeeded, (await apiB.GetFromJsonAsync<QuestDto>($"/api/quests/{quest.Id}", GraphFixture.Json, Token))!.Status);
+        Assert.Empty(graph.WorkerB.FilesWritten());
+        Assert.Empty(graph.ApiB.FilesWritten());
+    }
+
+    [Fact]
+    public async Task Host_B_worker_killed_mid_quest_host_A_finishes_it_and_charges_once()
+    {
+        await graph.StartWorkerBAsync();
+        using var user = await graph.CreateUserAsync(Token);
+        Guid questId;
+        using (Pause(await graph.WorkerAAsync()))
+        {
+            using var response = await user.Client.PostAsJsonAsync("/api/quests",
+                new { prompt = "interrupted", model = "local-sketch", width = 1024, height = 1024 }, Token);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            questId = (await graph.ReadAsync<QuestDto>(response, Token)).Id;
+
+            // Painting on host B, then host B's worker dies.
+            await WaitUntilAsync(async () => (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{questId}", GraphFixture.Json, Token))!.Progress > 0);
+            graph.WorkerB.Kill();
+        }
+
+        var quest = await graph.WaitForEndAsync(user, questId, Token);
+        Assert.Equal(QuestStatus.Succeeded, quest.Status);
+        var claims = await ClaimedByAsync(questId);
+        Assert.Equal(2, claims.Count);
+        Assert.Equal(graph.WorkerB.Id, claims[0]);
+        Assert.Equal(await graph.WorkerAAsync(), claims[1]);
+        using var browser = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using (var original = await browser.GetAsync(Assert.Single(quest.Images).Url, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, original.StatusCode);
+        }
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Single(credits!.Entries, e => e.Kind == CreditEntryKind.Capture);
+        Assert.Equal(100 - quest.Cost, credits.Balance);
+    }
+
+    /// <summary>The worker process ids that claimed the quest, in order (the debug view's claim steps name them).</summary>
+    private async Task<List<int>> ClaimedByAsync(Guid questId)
+    {
+        var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{questId}/debug", GraphFixture.Json, Token);
+        return [.. debug!.Timeline.Where(s => s.Kind == QuestStepKinds.Started).Select(s => int.Parse(s.Detail!.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture))];
+    }
+
+    /// <summary>Stops a process (SIGSTOP) until disposed (SIGCONT).</summary>
+    private static IDisposable Pause(int pid)
+    {
+        Signal("-STOP", pid);
+        return new Resume(pid);
+    }
+
+    private sealed class Resume(int pid) : IDisposable
+    {
+        public void Dispose() => Signal("-CONT", pid);
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit(5000);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+}
