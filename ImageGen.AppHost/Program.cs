@@ -20,6 +20,8 @@ catch (InfrastructureException e)
 // a local S3-compatible server, to try the object store path on one machine.
 var imageStore = builder.Configuration["ImageGen:ImageStorePath"] ?? infrastructure.Data.Combine("images");
 IResourceBuilder<LocalObjectStoreResource>? objectStore = null;
+// A published deployment keeps images in an object store, never on a disk that services share.
+var publishedStore = builder.ExecutionContext.IsPublishMode ? PublishedObjectStore.Add(builder) : null;
 if (builder.Configuration["ImageGen:ObjectStore"] == "local" && !builder.ExecutionContext.IsPublishMode)
 {
     try
@@ -52,7 +54,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
-    .WithImageStore(imageStore, objectStore)
+    .WithImageStore(imageStore, objectStore, publishedStore)
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WithSettings(builder.Configuration, "Alerts")
     .WithSettings(builder.Configuration, "RateLimits")
@@ -79,7 +81,7 @@ builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
-    .WithImageStore(imageStore, objectStore)
+    .WithImageStore(imageStore, objectStore, publishedStore)
     .WithSettings(builder.Configuration, "Worker")
     .WithSettings(builder.Configuration, "Providers")
     .WithProviders(providerSim)
@@ -89,7 +91,7 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
-    .WithImageLinkSettings(objectStore)
+    .WithImageLinkSettings(objectStore, publishedStore)
     .WithReference(api).WaitFor(api);
 
 // Not proxied: the gateway sees callers' real addresses (its per-address limits depend on them), with one hop less.

@@ -45,8 +45,13 @@ internal static class ImageStoreSettings
     /// <c>ImageGen:ImageStore:*</c> settings (an S3 bucket among them).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithImageStore(this IResourceBuilder<ProjectResource> service, string directory,
-        IResourceBuilder<Infrastructure.LocalObjectStoreResource>? objectStore)
+        IResourceBuilder<Infrastructure.LocalObjectStoreResource>? objectStore, PublishedObjectStore? published)
     {
+        if (published is not null)
+        {
+            return published.GiveTo(service, withKeys: true);
+        }
+
         if (objectStore is not null)
         {
             foreach (var (name, value) in objectStore.Resource.ServiceSettings())
@@ -63,8 +68,13 @@ internal static class ImageStoreSettings
 
     /// <summary>What the web needs to know of the store (where image links point), never its keys.</summary>
     public static IResourceBuilder<ProjectResource> WithImageLinkSettings(this IResourceBuilder<ProjectResource> service,
-        IResourceBuilder<Infrastructure.LocalObjectStoreResource>? objectStore)
+        IResourceBuilder<Infrastructure.LocalObjectStoreResource>? objectStore, PublishedObjectStore? published)
     {
+        if (published is not null)
+        {
+            return published.GiveTo(service, withKeys: false);
+        }
+
         var settings = objectStore is not null
             ? objectStore.Resource.ServiceSettings()
             : service.ApplicationBuilder.Configuration.GetSection("ImageGen:ImageStore:S3").GetChildren()
@@ -74,6 +84,41 @@ internal static class ImageStoreSettings
             if (!name.EndsWith("Key", StringComparison.Ordinal))
             {
                 service.WithEnvironment(name, value);
+            }
+        }
+
+        return service;
+    }
+}
+
+/// <summary>
+/// The object store of a published deployment, as parameters the deployment fills in (the bucket, its address and
+/// region, and its key pair as secrets).
+/// </summary>
+internal sealed class PublishedObjectStore
+{
+    private readonly List<(string Setting, IResourceBuilder<ParameterResource> Value, bool IsKey)> _settings = [];
+
+    public static PublishedObjectStore Add(IDistributedApplicationBuilder builder)
+    {
+        var store = new PublishedObjectStore();
+        store._settings.Add(("Bucket", builder.AddParameter("image-store-bucket"), false));
+        store._settings.Add(("ServiceUrl", builder.AddParameter("image-store-service-url", ""), false));
+        store._settings.Add(("PublicUrl", builder.AddParameter("image-store-public-url", ""), false));
+        store._settings.Add(("Region", builder.AddParameter("image-store-region", "us-east-1"), false));
+        store._settings.Add(("ForcePathStyle", builder.AddParameter("image-store-force-path-style", "false"), false));
+        store._settings.Add(("AccessKey", builder.AddParameter("image-store-access-key", secret: true), true));
+        store._settings.Add(("SecretKey", builder.AddParameter("image-store-secret-key", secret: true), true));
+        return store;
+    }
+
+    public IResourceBuilder<ProjectResource> GiveTo(IResourceBuilder<ProjectResource> service, bool withKeys)
+    {
+        foreach (var (setting, value, isKey) in _settings)
+        {
+            if (withKeys || !isKey)
+            {
+                service.WithEnvironment($"ImageStore__S3__{setting}", value);
             }
         }
 

@@ -339,6 +339,57 @@ for (var round = 0; round < 3; round++)
 var variantDirectRate = variantDirectRates.Order().ElementAt(1);
 var variantProxiedRate = variantProxiedRates.Order().ElementAt(1);
 
+// The same variants from an object store by its signed links (the path with ImageGen:ImageStore:S3), against the API
+// path above: latency alternating one by one, then reads at 16 concurrent in alternating rounds, each with the CPU
+// the serving side spent per read (the store's process; the api and the gateway; the benchmark's own client).
+await using var objectStore = await PresignedProbe.StartAsync();
+var presignedLinks = new List<Uri>();
+foreach (var url in variantUrls)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Get, url);
+    request.Headers.Accept.ParseAdd("image/webp");
+    using var response = await imageProxied.SendAsync(request);
+    presignedLinks.Add(await objectStore.PutVariantAsync(await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync()));
+}
+
+using var storeClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 });
+async Task<double> FetchPresignedAsync(int i)
+{
+    var t = Stopwatch.GetTimestamp();
+    using var response = await storeClient.GetAsync(presignedLinks[i % presignedLinks.Count]);
+    await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
+    return Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+}
+
+var presignedTimes = new List<double>();
+var apiPathTimes = new List<double>();
+for (var i = 0; i < 600; i++)
+{
+    presignedTimes.Add(await FetchPresignedAsync(i));
+    apiPathTimes.Add((await FetchVariantAsync(imageProxied, variantUrls[i % variantUrls.Count])).Ms);
+}
+
+var presignedRates = new List<(double Rate, double ServerUs, double ClientUs)>();
+var apiPathRates = new List<(double Rate, double ServerUs, double ClientUs)>();
+for (var round = 0; round < 3; round++)
+{
+    var storeCpu = objectStore.CpuSeconds();
+    var meter = probe.StartCpuMeter();
+    var sw = Stopwatch.StartNew();
+    var rate = await ThroughputAsync(async i => await FetchPresignedAsync(i));
+    var reads = rate * sw.Elapsed.TotalSeconds;
+    presignedRates.Add((rate, (objectStore.CpuSeconds() - storeCpu) * 1e6 / reads, meter.PerUnit(reads, 1e6)[CpuMeter.Client]));
+
+    meter = probe.StartCpuMeter();
+    sw.Restart();
+    rate = await VariantThroughputAsync(imageProxied);
+    var perRead = meter.PerUnit(rate * sw.Elapsed.TotalSeconds, 1e6);
+    apiPathRates.Add((rate, perRead.Where(p => p.Key.StartsWith("ImageGen.Api", StringComparison.Ordinal) || p.Key == "ImageGen.Gateway").Sum(p => p.Value), perRead[CpuMeter.Client]));
+}
+
+var presigned = presignedRates.OrderBy(r => r.Rate).ElementAt(1);
+var apiPath = apiPathRates.OrderBy(r => r.Rate).ElementAt(1);
+
 // Physical references, measured in the same run.
 var rdb = redis.GetDatabase();
 try { await rdb.StreamCreateConsumerGroupAsync("bench:stream", "g", "0", createStream: true); } catch (RedisServerException) { }
@@ -465,6 +516,9 @@ static string CpuLine(Dictionary<string, double> cpu) => string.Join(", ", cpu.S
 Console.WriteLine($"  CPU per request (us): direct: {CpuLine(directCpu)}; via gateway: {CpuLine(proxiedCpu)}");
 Console.WriteLine($"800 px webp variant of a 1024 px original ({variantBytes / 1024.0:0} KB): first hit {Summary.Of(firstHits)}; cached via gateway {Summary.Of(cachedProxied)}; cached direct {Summary.Of(cachedDirect)} (p50/p95/p99/max ms)");
 Console.WriteLine($"cached variant reads at 16 concurrent (median of 3 rounds): direct {variantDirectRate:0} /s, via gateway {variantProxiedRate:0} /s ({variantProxiedRate / variantDirectRate:P0} of direct)");
+Console.WriteLine($"cached 800 px variant, object store by signed link vs API path (gateway + api): 1 client {Summary.Of(presignedTimes)} vs {Summary.Of(apiPathTimes)} (p50/p95/p99/max ms); "
+    + $"16 concurrent (median of 3 rounds) {presigned.Rate:0} /s vs {apiPath.Rate:0} /s; serving CPU per read {presigned.ServerUs:0} us (store) vs {apiPath.ServerUs:0} us (api + gateway), "
+    + $"API CPU per read 0 vs {apiPath.ServerUs:0} us; client {presigned.ClientUs:0} vs {apiPath.ClientUs:0} us");
 Console.WriteLine("CPU per finished quest (ms), by process and level (2 cores = 2000 ms of CPU per second)");
 Console.WriteLine($"  {"",-28}" + string.Concat(cpuPerQuest.Keys.Select(l => $"{l,8}")));
 foreach (var name in cpuPerQuest.Values.SelectMany(v => v.Keys).Distinct().Order())
@@ -512,6 +566,8 @@ var report = new
         directRate = variantDirectRate,
         proxiedRate = variantProxiedRate,
         ratio = variantProxiedRate / variantDirectRate,
+        presigned = new { latency = Summary.Of(presignedTimes), rate = presigned.Rate, storeCpuUsPerRead = presigned.ServerUs, clientCpuUsPerRead = presigned.ClientUs },
+        apiPath = new { latency = Summary.Of(apiPathTimes), rate = apiPath.Rate, apiAndGatewayCpuUsPerRead = apiPath.ServerUs, clientCpuUsPerRead = apiPath.ClientUs },
     },
     rssIdleMb = idleRss,
     rssLoadMb = loadRss,

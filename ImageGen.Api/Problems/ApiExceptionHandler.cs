@@ -93,6 +93,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         Npgsql.NpgsqlException { IsTransient: true } => true,
         StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException => true,
         Microsoft.EntityFrameworkCore.Storage.RetryLimitExceededException => true,
+        Core.Storage.ImageStoreUnavailableException => true,
         { InnerException: { } inner } => IsUnavailable(inner),
         _ => false,
     };

@@ -141,3 +141,79 @@ internal static class LocalObjectStoreExtensions
             .WithHealthCheck(healthKey);
     }
 }
+
+/// <summary>
+/// The local object store run on its own, outside a graph (store tests, the benchmark): its own directory, port and
+/// key pair, stopped and deleted when disposed.
+/// </summary>
+public sealed class LocalObjectStoreProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly System.Diagnostics.Process _process;
+    private readonly string _directory;
+
+    private LocalObjectStoreProcess(System.Diagnostics.Process process, string directory, int port, string secretKey)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+        SecretKey = secretKey;
+    }
+
+    public int Port { get; }
+    public string ServiceUrl => $"http://127.0.0.1:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    public string AccessKey => "local-object-store";
+    public string SecretKey { get; }
+    public int ProcessId => _process.Id;
+
+    public static async Task<LocalObjectStoreProcess> StartAsync(CancellationToken cancellationToken)
+    {
+        var installation = await Task.Run(LocalObjectStore.Install, cancellationToken);
+        var directory = Directory.CreateTempSubdirectory("imagegen-objects-").FullName;
+        var port = LocalProcesses.FreePort();
+        var secretKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var start = new System.Diagnostics.ProcessStartInfo(installation.Node, [installation.Script]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["OBJECT_STORE_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["OBJECT_STORE_DIRECTORY"] = directory;
+        start.Environment["OBJECT_STORE_BUCKET"] = LocalObjectStore.Bucket;
+        start.Environment["OBJECT_STORE_ACCESS_KEY"] = "local-object-store";
+        start.Environment["OBJECT_STORE_SECRET_KEY"] = secretKey;
+        var store = new LocalObjectStoreProcess(System.Diagnostics.Process.Start(start)!, directory, port, secretKey);
+
+        // Ready when it says it listens (the bucket is made before that).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartTimeout);
+        while (await store._process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.Contains("listening", StringComparison.Ordinal))
+            {
+                return store;
+            }
+        }
+
+        var error = await store._process.StandardError.ReadToEndAsync(timeout.Token);
+        await store.DisposeAsync();
+        throw new InfrastructureException($"The local object store did not start: {error}");
+    }
+
+    /// <summary>CPU seconds the store's process has spent so far (from /proc).</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -27,3 +27,6 @@ public interface IDirectLinkStore
     /// <summary>A link that opens <paramref name="key"/> until <paramref name="expires"/>; the same for the same inputs within a few minutes.</summary>
     Uri LinkFor(string key, DateTimeOffset expires);
 }
+
+/// <summary>The store could not be reached or failed (not: the key is missing). Nothing was half-written; try again.</summary>
+public sealed class ImageStoreUnavailableException(Exception inner) : Exception("The image store is unavailable: " + inner.Message, inner);

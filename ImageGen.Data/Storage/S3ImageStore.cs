@@ -53,7 +53,7 @@ public sealed class S3ImageStore : IImageStore, IDirectLinkStore, IDisposable
         (_linkOrigin, _linkPathPrefix) = options.Links();
     }
 
-    public async Task SaveAsync(string key, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken)
+    public Task SaveAsync(string key, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken) => Guard(async () =>
     {
         // One PUT: the object appears whole or not at all.
         using var body = new MemoryStream(bytes.ToArray(), writable: false);
@@ -67,9 +67,10 @@ public sealed class S3ImageStore : IImageStore, IDirectLinkStore, IDisposable
             Headers = { CacheControl = "private, max-age=86400, immutable" },
             AutoCloseStream = false,
         }, cancellationToken);
-    }
+        return true;
+    }, cancellationToken);
 
-    public async Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
+    public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken) => Guard<Stream?>(async () =>
     {
         try
         {
@@ -84,9 +85,9 @@ public sealed class S3ImageStore : IImageStore, IDirectLinkStore, IDisposable
         {
             return null;
         }
-    }
+    }, cancellationToken);
 
-    public async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
+    public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) => Guard(async () =>
     {
         try
         {
@@ -97,11 +98,12 @@ public sealed class S3ImageStore : IImageStore, IDirectLinkStore, IDisposable
         {
             return false;
         }
-    }
+    }, cancellationToken);
 
-    public Task DeleteAsync(string key, CancellationToken cancellationToken) => _client.DeleteObjectAsync(_options.Bucket, ObjectName(key), cancellationToken);
+    public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        Guard(async () => await _client.DeleteObjectAsync(_options.Bucket, ObjectName(key), cancellationToken), cancellationToken);
 
-    public async Task<int> DeleteImageAsync(Guid imageId, CancellationToken cancellationToken)
+    public Task<int> DeleteImageAsync(Guid imageId, CancellationToken cancellationToken) => Guard(async () =>
     {
         var deleted = 0;
         foreach (var shard in ImageKeys.ShardsOf(imageId))
@@ -127,13 +129,30 @@ public sealed class S3ImageStore : IImageStore, IDirectLinkStore, IDisposable
         }
 
         return deleted;
-    }
+    }, cancellationToken);
 
     public Uri LinkFor(string key, DateTimeOffset expires)
     {
         var now = _time.GetUtcNow();
         var signedAt = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() / (long)LinkStep.TotalSeconds * (long)LinkStep.TotalSeconds);
         return _signer.Sign(_linkOrigin, _linkPathPrefix + ObjectName(key), signedAt, expires);
+    }
+
+    /// <summary>
+    /// A store that cannot be reached, times out or fails says so as one exception (answered 503 with Retry-After);
+    /// a missing key is not a failure, and the caller's own cancellation stays a cancellation.
+    /// </summary>
+    private static async Task<T> Guard<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new ImageStoreUnavailableException(e);
+        }
     }
 
     /// <summary>The object's name: our key (checked), variants under their own prefix.</summary>

@@ -219,6 +219,7 @@ public sealed class WebhookDeliveryTests(ThrowawayPostgres postgres) : IAsyncDis
             ImageGenDbContext.Configure(o);
         });
         services.AddOptions<ImageSigningOptions>().Configure(o => o.SigningKey = "test-signing-key-0123456789abcdef");
+        services.AddSingleton<ImageGen.Core.Storage.IImageStore>(new ImageGen.Core.Storage.FileSystemImageStore(Path.Combine(Path.GetTempPath(), "imagegen-unused-store")));
         services.AddSingleton<ImageUrlSigner>();
         Api.Extensions.AddWebhookDelivery(services);
         return services.BuildServiceProvider();

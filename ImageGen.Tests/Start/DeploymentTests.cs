@@ -60,6 +60,30 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public async Task Images_live_in_the_object_store_and_no_workload_mounts_a_volume()
+    {
+        var manifest = (await ManifestAsync()).RootElement.GetProperty("resources");
+        foreach (var service in new[] { "api", "worker" })
+        {
+            var env = manifest.GetProperty(service).GetProperty("env").EnumerateObject().Select(p => p.Name).ToList();
+            Assert.Contains("ImageStore__S3__Bucket", env);
+            Assert.Contains("ImageStore__S3__SecretKey", env);
+            Assert.DoesNotContain("ImageStore__Path", env);
+        }
+
+        // The web learns where links point, never the keys.
+        Assert.DoesNotContain(manifest.GetProperty("web").GetProperty("env").EnumerateObject(), p => p.Name.EndsWith("Key", StringComparison.Ordinal));
+        Assert.Equal("parameter.v0", manifest.GetProperty("image-store-secret-key").GetProperty("type").GetString());
+
+        var documents = Documents().ToList();
+        Assert.DoesNotContain(documents, d => Kind(d) == "PersistentVolumeClaim");
+        foreach (var workload in documents.Where(d => Kind(d) is "Deployment" or "Job"))
+        {
+            Assert.False(Path(workload, "spec", "template", "spec").Children.ContainsKey("volumes"), $"{Name(workload)} mounts a volume");
+        }
+    }
+
+    [Fact]
     public void The_api_scales_on_cpu_the_workers_on_the_queue_and_each_service_keeps_one_up()
     {
         var documents = Documents().ToList();
