@@ -542,6 +542,17 @@ if (counted is var (statements, commands))
     }
 }
 
+// An idle graph: no traffic for 30 s once the load has settled (10 s), CPU per second of each process. What wakes a
+// service when nothing happens (polls, timers, probes) is a laptop's fan and a cloud bill. The benchmark's graph
+// exports no telemetry; F5 adds the dashboard's metric export (every 10 s, ImageGen:MetricExportInterval).
+await Task.Delay(TimeSpan.FromSeconds(10));
+var idleMeter = probe.StartCpuMeter();
+var idleWatch = Stopwatch.StartNew();
+await Task.Delay(TimeSpan.FromSeconds(30));
+var idleCpu = idleMeter.PerUnit(idleWatch.Elapsed.TotalSeconds, 1e3);
+idleCpu.Remove(CpuMeter.Client);
+Console.WriteLine($"idle CPU (ms per second, 30 s without traffic): {string.Join(", ", idleCpu.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:0.0}"))}; total {idleCpu.Values.Sum():0.0}");
+
 Console.WriteLine($"Memory (MB): RSS; Postgres: PSS over all its processes");
 Console.WriteLine($"  {"",-28}{"idle",8}{"32 clients",12}");
 foreach (var (name, mb) in idleRss.OrderBy(k => k.Key))
@@ -571,6 +582,7 @@ var report = new
     },
     rssIdleMb = idleRss,
     rssLoadMb = loadRss,
+    idleCpuMsPerSecond = idleCpu,
     cpuMsPerQuest = cpuPerQuest,
     postgresStatementsPerQuest = counted?.Postgres,
     redisCommandsPerQuest = counted?.Redis,

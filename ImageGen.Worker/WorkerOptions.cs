@@ -61,6 +61,9 @@ public sealed class WorkerOptions
     /// <summary>A quest still queued this long after it was submitted times out, and its credits go back.</summary>
     public TimeSpan QueueDeadline { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Longest wait for new work when no wake-up arrives (a safety net for lost pub/sub messages).</summary>
-    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// Longest wait for new work when no wake-up arrives: a safety net for a lost pub/sub message (each new quest
+    /// publishes one), so a few seconds; polling every second was most of an idle worker's CPU.
+    /// </summary>
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -16,6 +16,7 @@ internal sealed partial class QuestEventForwarder(
     IHubContext<QuestHub> hub,
     ImageUrlSigner signer,
     QuestWaiters waiters,
+    Webhooks.WebhookDispatcher webhooks,
     ILogger<QuestEventForwarder> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -55,6 +56,7 @@ internal sealed partial class QuestEventForwarder(
         }
 
         waiters.Observe(evt);
+        webhooks.Wake();
 
         if (evt.Quest is { } attached)
         {

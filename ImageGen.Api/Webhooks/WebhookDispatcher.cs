@@ -25,6 +25,13 @@ internal sealed partial class WebhookDispatcher(
     public const string HttpClientName = "webhooks";
 
     private readonly WebhookOptions _options = options.Value;
+
+    // A quest event means a transition just committed, perhaps with a delivery: one pending wake-up is enough.
+    private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Looks for due deliveries now rather than at the next poll (called for every quest event).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
     private readonly IReadOnlyList<TimeSpan> _delays = options.Value.Delays();
 
     /// <summary>How often an instance forgets old deliveries.</summary>
@@ -53,7 +60,16 @@ internal sealed partial class WebhookDispatcher(
 
             if (sent == 0)
             {
-                await Task.Delay(_options.PollInterval, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                // Until a quest event arrives, or the poll interval passes (retries come due without an event).
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                idle.CancelAfter(_options.PollInterval);
+                try
+                {
+                    await _wake.Reader.ReadAsync(idle.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
             }
         }
     }

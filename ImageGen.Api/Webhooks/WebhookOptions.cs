@@ -17,8 +17,11 @@ public sealed class WebhookOptions
     /// <summary>How long one attempt may take, connect to last byte of the answer's headers.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often each API instance looks for deliveries that are due.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often each API instance looks for deliveries that are due when nothing wakes it: a quest event wakes it at
+    /// once, so this paces retries only (the first wait is 5 s), and an idle instance does not query every second.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Deliveries sent at once by one API instance.</summary>
     public int Concurrency { get; set; } = 16;
