@@ -34,6 +34,9 @@ internal sealed partial class WebhookDispatcher(
     public void Wake() => _wake.Writer.TryWrite(true);
     private readonly IReadOnlyList<TimeSpan> _delays = options.Value.Delays();
 
+    /// <summary>The least time between two looks at the outbox when woken by quest events.</summary>
+    private static readonly TimeSpan MinGap = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How often an instance forgets old deliveries.</summary>
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
 
@@ -42,6 +45,7 @@ internal sealed partial class WebhookDispatcher(
         var nextPrune = time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
+            var passStarted = time.GetUtcNow();
             var sent = 0;
             try
             {
@@ -69,6 +73,13 @@ internal sealed partial class WebhookDispatcher(
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
+                }
+
+                // Under load every quest event wakes it: one look per gap at most, not one query per event.
+                var gap = MinGap - (time.GetUtcNow() - passStarted);
+                if (gap > TimeSpan.Zero)
+                {
+                    await Task.Delay(gap, time, stoppingToken);
                 }
             }
         }

@@ -25,7 +25,7 @@ public sealed partial class QuestTransitions
         var reason = Limit(charge > 0 ? $"{code}: charged {charge}" : code, CreditLimits.MaxReasonLength);
         string hook = WebhookEventNames.Ended(to);
         var completed = (int)WebhookEvents.Completed;
-        return await InTransactionAsync(steps, [], async () => (await db.Quests.FromSql($"""
+        return await InTransactionAsync(steps, async () => (await db.Quests.FromSql($"""
             WITH q AS (
                 UPDATE quests SET status = {status}, lease_until = NULL, status_text = {text}, error_code = {errorCode},
                     error_message = {errorMessage}, completed_at = {now}
@@ -49,21 +49,16 @@ public sealed partial class QuestTransitions
 
     /// <summary>Runs a conditional change and saves the run's steps in the same commit (the steps are history: kept either way).</summary>
     private Task<bool> ApplyAsync(IReadOnlyCollection<QuestStep> steps, Func<Task<int>> change, CancellationToken cancellationToken) =>
-        InTransactionAsync(steps, [], async () => await change() == 1, applied => applied, cancellationToken);
+        InTransactionAsync(steps, async () => await change() == 1, cancellationToken);
 
     /// <summary>
-    /// One transaction: the gathered steps (they happened first, so they come first on the timeline) and the images,
-    /// then the change, then commit. A change that does not apply with images in hand rolls everything back (a run that
-    /// lost its quest stores nothing). Retried as a whole by the execution strategy if the connection drops.
+    /// One transaction: the gathered steps (they happened first, so they come first on the timeline), then the change,
+    /// then commit; the steps are history and kept whether the change applies or not. Retried as a whole by the
+    /// execution strategy if the connection drops.
     /// </summary>
-    private Task<Quest?> InTransactionAsync(IReadOnlyCollection<QuestStep> steps, IReadOnlyList<QuestImage> images, Func<Task<Quest?>> change,
-        CancellationToken cancellationToken) =>
-        InTransactionAsync(steps, images, change, quest => quest is not null, cancellationToken);
-
-    private Task<T> InTransactionAsync<T>(IReadOnlyCollection<QuestStep> steps, IReadOnlyList<QuestImage> images, Func<Task<T>> change,
-        Func<T, bool> applied, CancellationToken cancellationToken)
+    private Task<T> InTransactionAsync<T>(IReadOnlyCollection<QuestStep> steps, Func<Task<T>> change, CancellationToken cancellationToken)
     {
-        if (steps.Count == 0 && images.Count == 0)
+        if (steps.Count == 0)
         {
             // A single statement is its own transaction.
             return db.Database.CreateExecutionStrategy().ExecuteAsync(change);
@@ -81,17 +76,10 @@ public sealed partial class QuestTransitions
                 db.QuestSteps.Add(step);
             }
 
-            db.QuestImages.AddRange(images);
             db.Database.AutoSavepointsEnabled = false;
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException e) when (images.Count > 0 && IsUniqueViolation(e))
-            {
-                // Another run already stored this quest's images: it settled the quest, and this run stands down.
-                await transaction.RollbackAsync(cancellationToken);
-                return default!;
             }
             finally
             {
@@ -100,24 +88,36 @@ public sealed partial class QuestTransitions
             }
 
             var result = await change();
-            if (applied(result) || images.Count == 0)
-            {
-                await transaction.CommitAsync(cancellationToken);
-            }
-            else
-            {
-                await transaction.RollbackAsync(cancellationToken);
-            }
-
+            await transaction.CommitAsync(cancellationToken);
             return result;
         });
     }
-
-    private static bool IsUniqueViolation(DbUpdateException exception) =>
-        exception.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
 
     private static string Kind(CreditEntryKind kind) => kind.ToString().ToLowerInvariant();
 
     /// <summary>Text from outside (a provider, a worker's exception) cut to the column that stores it.</summary>
     public static string Limit(string text, int max) => text.Length <= max ? text : text[..max];
+
+    /// <summary>A run's gathered steps as one array per column, for an <c>unnest</c> in the statement that writes them.</summary>
+    private sealed record GatheredSteps(DateTimeOffset[] At, string[] Kind, int[] Run, int?[] Attempt, int?[] DurationMs, int?[] HttpStatus,
+        string?[] Code, string?[] Detail, string?[] Circuit, string?[] Sent)
+    {
+        public static GatheredSteps Of(IReadOnlyCollection<QuestStep> steps) => new(
+            [.. steps.Select(s => s.At)], [.. steps.Select(s => s.Kind)], [.. steps.Select(s => s.Run)], [.. steps.Select(s => s.Attempt)],
+            [.. steps.Select(s => s.DurationMs)], [.. steps.Select(s => s.HttpStatus)],
+            [.. steps.Select(s => s.Code is null ? null : Limit(s.Code, QuestLimits.MaxErrorCodeLength))],
+            [.. steps.Select(s => s.Detail is null ? null : Limit(s.Detail, QuestStepLimits.MaxDetailLength))],
+            [.. steps.Select(s => s.Circuit)], [.. steps.Select(s => s.Sent)]);
+    }
+
+    /// <summary>A success's images as one array per column.</summary>
+    private sealed record StoredImages(Guid[] Id, Guid[] UserId, int[] Index, int[] Width, int[] Height, string[] ContentType, long[] Bytes,
+        string[] Checksum, string[] StorageKey, DateTimeOffset[] CreatedAt, string?[] Placeholder)
+    {
+        public static StoredImages Of(IReadOnlyList<QuestImage> images) => new(
+            [.. images.Select(i => i.Id)], [.. images.Select(i => i.UserId)], [.. images.Select(i => i.Index)], [.. images.Select(i => i.Width)],
+            [.. images.Select(i => i.Height)], [.. images.Select(i => i.ContentType)], [.. images.Select(i => i.Bytes)],
+            [.. images.Select(i => i.Checksum)], [.. images.Select(i => i.StorageKey)], [.. images.Select(i => i.CreatedAt)],
+            [.. images.Select(i => i.Placeholder)]);
+    }
 }

@@ -143,7 +143,7 @@ public sealed partial class QuestTransitions
     {
         var now = time.GetUtcNow();
         string waiting = QuestStatusTexts.Waiting, kind = QuestStepKinds.HandedBack, detail = "worker shutting down";
-        return await InTransactionAsync(steps, [], async () => (await db.Quests.FromSql($"""
+        return await InTransactionAsync(steps, async () => (await db.Quests.FromSql($"""
             WITH q AS (
                 UPDATE quests SET status = {Queued}, lease_until = NULL, status_text = {waiting}, enqueued_at = {now}
                 WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
@@ -171,25 +171,57 @@ public sealed partial class QuestTransitions
         int? width = images.Count > 0 ? images[0].Width : null, height = images.Count > 0 ? images[0].Height : null;
         var hook = WebhookEventNames.Ended(QuestStatus.Succeeded);
         var completed = (int)WebhookEvents.Completed;
-        var quest = await InTransactionAsync(steps, images, async () => (await db.Quests.FromSql($"""
-            WITH q AS (
-                UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
-                    generation_milliseconds = {ms}, width = COALESCE(width, {width}::int), height = COALESCE(height, {height}::int),
-                    seed = COALESCE(seed, {seed}::bigint)
-                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
-            c AS (SELECT id, user_id, attempts, cost, LEAST(cost, COALESCE({sane}::int, cost)) AS charged FROM q),
-            e AS (
-                INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
-                SELECT user_id, {capture}, cost - charged, id, 'Charged ' || charged || ' of ' || cost || ' reserved', {now} FROM c),
-            s AS (
-                INSERT INTO quest_steps (quest_id, at, kind, run, detail, code) SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c),
-            w AS (
-                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
-                SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
-                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
-                WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {completed} <> 0)
-            SELECT * FROM q
-            """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
+        var g = GatheredSteps.Of(steps);
+        var m = StoredImages.Of(images);
+        // One statement, so its own transaction: the run's steps and the images ride along as arrays and are written only
+        // when the change applies (steps alone are history and kept either way); the ending step follows the run's steps
+        // on the timeline (it reads gs, so gs is written first).
+        var quest = await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            try
+            {
+                return (await db.Quests.FromSql($"""
+                    WITH q AS (
+                        UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
+                            generation_milliseconds = {ms}, width = COALESCE(width, {width}::int), height = COALESCE(height, {height}::int),
+                            seed = COALESCE(seed, {seed}::bigint)
+                        WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
+                    gs AS (
+                        INSERT INTO quest_steps (quest_id, at, kind, run, attempt, duration_ms, http_status, code, detail, circuit, sent)
+                        SELECT {questId}, x.at, x.kind, x.run, x.attempt, x.duration_ms, x.http_status, x.code, x.detail, x.circuit, x.sent::jsonb
+                        FROM unnest({g.At}::timestamptz[], {g.Kind}::text[], {g.Run}::int[], {g.Attempt}::int[], {g.DurationMs}::int[],
+                            {g.HttpStatus}::int[], {g.Code}::text[], {g.Detail}::text[], {g.Circuit}::text[], {g.Sent}::text[])
+                            AS x(at, kind, run, attempt, duration_ms, http_status, code, detail, circuit, sent)
+                        WHERE EXISTS (SELECT 1 FROM q) OR cardinality({m.Id}::uuid[]) = 0
+                        RETURNING id),
+                    i AS (
+                        INSERT INTO quest_images (id, quest_id, user_id, index, width, height, content_type, bytes, checksum, storage_key, created_at, placeholder)
+                        SELECT x.id, {questId}, x.user_id, x.index, x.width, x.height, x.content_type, x.bytes, x.checksum, x.storage_key, x.created_at, x.placeholder
+                        FROM unnest({m.Id}::uuid[], {m.UserId}::uuid[], {m.Index}::int[], {m.Width}::int[], {m.Height}::int[], {m.ContentType}::text[],
+                            {m.Bytes}::bigint[], {m.Checksum}::text[], {m.StorageKey}::text[], {m.CreatedAt}::timestamptz[], {m.Placeholder}::text[])
+                            AS x(id, user_id, index, width, height, content_type, bytes, checksum, storage_key, created_at, placeholder)
+                        WHERE EXISTS (SELECT 1 FROM q)),
+                    c AS (SELECT id, user_id, attempts, cost, LEAST(cost, COALESCE({sane}::int, cost)) AS charged FROM q),
+                    e AS (
+                        INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
+                        SELECT user_id, {capture}, cost - charged, id, 'Charged ' || charged || ' of ' || cost || ' reserved', {now} FROM c),
+                    s AS (
+                        INSERT INTO quest_steps (quest_id, at, kind, run, detail, code)
+                        SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c WHERE (SELECT count(*) FROM gs) >= 0),
+                    w AS (
+                        INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
+                        SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
+                        FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
+                        WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {completed} <> 0)
+                    SELECT * FROM q
+                    """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault();
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
+            {
+                // Another run already stored this quest's images: it settled the quest, and this run stands down.
+                return null;
+            }
+        });
         if (quest is not null)
         {
             quest.Images = [.. images];

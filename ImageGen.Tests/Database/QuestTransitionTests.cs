@@ -197,6 +197,35 @@ public sealed class QuestTransitionTests(ThrowawayPostgres postgres)
     }
 
     [Fact]
+    public async Task A_success_writes_its_images_and_the_runs_steps_before_its_ending_and_a_lost_run_writes_neither()
+    {
+        var quest = await QueuedQuestAsync(cost: 5);
+        var first = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, TimeSpan.FromSeconds(-1), 3, "a", Token))).Quest;
+        var second = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, "b", Token))).Quest;
+        QuestStep Step(Quest run, string detail) => new()
+        {
+            QuestId = quest.Id, At = DateTimeOffset.UtcNow, Kind = QuestStepKinds.ProviderCall, Run = run.Attempts, Attempt = 1, DurationMs = 12,
+            HttpStatus = 200, Detail = detail, Circuit = "closed", Sent = """{"prompt":"x"}""",
+        };
+
+        // The run that lost the quest stores neither its images nor its steps.
+        Assert.Null(await WithTransitions(t => t.SucceedAsync(quest.Id, first.Attempts, [Image(first, 0)], null, TimeSpan.Zero, null, [Step(first, "lost")], Token)));
+        var images = new[] { Image(second, 0), Image(second, 1) };
+        var succeeded = await WithTransitions(t => t.SucceedAsync(quest.Id, second.Attempts, images, 4, TimeSpan.FromSeconds(1), 7,
+            [Step(second, "call one"), Step(second, "call two")], Token));
+        Assert.Equal(QuestStatus.Succeeded, succeeded!.Status);
+
+        await using var db = postgres.CreateContext();
+        Assert.Equal(images.Select(i => i.Id).Order(), (await db.QuestImages.Where(i => i.QuestId == quest.Id).Select(i => i.Id).ToListAsync(Token)).Order());
+        var timeline = await db.QuestSteps.Where(s => s.QuestId == quest.Id && s.Run == second.Attempts).OrderBy(s => s.Id).ToListAsync(Token);
+        Assert.Equal(["call one", "call two", "Succeeded"], timeline.Where(s => s.Kind != QuestStepKinds.Started).Select(s => s.Detail));
+        Assert.Equal((200, 12, "closed"), (timeline[^2].HttpStatus!.Value, timeline[^2].DurationMs!.Value, timeline[^2].Circuit));
+        Assert.Contains("prompt", timeline[^2].Sent);
+        Assert.DoesNotContain(await db.QuestSteps.Where(s => s.QuestId == quest.Id).ToListAsync(Token), s => s.Detail == "lost");
+        Assert.Equal(96, await BalanceAsync(quest.UserId));
+    }
+
+    [Fact]
     public async Task The_reconciler_ending_a_quest_while_its_worker_succeeds_settles_it_once()
     {
         for (var round = 0; round < 10; round++)
