@@ -107,6 +107,31 @@ public sealed class ObjectStoreImageTests(TwoHostGraphFixture graph) : IDisposab
     }
 
     [Fact]
+    public async Task Only_the_owner_is_sent_to_the_store_without_a_signature_and_nobody_else_gets_a_link()
+    {
+        var (user, image) = await MakeImageAsync();
+        using (user)
+        {
+            using var stranger = await graph.CreateUserAsync(Token);
+            foreach (var (who, expected) in new[] { (user, HttpStatusCode.Redirect), (stranger, HttpStatusCode.NotFound) })
+            {
+                foreach (var path in new[] { $"/images/{image.Id}", $"/images/{image.Id}?w=256" })
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(graph.GatewayAddress, path));
+                    request.Headers.Authorization = new("Bearer", who.AccessToken);
+                    using var response = await _browser.SendAsync(request, Token);
+                    Assert.Equal(expected, response.StatusCode);
+                    Assert.Equal(expected == HttpStatusCode.Redirect, response.Headers.Location is not null);
+                }
+            }
+
+            // Nor can a stranger have a fresh store link made for someone else's image.
+            using var refresh = await stranger.Client.PostAsJsonAsync($"/api/images/{image.Id}/signed-url", new { expiresIn = 60 }, Token);
+            await ProblemAssert.IsProblemAsync(refresh, HttpStatusCode.NotFound, ErrorCodes.ImageNotFound);
+        }
+    }
+
+    [Fact]
     public async Task Deleting_an_image_deletes_its_objects_so_old_store_links_find_nothing()
     {
         var (user, image) = await MakeImageAsync();
