@@ -111,6 +111,8 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
     builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables["OTEL_METRIC_EXPORT_INTERVAL"] = metricExportInterval);
 }
 
+builder.RunServicesFromBuildOutput();
+
 using var app = builder.Build();
 await app.RunAsync();
 // Non-zero when the start was given up (a local Redis or Postgres that stopped while starting).
