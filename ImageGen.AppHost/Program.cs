@@ -92,7 +92,9 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithImageLinkSettings(objectStore, publishedStore)
-    .WithReference(api).WaitFor(api);
+    // Starts beside the API rather than after it (a page asks the API per request, and says so while it is not up):
+    // waiting for each other in a line made the graph's start a queue of single-process starts.
+    .WithReference(api);
 
 // Not proxied: the gateway sees callers' real addresses (its per-address limits depend on them), with one hop less.
 builder.AddProject<Projects.ImageGen_Gateway>("gateway")
@@ -100,8 +102,8 @@ builder.AddProject<Projects.ImageGen_Gateway>("gateway")
     .WithSettings(builder.Configuration, "RateLimits")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    .WithReference(api).WaitFor(api)
-    .WithReference(web).WaitFor(web);
+    .WithReference(api)
+    .WithReference(web);
 
 // Services export metrics to the dashboard every 10 s, not every second (Aspire's default for development): at
 // idle, a one-second export was most of what every service spent (ImageGen:MetricExportInterval, in milliseconds).

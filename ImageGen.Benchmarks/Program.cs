@@ -65,8 +65,11 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
 
 await using var app = await builder.BuildAsync();
 await app.StartAsync();
-await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway").WaitAsync(TimeSpan.FromMinutes(3));
-await app.ResourceNotifications.WaitForResourceHealthyAsync("worker").WaitAsync(TimeSpan.FromMinutes(3));
+foreach (var service in (string[])["api", "worker", "web", "gateway"])
+{
+    await app.ResourceNotifications.WaitForResourceHealthyAsync(service).WaitAsync(TimeSpan.FromMinutes(3));
+}
+
 Console.WriteLine($"graph started in {startWatch.Elapsed.TotalSeconds:0.0} s");
 
 var gateway = app.GetEndpoint("gateway", "http");

@@ -70,8 +70,11 @@ public partial class GraphFixture : IAsyncLifetime
             using var cts = new CancellationTokenSource(StartTimeout);
             _app = await BuildAsync(cts.Token);
             await _app.StartAsync(cts.Token).WaitAsync(cts.Token);
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cts.Token).WaitAsync(cts.Token);
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync("worker", cts.Token).WaitAsync(cts.Token);
+            // The gateway and the web start beside the API, not after it: the graph is ready when all four are.
+            foreach (var service in (string[])["api", "worker", "web", "gateway"])
+            {
+                await _app.ResourceNotifications.WaitForResourceHealthyAsync(service, cts.Token).WaitAsync(cts.Token);
+            }
         }
         finally
         {
