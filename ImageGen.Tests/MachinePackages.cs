@@ -13,8 +13,13 @@ public sealed class MachinePackages : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    public ValueTask InitializeAsync() => new(Task.Run(() => DebianPackages.Ensure("the tests", [.. DebianPackages.LocalMode, "chromium"],
+    private static readonly Lazy<Task> Ready = new(() => Task.Run(() => DebianPackages.Ensure("the tests", [.. DebianPackages.LocalMode, "chromium"],
         () => DebianPackages.LocalModeReady() && File.Exists(ChromiumPath))));
+
+    /// <summary>Done once per run; what needs the packages (the shared graph, an assembly fixture too) awaits it.</summary>
+    public static Task EnsureAsync() => Ready.Value;
+
+    public ValueTask InitializeAsync() => new(EnsureAsync());
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

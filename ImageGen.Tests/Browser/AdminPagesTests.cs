@@ -4,8 +4,8 @@ using Microsoft.Playwright;
 namespace ImageGen.Tests.Browser;
 
 /// <summary>The operator pages: monitoring with charts, a quest's debug timeline, users with a grant; closed to others.</summary>
-[Collection(GraphCollection.Name)]
-public sealed class AdminPagesTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed class AdminPagesTests(GraphFixture graph, BrowserFixture browser)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

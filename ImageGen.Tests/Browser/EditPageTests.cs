@@ -9,8 +9,8 @@ namespace ImageGen.Tests.Browser;
 /// "Edit" from the gallery: paint a mask with the mouse, describe the change, see the cost, create, watch it, and get
 /// the result beside the original; the quest remembers the image and the mask; "edit the result" goes on from there.
 /// </summary>
-[Collection(GraphCollection.Name)]
-public sealed class EditPageTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed class EditPageTests(GraphFixture graph, BrowserFixture browser)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

@@ -7,8 +7,8 @@ using Microsoft.Playwright;
 
 namespace ImageGen.Tests.Browser;
 
-[Collection(GraphCollection.Name)]
-public sealed partial class GalleryTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed partial class GalleryTests(GraphFixture graph, BrowserFixture browser)
 {
     private const float TimeoutMs = 30_000;
 

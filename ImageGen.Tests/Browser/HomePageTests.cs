@@ -3,8 +3,8 @@ using Microsoft.Playwright;
 
 namespace ImageGen.Tests.Browser;
 
-[Collection(GraphCollection.Name)]
-public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser)
 {
     private const float TimeoutMs = 30_000;
 

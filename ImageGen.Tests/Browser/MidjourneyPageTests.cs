@@ -6,8 +6,8 @@ using Microsoft.Playwright;
 namespace ImageGen.Tests.Browser;
 
 /// <summary>A Midjourney grid in the gallery offers U1-U4 and V1-V4; a click starts the follow-up, linked to its grid.</summary>
-[Collection(GraphCollection.Name)]
-public sealed class MidjourneyPageTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed class MidjourneyPageTests(GraphFixture graph, BrowserFixture browser)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

@@ -4,8 +4,8 @@ using Microsoft.Playwright;
 namespace ImageGen.Tests.Browser;
 
 /// <summary>The account page's webhooks: set an endpoint, see the secret once, and see each delivery with the receiver's answer.</summary>
-[Collection(GraphCollection.Name)]
-public sealed class WebhookPageTests(GraphFixture graph, BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncDisposable
+[Collection(BrowserCollection.Name)]
+public sealed class WebhookPageTests(GraphFixture graph, BrowserFixture browser) : IAsyncDisposable
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
     private readonly WebhookReceiver _receiver = new();

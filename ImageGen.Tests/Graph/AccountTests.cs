@@ -6,7 +6,6 @@ using ImageGen.Core.Quests;
 
 namespace ImageGen.Tests.Graph;
 
-[Collection(GraphCollection.Name)]
 public sealed class AccountTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -12,7 +12,6 @@ namespace ImageGen.Tests.Graph;
 /// The OpenAPI document and its reference page, through the gateway: every endpoint the API maps (native and /v1) is
 /// in the document, so generated clients and the /docs page never miss a call.
 /// </summary>
-[Collection(GraphCollection.Name)]
 public sealed class ApiReferenceTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -6,7 +6,6 @@ using ImageGen.Core.Quests;
 namespace ImageGen.Tests.Graph;
 
 /// <summary>Every bad request gets a ProblemDetails with a stable code and the field at fault, and nothing is queued.</summary>
-[Collection(GraphCollection.Name)]
 public sealed class BadInputTests(SharedUser shared) : IClassFixture<SharedUser>
 {
     private HttpClient Client => shared.User.Client;

@@ -6,7 +6,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Tests.Graph;
 
-[Collection(GraphCollection.Name)]
 public sealed class CreditTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -12,7 +12,6 @@ namespace ImageGen.Tests.Graph;
 /// was made from. The same flow through gpt-image (multipart edits) and FLUX Kontext (input_image) at the simulator.
 /// Nobody edits another user's image, and a bad mask is refused before anything is charged.
 /// </summary>
-[Collection(GraphCollection.Name)]
 public sealed class EditTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -12,7 +12,6 @@ namespace ImageGen.Tests.Graph;
 /// against the graph: the .NET and JavaScript OpenAI SDK examples make an image, and both webhook receivers check the
 /// signature of a real delivery (and turn away a forged one).
 /// </summary>
-[Collection(GraphCollection.Name)]
 public sealed class ExampleTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -1,7 +1,25 @@
+using ImageGen.Tests.Browser;
+
+// The main graph is started once, before the tests, and shared: test classes run side by side against it (each class
+// is its own collection), since each creates its own users and touches only what they own.
+[assembly: AssemblyFixture(typeof(ImageGen.Tests.Graph.GraphFixture))]
+
 namespace ImageGen.Tests.Graph;
 
-[CollectionDefinition(Name)]
-public sealed class GraphCollection : ICollectionFixture<GraphFixture>
+/// <summary>
+/// Tests that change what every other test relies on (provider fault profiles that open a fleet-wide circuit, killed or
+/// crashing workers, a flushed Redis, an alert's window over all traffic). They run one at a time, after the classes
+/// that run side by side, with nothing beside them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ExclusiveGraphCollection
 {
-    public const string Name = "graph";
+    public const string Name = "graph-exclusive";
+}
+
+/// <summary>The browser tests: one Chromium for all of them, one page at a time, beside the other tests.</summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
 }

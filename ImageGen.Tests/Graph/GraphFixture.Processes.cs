@@ -84,6 +84,21 @@ public partial class GraphFixture
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
     }
 
+    /// <summary>
+    /// Starts again the worker replica a test killed (the dashboard's Start command) and waits until it is healthy, so
+    /// the tests after it have every worker the graph began with.
+    /// </summary>
+    public async Task RestartKilledWorkerAsync(CancellationToken cancellationToken)
+    {
+        var ended = await _app!.ResourceNotifications.WaitForResourceAsync("worker", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        var result = await _app.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(ended.ResourceId, KnownResourceCommands.StartCommand, cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        Assert.True(result.Success, result.Message);
+        await _app.ResourceNotifications.WaitForResourceAsync("worker", e => e.ResourceId == ended.ResourceId && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, cancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(90), cancellationToken);
+    }
+
     /// <summary>Process ids of this graph's running worker replicas.</summary>
     public Task<IReadOnlyList<int>> WorkerProcessIdsAsync() => ServiceProcessIdsAsync("ImageGen.Worker");
 

@@ -10,7 +10,7 @@ namespace ImageGen.Tests.Graph;
 
 /// <summary>
 /// The whole graph (Redis and Postgres as throw-away local processes, migrations, api, worker, web, gateway),
-/// started once and shared by every test in the <see cref="GraphCollection"/>. Tests talk only to the gateway,
+/// started once and shared by the test classes (an assembly fixture). Tests talk only to the gateway,
 /// and each creates its own users.
 /// </summary>
 public partial class GraphFixture : IAsyncLifetime
@@ -61,6 +61,9 @@ public partial class GraphFixture : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
+        // Redis and Postgres come from the machine's packages (installed once, by the first fixture to need them).
+        await MachinePackages.EnsureAsync();
+
         // One graph starts at a time: two starting together on two cores each took over twice as long, and a busy
         // machine pushed both past their bound. The bound counts from this graph's own start, not the wait before it.
         await StartGate.WaitAsync(TestContext.Current.CancellationToken);

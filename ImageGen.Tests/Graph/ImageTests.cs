@@ -9,7 +9,6 @@ using SkiaSharp;
 namespace ImageGen.Tests.Graph;
 
 /// <summary>Image links: signed and expiring, refreshable by the owner, resized on request and cached, deletable.</summary>
-[Collection(GraphCollection.Name)]
 public sealed class ImageTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

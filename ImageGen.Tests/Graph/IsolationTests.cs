@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace ImageGen.Tests.Graph;
 
 /// <summary>A user sees only their own quests, images, events and credits (OWASP API1: broken object level authorization).</summary>
-[Collection(GraphCollection.Name)]
 public sealed class IsolationTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -12,7 +12,6 @@ namespace ImageGen.Tests.Graph;
 /// follow-up of something that is not a grid, of another user's grid, or with an unknown action is refused, and a
 /// refused prompt costs nothing.
 /// </summary>
-[Collection(GraphCollection.Name)]
 public sealed class MidjourneyTests(GraphFixture graph) : IAsyncLifetime
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -20,7 +20,6 @@ namespace ImageGen.Tests.Graph;
 /// what a team with existing OpenAI code sees. Every call is a quest (ledger, gallery), and errors come in OpenAI's
 /// envelope with OpenAI's status codes.
 /// </summary>
-[Collection(GraphCollection.Name)]
 public sealed class OpenAiCompatTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

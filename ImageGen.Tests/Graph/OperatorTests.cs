@@ -7,7 +7,7 @@ using ImageGen.Core.Quests;
 namespace ImageGen.Tests.Graph;
 
 /// <summary>What operators see: the per-quest debug view, behind the admin role, with no secret in it or in the logs.</summary>
-[Collection(GraphCollection.Name)]
+[Collection(ExclusiveGraphCollection.Name)]
 public sealed class OperatorTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -10,7 +10,7 @@ namespace ImageGen.Tests.Graph;
 /// The production adapters (the official OpenAI SDK, the BFL protocol) against the provider simulator, one test per
 /// fault profile: the right terminal state and message, credits back, retries only where allowed.
 /// </summary>
-[Collection(GraphCollection.Name)]
+[Collection(ExclusiveGraphCollection.Name)]
 public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

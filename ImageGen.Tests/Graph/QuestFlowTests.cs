@@ -6,7 +6,6 @@ using SkiaSharp;
 
 namespace ImageGen.Tests.Graph;
 
-[Collection(GraphCollection.Name)]
 public sealed class QuestFlowTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

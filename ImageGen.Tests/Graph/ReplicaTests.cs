@@ -12,7 +12,6 @@ namespace ImageGen.Tests.Graph;
 /// tests check what only replicas can break: events reach connections held by either instance, and parallel requests
 /// that land on different instances still charge once.
 /// </summary>
-[Collection(GraphCollection.Name)]
 public sealed class ReplicaTests(GraphFixture graph)
 {
     private const int Connections = 10;

@@ -7,7 +7,6 @@ using SkiaSharp;
 namespace ImageGen.Tests.Graph;
 
 /// <summary>Sending an image in, through the gateway: kept for its owner only; anything else refused with a stable code.</summary>
-[Collection(GraphCollection.Name)]
 public sealed class UploadTests(GraphFixture graph)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

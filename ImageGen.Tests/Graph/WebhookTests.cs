@@ -12,7 +12,6 @@ namespace ImageGen.Tests.Graph;
 /// it), the events arrive signed with the account's secret, a failing receiver gets the same event again, and the
 /// delivery log and the operators' timeline show every attempt. A webhook aimed inside the network is refused.
 /// </summary>
-[Collection(GraphCollection.Name)]
 public sealed class WebhookTests(GraphFixture graph) : IAsyncDisposable
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
