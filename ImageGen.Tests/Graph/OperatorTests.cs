@@ -140,7 +140,7 @@ public sealed class OperatorTests(GraphFixture graph)
         bool Seen((string Name, (string Key, string Value)[] Tags) metric) => graph.Telemetry.Points.Any(p =>
             p.Name == metric.Name && p.Value > 0 && metric.Tags.All(t => p.Tags.TryGetValue(t.Key, out var v) && v == t.Value));
 
-        // Exported every second; bounded wait for the next exports (a loaded machine delays them).
+        // Exported every 5 s; bounded wait for the next exports (a loaded machine delays them).
         var until = DateTimeOffset.UtcNow.AddSeconds(45);
         bool GaugesSeen() => gauges.All(g => graph.Telemetry.Points.Any(p => p.Name == g));
         while (!(expected.All(Seen) && GaugesSeen()) && DateTimeOffset.UtcNow < until)

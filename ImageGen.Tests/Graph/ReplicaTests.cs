@@ -39,7 +39,7 @@ public sealed class ReplicaTests(GraphFixture graph)
                 recorders.Add(new EventRecorder(hub));
             }
 
-            // Each instance exports its connection counts every second: both must have taken some of these.
+            // Each instance exports its connection counts every 5 s: both must have taken some of these.
             var until = DateTimeOffset.UtcNow.AddSeconds(30);
             while (Gained(before) < 2 && DateTimeOffset.UtcNow < until)
             {
