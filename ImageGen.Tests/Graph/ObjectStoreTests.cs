@@ -230,10 +230,11 @@ public sealed class TwoHostTests(TwoHostGraphFixture graph)
 
         var quest = await graph.WaitForEndAsync(user, questId, Token);
         Assert.Equal(QuestStatus.Succeeded, quest.Status);
+        // Host B claimed it (again, if a loaded machine let its short lease lapse before the kill), host A finished it.
         var claims = await ClaimedByAsync(questId);
-        Assert.Equal(2, claims.Count);
-        Assert.Equal(graph.WorkerB.Id, claims[0]);
-        Assert.Equal(await graph.WorkerAAsync(), claims[1]);
+        var workerA = await graph.WorkerAAsync();
+        var timeline = $"claims {string.Join(", ", claims)}; timeline:\n{await TimelineAsync(questId)}";
+        Assert.True(claims.Count >= 2 && claims[^1] == workerA && claims[..^1].All(id => id == graph.WorkerB.Id), timeline);
         using var browser = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         using (var original = await browser.GetAsync(Assert.Single(quest.Images).Url, Token))
         {
@@ -250,6 +251,12 @@ public sealed class TwoHostTests(TwoHostGraphFixture graph)
     {
         var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{questId}/debug", GraphFixture.Json, Token);
         return [.. debug!.Timeline.Where(s => s.Kind == QuestStepKinds.Started).Select(s => int.Parse(s.Detail!.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture))];
+    }
+
+    private async Task<string> TimelineAsync(Guid questId)
+    {
+        var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{questId}/debug", GraphFixture.Json, Token);
+        return string.Join("\n", debug!.Timeline.Select(s => $"{s.At:HH:mm:ss.fff} {s.Kind} {s.Detail}"));
     }
 
     /// <summary>Stops a process (SIGSTOP) until disposed (SIGCONT).</summary>
