@@ -143,7 +143,9 @@ public partial class GraphFixture : IAsyncLifetime
                     "ImageGen:Worker:QuestDeadline=00:01:00",
                     // Short leases and a brisk reconciler, so recovery from a killed worker shows within a test's time.
                     "ImageGen:Worker:MaxConcurrency=4",
-                    "ImageGen:Worker:LeaseDuration=00:00:03",
+                    // 6 s, renewed every 2 s: with 3 s, a worker starved for 2 s while other graphs started beside this one
+                    // let a lease lapse and its quest ran twice (correctly charged once, but not what a test asked for).
+                    "ImageGen:Worker:LeaseDuration=00:00:06",
                     "ImageGen:Worker:ReconcileInterval=00:00:02",
                     "ImageGen:Worker:ClaimIdleTime=00:00:05",
                     "ImageGen:Worker:RequeueAfter=00:00:05",
