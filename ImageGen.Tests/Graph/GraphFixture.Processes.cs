@@ -112,7 +112,7 @@ public partial class GraphFixture
     private async Task<IReadOnlyList<int>> ServiceProcessIdsAsync(string program)
     {
         var redis = "ConnectionStrings__redis=" + await _app!.GetConnectionStringAsync("redis");
-        // The service itself, not the `dotnet run` that started it.
+        // The service's own process: its program, or `dotnet` running its assembly.
         return FindProcesses(
             commandLine => commandLine[0].EndsWith("/" + program, StringComparison.Ordinal) || commandLine.Any(a => a.EndsWith(program + ".dll", StringComparison.Ordinal)),
             environment => environment.Contains(redis));
