@@ -92,8 +92,8 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithImageLinkSettings(objectStore, publishedStore)
-    // Starts beside the API rather than after it (a page asks the API per request, and says so while it is not up):
-    // waiting for each other in a line made the graph's start a queue of single-process starts.
+    // Starts beside the API rather than after it (its pages ask the API per request; the dashboard shows the API as
+    // starting until it is healthy): waiting for each other in a line made the start a queue of single-process starts.
     .WithReference(api);
 
 // Not proxied: the gateway sees callers' real addresses (its per-address limits depend on them), with one hop less.
