@@ -213,7 +213,7 @@ public sealed class AccountTests(GraphFixture graph)
             Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
         }
 
-        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(15), Token);
     }
 
     [Fact]
@@ -233,7 +233,7 @@ public sealed class AccountTests(GraphFixture graph)
 
         using var revoked = await user.Client.DeleteAsync($"/api/keys/{key.Id}", Token);
         Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
-        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(15), Token);
     }
 
     [Fact]
