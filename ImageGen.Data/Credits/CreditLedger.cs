@@ -1,7 +1,6 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace ImageGen.Data.Credits;
@@ -23,28 +22,18 @@ public static class CreditLedger
             .SumAsync(r => -r.Amount, cancellationToken);
 
     /// <summary>
-    /// Takes the user's account lock in the current transaction (a Postgres advisory lock, released at commit or
-    /// rollback), so parallel submits cannot all spend the same credits, and reads the balance after it (what
-    /// <see cref="BalanceAsync"/> reads, in SQL): one round trip, two statements. Each statement of a batch reads its
-    /// own snapshot (read committed), so the balance includes every reservation committed by whoever held the lock before.
+    /// Takes the user's account lock in the current transaction and reads the balance under it, in one statement: the
+    /// account row, locked by an update that changes nothing (made first, at 0, for a user with no entry yet), so
+    /// parallel submits cannot all spend the same credits. An update waits for whoever holds the row and then reads its
+    /// latest committed version, so the balance includes every reservation committed before; the lock is released at
+    /// commit or rollback. What <see cref="BalanceAsync"/> reads, locked.
     /// </summary>
-    private static async Task<int> LockAccountAndReadBalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken)
-    {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            Transaction = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction(),
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new() { Value = BitConverter.ToInt64(userId.ToByteArray(), 0) } } },
-                new NpgsqlBatchCommand("SELECT COALESCE((SELECT balance FROM credit_accounts WHERE user_id = $1), 0)") { Parameters = { new() { Value = userId } } },
-            },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return reader.GetInt32(0);
-    }
+    private static async Task<int> LockAccountAndReadBalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        (await db.Database.SqlQuery<int>($"""
+            INSERT INTO credit_accounts (user_id, balance) VALUES ({userId}, 0)
+            ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance
+            RETURNING balance AS "Value"
+            """).ToListAsync(cancellationToken)).Single();
 
     /// <summary>
     /// Runs <paramref name="work"/> in a transaction that holds the user's account lock, given the balance as it

@@ -42,6 +42,24 @@ public sealed class QuestTransitionTests(ThrowawayPostgres postgres)
     }
 
     [Fact]
+    public async Task A_user_without_any_ledger_entry_is_short_and_parallel_submits_create_no_credit()
+    {
+        var user = await NewUserAsync(grant: null);
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => SubmitAsync(user, cost: 1)));
+        Assert.All(outcomes, o => Assert.Equal(0, Assert.IsType<SubmitOutcome.ShortOf>(o).Balance));
+        Assert.Equal(0, await BalanceAsync(user));
+        await using var db = postgres.CreateContext();
+        Assert.False(await db.Quests.AnyAsync(q => q.UserId == user, Token));
+
+        // Granted later, the account the lock made holds exactly the grant.
+        db.CreditEntries.Add(CreditLedger.Entry(user, CreditEntryKind.Grant, 3, DateTimeOffset.UtcNow, reason: "late grant"));
+        await db.SaveChangesAsync(Token);
+        var after = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => SubmitAsync(user, cost: 1)));
+        Assert.Equal(3, after.Count(o => o is SubmitOutcome.Accepted));
+        Assert.Equal(0, await BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task The_same_idempotency_key_replays_the_first_quest_and_a_different_body_is_refused()
     {
         var user = await NewUserAsync(100);
@@ -336,13 +354,17 @@ public sealed class QuestTransitionTests(ThrowawayPostgres postgres)
         CreatedAt = DateTimeOffset.UtcNow,
     };
 
-    private async Task<Guid> NewUserAsync(int grant)
+    private async Task<Guid> NewUserAsync(int? grant)
     {
         await using var db = postgres.CreateContext();
         var email = $"ledger-{Guid.NewGuid():N}@db.test";
         var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, NormalizedEmail = email.ToUpperInvariant(), NormalizedUserName = email.ToUpperInvariant(), CreatedAt = DateTimeOffset.UtcNow };
         db.Users.Add(user);
-        db.CreditEntries.Add(CreditLedger.Entry(user.Id, CreditEntryKind.Grant, grant, DateTimeOffset.UtcNow, reason: "test grant"));
+        if (grant is { } credits)
+        {
+            db.CreditEntries.Add(CreditLedger.Entry(user.Id, CreditEntryKind.Grant, credits, DateTimeOffset.UtcNow, reason: "test grant"));
+        }
+
         await db.SaveChangesAsync(Token);
         return user.Id;
     }
