@@ -2,6 +2,7 @@ using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Webhooks;
 using ImageGen.Data.Entities;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Data.Quests;
@@ -23,7 +24,7 @@ public sealed partial class QuestTransitions
         string starting = QuestStatusTexts.Starting, started = QuestStepKinds.Started;
         string startedHook = WebhookEventNames.Started;
         var startedFlag = (int)WebhookEvents.Started;
-        var claim = () => db.Quests.FromSql($"""
+        FormattableString claim = $"""
             WITH q AS (
                 UPDATE quests SET status = {Running}, lease_until = {until}, attempts = attempts + 1,
                     started_at = COALESCE(started_at, {now}), status_text = {starting}
@@ -41,8 +42,13 @@ public sealed partial class QuestTransitions
                 FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
                 WHERE q.attempts = 1 AND (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {startedFlag} <> 0)
             SELECT * FROM q
-            """).AsNoTracking().ToListAsync(cancellationToken);
-        var claimed = maxRunningPerOwner == int.MaxValue ? await claim() : await ClaimOneAtATimePerOwnerAsync(questId, claim, cancellationToken);
+            """;
+        if (maxRunningPerOwner != int.MaxValue)
+        {
+            claim = AfterOwnerClaimLock(claim, questId);
+        }
+
+        var claimed = await db.Quests.FromSql(claim).AsNoTracking().ToListAsync(cancellationToken);
         if (claimed.Count == 1)
         {
             return new ClaimOutcome.Claimed(claimed[0]);
@@ -62,20 +68,13 @@ public sealed partial class QuestTransitions
     /// <summary>
     /// The fair-share count and the claim must be one decision: two workers claiming two quests of one owner at the same
     /// moment each counted the other's run as not started yet, and the owner got one run more than allowed. Claims of
-    /// one owner's quests take a transaction-scoped lock on the owner first; the claim statement runs after it is
-    /// granted, so its count sees every claim committed before (read committed: a fresh snapshot per statement).
+    /// one owner's quests take a lock on the owner first (<c>lock_owner_claims</c>, a transaction-scoped advisory lock);
+    /// the claim statement runs after it is granted, so its count sees every claim committed before (read committed: a
+    /// fresh snapshot per statement). Both go in one round trip without BEGIN and COMMIT: statements sent together
+    /// run as one implicit transaction, which holds the lock until the claim is committed.
     /// </summary>
-    private Task<List<Quest>> ClaimOneAtATimePerOwnerAsync(Guid questId, Func<Task<List<Quest>>> claim, CancellationToken cancellationToken) =>
-        db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await db.Database.ExecuteSqlAsync($"""
-                SELECT pg_advisory_xact_lock(hashtextextended('claim:' || user_id::text, 0)) FROM quests WHERE id = {questId}
-                """, cancellationToken);
-            var claimed = await claim();
-            await transaction.CommitAsync(cancellationToken);
-            return claimed;
-        });
+    private static FormattableString AfterOwnerClaimLock(FormattableString claim, Guid questId) =>
+        FormattableStringFactory.Create($"CALL lock_owner_claims({{{claim.ArgumentCount}}});\n{claim.Format}", [.. claim.GetArguments(), questId]);
 
     /// <summary>Dates a waiting quest now, so the reconciler leaves it alone until the re-send interval passes.</summary>
     private async Task<ClaimOutcome> ParkAsync(Guid questId, CancellationToken cancellationToken)
