@@ -1,7 +1,8 @@
 using ImageGen.Tests.Browser;
 
-// The main graph is started once, before the tests, and shared: test classes run side by side against it (each class
-// is its own collection), since each creates its own users and touches only what they own.
+// The main graph is started once, before the tests (unless the run's filter selects none of its tests), and shared:
+// test classes run side by side against it (each class is its own collection), since each creates its own users and
+// touches only what they own.
 [assembly: AssemblyFixture(typeof(ImageGen.Tests.Graph.GraphFixture))]
 
 namespace ImageGen.Tests.Graph;
