@@ -97,13 +97,20 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithReference(api);
 
 // Not proxied: the gateway sees callers' real addresses (its per-address limits depend on them), with one hop less.
-builder.AddProject<Projects.ImageGen_Gateway>("gateway")
+var gateway = builder.AddProject<Projects.ImageGen_Gateway>("gateway")
     .WithHttpEndpoint(port: GatewaySettings.Port(builder.Configuration), isProxied: false)
     .WithSettings(builder.Configuration, "RateLimits")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
     .WithReference(api)
     .WithReference(web);
+if (!infrastructure.Data.Ephemeral)
+{
+    // The public entry opens when what it serves answers: a page opened from the dashboard in the first seconds of a
+    // start got the web's error page while the API was still starting. Throw-away graphs (tests, the benchmark) wait
+    // for every service themselves and start the gateway beside the others.
+    gateway.WaitFor(api).WaitFor(web);
+}
 
 // Services export metrics to the dashboard every 10 s, not every second (Aspire's default for development): at
 // idle, a one-second export was most of what every service spent (ImageGen:MetricExportInterval, in milliseconds).
