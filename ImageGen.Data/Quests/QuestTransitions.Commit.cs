@@ -23,9 +23,7 @@ public sealed partial class QuestTransitions
         string errorCode = Limit(code, QuestLimits.MaxErrorCodeLength), errorMessage = Limit(message, QuestLimits.MaxErrorMessageLength);
         var stepDetail = Limit(detail, QuestStepLimits.MaxDetailLength);
         var reason = Limit(charge > 0 ? $"{code}: charged {charge}" : code, CreditLimits.MaxReasonLength);
-        string hook = WebhookEventNames.Ended(to);
-        var completed = (int)WebhookEvents.Completed;
-        return await InTransactionAsync(steps, async () => (await db.Quests.FromSql($"""
+        return await InTransactionAsync(steps, async () => (await db.Quests.FromSql(Sql.Inline($"""
             WITH q AS (
                 UPDATE quests SET status = {status}, lease_until = NULL, status_text = {text}, error_code = {errorCode},
                     error_message = {errorMessage}, completed_at = {now}
@@ -38,14 +36,24 @@ public sealed partial class QuestTransitions
                 SELECT user_id, CASE WHEN charged > 0 THEN {capture} ELSE {release} END, cost - charged, id, {reason}, {now} FROM c),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {ended}, attempts, {errorCode}, {stepDetail} FROM c),
-            w AS (
-                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
-                SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
-                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
-                WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {completed} <> 0)
+            {QueuedWebhook(WebhookEventNames.Ended(to), WebhookEvents.Completed, now)}
             SELECT * FROM q
-            """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
+            """)).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
     }
+
+    /// <summary>
+    /// The webhook delivery a change queues in its own statement: a <c>w</c> step over the changed quest <c>q</c> (which
+    /// returns its id, owner, attempts, status, progress and webhook columns), to the quest's own URL or else its owner's endpoint,
+    /// when the event is one their filter asks for; <paramref name="firstRunOnly"/> for a start, which a second run is not.
+    /// </summary>
+    private static SqlFragment QueuedWebhook(string type, WebhookEvents events, DateTimeOffset now, bool firstRunOnly = false) => new($"""
+        w AS (
+            INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
+            SELECT gen_random_uuid(), q.user_id, q.id, {type}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
+            FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
+            WHERE (NOT {firstRunOnly} OR q.attempts = 1)
+                AND (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {(int)events} <> 0)
+        """);
 
     /// <summary>Runs a conditional change and saves the run's steps in the same commit (the steps are history: kept either way).</summary>
     private Task<bool> ApplyAsync(IReadOnlyCollection<QuestStep> steps, Func<Task<int>> change, CancellationToken cancellationToken) =>

@@ -2,7 +2,6 @@ using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Webhooks;
 using ImageGen.Data.Entities;
-using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Data.Quests;
@@ -22,9 +21,7 @@ public sealed partial class QuestTransitions
         var now = time.GetUtcNow();
         var until = now + lease;
         string starting = QuestStatusTexts.Starting, started = QuestStepKinds.Started;
-        string startedHook = WebhookEventNames.Started;
-        var startedFlag = (int)WebhookEvents.Started;
-        FormattableString claim = $"""
+        var claim = Sql.Inline($"""
             WITH q AS (
                 UPDATE quests SET status = {Running}, lease_until = {until}, attempts = attempts + 1,
                     started_at = COALESCE(started_at, {now}), status_text = {starting}
@@ -36,13 +33,9 @@ public sealed partial class QuestTransitions
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, duration_ms, detail)
                 SELECT id, {now}, {started}, attempts, GREATEST(0, EXTRACT(EPOCH FROM ({now} - enqueued_at)) * 1000)::int, {Limit(worker, QuestStepLimits.MaxDetailLength)} FROM q),
-            w AS (
-                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
-                SELECT gen_random_uuid(), q.user_id, q.id, {startedHook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
-                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
-                WHERE q.attempts = 1 AND (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {startedFlag} <> 0)
+            {QueuedWebhook(WebhookEventNames.Started, WebhookEvents.Started, now, firstRunOnly: true)}
             SELECT * FROM q
-            """;
+            """);
         if (maxRunningPerOwner != int.MaxValue)
         {
             claim = AfterOwnerClaimLock(claim, questId);
@@ -74,7 +67,7 @@ public sealed partial class QuestTransitions
     /// run as one implicit transaction, which holds the lock until the claim is committed.
     /// </summary>
     private static FormattableString AfterOwnerClaimLock(FormattableString claim, Guid questId) =>
-        FormattableStringFactory.Create($"CALL lock_owner_claims({{{claim.ArgumentCount}}});\n{claim.Format}", [.. claim.GetArguments(), questId]);
+        Sql.Inline($"CALL lock_owner_claims({questId});\n{new SqlFragment(claim)}");
 
     /// <summary>Dates a waiting quest now, so the reconciler leaves it alone until the re-send interval passes.</summary>
     private async Task<ClaimOutcome> ParkAsync(Guid questId, CancellationToken cancellationToken)
@@ -100,19 +93,13 @@ public sealed partial class QuestTransitions
     {
         var now = time.GetUtcNow();
         var text = Limit(statusText, QuestLimits.MaxStatusTextLength);
-        string hook = WebhookEventNames.Progress;
-        var flag = (int)WebhookEvents.Progress;
-        return ApplyAsync(steps, async () => (await db.Database.SqlQuery<int>($"""
+        return ApplyAsync(steps, async () => (await db.Database.SqlQuery<int>(Sql.Inline($"""
             WITH q AS (
                 UPDATE quests SET progress = GREATEST(progress, {progress}), status_text = {text}
-                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, user_id, status, progress, webhook_url, webhook_events),
-            w AS (
-                INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
-                SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
-                FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
-                WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {flag} <> 0)
+                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, user_id, attempts, status, progress, webhook_url, webhook_events),
+            {QueuedWebhook(WebhookEventNames.Progress, WebhookEvents.Progress, now)}
             SELECT count(*)::int AS "Value" FROM q
-            """).ToListAsync(cancellationToken)).Single(), cancellationToken);
+            """)).ToListAsync(cancellationToken)).Single(), cancellationToken);
     }
 
     /// <summary>
@@ -168,8 +155,6 @@ public sealed partial class QuestTransitions
         string? costCode = insane ? "provider_cost_invalid" : null;
         var stepDetail = insane ? $"Succeeded; the provider reported a cost of {billed}, not believed: the reservation is charged" : succeeded;
         int? width = images.Count > 0 ? images[0].Width : null, height = images.Count > 0 ? images[0].Height : null;
-        var hook = WebhookEventNames.Ended(QuestStatus.Succeeded);
-        var completed = (int)WebhookEvents.Completed;
         var g = GatheredSteps.Of(steps);
         var m = StoredImages.Of(images);
         // One statement, so its own transaction: the run's steps and the images ride along as arrays and are written only
@@ -179,7 +164,7 @@ public sealed partial class QuestTransitions
         {
             try
             {
-                return (await db.Quests.FromSql($"""
+                return (await db.Quests.FromSql(Sql.Inline($"""
                     WITH q AS (
                         UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
                             generation_milliseconds = {ms}, width = COALESCE(width, {width}::int), height = COALESCE(height, {height}::int),
@@ -207,13 +192,9 @@ public sealed partial class QuestTransitions
                     s AS (
                         INSERT INTO quest_steps (quest_id, at, kind, run, detail, code)
                         SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c WHERE (SELECT count(*) FROM gs) >= 0),
-                    w AS (
-                        INSERT INTO webhook_deliveries (id, user_id, quest_id, type, url, quest_status, progress, state, attempts, created_at, next_attempt_at)
-                        SELECT gen_random_uuid(), q.user_id, q.id, {hook}, COALESCE(q.webhook_url, e.url), q.status, q.progress, 'pending', 0, {now}, {now}
-                        FROM q LEFT JOIN webhook_endpoints e ON e.user_id = q.user_id AND q.webhook_url IS NULL
-                        WHERE (CASE WHEN q.webhook_url IS NULL THEN e.events ELSE q.webhook_events END) & {completed} <> 0)
+                    {QueuedWebhook(WebhookEventNames.Ended(QuestStatus.Succeeded), WebhookEvents.Completed, now)}
                     SELECT * FROM q
-                    """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault();
+                    """)).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault();
             }
             catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
             {
