@@ -21,7 +21,7 @@ public sealed partial class QuestTransitions
         var now = time.GetUtcNow();
         var until = now + lease;
         string starting = QuestStatusTexts.Starting, started = QuestStepKinds.Started;
-        var claim = Sql.Inline($"""
+        var claim = new SqlFragment($"""
             WITH q AS (
                 UPDATE quests SET status = {Running}, lease_until = {until}, attempts = attempts + 1,
                     started_at = COALESCE(started_at, {now}), status_text = {starting}
@@ -36,12 +36,8 @@ public sealed partial class QuestTransitions
             {QueuedWebhook(WebhookEventNames.Started, WebhookEvents.Started, now, firstRunOnly: true)}
             SELECT * FROM q
             """);
-        if (maxRunningPerOwner != int.MaxValue)
-        {
-            claim = AfterOwnerClaimLock(claim, questId);
-        }
-
-        var claimed = await db.Quests.FromSql(claim).AsNoTracking().ToListAsync(cancellationToken);
+        var statement = maxRunningPerOwner == int.MaxValue ? Sql.Inline($"{claim}") : AfterOwnerClaimLock(claim, questId);
+        var claimed = await db.Quests.FromSql(statement).AsNoTracking().ToListAsync(cancellationToken);
         if (claimed.Count == 1)
         {
             return new ClaimOutcome.Claimed(claimed[0]);
@@ -66,8 +62,8 @@ public sealed partial class QuestTransitions
     /// fresh snapshot per statement). Both go in one round trip without BEGIN and COMMIT: statements sent together
     /// run as one implicit transaction, which holds the lock until the claim is committed.
     /// </summary>
-    private static FormattableString AfterOwnerClaimLock(FormattableString claim, Guid questId) =>
-        Sql.Inline($"CALL lock_owner_claims({questId});\n{new SqlFragment(claim)}");
+    private static FormattableString AfterOwnerClaimLock(SqlFragment claim, Guid questId) =>
+        Sql.Inline($"CALL lock_owner_claims({questId});\n{claim}");
 
     /// <summary>Dates a waiting quest now, so the reconciler leaves it alone until the re-send interval passes.</summary>
     private async Task<ClaimOutcome> ParkAsync(Guid questId, CancellationToken cancellationToken)

@@ -55,23 +55,18 @@ internal static class TestRunFilter
         return users.Any(type => filters.Any(filter => filter.Kind switch
         {
             "class" => filter.Pattern.IsMatch(type.FullName!),
-            "namespace" => filter.Pattern.IsMatch(type.Namespace!) || NamespaceAndBelow(filter.Pattern, type.Namespace!),
+            "namespace" => NamespaceAndParents(type.Namespace!).Any(filter.Pattern.IsMatch),
             _ => type.GetMethods(BindingFlags.Public | BindingFlags.Instance).Any(m => filter.Pattern.IsMatch($"{type.FullName}.{m.Name}")),
         }));
     }
 
-    /// <summary>A namespace filter also selects the namespaces under it.</summary>
-    private static bool NamespaceAndBelow(Regex pattern, string ns)
+    /// <summary>A namespace filter also selects the namespaces under it: a type matches by its namespace or any above it.</summary>
+    private static IEnumerable<string> NamespaceAndParents(string ns)
     {
-        for (var dot = ns.LastIndexOf('.'); dot > 0; dot = ns.LastIndexOf('.', dot - 1))
+        for (var name = ns; name.Length > 0; name = name.Contains('.') ? name[..name.LastIndexOf('.')] : "")
         {
-            if (pattern.IsMatch(ns[..dot]))
-            {
-                return true;
-            }
+            yield return name;
         }
-
-        return false;
     }
 
     /// <summary>The runner's patterns: a name, with <c>*</c> standing for anything.</summary>
