@@ -97,7 +97,6 @@ internal static class Extensions
     /// </summary>
     private static void AddAccounts(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<SessionGuard>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<Hubs.HubSessions>();

@@ -141,8 +141,9 @@ internal static class AuthApi
         if (await users.FindByIdAsync(principal.UserId().ToString()) is { } user)
         {
             // A new stamp ends every session of the account: refresh tokens, access tokens and live connections.
+            await sessions.StampChangingAsync(user.Id);
             await users.UpdateSecurityStampAsync(user);
-            sessions.Forget(user.Id);
+            await sessions.StampChangedAsync(user);
             await hubs.EndUserAsync(user.Id);
         }
 
@@ -168,6 +169,7 @@ internal static class AuthApi
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "The account no longer exists.");
         }
 
+        await sessions.StampChangingAsync(user.Id);
         var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword);
         if (!result.Succeeded)
         {
@@ -175,7 +177,7 @@ internal static class AuthApi
         }
 
         // The new stamp ends every session, this one included: whoever knew the old password is out at once.
-        sessions.Forget(user.Id);
+        await sessions.StampChangedAsync(user);
         await hubs.EndUserAsync(user.Id);
         return TypedResults.NoContent();
     }

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using ImageGen.Data;
+using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -15,7 +15,7 @@ namespace ImageGen.Api.Auth;
 /// the account's security stamp, and each request checks both, so logout, a password change or a revoked session
 /// stops an access token at once rather than when it expires.
 /// </summary>
-internal sealed class SessionGuard(IConnectionMultiplexer redis, IMemoryCache cache, IServiceScopeFactory scopes, IOptions<IdentityOptions> identity)
+internal sealed class SessionGuard(IConnectionMultiplexer redis, IServiceScopeFactory scopes, IOptions<IdentityOptions> identity)
 {
     public const string SessionClaim = "imagegen:session";
     public const string RefreshClaim = "imagegen:refresh";
@@ -23,8 +23,11 @@ internal sealed class SessionGuard(IConnectionMultiplexer redis, IMemoryCache ca
     /// <summary>How long a spent token or a revoked session is remembered: as long as a refresh token lives.</summary>
     public static readonly TimeSpan Memory = TimeSpan.FromDays(14);
 
-    /// <summary>How long a security stamp read from the database is trusted: the most an ended session may still be served.</summary>
-    private static readonly TimeSpan StampCache = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long an account's stamp stays in Redis after it was last read from the database or changed: only a bound on
+    /// memory, since every change writes the new one.
+    /// </summary>
+    private static readonly TimeSpan StampMemory = TimeSpan.FromHours(1);
 
     /// <summary>The principal to issue tokens for: the session it belongs to and a new refresh token id.</summary>
     public static ClaimsPrincipal Issue(ClaimsPrincipal principal, string session)
@@ -82,26 +85,58 @@ internal sealed class SessionGuard(IConnectionMultiplexer redis, IMemoryCache ca
             return true;
         }
 
-        if (await redis.GetDatabase().KeyExistsAsync(RevokedKey(session)))
+        var stamp = user.FindFirstValue(identity.Value.ClaimsIdentity.SecurityStampClaimType);
+        if (stamp is null)
         {
             return false;
         }
 
-        var stamp = user.FindFirstValue(identity.Value.ClaimsIdentity.SecurityStampClaimType);
-        return stamp is not null && stamp == await CurrentStampAsync(user.UserId());
+        // One round trip: whether the session was revoked, and the account's stamp as every instance sees it.
+        var userId = user.UserId();
+        var known = await redis.GetDatabase().StringGetAsync([RevokedKey(session), StampKey(userId)]);
+        if (known[0].HasValue)
+        {
+            return false;
+        }
+
+        return stamp == (known[1].HasValue ? (string?)known[1] : await LoadStampAsync(userId));
     }
 
-    private async Task<string?> CurrentStampAsync(Guid userId) =>
-        await cache.GetOrCreateAsync(("stamp", userId), async entry =>
-        {
-            entry.AbsoluteExpirationRelativeToNow = StampCache;
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
-            return await db.Users.Where(u => u.Id == userId).Select(u => u.SecurityStamp).FirstOrDefaultAsync();
-        });
+    /// <summary>
+    /// Call before saving a new security stamp: forgets the recorded one, so that if recording the new one fails, every
+    /// instance reads it from the database instead of trusting the old one.
+    /// </summary>
+    public Task StampChangingAsync(Guid userId) => redis.GetDatabase().KeyDeleteAsync(StampKey(userId));
 
-    /// <summary>Forgets a cached stamp on this instance at once (the others forget theirs within a second).</summary>
-    public void Forget(Guid userId) => cache.Remove(("stamp", userId));
+    /// <summary>
+    /// Call after saving a new security stamp (logout, a password change): records it where every API instance reads
+    /// it, so that access tokens of the old one stop at once everywhere.
+    /// </summary>
+    public Task StampChangedAsync(ImageGenUser user) =>
+        redis.GetDatabase().StringSetAsync(StampKey(user.Id), user.SecurityStamp, StampMemory);
+
+    /// <summary>
+    /// The stamp from the database, when Redis does not know it (the first request after it aged out or Redis lost its
+    /// data), recorded only if no change recorded a newer one meanwhile: a change always writes after it is saved.
+    /// </summary>
+    private async Task<string?> LoadStampAsync(Guid userId)
+    {
+        string? stamp;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ImageGenDbContext>();
+            stamp = await db.Users.Where(u => u.Id == userId).Select(u => u.SecurityStamp).FirstOrDefaultAsync();
+        }
+
+        if (stamp is not null)
+        {
+            await redis.GetDatabase().StringSetAsync(StampKey(userId), stamp, StampMemory, When.NotExists);
+        }
+
+        return stamp;
+    }
+
+    private static RedisKey StampKey(Guid userId) => $"imagegen:user:stamp:{userId:N}";
 
     private static RedisKey RevokedKey(string session) => $"imagegen:session:revoked:{session}";
 }
