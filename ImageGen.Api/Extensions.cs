@@ -9,7 +9,6 @@ using ImageGen.Api.Services;
 using ImageGen.Data.Queue;
 using ImageGen.Core.Accounts;
 using ImageGen.Data;
-using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Identity;
 
@@ -103,10 +102,7 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Hubs.HubSessions>());
         builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        builder.Services.AddIdentityCore<ImageGenUser>(IdentitySettings.Configure)
-            .AddRoles<IdentityRole<Guid>>()
-            .AddEntityFrameworkStores<ImageGenDbContext>()
-            .AddSignInManager();
+        builder.Services.AddImageGenIdentity().AddSignInManager();
 
         builder.Services.AddImageGenDataProtection();
 

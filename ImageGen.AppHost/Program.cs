@@ -44,7 +44,8 @@ var signingKey = builder.AddParameter("image-signing-key", new GenerateParameter
 var migrations = builder.AddProject<Projects.ImageGen_MigrationService>("migrations")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)
     .WithEnvironment("Admin__Email", adminEmail)
-    .WithEnvironment("Admin__Password", adminPassword);
+    .WithEnvironment("Admin__Password", adminPassword)
+    .WithSettings(builder.Configuration, "Passwords");
 
 // One API instance by default; more with ImageGen:ApiReplicas. Each instance relays quest events to its own hub
 // connections, and hub clients connect with WebSockets alone (no negotiate request that another replica could answer).
@@ -57,6 +58,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithImageStore(imageStore, objectStore, publishedStore)
     .WithEnvironment("ImageGen__Images__SigningKey", signingKey)
     .WithSettings(builder.Configuration, "Alerts")
+    .WithSettings(builder.Configuration, "Passwords")
     .WithSettings(builder.Configuration, "RateLimits")
     .WithSettings(builder.Configuration, "OpenAi")
     .WithSettings(builder.Configuration, "Uploads")

@@ -139,6 +139,9 @@ public partial class GraphFixture : IAsyncLifetime
                     "ImageGen:RateLimits:HubConnectBurst=100000",
                     "ImageGen:RateLimits:HubConnectsPerMinute=100000",
                     "ImageGen:RateLimits:SignupsPerDay=100000",
+                    // The same hasher at a hundredth of the cost: the suite signs up and signs in hundreds of accounts
+                    // that die with the graph (at 100,000 iterations, 80 ms of CPU each).
+                    "ImageGen:Passwords:HashIterations=1000",
                     // Quick retries and a small circuit threshold keep provider-fault tests fast.
                     "ImageGen:Providers:BaseDelay=00:00:00.100",
                     "ImageGen:Providers:CircuitFailureThreshold=3",
