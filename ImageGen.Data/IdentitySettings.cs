@@ -1,6 +1,7 @@
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ImageGen.Data;
 
@@ -24,7 +25,7 @@ public static class IdentitySettings
             .Validate(o => o.HashIterations is >= PasswordHashingOptions.MinHashIterations and <= PasswordHashingOptions.MaxHashIterations,
                 $"{PasswordHashingOptions.Section}:HashIterations must be from {PasswordHashingOptions.MinHashIterations} to {PasswordHashingOptions.MaxHashIterations}.")
             .ValidateOnStart();
-        services.AddOptions<PasswordHasherOptions>().Configure<Microsoft.Extensions.Options.IOptions<PasswordHashingOptions>>(
+        services.AddOptions<PasswordHasherOptions>().Configure<IOptions<PasswordHashingOptions>>(
             (hasher, passwords) => hasher.IterationCount = passwords.Value.HashIterations);
         return services.AddIdentityCore<ImageGenUser>(Configure)
             .AddRoles<IdentityRole<Guid>>()
@@ -42,8 +43,8 @@ public sealed class PasswordHashingOptions
     /// <summary>
     /// PBKDF2 (HMAC-SHA512) iterations per hash: 100,000 by default, as ASP.NET Core Identity. Each sign-up and
     /// sign-in costs one hash, about 80 ms of CPU at the default on a small server core. Raise it as cores get faster;
-    /// throw-away test graphs lower it, since their accounts die with them. A stored hash keeps its own count, so a
-    /// change applies to passwords set from then on.
+    /// throw-away test graphs lower it, since their accounts die with them. A stored hash keeps its own count: a raised
+    /// count reaches an existing password at its next sign-in, when Identity hashes it again.
     /// </summary>
     public int HashIterations { get; set; } = 100_000;
 }

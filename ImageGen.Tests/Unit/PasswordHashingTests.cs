@@ -42,6 +42,20 @@ public sealed class PasswordHashingTests
         Assert.Equal(PasswordVerificationResult.Failed, hasher.VerifyHashedPassword(user, hash, "Passw0rd-for-test"));
     }
 
+    [Fact]
+    public void A_password_hashed_at_a_lower_cost_still_signs_in_and_is_hashed_again_at_the_raised_one()
+    {
+        using var before = Services("1000");
+        using var after = Services(null);
+        var user = new ImageGenUser { UserName = "someone@example.com" };
+        var hash = before.GetRequiredService<IPasswordHasher<ImageGenUser>>().HashPassword(user, "Passw0rd-for-tests");
+
+        var verified = after.GetRequiredService<IPasswordHasher<ImageGenUser>>().VerifyHashedPassword(user, hash, "Passw0rd-for-tests");
+
+        // Identity's sign-in stores a new hash, at the configured cost, when it sees this answer.
+        Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, verified);
+    }
+
     [Theory]
     [InlineData("999")]
     [InlineData("0")]
