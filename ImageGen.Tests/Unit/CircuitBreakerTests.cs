@@ -19,6 +19,32 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public void A_success_on_another_worker_ends_the_run_so_this_workers_earlier_failure_no_longer_counts()
+    {
+        var breaker = new CircuitBreaker(3, TimeSpan.FromSeconds(60), _time);
+        breaker.RecordFailure(consecutiveFailures: 1);
+        // Another worker succeeded (the fleet's count went back to 0); then a new run of failures starts here.
+        breaker.RecordFailure(1);
+        breaker.RecordFailure(2);
+        Assert.Equal(CircuitState.Closed, breaker.State);
+
+        breaker.RecordFailure(3);
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    [Fact]
+    public void Without_the_fleets_count_this_workers_own_run_opens_it()
+    {
+        var breaker = new CircuitBreaker(3, TimeSpan.FromSeconds(60), _time);
+        breaker.RecordFailure(null);
+        breaker.RecordFailure(null);
+        Assert.Equal(CircuitState.Closed, breaker.State);
+
+        breaker.RecordFailure(null);
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    [Fact]
     public void It_stays_open_for_the_break_then_lets_one_probe_through()
     {
         var breaker = new CircuitBreaker(5, TimeSpan.FromSeconds(60), _time);

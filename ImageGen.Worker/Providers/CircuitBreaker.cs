@@ -52,12 +52,16 @@ internal sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, Time
         }
     }
 
-    /// <param name="consecutiveFailures">The provider's failures in a row across the fleet, this one included.</param>
-    public void RecordFailure(long consecutiveFailures)
+    /// <param name="consecutiveFailures">
+    /// The provider's failures in a row across the fleet, this one included; null when the fleet's count cannot be read,
+    /// and then this worker's own run counts. The fleet's count wins when known: a success on another worker ended the
+    /// run there, and this worker's earlier failures are not part of the new one.
+    /// </param>
+    public void RecordFailure(long? consecutiveFailures)
     {
         lock (_gate)
         {
-            _failures = (int)Math.Min(int.MaxValue, Math.Max(_failures + 1, consecutiveFailures));
+            _failures = (int)Math.Min(int.MaxValue, consecutiveFailures ?? _failures + 1L);
             _probing = false;
             if (State == CircuitState.HalfOpen || _failures >= threshold)
             {

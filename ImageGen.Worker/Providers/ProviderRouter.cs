@@ -162,8 +162,8 @@ internal sealed partial class ProviderRouter
         }
     }
 
-    /// <summary>The provider's failures in a row across every worker, this one included (Redis); 1 when Redis cannot say.</summary>
-    private async Task<long> CountFailureAsync(ModelProvider provider)
+    /// <summary>The provider's failures in a row across every worker, this one included (Redis); null when Redis cannot say.</summary>
+    private async Task<long?> CountFailureAsync(ModelProvider provider)
     {
         try
         {
@@ -176,7 +176,7 @@ internal sealed partial class ProviderRouter
         catch (Exception e) when (RedisFaults.IsOutage(e))
         {
             LogHealthNotSaved(_logger, provider, e);
-            return 1;
+            return null;
         }
     }
 
