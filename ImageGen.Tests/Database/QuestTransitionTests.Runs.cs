@@ -116,13 +116,19 @@ public sealed partial class QuestTransitionTests
         Assert.Equal(95, await BalanceAsync(unknown.UserId));
     }
 
+    /// <summary>A queued quest (cost 5) claimed by worker "a" with a lease over at once (its worker "died"), then by "b".</summary>
+    private async Task<(Quest Quest, Quest First, Quest Second)> TakenOverAsync()
+    {
+        var quest = await QueuedQuestAsync(cost: 5);
+        var first = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, TimeSpan.FromSeconds(-1), 3, "a", Token))).Quest;
+        var second = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, "b", Token))).Quest;
+        return (quest, first, second);
+    }
+
     [Fact]
     public async Task A_run_whose_lease_lapsed_and_was_taken_over_can_no_longer_end_the_quest()
     {
-        var quest = await QueuedQuestAsync(cost: 5);
-        // The first run's lease is over at once: its worker "died".
-        var first = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, TimeSpan.FromSeconds(-1), 3, "a", Token))).Quest;
-        var second = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, "b", Token))).Quest;
+        var (quest, first, second) = await TakenOverAsync();
         Assert.Equal(2, second.Attempts);
 
         Assert.Null(await WithTransitions(t => t.FailAsync(quest.Id, first.Attempts, ErrorCodes.ProviderError, "late", [], Token)));
@@ -136,9 +142,7 @@ public sealed partial class QuestTransitionTests
     [Fact]
     public async Task A_success_writes_its_images_and_the_runs_steps_before_its_ending_and_a_lost_run_writes_neither()
     {
-        var quest = await QueuedQuestAsync(cost: 5);
-        var first = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, TimeSpan.FromSeconds(-1), 3, "a", Token))).Quest;
-        var second = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(quest.Id, Lease, 3, "b", Token))).Quest;
+        var (quest, first, second) = await TakenOverAsync();
         QuestStep Step(Quest run, string detail) => new()
         {
             QuestId = quest.Id, At = DateTimeOffset.UtcNow, Kind = QuestStepKinds.ProviderCall, Run = run.Attempts, Attempt = 1, DurationMs = 12,
