@@ -29,7 +29,10 @@ public sealed class EditPageTests(GraphFixture graph, BrowserFixture browser)
         await Assertions.Expect(page.Locator("#edit-cost")).ToContainTextAsync("Costs 1 credits");
 
         // Paint a stroke across the left part of the picture.
-        var canvas = page.Locator("#mask-canvas");
+        // The painter marks the canvas once it takes strokes (after the page turns interactive): a stroke before that
+        // would be lost, as a person's would.
+        var canvas = page.Locator("#mask-canvas[data-ready]");
+        await Assertions.Expect(canvas).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#edit-create")).ToBeDisabledAsync();
         var box = (await canvas.BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(box.X + (box.Width * 0.1f), box.Y + (box.Height * 0.2f));

@@ -54,6 +54,8 @@ window.imagegenMask = (() => {
         last = next;
       };
       canvas.onpointerup = canvas.onpointercancel = () => { drawing = false; };
+      // Strokes count from here on; before this they went nowhere.
+      canvas.dataset.ready = 'true';
     },
     setBrush(size) { brush = size; },
     setErase(on) { erasing = on; },
