@@ -45,7 +45,10 @@ internal static class LocalPostgresExtensions
             "-c", "shared_preload_libraries=pg_stat_statements"];
         // A throw-away cluster trades durability for speed; a developer's cluster keeps every commit.
         string[] speed = data.Ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : [];
-        var (command, args) = AsPostgresUser([.. postgres, .. speed]);
+        // Postgres writes every line it logs to stderr (its start, checkpoints, a client's refused statement), which the
+        // dashboard and the test output showed as errors. Each line names its own severity (LOG, ERROR, FATAL), so the
+        // server's stderr joins its stdout; exec keeps the server the process that is watched and stopped.
+        var (command, args) = AsPostgresUser(["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", .. postgres, .. speed]);
 
         var resource = new LocalPostgresServerResource(name, command, root, port, password);
         var healthKey = $"{name}-ready";
