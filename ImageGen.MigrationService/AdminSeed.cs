@@ -40,7 +40,7 @@ internal static partial class AdminSeed
             admin = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = options.Email, Email = options.Email, EmailConfirmed = true, CreatedAt = time.GetUtcNow() };
             Check(await users.CreateAsync(admin, options.Password));
             var db = services.GetRequiredService<ImageGenDbContext>();
-            db.CreditEntries.Add(CreditLedger.Entry(admin.Id, CreditEntryKind.Grant, options.StartingGrant, time.GetUtcNow(), reason: "Welcome grant"));
+            db.CreditEntries.Add(CreditLedger.WelcomeGrant(admin.Id, options.StartingGrant, time.GetUtcNow()));
             await db.SaveChangesAsync(cancellationToken);
             LogCreated(logger, options.Email);
         }

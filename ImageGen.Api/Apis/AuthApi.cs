@@ -55,7 +55,7 @@ internal static class AuthApi
                 return;
             }
 
-            db.CreditEntries.Add(CreditLedger.Entry(user.Id, CreditEntryKind.Grant, credits.Value.StartingGrant, time.GetUtcNow(), reason: "Welcome grant"));
+            db.CreditEntries.Add(CreditLedger.WelcomeGrant(user.Id, credits.Value.StartingGrant, time.GetUtcNow()));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         });

@@ -69,6 +69,10 @@ public static class CreditLedger
     public static CreditEntry Entry(Guid userId, CreditEntryKind kind, int amount, DateTimeOffset at, Guid? questId = null, string? reason = null, Guid? by = null) =>
         new() { UserId = userId, Kind = kind, Amount = amount, QuestId = questId, Reason = reason, CreatedBy = by, CreatedAt = at };
 
+    /// <summary>The grant a new account starts with (a person's sign-up, the first admin's seed), added with the account.</summary>
+    public static CreditEntry WelcomeGrant(Guid userId, int amount, DateTimeOffset at) =>
+        Entry(userId, CreditEntryKind.Grant, amount, at, reason: "Welcome grant");
+
     /// <summary>True when saving failed because the entry already exists (a settlement made by an earlier attempt).</summary>
     public static bool IsDuplicateSettlement(DbUpdateException exception) =>
         exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg
