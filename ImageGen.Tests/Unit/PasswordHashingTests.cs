@@ -68,4 +68,16 @@ public sealed class PasswordHashingTests
         var refused = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<PasswordHashingOptions>>().Value);
         Assert.Contains("Passwords:HashIterations", refused.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("1e5")]
+    [InlineData("100000.5")]
+    public void A_cost_that_is_no_whole_number_stops_the_service_at_start_with_the_setting_named(string configured)
+    {
+        using var services = Services(configured);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => services.GetRequiredService<IOptions<PasswordHashingOptions>>().Value);
+        Assert.Contains("Passwords:HashIterations", refused.Message, StringComparison.Ordinal);
+    }
 }
