@@ -11,7 +11,7 @@ internal static class AdminApi
         {
             if (!FaultProfiles.IsProvider(provider))
             {
-                return Results.Problem(detail: $"Unknown provider '{provider}': use 'openai' or 'bfl'.", statusCode: 404);
+                return Results.Problem(detail: $"Unknown provider '{provider}': use 'openai', 'bfl' or 'midjourney'.", statusCode: 404);
             }
 
             faults.Set(provider, settings);

@@ -39,6 +39,7 @@ internal static class BflApi
 {
     public const int MaxInFlight = 24;
     private static readonly TimeSpan SampleLifetime = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan StepPace = TimeSpan.FromMilliseconds(40);
     private static readonly Dictionary<string, int> Prices = new() { ["flux-pro-1.1"] = 4, ["flux-pro-1.1-ultra"] = 6, ["flux-dev"] = 3, ["flux-pro"] = 5,
         ["flux-kontext-pro"] = 4, ["flux-kontext-max"] = 8,
     };
@@ -202,7 +203,7 @@ internal static class BflApi
         }
         else
         {
-            _ = Task.Run(() => RenderAsync(job, width, height, moderated, fault, time));
+            _ = Task.Run(() => RenderAsync(job, width, height, moderated, faults, time));
         }
 
         var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}";
@@ -224,14 +225,13 @@ internal static class BflApi
             return Math.Abs(Math.Log(parts[0] / parts[1]) - Math.Log((double)width / height));
         })!;
 
-    private static async Task RenderAsync(BflJob job, int width, int height, bool moderateOutput, FaultSettings fault, TimeProvider time)
+    private static async Task RenderAsync(BflJob job, int width, int height, bool moderateOutput, FaultProfiles faults, TimeProvider time)
     {
-        var perStep = TimeSpan.FromMilliseconds(fault.Profile == FaultProfile.Slow ? fault.LatencyMs / 8.0 : 40);
-        var image = await SketchRenderer.RenderAsync(new SketchRequest(job.Prompt, job.Seed, width, height, job.Source), (step, _) =>
+        var image = await SketchRenderer.RenderAsync(new SketchRequest(job.Prompt, job.Seed, width, height, job.Source), async (step, _) =>
         {
             Volatile.Write(ref job.Progress, (double)step.Step / step.TotalSteps);
-            return ValueTask.CompletedTask;
-        }, perStep, CancellationToken.None);
+            await faults.PaceAsync(FaultProfiles.Bfl, StepPace, step.TotalSteps, CancellationToken.None);
+        }, TimeSpan.Zero, CancellationToken.None);
 
         if (moderateOutput)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json.Serialization;
 
 namespace ImageGen.ProviderSimulator;
@@ -59,11 +60,63 @@ public sealed class FaultProfiles
 
     public FaultSettings Get(string provider) => _settings[provider];
 
-    public void Set(string provider, FaultSettings settings) => _settings[provider] = settings;
+    /// <summary>Per provider, a token cancelled when its settings next change: what a paced job listens to.</summary>
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _changes = new()
+    {
+        [OpenAI] = new CancellationTokenSource(),
+        [Bfl] = new CancellationTokenSource(),
+        [Midjourney] = new CancellationTokenSource(),
+    };
+
+    public void Set(string provider, FaultSettings settings)
+    {
+        _settings[provider] = settings;
+        CancellationTokenSource previous;
+        lock (_changes)
+        {
+            previous = _changes[provider];
+            _changes[provider] = new CancellationTokenSource();
+        }
+
+        previous.Cancel();
+    }
 
     public IReadOnlyDictionary<string, FaultSettings> All => _settings;
 
     public bool FailsNow(string provider) => Random.Shared.NextDouble() < Get(provider).FailureRate;
+
+    /// <summary>
+    /// Waits one of a job's <paramref name="steps"/> steps: <paramref name="normal"/>, or under
+    /// <see cref="FaultProfile.Slow"/> that profile's latency shared among the steps. The pace follows the profile
+    /// while it waits, as a provider's does when it recovers: a job started slow goes on at the normal pace once the
+    /// fault is lifted, instead of holding one of the account's active-task slots for the rest of its minute.
+    /// </summary>
+    public async Task PaceAsync(string provider, TimeSpan normal, int steps, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            // The token before the settings: a change between the two reads cancels the wait at once.
+            var changed = _changes[provider].Token;
+            var step = Get(provider) is { Profile: FaultProfile.Slow } slow ? TimeSpan.FromMilliseconds(slow.LatencyMs / (double)steps) : normal;
+            var left = step - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(changed, cancellationToken);
+            try
+            {
+                await Task.Delay(left, either.Token);
+                return;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The profile changed: measure this step again against the new pace.
+            }
+        }
+    }
 
     public bool IsModerated(string provider, string prompt) =>
         Get(provider) is { Profile: FaultProfile.Moderation } settings

@@ -39,6 +39,7 @@ internal sealed class MidjourneyTasks
 internal static class MidjourneyApi
 {
     private const int Steps = 5;
+    private static readonly TimeSpan StepPace = TimeSpan.FromMilliseconds(60);
 
     public static void MapMidjourney(this WebApplication app)
     {
@@ -102,12 +103,11 @@ internal static class MidjourneyApi
         var paint = painter(width, height);
         _ = Task.Run(async () =>
         {
-            var perStep = TimeSpan.FromMilliseconds(fault.Profile == FaultProfile.Slow ? fault.LatencyMs / Steps : 60);
-            await Task.Delay(perStep);
+            await faults.PaceAsync(FaultProfiles.Midjourney, StepPace, Steps, CancellationToken.None);
             task.Status = "IN_PROGRESS";
             for (var step = 1; step <= Steps; step++)
             {
-                await Task.Delay(perStep);
+                await faults.PaceAsync(FaultProfiles.Midjourney, StepPace, Steps, CancellationToken.None);
                 task.Image = paint(step);
                 task.Frame = step;
                 task.Progress = step * 100 / Steps;

@@ -245,7 +245,7 @@ internal static class OpenAIApi
                 await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted);
                 break;
             case FaultProfile.Slow:
-                await Task.Delay(fault.LatencyMs, context.RequestAborted);
+                await faults.PaceAsync(FaultProfiles.OpenAI, TimeSpan.Zero, 1, context.RequestAborted);
                 break;
         }
 
