@@ -4,15 +4,17 @@ using ImageGen.Tests.Browser;
 // test classes run side by side against it (each class is its own collection), since each creates its own users and
 // touches only what they own.
 [assembly: AssemblyFixture(typeof(ImageGen.Tests.Graph.GraphFixture))]
+[assembly: ImageGen.Tests.Graph.UsesMainGraph]
 
 namespace ImageGen.Tests.Graph;
 
 /// <summary>
-/// Tests that change what every other test relies on (provider fault profiles that open a fleet-wide circuit, killed or
-/// crashing workers, a flushed Redis, an alert's window over all traffic). They run one at a time, after the classes
-/// that run side by side, with nothing beside them.
+/// Tests that change what every other test of the main graph relies on (provider fault profiles that open a
+/// fleet-wide circuit, killed or crashing workers, a flushed Redis, an alert's window over all traffic). They run one
+/// at a time with the main graph to themselves (<see cref="GraphGate"/>), after its side-by-side classes, while the
+/// other graphs' tests and the tests of no graph go on beside them.
 /// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
+[CollectionDefinition(Name)]
 public sealed class ExclusiveGraphCollection
 {
     public const string Name = "graph-exclusive";

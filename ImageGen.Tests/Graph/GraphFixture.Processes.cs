@@ -2,6 +2,7 @@ using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using ImageGen.Core.Quests;
 using ImageGen.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +24,42 @@ public partial class GraphFixture
         options.UseNpgsql(await _app!.GetConnectionStringAsync(ImageGenDbContext.ConnectionName));
         ImageGenDbContext.Configure(options);
         return new ImageGenDbContext(options.Options);
+    }
+
+    /// <summary>
+    /// Takes the main graph alone (<see cref="GraphGate"/>): after the side-by-side tests, and once the quests they
+    /// started have ended. The classes of <see cref="ExclusiveGraphCollection"/> call it first in their set-up.
+    /// </summary>
+    public async Task TakeAloneAsync(CancellationToken cancellationToken)
+    {
+        await GraphGate.Main.EnterAloneAsync(cancellationToken);
+        await WaitForNoActiveQuestsAsync(TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
+    /// <summary>Hands the main graph back to the side-by-side tests; last in an exclusive class's clean-up.</summary>
+    public static void ReleaseAlone() => GraphGate.Main.ExitAlone();
+
+    /// <summary>
+    /// Waits, up to <paramref name="bound"/>, until no quest of this graph is queued or running: a side-by-side test can
+    /// end before a quest it started does, and a test that counts provider calls or kills a worker needs the graph
+    /// still. Past the bound the test runs anyway, and says what it sees.
+    /// </summary>
+    private async Task WaitForNoActiveQuestsAsync(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        await using var db = await ConnectDatabaseAsync();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(bound);
+        try
+        {
+            while (await db.Quests.AnyAsync(q => q.Status == QuestStatus.Queued || q.Status == QuestStatus.Running, limit.Token))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), limit.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Console.WriteLine($"[graph] quests still queued or running after {bound.TotalSeconds:0} s; the test goes on");
+        }
     }
 
     /// <summary>

@@ -56,6 +56,9 @@ public partial class GraphFixture : IAsyncLifetime
 
     public TestUser Admin { get; private set; } = null!;
 
+    /// <summary>The main graph (the assembly fixture) once it has started; null before, or when the run needs none.</summary>
+    public static GraphFixture? Main { get; private set; }
+
     /// <summary>Where the graph's services send their telemetry; holds the metric points they exported.</summary>
     public OtlpMetricsReceiver Telemetry { get; } = new();
 
@@ -104,6 +107,10 @@ public partial class GraphFixture : IAsyncLifetime
         StartDuration = started.Elapsed;
         using var login = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         Admin = await LoginAsync(AdminEmail, AdminPassword, login.Token);
+        if (GetType() == typeof(GraphFixture))
+        {
+            Main = this;
+        }
     }
 
     private async Task<DistributedApplication> BuildAsync(CancellationToken cancellationToken)

@@ -8,9 +8,17 @@ namespace ImageGen.Tests.Graph;
 
 /// <summary>What operators see: the per-quest debug view, behind the admin role, with no secret in it or in the logs.</summary>
 [Collection(ExclusiveGraphCollection.Name)]
-public sealed class OperatorTests(GraphFixture graph)
+public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => await graph.TakeAloneAsync(Token);
+
+    public ValueTask DisposeAsync()
+    {
+        GraphFixture.ReleaseAlone();
+        return ValueTask.CompletedTask;
+    }
 
     [Fact]
     public async Task The_debug_view_shows_every_attempt_of_a_retried_call_with_status_retry_reason_circuit_and_what_was_sent()

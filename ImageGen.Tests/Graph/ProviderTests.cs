@@ -17,15 +17,31 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        await SetFaultAsync("openai", "Healthy");
-        await SetFaultAsync("bfl", "Healthy");
-        using var reset = await graph.Simulator.PostAsync("/admin/stats/reset", null, Token);
+        await graph.TakeAloneAsync(Token);
+        try
+        {
+            await SetFaultAsync("openai", "Healthy");
+            await SetFaultAsync("bfl", "Healthy");
+            using var reset = await graph.Simulator.PostAsync("/admin/stats/reset", null, Token);
+        }
+        catch
+        {
+            GraphFixture.ReleaseAlone();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await SetFaultAsync("openai", "Healthy");
-        await SetFaultAsync("bfl", "Healthy");
+        try
+        {
+            await SetFaultAsync("openai", "Healthy");
+            await SetFaultAsync("bfl", "Healthy");
+        }
+        finally
+        {
+            GraphFixture.ReleaseAlone();
+        }
     }
 
     [Fact]
