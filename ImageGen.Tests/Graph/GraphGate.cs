@@ -21,32 +21,38 @@ public sealed class GraphGate(TimeProvider time, TimeSpan quiet)
 
     public async ValueTask EnterSharedAsync(CancellationToken cancellationToken)
     {
-        var counted = false;
+        Task changed;
+        lock (_sync)
+        {
+            if (!_alone)
+            {
+                Share();
+                return;
+            }
+
+            _waiting++;
+            changed = _changed.Task;
+        }
+
         try
         {
             while (true)
             {
-                Task changed;
+                await changed.WaitAsync(cancellationToken);
                 lock (_sync)
                 {
                     if (!_alone)
                     {
-                        _waiting -= counted ? 1 : 0;
-                        counted = false;
-                        _sharing++;
-                        _lastShared = time.GetTimestamp();
+                        _waiting--;
+                        Share();
                         return;
                     }
 
-                    _waiting += counted ? 0 : 1;
-                    counted = true;
                     changed = _changed.Task;
                 }
-
-                await changed.WaitAsync(cancellationToken);
             }
         }
-        catch (OperationCanceledException) when (counted)
+        catch (OperationCanceledException)
         {
             lock (_sync)
             {
@@ -128,6 +134,13 @@ public sealed class GraphGate(TimeProvider time, TimeSpan quiet)
                 return _alone;
             }
         }
+    }
+
+    /// <summary>Counts one more shared use (callers hold the lock).</summary>
+    private void Share()
+    {
+        _sharing++;
+        _lastShared = time.GetTimestamp();
     }
 
     /// <summary>Wakes everyone waiting, to look again (callers hold the lock).</summary>

@@ -224,7 +224,7 @@ public sealed class TwoHostTests(TwoHostGraphFixture graph)
             questId = (await graph.ReadAsync<QuestDto>(response, Token)).Id;
 
             // Painting on host B, then host B's worker dies.
-            await WaitUntilAsync(async () => (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{questId}", GraphFixture.Json, Token))!.Progress > 0);
+            await Eventually.TrueAsync(async () => (await user.Client.GetFromJsonAsync<QuestDto>($"/api/quests/{questId}", GraphFixture.Json, Token))!.Progress > 0);
             graph.WorkerB.Kill();
         }
 
@@ -275,15 +275,5 @@ public sealed class TwoHostTests(TwoHostGraphFixture graph)
     {
         using var kill = Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         kill.WaitForExit(5000);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        deadline.CancelAfter(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            await Task.Delay(100, deadline.Token);
-        }
     }
 }

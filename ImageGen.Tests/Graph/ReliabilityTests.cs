@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
@@ -9,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Tests.Graph;
 
-/// <summary>Nothing lost, nothing charged twice: cancel, idempotent submit, dead letters, a killed worker.</summary>
+/// <summary>Nothing lost, nothing charged twice: cancel, idempotent submit, a killed worker, a flushed Redis.</summary>
 [Collection(ExclusiveGraphCollection.Name)]
 public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
 {
@@ -43,7 +42,7 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
             ids.Add((await graph.ReadAsync<QuestDto>(response, Token)).Id);
         }
 
-        await WaitUntilAsync(async () => (await StatusesAsync(user, ids)).Count(s => s == QuestStatus.Running) >= 4);
+        await Eventually.TrueAsync(async () => (await StatusesAsync(user, ids)).Count(s => s == QuestStatus.Running) >= 4);
         var queued = ids[^1];
         Assert.Equal(QuestStatus.Queued, (await GetAsync(user, queued)).Status);
 
@@ -56,7 +55,7 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
 
         var running = (await Task.WhenAll(ids.Select(id => GetAsync(user, id)))).First(q => q.Status == QuestStatus.Running).Id;
         // Before the person confirms, the quest says what a cancel costs now: BFL accepted the job, and bills it.
-        await WaitUntilAsync(async () => (await GetAsync(user, running)).CancelCharge > 0);
+        await Eventually.TrueAsync(async () => (await GetAsync(user, running)).CancelCharge > 0);
         using (var cancelRunning = await user.Client.PostAsync($"/api/quests/{running}/cancel", null, Token))
         {
             Assert.Equal(HttpStatusCode.Accepted, cancelRunning.StatusCode);
@@ -115,7 +114,7 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
 
         try
         {
-            await WaitUntilAsync(async () => (await StatusesAsync(busy, ids)).Count(s => s == QuestStatus.Running) >= 4);
+            await Eventually.TrueAsync(async () => (await StatusesAsync(busy, ids)).Count(s => s == QuestStatus.Running) >= 4);
 
             // The other user's one quest starts at once, not after the hog's minute-long jobs.
             var quest = await graph.CreateAndWaitAsync(other, new { prompt = "my turn", model = "local-sketch", width = 64, height = 64 }, Token);
@@ -141,7 +140,7 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
         using var slow = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Slow", latencyMs = 60_000 }, Token);
         using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "twice in the queue", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
         var id = (await graph.ReadAsync<QuestDto>(response, Token)).Id;
-        await WaitUntilAsync(async () => (await GetAsync(user, id)).Status == QuestStatus.Running);
+        await Eventually.TrueAsync(async () => (await GetAsync(user, id)).Status == QuestStatus.Running);
 
         // Extra entries of the running quest, as the reconciler adds for a quest that waited long: both workers read
         // some, so the one running it reads one too. None may start it again, and none may unhook its cancel.
@@ -154,7 +153,7 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
         }
 
         // Read and acknowledged (an acknowledged entry is deleted).
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             foreach (var entry in duplicates)
             {
@@ -213,84 +212,6 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unreadable_stream_entry_is_dead_lettered_for_an_operator()
-    {
-        await using var redis = await graph.ConnectRedisAsync();
-        var poison = (await redis.GetDatabase().StreamAddAsync(QueueNames.QuestStream, QueueNames.Fields.QuestId, "not-a-quest-id")).ToString();
-
-        string? entryId = null;
-        await WaitUntilAsync(async () =>
-        {
-            using var response = await graph.Admin.Client.GetAsync("/api/admin/dead-letters", Token);
-            var body = await response.Content.ReadFromJsonAsync<JsonElement>(Token);
-            entryId = body.EnumerateArray()
-                .Where(e => e.GetProperty("originalEntryId").GetString() == poison && e.GetProperty("reason").GetString() == "malformed")
-                .Select(e => e.GetProperty("entryId").GetString()).FirstOrDefault();
-            return entryId is not null;
-        });
-
-        // Nothing to re-drive: it named no quest.
-        using var redrive = await graph.Admin.Client.PostAsync($"/api/admin/dead-letters/{entryId}/redrive", null, Token);
-        await ProblemAssert.IsProblemAsync(redrive, HttpStatusCode.NotFound, ErrorCodes.DeadLetterNotFound);
-        using var asUser = await (await graph.CreateUserAsync(Token)).Client.GetAsync("/api/admin/dead-letters", Token);
-        Assert.Equal(HttpStatusCode.Forbidden, asUser.StatusCode);
-    }
-
-    [Fact]
-    public async Task A_quest_that_crashes_every_worker_is_given_up_after_max_deliveries_and_an_operator_can_redrive_it()
-    {
-        using var user = await graph.CreateUserAsync(Token);
-        var prompt = $"poison {Guid.NewGuid():N}";
-        await using var db = await graph.ConnectDatabaseAsync();
-        // A fault only this quest meets: storing its success fails, as a constraint bug would, so every worker that
-        // runs it throws after rendering and never acknowledges it.
-        var trigger = $"""
-            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
-            CREATE TRIGGER refuse_poison BEFORE UPDATE ON quests FOR EACH ROW
-                WHEN (NEW.prompt = '{prompt}' AND NEW.status = 'Succeeded') EXECUTE FUNCTION refuse_poison();
-            """;
-        await db.Database.ExecuteSqlRawAsync(trigger, Token);
-        QuestDto ended;
-        try
-        {
-            ended = await graph.SubmitAndWaitAsync(user, new { prompt, model = "local-sketch", width = 64, height = 64 }, Token);
-        }
-        finally
-        {
-            await db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_poison ON quests; DROP FUNCTION refuse_poison();", CancellationToken.None);
-        }
-
-        Assert.Equal((QuestStatus.Failed, ErrorCodes.DeliveryExhausted), (ended.Status, ended.Error?.Code));
-        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
-        Assert.Equal((100, 0), (credits!.Balance, credits.Reserved));
-        Assert.DoesNotContain(credits.Entries, e => e.Kind == CreditEntryKind.Capture);
-
-        // The operator finds it among the dead letters, with the attempts it took, and re-drives it once the fault is gone.
-        JsonElement[] letters = [];
-        await WaitUntilAsync(async () =>
-        {
-            using var list = await graph.Admin.Client.GetAsync("/api/admin/dead-letters", Token);
-            letters = [.. (await list.Content.ReadFromJsonAsync<JsonElement>(Token)).EnumerateArray().Where(e => e.GetProperty("questId").GetString() == ended.Id.ToString())];
-            return letters.Length > 0;
-        });
-        var dead = Assert.Single(letters);
-        Assert.Equal(ErrorCodes.DeliveryExhausted, dead.GetProperty("reason").GetString());
-        Assert.Equal(3, dead.GetProperty("deliveries").GetInt64());
-
-        using var redrive = await graph.Admin.Client.PostAsync($"/api/admin/dead-letters/{dead.GetProperty("entryId").GetString()}/redrive", null, Token);
-        Assert.Equal(HttpStatusCode.Accepted, redrive.StatusCode);
-        var again = await graph.WaitForEndAsync(user, (await graph.ReadAsync<QuestDto>(redrive, Token)).Id, Token);
-        Assert.Equal(QuestStatus.Succeeded, again.Status);
-        Assert.Equal(prompt, again.Prompt);
-        credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
-        Assert.Equal(100 - again.Cost, credits!.Balance);
-
-        // A malformed entry id is a 404, not a server error.
-        using var malformed = await graph.Admin.Client.PostAsync("/api/admin/dead-letters/not-an-entry/redrive", null, Token);
-        await ProblemAssert.IsProblemAsync(malformed, HttpStatusCode.NotFound, ErrorCodes.DeadLetterNotFound);
-    }
-
-    [Fact]
     public async Task Killing_a_worker_mid_run_loses_no_quest_and_charges_each_once()
     {
         // Five times the graph's worker slots (two workers, four each): the killed worker holds some when it dies.
@@ -303,7 +224,7 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
             ids.Add((await graph.ReadAsync<QuestDto>(response, Token)).Id);
         }
 
-        await WaitUntilAsync(async () => (await StatusesAsync(user, ids)).Count(s => s == QuestStatus.Running) >= 2);
+        await Eventually.TrueAsync(async () => (await StatusesAsync(user, ids)).Count(s => s == QuestStatus.Running) >= 2);
         var workers = await graph.WorkerProcessIdsAsync();
         Assert.Equal(2, workers.Count);
         Process.GetProcessById(workers[0]).Kill();
@@ -365,14 +286,4 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
 
     private async Task<List<QuestStatus>> StatusesAsync(TestUser user, IEnumerable<Guid> ids) =>
         [.. (await Task.WhenAll(ids.Select(id => GetAsync(user, id)))).Select(q => q.Status)];
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        deadline.CancelAfter(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            await Task.Delay(100, deadline.Token);
-        }
-    }
 }
