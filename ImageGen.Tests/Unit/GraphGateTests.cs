@@ -15,9 +15,7 @@ public sealed class GraphGateTests
     [Fact]
     public async Task Shared_uses_run_together_and_a_lone_one_waits_for_them_and_for_the_quiet()
     {
-        var time = new FakeTimeProvider();
-        var gate = new GraphGate(time, Quiet);
-        time.Advance(Quiet);
+        var (time, gate) = QuietGate();
         await gate.EnterSharedAsync(Token);
         await gate.EnterSharedAsync(Token);
 
@@ -38,9 +36,7 @@ public sealed class GraphGateTests
     [Fact]
     public async Task A_shared_use_waits_while_a_lone_one_runs_and_goes_first_after_it()
     {
-        var time = new FakeTimeProvider();
-        var gate = new GraphGate(time, Quiet);
-        time.Advance(Quiet);
+        var (time, gate) = QuietGate();
         await gate.EnterAloneAsync(Token);
 
         var shared = gate.EnterSharedAsync(Token).AsTask();
@@ -63,9 +59,7 @@ public sealed class GraphGateTests
     [Fact]
     public async Task A_cancelled_wait_leaves_the_gate_as_it_was()
     {
-        var time = new FakeTimeProvider();
-        var gate = new GraphGate(time, Quiet);
-        time.Advance(Quiet);
+        var (time, gate) = QuietGate();
         await gate.EnterAloneAsync(Token);
         using var giveUp = new CancellationTokenSource();
         var shared = gate.EnterSharedAsync(giveUp.Token).AsTask();
@@ -76,6 +70,15 @@ public sealed class GraphGateTests
         gate.ExitAlone();
         time.Advance(Quiet);
         await gate.EnterAloneAsync(Token).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Token);
+    }
+
+    /// <summary>A gate on a fake clock, past its first quiet period (as at the start of a run).</summary>
+    private static (FakeTimeProvider Time, GraphGate Gate) QuietGate()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new GraphGate(time, Quiet);
+        time.Advance(Quiet);
+        return (time, gate);
     }
 
     /// <summary>Lets woken continuations run (they run asynchronously) before looking.</summary>
