@@ -52,4 +52,16 @@ public sealed class FaultPacingTests
         await caller.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(TimeSpan.FromSeconds(5), Token));
     }
+
+    [Theory]
+    [InlineData(-5_000)]
+    [InlineData(0)]
+    public async Task A_slow_profile_with_a_negative_or_zero_latency_waits_nothing_and_throws_nothing(int latencyMs)
+    {
+        // The admin route takes any number: a negative delay used to throw inside the OpenAI answer (a 500).
+        var faults = new FaultProfiles();
+        faults.Set(FaultProfiles.OpenAI, new FaultSettings { Profile = FaultProfile.Slow, LatencyMs = latencyMs });
+
+        await faults.PaceAsync(FaultProfiles.OpenAI, TimeSpan.Zero, 1, Token).WaitAsync(TimeSpan.FromSeconds(5), Token);
+    }
 }
