@@ -53,11 +53,12 @@ internal sealed partial class Migrator(
     /// </summary>
     private static async Task<List<string>> PendingAsync(ImageGenDbContext db, CancellationToken cancellationToken)
     {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
         await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
-            if (!await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
+            if (!await creator.ExistsAsync(cancellationToken))
             {
-                await db.GetService<IRelationalDatabaseCreator>().CreateAsync(cancellationToken);
+                await creator.CreateAsync(cancellationToken);
             }
         });
         var history = db.GetService<IHistoryRepository>();
