@@ -8,7 +8,7 @@ namespace ImageGen.Benchmarks;
 /// Postgres, whose backends share the buffer cache, the memory is the proportional share (PSS) of each: summing their
 /// RSS would count the shared buffers once per backend.
 /// </summary>
-internal readonly record struct ProcessSample(double RssMb, double CpuSeconds);
+internal readonly record struct ProcessSample(double RssMb, double CpuSeconds, int Pid = 0);
 
 /// <summary>
 /// This graph's processes read from /proc: the services (found by their Redis connection string; replicas listed one
@@ -21,6 +21,50 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
 
     /// <summary>Starts counting the CPU every process of the graph, and the benchmark itself, spends from now.</summary>
     public CpuMeter StartCpuMeter() => new(this);
+
+    /// <summary>CPU (s) of each thread of the process that is the runtime's background compiler, by thread id.</summary>
+    public static IEnumerable<(int Tid, double Seconds)> BackgroundCompilerThreads(int pid, HashSet<int> notCompiler)
+    {
+        IEnumerable<string> tasks;
+        try
+        {
+            tasks = Directory.EnumerateDirectories($"/proc/{pid}/task").ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+
+        foreach (var task in tasks)
+        {
+            var tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
+            double? seconds = null;
+            try
+            {
+                if (!notCompiler.Contains(tid))
+                {
+                    if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
+                    {
+                        var fields = Fields(File.ReadAllText(Path.Combine(task, "stat")));
+                        seconds = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+                    }
+                    else
+                    {
+                        notCompiler.Add(tid);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The thread ended while we looked.
+            }
+
+            if (seconds is { } s)
+            {
+                yield return (tid, s);
+            }
+        }
+    }
 
     public Dictionary<string, ProcessSample> Sample()
     {
@@ -54,7 +98,7 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
             }
 
             var name = result.ContainsKey(service) ? $"{service}#{result.Keys.Count(k => k.StartsWith(service, StringComparison.Ordinal)) + 1}" : service;
-            result[name] = Read(pid, stat, withChildren: false);
+            result[name] = Read(pid, stat, withChildren: false) with { Pid = pid };
         }
 
         var port = postgresPort.ToString(CultureInfo.InvariantCulture);
@@ -127,8 +171,14 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
     private static string[] Fields(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
 }
 
-/// <summary>CPU each process spent since the meter started, divided among units of work (quests, requests).</summary>
-internal sealed class CpuMeter
+/// <summary>
+/// CPU each process spent since the meter started, divided among units of work (quests, requests). Of the services'
+/// CPU, the meter also tells what their background compilers spent (the runtime's ".NET Tiered Com" thread, which
+/// recompiles hot methods at the optimizing tier): start-up cost a load pays until its hot paths are compiled, not the
+/// cost of the load. That thread ends when it has had nothing to do for a while and takes its CPU time with it, so the
+/// meter reads it every half second.
+/// </summary>
+internal sealed class CpuMeter : IDisposable
 {
     /// <summary>The benchmark's own process: the load runs on the same cores.</summary>
     public const string Client = "(benchmark client)";
@@ -137,11 +187,57 @@ internal sealed class CpuMeter
     private readonly Dictionary<string, ProcessSample> _before;
     private readonly TimeSpan _clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
 
+    private readonly Dictionary<(int Pid, int Tid), (double First, double Last)> _compilers = [];
+    private readonly Dictionary<int, HashSet<int>> _otherThreads = [];
+    private readonly Timer _compilerReader;
+
     public CpuMeter(ProcessProbe probe)
     {
         _probe = probe;
         _before = probe.Sample();
+        ReadCompilers(initial: true);
+        _compilerReader = new Timer(_ => ReadCompilers(initial: false), null, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
     }
+
+    private void ReadCompilers(bool initial)
+    {
+        lock (_compilers)
+        {
+            foreach (var (name, sample) in _before)
+            {
+                if (!name.StartsWith("ImageGen.", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var others = _otherThreads.TryGetValue(sample.Pid, out var known) ? known : _otherThreads[sample.Pid] = [];
+                foreach (var (tid, seconds) in ProcessProbe.BackgroundCompilerThreads(sample.Pid, others))
+                {
+                    // A compiler thread that starts after the meter counts from zero.
+                    _compilers[(sample.Pid, tid)] = _compilers.TryGetValue((sample.Pid, tid), out var seen)
+                        ? (seen.First, seconds)
+                        : (initial ? seconds : 0, seconds);
+                }
+            }
+        }
+    }
+
+    /// <summary>The services' background compilation since the meter started, per unit and as a share of their CPU.</summary>
+    public (double PerUnit, double Share) Compilation(double units, double scale)
+    {
+        ReadCompilers(initial: false);
+        double compiled;
+        lock (_compilers)
+        {
+            compiled = _compilers.Values.Sum(c => c.Last - c.First);
+        }
+
+        var services = _probe.Sample().Where(p => p.Key.StartsWith("ImageGen.", StringComparison.Ordinal) && _before.ContainsKey(p.Key))
+            .Sum(p => p.Value.CpuSeconds - _before[p.Key].CpuSeconds);
+        return (compiled * scale / units, services > 0 ? compiled / services : 0);
+    }
+
+    public void Dispose() => _compilerReader.Dispose();
 
     /// <param name="units">How much work was done.</param>
     /// <param name="scale">1e3 for milliseconds per unit, 1e6 for microseconds.</param>
