@@ -19,6 +19,23 @@ public static class ImageEncoding
         _ => "png",
     };
 
+    /// <summary>
+    /// How ImageGen writes PNG: the Paeth filter alone and zlib level 4, not Skia's default (every filter tried on every
+    /// row, level 6). On the local renderer's pictures (one run, mean of a loop on one core): 512 px 44.7 -> 15.5 ms for
+    /// 78 -> 90 KB, 1024 px 122 -> 38 ms for 216 -> 237 KB, 64 px 1.5 -> 0.6 ms. The encode was most of a render's time
+    /// (512 px: 46 of 56 ms); a tenth more bytes is the price.
+    /// </summary>
+    public static SKData Png(SKPixmap pixels) =>
+        pixels.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Paeth, 4))
+        ?? throw new InvalidOperationException($"Could not encode a {pixels.Width}x{pixels.Height} PNG.");
+
+    /// <inheritdoc cref="Png(SKPixmap)"/>
+    public static SKData Png(SKBitmap bitmap)
+    {
+        using var pixels = bitmap.PeekPixels();
+        return Png(pixels);
+    }
+
     /// <summary>Re-encodes a PNG as jpeg or webp (quality 90); png stays as it is.</summary>
     public static byte[] Convert(byte[] png, string format)
     {

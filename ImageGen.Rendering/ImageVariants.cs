@@ -38,14 +38,14 @@ public static class ImageVariants
         using var resized = target == source.Width
             ? source.Copy()
             : source.Resize(new SKImageInfo(target, height), new SKSamplingOptions(SKCubicResampler.Mitchell));
-        using var image = SKImage.FromBitmap(resized);
-        var encoding = format switch
+        if (format == "png")
         {
-            "webp" => SKEncodedImageFormat.Webp,
-            "png" => SKEncodedImageFormat.Png,
-            _ => SKEncodedImageFormat.Jpeg,
-        };
-        using var data = image.Encode(encoding, quality);
+            using var png = ImageEncoding.Png(resized);
+            return (png.ToArray(), target, height);
+        }
+
+        using var image = SKImage.FromBitmap(resized);
+        using var data = image.Encode(format == "webp" ? SKEncodedImageFormat.Webp : SKEncodedImageFormat.Jpeg, quality);
         return (data.ToArray(), target, height);
     }
 }

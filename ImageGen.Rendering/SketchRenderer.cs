@@ -81,8 +81,8 @@ public static partial class SketchRenderer
             await onStep(new RenderStep(step, StepCount, $"Now painting {StepNames[step - 1]}... {step}/{StepCount}", preview), cancellationToken);
         }
 
-        using var image = surface.Snapshot();
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        using var pixels = surface.PeekPixels();
+        using var data = ImageEncoding.Png(pixels);
         return new RenderedImage(data.ToArray(), request.Width, request.Height, Stopwatch.GetElapsedTime(started));
     }
 

@@ -53,7 +53,7 @@ public static class UploadInspector
 
         using var upright = Upright(decoded, codec.EncodedOrigin);
         var keepJpeg = format == "jpeg";
-        using var encoded = upright.Encode(keepJpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png, keepJpeg ? 95 : 100);
+        using var encoded = keepJpeg ? upright.Encode(SKEncodedImageFormat.Jpeg, 95) : ImageEncoding.Png(upright);
         return new CleanUpload(encoded.ToArray(), keepJpeg ? "image/jpeg" : "image/png", upright.Width, upright.Height);
     }
 

@@ -15,6 +15,27 @@ public sealed class SketchRendererTests
     }
 
     [Fact]
+    public void The_faster_png_encoding_loses_no_pixel()
+    {
+        // Gradients and noise, opaque: what a picture holds. Decoded again, every pixel is as it was.
+        using var original = new SKBitmap(new SKImageInfo(200, 120, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var random = new Random(7);
+        for (var y = 0; y < original.Height; y++)
+        {
+            for (var x = 0; x < original.Width; x++)
+            {
+                original.SetPixel(x, y, new SKColor((byte)x, (byte)(y * 2), (byte)random.Next(256)));
+            }
+        }
+
+        using var png = ImageEncoding.Png(original);
+        using var decoded = SKBitmap.Decode(png.ToArray());
+
+        Assert.Equal((200, 120), (decoded.Width, decoded.Height));
+        Assert.Equal(original.Pixels, decoded.Pixels);
+    }
+
+    [Fact]
     public void A_different_prompt_or_seed_gives_a_different_picture()
     {
         var baseline = Pixels(SketchRenderer.Render(new SketchRequest("a lighthouse at night", 42, 128, 128)));
