@@ -12,11 +12,13 @@ public static class ImageVariants
     public static string? Placeholder(ReadOnlySpan<byte> encoded)
     {
         using var source = SKBitmap.Decode(encoded);
-        if (source is null)
-        {
-            return null;
-        }
+        return source is null ? null : Placeholder(source);
+    }
 
+    /// <summary>The placeholder of pixels at hand (a renderer's own), with no decode.</summary>
+    public static string Placeholder(SKBitmap source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
         var scale = (double)PlaceholderSize / Math.Max(source.Width, source.Height);
         var (width, height) = (Math.Max(1, (int)Math.Round(source.Width * scale)), Math.Max(1, (int)Math.Round(source.Height * scale)));
         using var small = source.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));

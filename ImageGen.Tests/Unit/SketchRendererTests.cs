@@ -36,6 +36,15 @@ public sealed class SketchRendererTests
     }
 
     [Fact]
+    public void The_placeholder_from_the_pixels_is_the_one_its_png_would_give()
+    {
+        var rendered = SketchRenderer.Render(new SketchRequest("a lighthouse at night", 42, 320, 192));
+
+        Assert.StartsWith("data:image/webp;base64,", rendered.Placeholder, StringComparison.Ordinal);
+        Assert.Equal(ImageVariants.Placeholder(rendered.Png), rendered.Placeholder);
+    }
+
+    [Fact]
     public void A_different_prompt_or_seed_gives_a_different_picture()
     {
         var baseline = Pixels(SketchRenderer.Render(new SketchRequest("a lighthouse at night", 42, 128, 128)));

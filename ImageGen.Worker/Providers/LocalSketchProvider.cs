@@ -38,6 +38,6 @@ internal sealed class LocalSketchProvider(IOptions<WorkerOptions> options) : IIm
             options.Value.RenderStepDelay,
             cancellationToken,
             options.Value.PreviewInterval > TimeSpan.Zero ? options.Value.PreviewInterval : null);
-        return new ProviderResult([new GeneratedImage(rendered.Png, "image/png", rendered.Width, rendered.Height)], null, rendered.Elapsed, p.Seed);
+        return new ProviderResult([new GeneratedImage(rendered.Png, "image/png", rendered.Width, rendered.Height, rendered.Placeholder)], null, rendered.Elapsed, p.Seed);
     }
 }

@@ -47,7 +47,8 @@ public sealed record ProviderRequest
 public sealed record ProviderCall(int Attempt, TimeSpan Duration, int? HttpStatus, string? ErrorCode, string? Message, string Circuit,
     TimeSpan? RetryIn, System.Text.Json.Nodes.JsonObject? Sent);
 
-public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height);
+/// <param name="Placeholder">The gallery placeholder, when the provider had the pixels at hand; else the worker makes it from the bytes.</param>
+public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height, string? Placeholder = null);
 
 /// <param name="BilledCredits">What the provider says it charged, in credits, where it says so.</param>
 /// <param name="ProviderTime">Time spent inside the provider (or renderer), for platform-overhead figures.</param>

@@ -252,7 +252,7 @@ internal sealed partial class QuestProcessor(
                     Checksum = Convert.ToHexStringLower(SHA256.HashData(image.Bytes)),
                     StorageKey = key,
                     CreatedAt = time.GetUtcNow(),
-                    Placeholder = ImageVariants.Placeholder(image.Bytes),
+                    Placeholder = image.Placeholder ?? ImageVariants.Placeholder(image.Bytes),
                 });
             }
         }
