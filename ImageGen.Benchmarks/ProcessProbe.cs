@@ -46,7 +46,7 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
                     if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
                     {
                         var fields = Fields(File.ReadAllText(Path.Combine(task, "stat")));
-                        seconds = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+                        seconds = UserAndSystemTicks(fields) / TicksPerSecond;
                     }
                     else
                     {
@@ -142,7 +142,7 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
     {
         // Fields after the command name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
         var fields = Fields(stat);
-        var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
+        var ticks = UserAndSystemTicks(fields);
         if (withChildren)
         {
             ticks += double.Parse(fields[13], CultureInfo.InvariantCulture) + double.Parse(fields[14], CultureInfo.InvariantCulture);
@@ -166,6 +166,10 @@ internal sealed class ProcessProbe(string redisConnection, int postgresPort, int
 
         return new ProcessSample(rssKb / 1024, ticks / TicksPerSecond);
     }
+
+    /// <summary>utime + stime of a stat line's <see cref="Fields"/> (a process's or a thread's), in ticks.</summary>
+    private static double UserAndSystemTicks(string[] fields) =>
+        double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
 
     /// <summary>The fields of /proc/pid/stat after "pid (comm)": the command name may hold spaces.</summary>
     private static string[] Fields(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
