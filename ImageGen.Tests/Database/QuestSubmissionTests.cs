@@ -59,8 +59,7 @@ public sealed class QuestSubmissionTests(ThrowawayPostgres postgres)
     private async Task<Guid> NewUserAsync()
     {
         await using var db = postgres.CreateContext();
-        var email = $"outbox-{Guid.NewGuid():N}@db.test";
-        var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, NormalizedEmail = email.ToUpperInvariant(), NormalizedUserName = email.ToUpperInvariant(), CreatedAt = DateTimeOffset.UtcNow };
+        var user = ThrowawayPostgres.NewUser("outbox");
         db.Users.Add(user);
         db.CreditEntries.Add(CreditLedger.Entry(user.Id, CreditEntryKind.Grant, 100, DateTimeOffset.UtcNow, reason: "test grant"));
         await db.SaveChangesAsync(Token);

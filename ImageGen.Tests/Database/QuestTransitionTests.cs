@@ -139,8 +139,7 @@ public sealed partial class QuestTransitionTests(ThrowawayPostgres postgres)
     private async Task<Guid> NewUserAsync(int? grant)
     {
         await using var db = postgres.CreateContext();
-        var email = $"ledger-{Guid.NewGuid():N}@db.test";
-        var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, NormalizedEmail = email.ToUpperInvariant(), NormalizedUserName = email.ToUpperInvariant(), CreatedAt = DateTimeOffset.UtcNow };
+        var user = ThrowawayPostgres.NewUser("ledger");
         db.Users.Add(user);
         if (grant is { } credits)
         {

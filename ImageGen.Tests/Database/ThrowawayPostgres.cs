@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ImageGen.Data;
+using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -65,6 +66,17 @@ public sealed class ThrowawayPostgres : IAsyncLifetime
         var options = new DbContextOptionsBuilder<ImageGenDbContext>().UseNpgsql(ConnectionString);
         ImageGenDbContext.Configure(options);
         return new ImageGenDbContext(options.Options);
+    }
+
+    /// <summary>A new user with an address of its own under <paramref name="label"/>, for a test to add with its rows.</summary>
+    public static ImageGenUser NewUser(string label)
+    {
+        var email = $"{label}-{Guid.NewGuid():N}@db.test";
+        return new ImageGenUser
+        {
+            Id = Guid.CreateVersion7(), UserName = email, Email = email, NormalizedEmail = email.ToUpperInvariant(),
+            NormalizedUserName = email.ToUpperInvariant(), CreatedAt = DateTimeOffset.UtcNow,
+        };
     }
 
     private async Task WaitForServerAsync(int port, CancellationToken cancellationToken)

@@ -262,8 +262,7 @@ public sealed class WebhookDeliveryTests(ThrowawayPostgres postgres) : IAsyncDis
     private async Task<Guid> NewUserAsync(string? defaultUrl = null, WebhookEvents defaultEvents = WebhookEvents.None)
     {
         await using var db = postgres.CreateContext();
-        var email = $"hooks-{Guid.NewGuid():N}@db.test";
-        var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, NormalizedEmail = email.ToUpperInvariant(), NormalizedUserName = email.ToUpperInvariant(), CreatedAt = DateTimeOffset.UtcNow };
+        var user = ThrowawayPostgres.NewUser("hooks");
         db.Users.Add(user);
         db.CreditEntries.Add(CreditLedger.Entry(user.Id, CreditEntryKind.Grant, 100, DateTimeOffset.UtcNow, reason: "test grant"));
         db.WebhookEndpoints.Add(new WebhookEndpoint { UserId = user.Id, Secret = WebhookSignature.NewSecret(), Url = defaultUrl, Events = defaultEvents, UpdatedAt = DateTimeOffset.UtcNow });
