@@ -34,7 +34,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     /// <summary>Keys that protect bearer and refresh tokens, shared by every API instance.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    /// <summary>How the jsonb columns are written and read (also by <see cref="QuestRow"/>).</summary>
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };

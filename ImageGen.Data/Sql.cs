@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using Npgsql;
 
 namespace ImageGen.Data;
 
@@ -32,6 +33,21 @@ public static partial class Sql
             return Placeholder().Replace(inner.Format, m => Hole(offset + int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)));
         });
         return FormattableStringFactory.Create(format, [.. values]);
+    }
+
+    /// <summary>
+    /// The statement as a command's text and parameters: hole <c>{n}</c> becomes parameter <c>@pn</c> (as EF names them),
+    /// <see cref="SqlFragment"/>s written in place first.
+    /// </summary>
+    public static void Bind(FormattableString statement, NpgsqlCommand command)
+    {
+        var inlined = Inline(statement);
+        command.CommandText = Placeholder().Replace(inlined.Format, hole => "@p" + hole.Groups[1].Value);
+        var values = inlined.GetArguments();
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters.Add(new NpgsqlParameter("p" + i.ToString(CultureInfo.InvariantCulture), values[i] ?? DBNull.Value));
+        }
     }
 
     private static string Hole(int index) => "{" + index.ToString(CultureInfo.InvariantCulture) + "}";

@@ -23,7 +23,7 @@ public sealed partial class QuestTransitions
         string errorCode = Limit(code, QuestLimits.MaxErrorCodeLength), errorMessage = Limit(message, QuestLimits.MaxErrorMessageLength);
         var stepDetail = Limit(detail, QuestStepLimits.MaxDetailLength);
         var reason = Limit(charge > 0 ? $"{code}: charged {charge}" : code, CreditLimits.MaxReasonLength);
-        return await InTransactionAsync(steps, async () => (await db.Quests.FromSql(Sql.Inline($"""
+        return await InTransactionAsync(steps, async () => (await db.QuestsAsync($"""
             WITH q AS (
                 UPDATE quests SET status = {status}, lease_until = NULL, status_text = {text}, error_code = {errorCode},
                     error_message = {errorMessage}, completed_at = {now}
@@ -38,7 +38,7 @@ public sealed partial class QuestTransitions
                 INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {ended}, attempts, {errorCode}, {stepDetail} FROM c),
             {QueuedWebhook(WebhookEventNames.Ended(to), WebhookEvents.Completed, now)}
             SELECT * FROM q
-            """)).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
+            """, cancellationToken)).SingleOrDefault(), cancellationToken);
     }
 
     /// <summary>

@@ -14,11 +14,11 @@ public sealed partial class QuestTransitions
     public async Task<Guid?> NextWaitingOfAsync(Guid ownerId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var next = await db.Database.SqlQuery<Guid>($"""
+        var next = await db.ValuesAsync<Guid>($"""
             UPDATE quests SET enqueued_at = {now}
             WHERE id = (SELECT id FROM quests WHERE user_id = {ownerId} AND status = 'Queued' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING id AS "Value"
-            """).ToListAsync(cancellationToken);
+            RETURNING id
+            """, cancellationToken);
         return next.Count == 1 ? next[0] : null;
     }
 
@@ -43,14 +43,14 @@ public sealed partial class QuestTransitions
     {
         var now = time.GetUtcNow();
         string waiting = QuestStatusTexts.Waiting, kind = QuestStepKinds.Requeued, detail = "its worker's lease lapsed";
-        return (await db.Database.SqlQuery<int>($"""
+        return (await db.ValuesAsync<int>($"""
             WITH q AS (
                 UPDATE quests SET status = {Queued}, lease_until = NULL, status_text = {waiting}, enqueued_at = {enqueuedAt}
                 WHERE status = {Running} AND lease_until < {now} RETURNING id, attempts),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, detail) SELECT id, {now}, {kind}, attempts, {detail} FROM q)
-            SELECT count(*)::int AS "Value" FROM q
-            """).ToListAsync(cancellationToken)).Single();
+            SELECT count(*)::int FROM q
+            """, cancellationToken)).Single();
     }
 
     /// <summary>
@@ -60,10 +60,10 @@ public sealed partial class QuestTransitions
     public Task<List<Guid>> TakeStaleQueuedAsync(DateTimeOffset enqueuedBefore, int batch, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        return db.Database.SqlQuery<Guid>($"""
+        return db.ValuesAsync<Guid>($"""
             UPDATE quests SET enqueued_at = {now}
             WHERE id IN (SELECT id FROM quests WHERE status = {Queued} AND enqueued_at <= {enqueuedBefore} ORDER BY enqueued_at LIMIT {batch} FOR UPDATE SKIP LOCKED)
-            RETURNING id AS "Value"
-            """).ToListAsync(cancellationToken);
+            RETURNING id
+            """, cancellationToken);
     }
 }

@@ -36,8 +36,8 @@ public sealed partial class QuestTransitions
             {QueuedWebhook(WebhookEventNames.Started, WebhookEvents.Started, now, firstRunOnly: true)}
             SELECT * FROM q
             """);
-        var statement = maxRunningPerOwner == int.MaxValue ? Sql.Inline($"{claim}") : AfterOwnerClaimLock(claim, questId);
-        var claimed = await db.Quests.FromSql(statement).AsNoTracking().ToListAsync(cancellationToken);
+        var statement = maxRunningPerOwner == int.MaxValue ? claim.Text : AfterOwnerClaimLock(claim, questId);
+        var claimed = await db.QuestsAsync(statement, cancellationToken);
         if (claimed.Count == 1)
         {
             return new ClaimOutcome.Claimed(claimed[0]);
@@ -63,7 +63,7 @@ public sealed partial class QuestTransitions
     /// run as one implicit transaction, which holds the lock until the claim is committed.
     /// </summary>
     private static FormattableString AfterOwnerClaimLock(SqlFragment claim, Guid questId) =>
-        Sql.Inline($"CALL lock_owner_claims({questId});\n{claim}");
+        $"CALL lock_owner_claims({questId});\n{claim}";
 
     /// <summary>Dates a waiting quest now, so the reconciler leaves it alone until the re-send interval passes.</summary>
     private async Task<ClaimOutcome> ParkAsync(Guid questId, CancellationToken cancellationToken)
@@ -89,13 +89,13 @@ public sealed partial class QuestTransitions
     {
         var now = time.GetUtcNow();
         var text = Limit(statusText, QuestLimits.MaxStatusTextLength);
-        return ApplyAsync(steps, async () => (await db.Database.SqlQuery<int>(Sql.Inline($"""
+        return ApplyAsync(steps, async () => (await db.ValuesAsync<int>($"""
             WITH q AS (
                 UPDATE quests SET progress = GREATEST(progress, {progress}), status_text = {text}
                 WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, user_id, attempts, status, progress, webhook_url, webhook_events),
             {QueuedWebhook(WebhookEventNames.Progress, WebhookEvents.Progress, now)}
-            SELECT count(*)::int AS "Value" FROM q
-            """)).ToListAsync(cancellationToken)).Single(), cancellationToken);
+            SELECT count(*)::int FROM q
+            """, cancellationToken)).Single(), cancellationToken);
     }
 
     /// <summary>
@@ -110,14 +110,14 @@ public sealed partial class QuestTransitions
         int? sane = QuestCharges.IsSane(cost) ? cost : null;
         var detail = Limit(jobId, QuestStepLimits.MaxDetailLength);
         var code = sane is { } c ? $"cost {c}" : null;
-        return ApplyAsync(steps, async () => (await db.Database.SqlQuery<int>($"""
+        return ApplyAsync(steps, async () => (await db.ValuesAsync<int>($"""
             WITH q AS (
                 UPDATE quests SET provider_job_id = {id}, provider_polling_url = {url}, provider_cost = {sane}::int
                 WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, attempts),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {kind}, attempts, {code}::text, {detail} FROM q)
-            SELECT count(*)::int AS "Value" FROM q
-            """).ToListAsync(cancellationToken)).Single(), cancellationToken);
+            SELECT count(*)::int FROM q
+            """, cancellationToken)).Single(), cancellationToken);
     }
 
     /// <summary>Shutdown: the run gives the quest back to the queue (the caller adds a stream entry after this commits).</summary>
@@ -125,14 +125,14 @@ public sealed partial class QuestTransitions
     {
         var now = time.GetUtcNow();
         string waiting = QuestStatusTexts.Waiting, kind = QuestStepKinds.HandedBack, detail = "worker shutting down";
-        return await InTransactionAsync(steps, async () => (await db.Quests.FromSql($"""
+        return await InTransactionAsync(steps, async () => (await db.QuestsAsync($"""
             WITH q AS (
                 UPDATE quests SET status = {Queued}, lease_until = NULL, status_text = {waiting}, enqueued_at = {now}
                 WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, detail) SELECT id, {now}, {kind}, attempts, {detail} FROM q)
             SELECT * FROM q
-            """).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault(), cancellationToken);
+            """, cancellationToken)).SingleOrDefault(), cancellationToken);
     }
 
     /// <summary>
@@ -160,7 +160,7 @@ public sealed partial class QuestTransitions
         {
             try
             {
-                return (await db.Quests.FromSql(Sql.Inline($"""
+                return (await db.QuestsAsync($"""
                     WITH q AS (
                         UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
                             generation_milliseconds = {ms}, width = COALESCE(width, {width}::int), height = COALESCE(height, {height}::int),
@@ -190,7 +190,7 @@ public sealed partial class QuestTransitions
                         SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c WHERE (SELECT count(*) FROM gs) >= 0),
                     {QueuedWebhook(WebhookEventNames.Ended(QuestStatus.Succeeded), WebhookEvents.Completed, now)}
                     SELECT * FROM q
-                    """)).AsNoTracking().ToListAsync(cancellationToken)).SingleOrDefault();
+                    """, cancellationToken)).SingleOrDefault();
             }
             catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
             {

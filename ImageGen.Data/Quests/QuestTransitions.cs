@@ -82,9 +82,9 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
             return new CancelOutcome.Cancelled(cancelled);
         }
 
-        var marked = await db.Quests.FromSql($"""
+        var marked = await db.QuestsAsync($"""
             UPDATE quests SET cancel_requested = TRUE WHERE id = {questId} AND user_id = {ownerId} AND status = {Running} RETURNING *
-            """).AsNoTracking().ToListAsync(cancellationToken);
+            """, cancellationToken);
         if (marked.Count == 1)
         {
             return new CancelOutcome.Requested(marked[0]);
