@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
+using ImageGen.Tests.Graph;
 using ImageGen.Worker.Providers;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,9 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private readonly HttpListener _bfl = new();
+
+    // The worker's is a singleton: it outlives a call, as the watch of a job left running needs.
+    private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
     private readonly TcpListener _bystander = new(IPAddress.Parse("127.0.0.2"), 0);
     private readonly int _bflPort = FreePort();
     private int _bystanderConnections;
@@ -141,6 +145,58 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
         Assert.Equal(0, _bystanderConnections);
     }
 
+    [Fact]
+    public async Task A_job_stopped_here_is_watched_until_BFL_ends_it_and_no_longer()
+    {
+        // BFL has no cancel: the job runs on after ours, and counts against the account's active tasks until it ends.
+        int polls = 0, keyless = 0;
+        var finished = false;
+        _answer = async context =>
+        {
+            var response = context.Response;
+            if (context.Request.Url!.AbsolutePath.StartsWith("/v1/flux", StringComparison.Ordinal))
+            {
+                await WriteJsonAsync(response, new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job", cost = 4 });
+                return;
+            }
+
+            if (context.Request.Headers["x-key"] != "bfl-secret-key")
+            {
+                Interlocked.Increment(ref keyless);
+            }
+
+            Interlocked.Increment(ref polls);
+            await WriteJsonAsync(response, Volatile.Read(ref finished)
+                ? new { id = "job", status = "Ready", result = new { sample = $"{Bfl}/sample.png" } }
+                : (object)new { id = "job", status = "Pending", progress = 0.4 });
+        };
+        using var stop = new CancellationTokenSource();
+        var left = await Assert.ThrowsAsync<ProviderJobLeftRunning>(() => GenerateAsync(onAccepted: stop.Cancel, stop: stop));
+
+        // Still running there: the watch goes on asking, and has not ended.
+        var seen = Volatile.Read(ref polls);
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref polls) >= seen + 3), TimeSpan.FromSeconds(10));
+        Assert.False(left.Ended.IsCompleted);
+
+        Volatile.Write(ref finished, true);
+        await left.Ended.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        var last = Volatile.Read(ref polls);
+        await Task.Delay(200, Token);
+        Assert.Equal(last, Volatile.Read(ref polls));
+        Assert.Equal(0, keyless);
+        Assert.Equal(0, _bystanderConnections);
+    }
+
+    [Fact]
+    public async Task A_job_BFL_never_ends_is_watched_no_longer_than_the_bound()
+    {
+        Answer(submit: new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job" }, poll: new { id = "job", status = "Pending" });
+        using var stop = new CancellationTokenSource();
+        var left = await Assert.ThrowsAsync<ProviderJobLeftRunning>(() => GenerateAsync(onAccepted: stop.Cancel, stop: stop,
+            leftRunningWatch: TimeSpan.FromMilliseconds(300)));
+        await left.Ended.WaitAsync(TimeSpan.FromSeconds(10), Token);
+    }
+
     private static byte[] SmallPng()
     {
         using var bitmap = new SkiaSharp.SKBitmap(32, 32);
@@ -148,7 +204,8 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
         return bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100).ToArray();
     }
 
-    private async Task GenerateAsync(long maxResponseBytes = 64L << 20, Action? onAccepted = null, Action<byte[]>? onPreview = null)
+    private async Task GenerateAsync(long maxResponseBytes = 64L << 20, Action? onAccepted = null, Action<byte[]>? onPreview = null,
+        CancellationTokenSource? stop = null, TimeSpan? leftRunningWatch = null)
     {
         var options = new ProviderOptions
         {
@@ -156,11 +213,11 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
             PollMinInterval = TimeSpan.FromMilliseconds(10),
             PollMaxInterval = TimeSpan.FromMilliseconds(20),
             MaxResponseBytes = maxResponseBytes,
+            LeftRunningWatch = leftRunningWatch ?? TimeSpan.FromSeconds(30),
         };
-        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
-        var provider = new BflImageProvider(http, Options.Create(options));
+        var provider = new BflImageProvider(_http, Options.Create(options));
         Assert.True(ModelCatalog.TryGet("flux-pro-1.1", out var model));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token, stop?.Token ?? default);
         timeout.CancelAfter(TimeSpan.FromSeconds(20));
         await provider.GenerateAsync(new ProviderRequest
         {
@@ -298,6 +355,7 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
     {
         _bfl.Close();
         _bystander.Stop();
+        _http.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -35,6 +35,7 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
     {
         var started = Stopwatch.GetTimestamp();
         int? cost = null;
+        string? accepted = null;
         Uri pollingUrl;
         if (request.ResumePollingUrl is { } resume)
         {
@@ -42,12 +43,29 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
         }
         else
         {
-            (var id, var answered, cost) = await SubmitAsync(request, cancellationToken);
+            (accepted, var answered, cost) = await SubmitAsync(request, cancellationToken);
             pollingUrl = PollingUrl(answered);
-            await request.OnJobAccepted(id, pollingUrl.AbsoluteUri, cost, cancellationToken);
         }
 
-        var sampleUrl = await PollAsync(request, pollingUrl, cancellationToken);
+        Uri sampleUrl;
+        try
+        {
+            if (accepted is not null)
+            {
+                await request.OnJobAccepted(accepted, pollingUrl.AbsoluteUri, cost, cancellationToken);
+            }
+
+            sampleUrl = await PollAsync(request, pollingUrl, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // BFL has no cancel: the job runs on and holds one of the account's active tasks until it ends there.
+            var settings = options.Value;
+            throw new ProviderJobLeftRunning(ProviderJobLeftRunning.WatchAsync(
+                async watch => (string?)(await LookAsync(pollingUrl, watch))?["status"] == "Pending",
+                settings.PollMaxInterval, settings.LeftRunningWatch, MaxPollFailures, TimeProvider.System), e);
+        }
+
         var bytes = await DownloadAsync(sampleUrl, cancellationToken);
         var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "BFL's sample is not an image.", retryable: false);
         if ((long)info.Width * info.Height > options.Value.MaxImagePixels)
@@ -174,6 +192,21 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
         Urls.Parse(text, url => Urls.MayFetch(url) && Urls.MaySendKey(url))
         ?? throw new ProviderException(ProviderFailure.Error, "BFL answered a polling URL outside its own hosts; it was not followed.", retryable: false);
 
+    /// <summary>One look at the job (its answer to the polling URL); a 5xx or 429 throws, as a connection failure does.</summary>
+    private async Task<JsonObject?> LookAsync(Uri pollingUrl, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, pollingUrl);
+        message.Headers.Add("x-key", options.Value.Bfl.ApiKey);
+        using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        RefuseRedirect(response);
+        if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            throw new HttpRequestException($"BFL answered {(int)response.StatusCode} to a poll.", null, response.StatusCode);
+        }
+
+        return JsonNode.Parse(await ProviderBodies.ReadCappedAsync("BFL", response, MaxPollBytes, cancellationToken)) as JsonObject;
+    }
+
     private async Task<Uri> PollAsync(ProviderRequest request, Uri pollingUrl, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -188,29 +221,17 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
             JsonObject? body;
             try
             {
-                using var message = new HttpRequestMessage(HttpMethod.Get, pollingUrl);
-                message.Headers.Add("x-key", settings.Bfl.ApiKey);
-                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                RefuseRedirect(response);
-                if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
-                {
-                    // A failed poll is only a missed look at the job; look again later.
-                    if (++failures >= MaxPollFailures)
-                    {
-                        throw new ProviderException(ProviderFailure.Unavailable, $"BFL answered {(int)response.StatusCode} to {failures} polls in a row.", retryable: false, statusCode: (int)response.StatusCode);
-                    }
-
-                    continue;
-                }
-
-                body = JsonNode.Parse(await ProviderBodies.ReadCappedAsync("BFL", response, MaxPollBytes, cancellationToken)) as JsonObject;
+                body = await LookAsync(pollingUrl, cancellationToken);
                 failures = 0;
             }
             catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // A failed poll is only a missed look at the job; look again later.
                 if (++failures >= MaxPollFailures)
                 {
-                    throw new ProviderException(ProviderFailure.Unavailable, "BFL stopped answering polls.", retryable: false, inner: e);
+                    throw e is HttpRequestException { StatusCode: { } answered }
+                        ? new ProviderException(ProviderFailure.Unavailable, $"BFL answered {(int)answered} to {failures} polls in a row.", retryable: false, statusCode: (int)answered)
+                        : new ProviderException(ProviderFailure.Unavailable, "BFL stopped answering polls.", retryable: false, inner: e);
                 }
 
                 continue;

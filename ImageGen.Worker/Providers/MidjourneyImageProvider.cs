@@ -43,10 +43,27 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
         else
         {
             taskId = await SubmitAsync(request, cancellationToken);
-            await request.OnJobAccepted(taskId, taskId, null, cancellationToken);
         }
 
-        var imageUrl = await PollAsync(request, taskId, cancellationToken);
+        Uri imageUrl;
+        try
+        {
+            if (request.ResumePollingUrl is null)
+            {
+                await request.OnJobAccepted(taskId, taskId, null, cancellationToken);
+            }
+
+            imageUrl = await PollAsync(request, taskId, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // The proxy has no cancel: the job runs on and holds one of the account's few slots until it ends there.
+            var settings = options.Value;
+            throw new ProviderJobLeftRunning(ProviderJobLeftRunning.WatchAsync(
+                async watch => (string?)(await FetchAsync(taskId, watch))?["status"] is "NOT_START" or "SUBMITTED" or "MODAL" or "IN_PROGRESS",
+                settings.PollMaxInterval, settings.LeftRunningWatch, MaxPollFailures, TimeProvider.System), e);
+        }
+
         var bytes = await DownloadAsync(imageUrl, cancellationToken);
         var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "Midjourney's image is not an image.", retryable: false);
         if ((long)info.Width * info.Height > options.Value.MaxImagePixels)

@@ -84,4 +84,10 @@ public sealed class ProviderOptions
     /// <summary>BFL polling interval bounds (backs off from the first to the second).</summary>
     public TimeSpan PollMinInterval { get; set; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan PollMaxInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a job the provider runs on after our cancel (BFL, Midjourney: no cancel) keeps its slot at most, asked
+    /// after every <see cref="PollMaxInterval"/>; BFL forgets a job's result after about ten minutes.
+    /// </summary>
+    public TimeSpan LeftRunningWatch { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -18,7 +18,7 @@ namespace ImageGen.Worker.Providers;
 internal sealed partial class ProviderRouter
 {
     private readonly Dictionary<ModelProvider, IImageProvider> _providers;
-    private readonly Dictionary<ModelProvider, (SemaphoreSlim Limiter, CircuitBreaker Breaker, bool Simulated)> _gates = [];
+    private readonly Dictionary<ModelProvider, (AccountSlots Slots, CircuitBreaker Breaker, bool Simulated)> _gates = [];
     private readonly ProviderOptions _options;
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
@@ -50,7 +50,7 @@ internal sealed partial class ProviderRouter
                     _ = _redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CircuitChannel), $"{provider}|{news}", CommandFlags.FireAndForget);
                 }
             };
-            _gates[provider] = (new SemaphoreSlim(account.MaxConcurrency, account.MaxConcurrency), breaker, account.Simulated);
+            _gates[provider] = (new AccountSlots(account.MaxConcurrency), breaker, account.Simulated);
         }
 
         _redis.GetSubscriber().Subscribe(RedisChannel.Literal(CircuitChannel), (_, message) =>
@@ -95,12 +95,13 @@ internal sealed partial class ProviderRouter
             }
         }
 
-        if (gate.Limiter.CurrentCount == 0)
+        if (gate.Slots.Free == 0)
         {
             await request.OnProgress(0, $"Waiting for a free slot at {request.Model.DisplayName}...", cancellationToken);
         }
 
-        await gate.Limiter.WaitAsync(cancellationToken);
+        await gate.Slots.TakeAsync(cancellationToken);
+        Task? leftRunning = null;
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -149,16 +150,26 @@ internal sealed partial class ProviderRouter
                     await request.OnProgress(0, $"{request.Model.DisplayName} is busy ({e.ErrorCode}); trying again in {Math.Ceiling(delay.Value.TotalSeconds)} s...", cancellationToken);
                     await Task.Delay(delay.Value, _time, cancellationToken);
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException e)
                 {
                     gate.Breaker.RecordNeutral();
+                    leftRunning = (e as ProviderJobLeftRunning)?.Ended;
                     throw;
                 }
             }
         }
         finally
         {
-            gate.Limiter.Release();
+            if (leftRunning is null)
+            {
+                gate.Slots.Return();
+            }
+            else
+            {
+                LogSlotHeld(_logger, provider.Provider, request.QuestId);
+                var held = Stopwatch.GetTimestamp();
+                gate.Slots.ReturnWhen(leftRunning, () => LogSlotFreed(_logger, provider.Provider, request.QuestId, Stopwatch.GetElapsedTime(held).TotalSeconds));
+            }
         }
     }
 
@@ -217,7 +228,7 @@ internal sealed partial class ProviderRouter
         return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
     }
 
-    private async Task ReportAsync(ModelProvider provider, (SemaphoreSlim Limiter, CircuitBreaker Breaker, bool Simulated) gate, long started, ProviderException? failure)
+    private async Task ReportAsync(ModelProvider provider, (AccountSlots Slots, CircuitBreaker Breaker, bool Simulated) gate, long started, ProviderException? failure)
     {
         var health = new ProviderHealthDto
         {
@@ -243,6 +254,12 @@ internal sealed partial class ProviderRouter
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit of {Provider} is now {State}")]
     private static partial void LogCircuit(ILogger logger, ModelProvider provider, CircuitState state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Provider} runs the job of quest {QuestId} on after it was stopped here; its slot stays taken until the job ends there")]
+    private static partial void LogSlotHeld(ILogger logger, ModelProvider provider, Guid questId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Provider} ended the job of quest {QuestId} (or stopped saying); its slot is free again after {Seconds:0.0} s")]
+    private static partial void LogSlotFreed(ILogger logger, ModelProvider provider, Guid questId, double seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not save the health of {Provider}")]
     private static partial void LogHealthNotSaved(ILogger logger, ModelProvider provider, Exception exception);
