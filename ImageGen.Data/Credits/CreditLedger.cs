@@ -29,11 +29,11 @@ public static class CreditLedger
     /// commit or rollback. What <see cref="BalanceAsync"/> reads, locked.
     /// </summary>
     private static async Task<int> LockAccountAndReadBalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
-        (await db.Database.SqlQuery<int>($"""
+        (await db.ValuesAsync<int>($"""
             INSERT INTO credit_accounts (user_id, balance) VALUES ({userId}, 0)
             ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance
-            RETURNING balance AS "Value"
-            """).ToListAsync(cancellationToken)).Single();
+            RETURNING balance
+            """, cancellationToken)).Single();
 
     /// <summary>
     /// Runs <paramref name="work"/> in a transaction that holds the user's account lock, given the balance as it
