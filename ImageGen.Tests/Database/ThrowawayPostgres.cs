@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -41,7 +39,7 @@ public sealed class ThrowawayPostgres : IAsyncLifetime
         }
 
         await RunAsync(AsPostgres([Path.Combine(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "-N"]), timeout.Token);
-        var port = FreePort();
+        var port = AppHost.Infrastructure.LocalProcesses.FreePort();
         var (command, args) = AsPostgres([Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(CultureInfo.InvariantCulture),
             "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={_root}", "-c", "fsync=off", "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off", "-c", "max_connections=100"]);
@@ -156,13 +154,6 @@ public sealed class ThrowawayPostgres : IAsyncLifetime
         {
             throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed ({process.ExitCode}): {await error}{await output}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
