@@ -19,20 +19,15 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private readonly HttpListener _bfl = new();
+    private readonly LoopbackHttpServer _bfl = new();
 
     // The worker's is a singleton: it outlives a call, as the watch of a job left running needs.
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
     private readonly TcpListener _bystander = new(IPAddress.Parse("127.0.0.2"), 0);
-    private readonly int _bflPort = FreePort();
     private int _bystanderConnections;
-    private Func<HttpListenerContext, Task> _answer = _ => Task.CompletedTask;
 
     public BflUrlGuardTests()
     {
-        _bfl.Prefixes.Add($"http://127.0.0.1:{_bflPort}/");
-        _bfl.Start();
-        _ = Task.Run(ServeBflAsync);
         _bystander.Start();
         _ = Task.Run(async () =>
         {
@@ -45,7 +40,7 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
     }
 
     private string Bystander => $"http://127.0.0.2:{((IPEndPoint)_bystander.LocalEndpoint).Port}";
-    private string Bfl => $"http://127.0.0.1:{_bflPort}";
+    private string Bfl => _bfl.Address;
 
     [Fact]
     public async Task A_polling_url_on_another_host_is_not_followed_and_the_key_never_leaves()
@@ -151,12 +146,12 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
         // BFL has no cancel: the job runs on after ours, and counts against the account's active tasks until it ends.
         int polls = 0, keyless = 0;
         var finished = false;
-        _answer = async context =>
+        _bfl.Answer = async context =>
         {
             var response = context.Response;
             if (context.Request.Url!.AbsolutePath.StartsWith("/v1/flux", StringComparison.Ordinal))
             {
-                await WriteJsonAsync(response, new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job", cost = 4 });
+                await LoopbackHttpServer.WriteJsonAsync(response, new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job", cost = 4 });
                 return;
             }
 
@@ -166,7 +161,7 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
             }
 
             Interlocked.Increment(ref polls);
-            await WriteJsonAsync(response, Volatile.Read(ref finished)
+            await LoopbackHttpServer.WriteJsonAsync(response, Volatile.Read(ref finished)
                 ? new { id = "job", status = "Ready", result = new { sample = $"{Bfl}/sample.png" } }
                 : (object)new { id = "job", status = "Pending", progress = 0.4 });
         };
@@ -237,14 +232,14 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
     private void Answer(object submit, object? poll = null, string? redirectPollTo = null, byte[]? sample = null, object? firstPoll = null, byte[]? previewImage = null)
     {
         var polls = 0;
-        _answer = async context =>
+        _bfl.Answer = async context =>
         {
             var path = context.Request.Url!.AbsolutePath;
             await context.Request.InputStream.CopyToAsync(Stream.Null);
             var response = context.Response;
             if (path.StartsWith("/v1/flux", StringComparison.Ordinal))
             {
-                await WriteJsonAsync(response, submit);
+                await LoopbackHttpServer.WriteJsonAsync(response, submit);
             }
             else if (path == "/v1/get_result" && redirectPollTo is not null)
             {
@@ -254,7 +249,7 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
             }
             else if (path == "/v1/get_result" && poll is not null)
             {
-                await WriteJsonAsync(response, Interlocked.Increment(ref polls) == 1 && firstPoll is not null ? firstPoll : poll);
+                await LoopbackHttpServer.WriteJsonAsync(response, Interlocked.Increment(ref polls) == 1 && firstPoll is not null ? firstPoll : poll);
             }
             else if (path == "/preview.png" && previewImage is not null)
             {
@@ -275,31 +270,6 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
                 response.Close();
             }
         };
-    }
-
-    private async Task ServeBflAsync()
-    {
-        while (_bfl.IsListening)
-        {
-            try
-            {
-                var context = await _bfl.GetContextAsync();
-                await _answer(context);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                // Stopped, or the client went away.
-            }
-        }
-    }
-
-    private static async Task WriteJsonAsync(HttpListenerResponse response, object body)
-    {
-        var bytes = Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(body));
-        response.ContentType = "application/json";
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes);
-        response.Close();
     }
 
     /// <summary>A PNG signature and header chunk claiming the given size, then an empty data chunk and the end.</summary>
@@ -344,16 +314,9 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
         return ~crc;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public ValueTask DisposeAsync()
     {
-        _bfl.Close();
+        _bfl.Dispose();
         _bystander.Stop();
         _http.Dispose();
         return ValueTask.CompletedTask;

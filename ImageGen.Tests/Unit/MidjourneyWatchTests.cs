@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using ImageGen.AppHost.Infrastructure;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
 using ImageGen.Tests.Graph;
@@ -17,26 +15,20 @@ public sealed class MidjourneyWatchTests : IDisposable
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private readonly HttpListener _proxy = new();
-    private readonly string _endpoint = $"http://127.0.0.1:{LocalProcesses.FreePort()}/";
+    private readonly LoopbackHttpServer _proxy = new();
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
     private int _fetches;
     private int _secretless;
     private volatile string _status = "IN_PROGRESS";
 
-    public MidjourneyWatchTests()
-    {
-        _proxy.Prefixes.Add(_endpoint);
-        _proxy.Start();
-        _ = Task.Run(ServeAsync);
-    }
+    public MidjourneyWatchTests() => _proxy.Answer = AnswerAsync;
 
     [Fact]
     public async Task A_job_stopped_here_is_watched_until_the_proxy_ends_it_and_no_longer()
     {
         var options = new ProviderOptions
         {
-            Midjourney = new MidjourneyAccountOptions { Endpoint = new Uri(_endpoint), ApiKey = "mj-secret" },
+            Midjourney = new MidjourneyAccountOptions { Endpoint = new Uri(_proxy.Address), ApiKey = "mj-secret" },
             PollMinInterval = TimeSpan.FromMilliseconds(10),
             PollMaxInterval = TimeSpan.FromMilliseconds(20),
         };
@@ -68,32 +60,18 @@ public sealed class MidjourneyWatchTests : IDisposable
         Assert.Equal(0, Volatile.Read(ref _secretless));
     }
 
-    private async Task ServeAsync()
+    private async Task AnswerAsync(HttpListenerContext context)
     {
-        while (_proxy.IsListening)
+        await context.Request.InputStream.CopyToAsync(Stream.Null);
+        if (context.Request.Headers["mj-api-secret"] != "mj-secret")
         {
-            try
-            {
-                var context = await _proxy.GetContextAsync();
-                await context.Request.InputStream.CopyToAsync(Stream.Null);
-                if (context.Request.Headers["mj-api-secret"] != "mj-secret")
-                {
-                    Interlocked.Increment(ref _secretless);
-                }
-
-                object answer = context.Request.Url!.AbsolutePath == "/mj/submit/imagine"
-                    ? new { code = 1, description = "Submitted", result = "task-1" }
-                    : new { id = "task-1", status = CountFetch(), progress = "40%" };
-                var bytes = JsonSerializer.SerializeToUtf8Bytes(answer);
-                context.Response.ContentType = "application/json";
-                await context.Response.OutputStream.WriteAsync(bytes);
-                context.Response.Close();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                // Stopped, or the client went away.
-            }
+            Interlocked.Increment(ref _secretless);
         }
+
+        object answer = context.Request.Url!.AbsolutePath == "/mj/submit/imagine"
+            ? new { code = 1, description = "Submitted", result = "task-1" }
+            : new { id = "task-1", status = CountFetch(), progress = "40%" };
+        await LoopbackHttpServer.WriteJsonAsync(context.Response, answer);
     }
 
     private string CountFetch()
@@ -104,7 +82,7 @@ public sealed class MidjourneyWatchTests : IDisposable
 
     public void Dispose()
     {
-        _proxy.Close();
+        _proxy.Dispose();
         _http.Dispose();
     }
 }
