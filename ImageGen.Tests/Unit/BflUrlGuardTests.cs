@@ -192,6 +192,16 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
         await left.Ended.WaitAsync(TimeSpan.FromSeconds(10), Token);
     }
 
+    [Fact]
+    public async Task The_watch_does_not_follow_a_redirect_and_gives_the_slot_back()
+    {
+        Answer(submit: new { id = "job", polling_url = $"{Bfl}/v1/get_result?id=job" }, redirectPollTo: $"{Bystander}/v1/get_result?id=job");
+        using var stop = new CancellationTokenSource();
+        var left = await Assert.ThrowsAsync<ProviderJobLeftRunning>(() => GenerateAsync(onAccepted: stop.Cancel, stop: stop));
+        await left.Ended.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        Assert.Equal(0, _bystanderConnections);
+    }
+
     private static byte[] SmallPng()
     {
         using var bitmap = new SkiaSharp.SKBitmap(32, 32);
