@@ -63,7 +63,7 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
             var settings = options.Value;
             throw new ProviderJobLeftRunning(ProviderJobLeftRunning.WatchAsync(
                 async watch => (string?)(await LookAsync(pollingUrl, watch))?["status"] == "Pending",
-                settings.PollMaxInterval, settings.LeftRunningWatch, MaxPollFailures, TimeProvider.System), e);
+                settings.PollMaxInterval, settings.LeftRunningWatch, MaxPollFailures), e);
         }
 
         var bytes = await DownloadAsync(sampleUrl, cancellationToken);

@@ -61,7 +61,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
             var settings = options.Value;
             throw new ProviderJobLeftRunning(ProviderJobLeftRunning.WatchAsync(
                 async watch => (string?)(await FetchAsync(taskId, watch))?["status"] is "NOT_START" or "SUBMITTED" or "MODAL" or "IN_PROGRESS",
-                settings.PollMaxInterval, settings.LeftRunningWatch, MaxPollFailures, TimeProvider.System), e);
+                settings.PollMaxInterval, settings.LeftRunningWatch, MaxPollFailures), e);
         }
 
         var bytes = await DownloadAsync(imageUrl, cancellationToken);

@@ -19,16 +19,15 @@ public sealed class ProviderJobLeftRunning(Task ended, OperationCanceledExceptio
     /// so the slot is not held for ever), or <paramref name="bound"/> passes (the longest a job could still be running).
     /// Never throws.
     /// </summary>
-    public static async Task WatchAsync(Func<CancellationToken, Task<bool>> stillRunning, TimeSpan interval, TimeSpan bound, int maxFailures,
-        TimeProvider time)
+    public static async Task WatchAsync(Func<CancellationToken, Task<bool>> stillRunning, TimeSpan interval, TimeSpan bound, int maxFailures)
     {
-        using var watch = new CancellationTokenSource(bound, time);
+        using var watch = new CancellationTokenSource(bound);
         var failures = 0;
         try
         {
             while (true)
             {
-                await Task.Delay(interval, time, watch.Token);
+                await Task.Delay(interval, watch.Token);
                 try
                 {
                     if (!await stillRunning(watch.Token))
