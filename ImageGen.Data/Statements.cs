@@ -102,6 +102,27 @@ internal static class QuestRow
         };
     }
 
+    /// <summary>
+    /// The <c>INSERT</c> of a new quest, every mapped column from the quest as given (jsonb columns written as EF writes
+    /// them); a statement adds its <c>RETURNING</c>.
+    /// </summary>
+    public static SqlFragment Insert(Quest quest)
+    {
+        string status = quest.Status.ToString(), parameters = JsonSerializer.Serialize(quest.Parameters, ImageGenDbContext.JsonOptions),
+            inputs = JsonSerializer.Serialize(quest.Inputs, ImageGenDbContext.JsonOptions);
+        return new($"""
+            INSERT INTO quests (id, user_id, prompt, model, width, height, seed, parameters, cost, status, progress, status_text, created_at,
+                started_at, completed_at, error_code, error_message, enqueued_at, lease_until, cancel_requested, attempts, generation_milliseconds,
+                provider_job_id, provider_polling_url, provider_cost, trace_parent, inputs, webhook_url, webhook_events)
+            VALUES ({quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
+                {parameters}::jsonb, {quest.Cost}, {status}, {quest.Progress}, {quest.StatusText}::text, {quest.CreatedAt}, {quest.StartedAt}::timestamptz,
+                {quest.CompletedAt}::timestamptz, {quest.ErrorCode}::text, {quest.ErrorMessage}::text, {quest.EnqueuedAt}, {quest.LeaseUntil}::timestamptz,
+                {quest.CancelRequested}, {quest.Attempts}, {quest.GenerationMilliseconds}::int, {quest.ProviderJobId}::text,
+                {quest.ProviderPollingUrl}::text, {quest.ProviderCost}::int, {quest.TraceParent}::text, {inputs}::jsonb, {quest.WebhookUrl}::text,
+                {(int)quest.WebhookEvents})
+            """);
+    }
+
     private static T? Value<T>(DbDataReader row, int column) where T : struct => row.IsDBNull(column) ? null : row.GetFieldValue<T>(column);
 
     private static string? Text(DbDataReader row, int column) => row.IsDBNull(column) ? null : row.GetString(column);
