@@ -104,9 +104,6 @@ var gateway = builder.AddProject<Projects.ImageGen_Gateway>("gateway")
     .WithSettings(builder.Configuration, "RateLimits")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    // Socket completions run where they complete, not queued to the thread pool: safe only in a process that never
-    // blocks, as the gateway (see its Program.cs).
-    .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
     .WithReference(api)
     .WithReference(web);
 if (!infrastructure.Data.Ephemeral)
