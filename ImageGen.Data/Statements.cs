@@ -21,6 +21,10 @@ public static class Statements
     public static Task<List<Quest>> QuestsAsync(this ImageGenDbContext db, FormattableString statement, CancellationToken cancellationToken) =>
         db.ReadAsync(statement, QuestRow.ReaderFor, cancellationToken);
 
+    /// <summary>The rows the statement returns, each read by <paramref name="read"/>.</summary>
+    public static Task<List<T>> RowsAsync<T>(this ImageGenDbContext db, FormattableString statement, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        db.ReadAsync(statement, _ => read, cancellationToken);
+
     /// <summary>The first column of each row the statement returns (a SQL null as the type's default).</summary>
     public static Task<List<T>> ValuesAsync<T>(this ImageGenDbContext db, FormattableString statement, CancellationToken cancellationToken) =>
         db.ReadAsync<T>(statement, _ => row => row.IsDBNull(0) ? default! : row.GetFieldValue<T>(0), cancellationToken);
@@ -102,11 +106,13 @@ internal static class QuestRow
         };
     }
 
+    private static readonly SqlFragment Always = new($"TRUE");
+
     /// <summary>
     /// The <c>INSERT</c> of a new quest, every mapped column from the quest as given (jsonb columns written as EF writes
-    /// them); a statement adds its <c>RETURNING</c>.
+    /// them), only if <paramref name="onlyIf"/> holds; a statement adds its <c>RETURNING</c>.
     /// </summary>
-    public static SqlFragment Insert(Quest quest)
+    public static SqlFragment Insert(Quest quest, SqlFragment? onlyIf = null)
     {
         string status = quest.Status.ToString(), parameters = JsonSerializer.Serialize(quest.Parameters, ImageGenDbContext.JsonOptions),
             inputs = JsonSerializer.Serialize(quest.Inputs, ImageGenDbContext.JsonOptions);
@@ -114,12 +120,13 @@ internal static class QuestRow
             INSERT INTO quests (id, user_id, prompt, model, width, height, seed, parameters, cost, status, progress, status_text, created_at,
                 started_at, completed_at, error_code, error_message, enqueued_at, lease_until, cancel_requested, attempts, generation_milliseconds,
                 provider_job_id, provider_polling_url, provider_cost, trace_parent, inputs, webhook_url, webhook_events)
-            VALUES ({quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
+            SELECT {quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
                 {parameters}::jsonb, {quest.Cost}, {status}, {quest.Progress}, {quest.StatusText}::text, {quest.CreatedAt}, {quest.StartedAt}::timestamptz,
                 {quest.CompletedAt}::timestamptz, {quest.ErrorCode}::text, {quest.ErrorMessage}::text, {quest.EnqueuedAt}, {quest.LeaseUntil}::timestamptz,
                 {quest.CancelRequested}, {quest.Attempts}, {quest.GenerationMilliseconds}::int, {quest.ProviderJobId}::text,
                 {quest.ProviderPollingUrl}::text, {quest.ProviderCost}::int, {quest.TraceParent}::text, {inputs}::jsonb, {quest.WebhookUrl}::text,
-                {(int)quest.WebhookEvents})
+                {(int)quest.WebhookEvents}
+            WHERE {onlyIf ?? Always}
             """);
     }
 

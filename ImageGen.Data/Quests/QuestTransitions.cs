@@ -1,6 +1,5 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
-using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
@@ -27,6 +26,14 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
     /// Stores a new quest as queued with its reservation, under the owner's account lock, so parallel submits cannot
     /// spend the same credits. With an idempotency key, a second submit finds the first (it waits on the same lock).
     /// </summary>
+    /// <remarks>
+    /// One round trip: the lock and the decision go to Postgres as two statements of one batch, which run as one
+    /// implicit transaction (committed when both are done, rolled back if either fails). The lock is an update of the
+    /// owner's account row that changes nothing (made first, at 0, for a user with no entry yet); it waits for whoever
+    /// holds the row. The second statement reads with a snapshot taken after the lock was granted (read committed: one
+    /// per statement), so it sees every reservation and key committed before: it inserts the quest, its reservation and
+    /// its key only when no live key answers for the request and the balance covers the cost, and says which it was.
+    /// </remarks>
     public async Task<SubmitOutcome> EnqueueAsync(Quest quest, IdempotencyRequest? idempotency, string? reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -34,45 +41,37 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
         quest.StatusText = QuestStatusTexts.Waiting;
         quest.CreatedAt = now;
         quest.EnqueuedAt = now;
-        SubmitOutcome outcome = new SubmitOutcome.Accepted(quest);
-        await db.InAccountTransactionAsync(quest.UserId, async balance =>
+        string reserve = Kind(CreditEntryKind.Reserve);
+        string? key = idempotency?.Key, requestHash = idempotency?.RequestHash;
+        // A key the server derived from the request holds only for a while; after it, the same request starts a new quest.
+        DateTimeOffset? liveSince = idempotency?.ReplayWindow is { } window ? now - window : null;
+        var decision = (await db.RowsAsync($"""
+            INSERT INTO credit_accounts (user_id, balance) VALUES ({quest.UserId}, 0)
+            ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance;
+            WITH live AS (
+                SELECT quest_id, request_hash FROM idempotency_keys
+                WHERE user_id = {quest.UserId} AND key = {key}::text AND ({liveSince}::timestamptz IS NULL OR created_at >= {liveSince}::timestamptz)),
+            b AS (SELECT balance FROM credit_accounts WHERE user_id = {quest.UserId}),
+            q AS (
+                {QuestRow.Insert(quest, onlyIf: new($"NOT EXISTS (SELECT 1 FROM live) AND (SELECT balance FROM b) >= {quest.Cost}"))}
+                RETURNING id, user_id, cost),
+            e AS (
+                INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
+                SELECT user_id, {reserve}, -cost, id, {reason}, {now} FROM q),
+            k AS (
+                INSERT INTO idempotency_keys (user_id, key, request_hash, quest_id, created_at)
+                SELECT user_id, {key}::text, {requestHash}::text, id, {now} FROM q WHERE {key}::text IS NOT NULL
+                ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, quest_id = excluded.quest_id, created_at = excluded.created_at)
+            SELECT (SELECT balance FROM b), live.quest_id, live.request_hash, (SELECT count(*) FROM q)::int
+            FROM (SELECT 1) AS one LEFT JOIN live ON TRUE
+            """, row => (Balance: row.GetInt32(0), Existing: row.IsDBNull(1) ? (Guid?)null : row.GetGuid(1), ExistingHash: row.IsDBNull(2) ? null : row.GetString(2),
+                Stored: row.GetInt32(3) == 1), cancellationToken)).Single();
+        return decision switch
         {
-            outcome = new SubmitOutcome.Accepted(quest);
-            if (idempotency is not null
-                && await db.IdempotencyKeys.AsNoTracking().FirstOrDefaultAsync(k => k.UserId == quest.UserId && k.Key == idempotency.Key, cancellationToken) is { } existing)
-            {
-                if (idempotency.ReplayWindow is not { } window || existing.CreatedAt >= now - window)
-                {
-                    outcome = existing.RequestHash == idempotency.RequestHash ? new SubmitOutcome.Replayed(existing.QuestId) : new SubmitOutcome.KeyReused();
-                    return false;
-                }
-
-                // A key that only holds for a while (one the server derived from the request) starts a new quest after it.
-                await db.IdempotencyKeys.Where(k => k.UserId == quest.UserId && k.Key == idempotency.Key).ExecuteDeleteAsync(cancellationToken);
-            }
-
-            if (balance < quest.Cost)
-            {
-                outcome = new SubmitOutcome.ShortOf(balance, quest.Cost);
-                return false;
-            }
-
-            // The quest, its reservation and its key in one statement (EF's save of the same rows took three times as long).
-            string reserve = Kind(CreditEntryKind.Reserve);
-            string? key = idempotency?.Key, requestHash = idempotency?.RequestHash;
-            await db.ValuesAsync<int>($"""
-                WITH q AS ({QuestRow.Insert(quest)} RETURNING id, user_id, cost),
-                e AS (
-                    INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
-                    SELECT user_id, {reserve}, -cost, id, {reason}, {now} FROM q),
-                k AS (
-                    INSERT INTO idempotency_keys (user_id, key, request_hash, quest_id, created_at)
-                    SELECT user_id, {key}::text, {requestHash}::text, id, {now} FROM q WHERE {key}::text IS NOT NULL)
-                SELECT count(*)::int FROM q
-                """, cancellationToken);
-            return true;
-        }, cancellationToken);
-        return outcome;
+            { Existing: { } existing } => decision.ExistingHash == requestHash ? new SubmitOutcome.Replayed(existing) : new SubmitOutcome.KeyReused(),
+            { Stored: true } => new SubmitOutcome.Accepted(quest),
+            _ => new SubmitOutcome.ShortOf(decision.Balance, quest.Cost),
+        };
     }
 
     /// <summary>

@@ -88,6 +88,8 @@ public sealed partial class QuestTransitionTests(ThrowawayPostgres postgres)
         Assert.Equal(first.Quest.Id, Assert.IsType<SubmitOutcome.Replayed>(await At(TimeSpan.FromMinutes(9))).QuestId);
         var later = Assert.IsType<SubmitOutcome.Accepted>(await At(TimeSpan.FromMinutes(11)));
         Assert.NotEqual(first.Quest.Id, later.Quest.Id);
+        // The key now answers for the new quest.
+        Assert.Equal(later.Quest.Id, Assert.IsType<SubmitOutcome.Replayed>(await At(TimeSpan.FromMinutes(12))).QuestId);
         Assert.Equal(90, await BalanceAsync(user));
     }
 
