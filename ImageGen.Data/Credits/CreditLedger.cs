@@ -29,11 +29,13 @@ public static class CreditLedger
     /// commit or rollback. What <see cref="BalanceAsync"/> reads, locked.
     /// </summary>
     private static async Task<int> LockAccountAndReadBalanceAsync(this ImageGenDbContext db, Guid userId, CancellationToken cancellationToken) =>
-        (await db.ValuesAsync<int>($"""
-            INSERT INTO credit_accounts (user_id, balance) VALUES ({userId}, 0)
-            ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance
-            RETURNING balance
-            """, cancellationToken)).Single();
+        (await db.ValuesAsync<int>($"{AccountLock(userId)} RETURNING balance", cancellationToken)).Single();
+
+    /// <summary>The statement that takes the user's account lock: an update of the account row that changes nothing.</summary>
+    internal static SqlFragment AccountLock(Guid userId) => new($"""
+        INSERT INTO credit_accounts (user_id, balance) VALUES ({userId}, 0)
+        ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance
+        """);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a transaction that holds the user's account lock, given the balance as it

@@ -1,5 +1,6 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
+using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
@@ -46,8 +47,7 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
         // A key the server derived from the request holds only for a while; after it, the same request starts a new quest.
         DateTimeOffset? liveSince = idempotency?.ReplayWindow is { } window ? now - window : null;
         var decision = (await db.RowsAsync($"""
-            INSERT INTO credit_accounts (user_id, balance) VALUES ({quest.UserId}, 0)
-            ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance;
+            {CreditLedger.AccountLock(quest.UserId)};
             WITH live AS (
                 SELECT quest_id, request_hash FROM idempotency_keys
                 WHERE user_id = {quest.UserId} AND key = {key}::text AND ({liveSince}::timestamptz IS NULL OR created_at >= {liveSince}::timestamptz)),
