@@ -27,7 +27,7 @@ public static class Statements
 
     /// <summary>The first column of each row the statement returns (a SQL null as the type's default).</summary>
     public static Task<List<T>> ValuesAsync<T>(this ImageGenDbContext db, FormattableString statement, CancellationToken cancellationToken) =>
-        db.ReadAsync<T>(statement, _ => row => row.IsDBNull(0) ? default! : row.GetFieldValue<T>(0), cancellationToken);
+        db.RowsAsync(statement, row => row.IsDBNull(0) ? default! : row.GetFieldValue<T>(0), cancellationToken);
 
     private static Task<List<T>> ReadAsync<T>(this ImageGenDbContext db, FormattableString statement, Func<DbDataReader, Func<DbDataReader, T>> readerFor,
         CancellationToken cancellationToken) =>
