@@ -72,6 +72,23 @@ public sealed partial class QuestTransitionTests(ThrowawayPostgres postgres)
     }
 
     [Fact]
+    public async Task A_key_answers_only_for_its_owner_and_its_text_is_never_sql()
+    {
+        // Text that would end the statement early if it were pasted into the SQL.
+        var key = new IdempotencyRequest("k'; UPDATE credit_accounts SET balance = 1000000; --", "hash-a");
+        var owner = await NewUserAsync(100);
+        var other = await NewUserAsync(100);
+        var first = Assert.IsType<SubmitOutcome.Accepted>(await SubmitAsync(owner, cost: 5, key));
+
+        // Another user sending the same key and body gets a quest of their own, never the owner's.
+        var theirs = Assert.IsType<SubmitOutcome.Accepted>(await SubmitAsync(other, cost: 5, key));
+        Assert.NotEqual(first.Quest.Id, theirs.Quest.Id);
+        Assert.Equal(first.Quest.Id, Assert.IsType<SubmitOutcome.Replayed>(await SubmitAsync(owner, cost: 5, key)).QuestId);
+        Assert.Equal(95, await BalanceAsync(owner));
+        Assert.Equal(95, await BalanceAsync(other));
+    }
+
+    [Fact]
     public async Task A_key_with_a_replay_window_replays_within_it_and_starts_a_new_quest_after_it()
     {
         var user = await NewUserAsync(100);
