@@ -11,6 +11,7 @@ using ImageGen.Core.Accounts;
 using ImageGen.Data;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ImageGen.Api;
 
@@ -39,6 +40,7 @@ internal static class Extensions
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddSingleton<QuestPreviews>();
         builder.Services.AddScoped<QuestSubmission>();
+        builder.Services.AddScoped<QuestCancellation>();
         builder.Services.AddScoped<QuestInputs>();
         builder.Services.AddSingleton<QuestWaiters>();
         builder.Services.AddApiReference();
@@ -69,6 +71,8 @@ internal static class Extensions
         services.AddSingleton<Webhooks.WebhookAddressPolicy>();
         services.AddScoped<Webhooks.QuestWebhooks>();
         services.AddScoped<Data.Webhooks.WebhookOutbox>();
+        // The outbox records each attempt on the quest's timeline through the transitions.
+        services.TryAddScoped<Data.Quests.QuestTransitions>();
         services.AddHttpClient(Webhooks.WebhookDispatcher.HttpClientName).RemoveAllResilienceHandlers()
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

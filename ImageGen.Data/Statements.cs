@@ -63,7 +63,7 @@ internal static class QuestRow
     {
         int id = reader.GetOrdinal("id"), userId = reader.GetOrdinal("user_id"), prompt = reader.GetOrdinal("prompt"), model = reader.GetOrdinal("model"),
             width = reader.GetOrdinal("width"), height = reader.GetOrdinal("height"), seed = reader.GetOrdinal("seed"),
-            parameters = reader.GetOrdinal("parameters"), cost = reader.GetOrdinal("cost"), status = reader.GetOrdinal("status"),
+            parameters = reader.GetOrdinal("parameters"), cost = reader.GetOrdinal("cost"), charged = reader.GetOrdinal("charged"), status = reader.GetOrdinal("status"),
             progress = reader.GetOrdinal("progress"), statusText = reader.GetOrdinal("status_text"), createdAt = reader.GetOrdinal("created_at"),
             startedAt = reader.GetOrdinal("started_at"), completedAt = reader.GetOrdinal("completed_at"), errorCode = reader.GetOrdinal("error_code"),
             errorMessage = reader.GetOrdinal("error_message"), enqueuedAt = reader.GetOrdinal("enqueued_at"), leaseUntil = reader.GetOrdinal("lease_until"),
@@ -83,6 +83,7 @@ internal static class QuestRow
             Seed = Value<long>(row, seed),
             Parameters = JsonSerializer.Deserialize<QuestParameters>(row.GetString(parameters), ImageGenDbContext.JsonOptions)!,
             Cost = row.GetInt32(cost),
+            Charged = Value<int>(row, charged),
             Status = Enum.Parse<QuestStatus>(row.GetString(status)),
             Progress = row.GetDouble(progress),
             StatusText = Text(row, statusText),
@@ -117,11 +118,11 @@ internal static class QuestRow
         string status = quest.Status.ToString(), parameters = JsonSerializer.Serialize(quest.Parameters, ImageGenDbContext.JsonOptions),
             inputs = JsonSerializer.Serialize(quest.Inputs, ImageGenDbContext.JsonOptions);
         return new($"""
-            INSERT INTO quests (id, user_id, prompt, model, width, height, seed, parameters, cost, status, progress, status_text, created_at,
+            INSERT INTO quests (id, user_id, prompt, model, width, height, seed, parameters, cost, charged, status, progress, status_text, created_at,
                 started_at, completed_at, error_code, error_message, enqueued_at, lease_until, cancel_requested, attempts, generation_milliseconds,
                 provider_job_id, provider_polling_url, provider_cost, trace_parent, inputs, webhook_url, webhook_events)
             SELECT {quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
-                {parameters}::jsonb, {quest.Cost}, {status}, {quest.Progress}, {quest.StatusText}::text, {quest.CreatedAt}, {quest.StartedAt}::timestamptz,
+                {parameters}::jsonb, {quest.Cost}, {quest.Charged}::int, {status}, {quest.Progress}, {quest.StatusText}::text, {quest.CreatedAt}, {quest.StartedAt}::timestamptz,
                 {quest.CompletedAt}::timestamptz, {quest.ErrorCode}::text, {quest.ErrorMessage}::text, {quest.EnqueuedAt}, {quest.LeaseUntil}::timestamptz,
                 {quest.CancelRequested}, {quest.Attempts}, {quest.GenerationMilliseconds}::int, {quest.ProviderJobId}::text,
                 {quest.ProviderPollingUrl}::text, {quest.ProviderCost}::int, {quest.TraceParent}::text, {inputs}::jsonb, {quest.WebhookUrl}::text,

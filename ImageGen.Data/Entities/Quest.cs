@@ -19,6 +19,9 @@ public sealed class Quest
 
     /// <summary>Credits reserved at submit.</summary>
     public int Cost { get; set; }
+
+    /// <summary>Credits charged when it ended (the rest of <see cref="Cost"/> went back); null until it ends.</summary>
+    public int? Charged { get; set; }
     public QuestStatus Status { get; set; }
     public double Progress { get; set; }
     public string? StatusText { get; set; }

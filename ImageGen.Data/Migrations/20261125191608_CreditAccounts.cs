@@ -31,17 +31,8 @@ namespace ImageGen.Data.Migrations
 
             // Every new ledger entry adds itself to its user's balance in the same transaction; entries are never
             // changed or removed. The balances of the entries already there are summed once.
+            migrationBuilder.Sql(Scripts.SqlScripts.CreditAccountsAddEntry);
             migrationBuilder.Sql("""
-                CREATE FUNCTION credit_accounts_add_entry() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    INSERT INTO credit_accounts (user_id, balance) VALUES (NEW.user_id, NEW.amount)
-                    ON CONFLICT (user_id) DO UPDATE SET balance = credit_accounts.balance + EXCLUDED.balance;
-                    RETURN NULL;
-                END $$;
-
-                CREATE TRIGGER tr_credit_entries_add_to_account AFTER INSERT ON credit_entries
-                    FOR EACH ROW EXECUTE FUNCTION credit_accounts_add_entry();
-
                 INSERT INTO credit_accounts (user_id, balance)
                     SELECT user_id, SUM(amount)::int FROM credit_entries GROUP BY user_id;
                 """);

@@ -365,6 +365,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("cancel_requested");
 
+                    b.Property<int?>("Charged")
+                        .HasColumnType("integer")
+                        .HasColumnName("charged");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");

@@ -10,6 +10,9 @@ public abstract record SubmitOutcome
     {
     }
 
+    /// <summary>Refused before anything was stored or reserved: the request, its inputs or its webhook do not hold.</summary>
+    public sealed record Invalid(IReadOnlyList<FieldError> Errors) : SubmitOutcome;
+
     /// <summary>Stored as queued with its reservation, in one commit.</summary>
     public sealed record Accepted(Quest Quest) : SubmitOutcome;
 

@@ -11,31 +11,32 @@ public sealed partial class QuestTransitions
 {
     /// <summary>
     /// One ending with its settlement: the status from one of <paramref name="from"/> (and the run, and the owner, when
-    /// given) to <paramref name="to"/>, the ledger entry (a release, or a capture keeping <paramref name="charge"/>
-    /// credits) and the timeline step, in one statement; the run's gathered steps in the same commit.
+    /// given) to <paramref name="to"/>, the ledger entry (a release, or a capture keeping the charge's credits) and the
+    /// timeline step, in one statement; the run's gathered steps in the same commit. A charge applies only while the quest
+    /// still holds the reservation it was computed from; the quest stores what it was charged.
     /// </summary>
-    private async Task<Quest?> EndAsync(Guid questId, string[] from, int? run, Guid? owner, QuestStatus to, string code, string message, int charge,
+    private async Task<Quest?> EndAsync(Guid questId, string[] from, int? run, Guid? owner, QuestStatus to, string code, string message, QuestCharge charge,
         string detail, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         string status = to.ToString(), text = QuestStatusTexts.For(to)!, ended = QuestStepKinds.Ended;
-        string release = Kind(CreditEntryKind.Release), capture = Kind(CreditEntryKind.Capture);
+        var kind = Kind(charge.Charged > 0 ? CreditEntryKind.Capture : CreditEntryKind.Release);
+        int charged = charge.Charged, reserved = charge.Reserved;
         string errorCode = Limit(code, QuestLimits.MaxErrorCodeLength), errorMessage = Limit(message, QuestLimits.MaxErrorMessageLength);
         var stepDetail = Limit(detail, QuestStepLimits.MaxDetailLength);
-        var reason = Limit(charge > 0 ? $"{code}: charged {charge}" : code, CreditLimits.MaxReasonLength);
+        var reason = Limit(charged > 0 ? $"{code}: charged {charged}" : code, CreditLimits.MaxReasonLength);
         return await InTransactionAsync(steps, async () => (await db.QuestsAsync($"""
             WITH q AS (
                 UPDATE quests SET status = {status}, lease_until = NULL, status_text = {text}, error_code = {errorCode},
-                    error_message = {errorMessage}, completed_at = {now}
+                    error_message = {errorMessage}, completed_at = {now}, charged = {charged}
                 WHERE id = {questId} AND status = ANY({from}) AND ({run}::int IS NULL OR attempts = {run}::int)
-                    AND ({owner}::uuid IS NULL OR user_id = {owner}::uuid)
+                    AND ({owner}::uuid IS NULL OR user_id = {owner}::uuid) AND ({charged} = 0 OR cost = {reserved})
                 RETURNING *),
-            c AS (SELECT id, user_id, attempts, cost, LEAST(cost, GREATEST(0, {charge})) AS charged FROM q),
             e AS (
                 INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
-                SELECT user_id, CASE WHEN charged > 0 THEN {capture} ELSE {release} END, cost - charged, id, {reason}, {now} FROM c),
+                SELECT user_id, {kind}, cost - charged, id, {reason}, {now} FROM q),
             s AS (
-                INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {ended}, attempts, {errorCode}, {stepDetail} FROM c),
+                INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {ended}, attempts, {errorCode}, {stepDetail} FROM q),
             {QueuedWebhook(WebhookEventNames.Ended(to), WebhookEvents.Completed, now)}
             SELECT * FROM q
             """, cancellationToken)).SingleOrDefault(), cancellationToken);

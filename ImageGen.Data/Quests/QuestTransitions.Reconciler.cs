@@ -28,7 +28,8 @@ public sealed partial class QuestTransitions
     /// goes back. Null when it had ended already (only one of two callers at the same moment reports it).
     /// </summary>
     public Task<Quest?> EndUnfinishedAsync(Guid questId, QuestStatus status, string code, string message, CancellationToken cancellationToken) =>
-        EndAsync(questId, [Queued, Running], run: null, owner: null, status, code, message, charge: 0, status.ToString(), [], cancellationToken);
+        EndAsync(questId, QuestStateGraph.From(status, QuestStatus.Queued, QuestStatus.Running), run: null, owner: null, status, code, message,
+            QuestCharge.Nothing, status.ToString(), [], cancellationToken);
 
     /// <summary>Quests queued since before <paramref name="createdBefore"/> (at most <paramref name="batch"/>, oldest first).</summary>
     public Task<List<Guid>> OverdueAsync(DateTimeOffset createdBefore, int batch, CancellationToken cancellationToken) =>
@@ -46,7 +47,7 @@ public sealed partial class QuestTransitions
         return (await db.ValuesAsync<int>($"""
             WITH q AS (
                 UPDATE quests SET status = {Queued}, lease_until = NULL, status_text = {waiting}, enqueued_at = {enqueuedAt}
-                WHERE status = {Running} AND lease_until < {now} RETURNING id, attempts),
+                WHERE status = ANY({RequeueFrom}) AND lease_until < {now} RETURNING id, attempts),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, detail) SELECT id, {now}, {kind}, attempts, {detail} FROM q)
             SELECT count(*)::int FROM q

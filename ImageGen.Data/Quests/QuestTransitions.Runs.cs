@@ -26,7 +26,7 @@ public sealed partial class QuestTransitions
                 UPDATE quests SET status = {Running}, lease_until = {until}, attempts = attempts + 1,
                     started_at = COALESCE(started_at, {now}), status_text = {starting}
                 WHERE id = {questId} AND attempts < {maxRuns}
-                    AND (status = {Queued} OR (status = {Running} AND lease_until < {now}))
+                    AND status = ANY({ClaimFrom}) AND (status <> {Running} OR lease_until < {now})
                     AND (SELECT count(*) FROM quests r WHERE r.user_id = quests.user_id AND r.status = 'Running'
                         AND r.lease_until >= {now} AND r.id <> {questId}) < {maxRunningPerOwner}
                 RETURNING *),
@@ -128,7 +128,7 @@ public sealed partial class QuestTransitions
         return await InTransactionAsync(steps, async () => (await db.QuestsAsync($"""
             WITH q AS (
                 UPDATE quests SET status = {Queued}, lease_until = NULL, status_text = {waiting}, enqueued_at = {now}
-                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
+                WHERE id = {questId} AND attempts = {run} AND status = ANY({HandBackFrom}) RETURNING *),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, detail) SELECT id, {now}, {kind}, attempts, {detail} FROM q)
             SELECT * FROM q
@@ -137,17 +137,21 @@ public sealed partial class QuestTransitions
 
     /// <summary>
     /// The run made its images: they are stored as rows, the quest succeeds, and the reservation is captured (what the
-    /// provider billed, never more than reserved; see <see cref="QuestCharges.ForSuccess"/>), in one commit.
+    /// provider billed, never more than reserved: <see cref="QuestCharges.ForSuccess"/>), in one commit. The run is the
+    /// quest as its worker claimed it: its id, its run number and its reservation.
     /// </summary>
-    public async Task<Quest?> SucceedAsync(Guid questId, int run, IReadOnlyList<QuestImage> images, int? billed, TimeSpan providerTime, long? seed,
+    public async Task<Quest?> SucceedAsync(Quest claimed, IReadOnlyList<QuestImage> images, int? billed, TimeSpan providerTime, long? seed,
         IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var (questId, run) = (claimed.Id, claimed.Attempts);
         var ms = (int)Math.Min(int.MaxValue, providerTime.TotalMilliseconds);
-        int? sane = QuestCharges.IsSane(billed) ? billed : null;
+        var charge = QuestCharges.ForSuccess(claimed.Cost, billed);
+        int reserved = charge.Reserved, charged = charge.Charged;
         string done = QuestStatusTexts.Done, succeeded = nameof(QuestStatus.Succeeded), capture = Kind(CreditEntryKind.Capture), ended = QuestStepKinds.Ended;
+        var reason = $"Charged {charged} of {reserved} reserved";
         // A figure no provider could bill (negative) is not believed: the reservation is charged, and the timeline says why.
-        var insane = sane is null && billed is not null;
+        var insane = !QuestCharges.IsSane(billed) && billed is not null;
         string? costCode = insane ? "provider_cost_invalid" : null;
         var stepDetail = insane ? $"Succeeded; the provider reported a cost of {billed}, not believed: the reservation is charged" : succeeded;
         int? width = images.Count > 0 ? images[0].Width : null, height = images.Count > 0 ? images[0].Height : null;
@@ -164,8 +168,8 @@ public sealed partial class QuestTransitions
                     WITH q AS (
                         UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
                             generation_milliseconds = {ms}, width = COALESCE(width, {width}::int), height = COALESCE(height, {height}::int),
-                            seed = COALESCE(seed, {seed}::bigint)
-                        WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING *),
+                            seed = COALESCE(seed, {seed}::bigint), charged = {charged}
+                        WHERE id = {questId} AND attempts = {run} AND status = ANY({SucceedFrom}) AND cost = {reserved} RETURNING *),
                     gs AS (
                         INSERT INTO quest_steps (quest_id, at, kind, run, attempt, duration_ms, http_status, code, detail, circuit, sent)
                         SELECT {questId}, x.at, x.kind, x.run, x.attempt, x.duration_ms, x.http_status, x.code, x.detail, x.circuit, x.sent::jsonb
@@ -181,13 +185,12 @@ public sealed partial class QuestTransitions
                             {m.Bytes}::bigint[], {m.Checksum}::text[], {m.StorageKey}::text[], {m.CreatedAt}::timestamptz[], {m.Placeholder}::text[])
                             AS x(id, user_id, index, width, height, content_type, bytes, checksum, storage_key, created_at, placeholder)
                         WHERE EXISTS (SELECT 1 FROM q)),
-                    c AS (SELECT id, user_id, attempts, cost, LEAST(cost, COALESCE({sane}::int, cost)) AS charged FROM q),
                     e AS (
                         INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
-                        SELECT user_id, {capture}, cost - charged, id, 'Charged ' || charged || ' of ' || cost || ' reserved', {now} FROM c),
+                        SELECT user_id, {capture}, cost - charged, id, {reason}, {now} FROM q),
                     s AS (
                         INSERT INTO quest_steps (quest_id, at, kind, run, detail, code)
-                        SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM c WHERE (SELECT count(*) FROM gs) >= 0),
+                        SELECT id, {now}, {ended}, attempts, {stepDetail}, {costCode}::text FROM q WHERE (SELECT count(*) FROM gs) >= 0),
                     {QueuedWebhook(WebhookEventNames.Ended(QuestStatus.Succeeded), WebhookEvents.Completed, now)}
                     SELECT * FROM q
                     """, cancellationToken)).SingleOrDefault();
@@ -209,7 +212,8 @@ public sealed partial class QuestTransitions
     /// <summary>The run failed (or timed out): the quest ends and its whole reservation goes back.</summary>
     public Task<Quest?> FailAsync(Guid questId, int run, string code, string message, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken,
         QuestStatus status = QuestStatus.Failed) =>
-        EndAsync(questId, [Running], run, owner: null, status, code, message, charge: 0, status.ToString(), steps, cancellationToken);
+        EndAsync(questId, QuestStateGraph.From(status, QuestStatus.Running), run, owner: null, status, code, message, QuestCharge.Nothing, status.ToString(),
+            steps, cancellationToken);
 
     /// <summary>
     /// The owner's cancel reached the run: the quest ends as cancelled, charged <see cref="QuestCharges.ForCancel"/>
@@ -218,10 +222,10 @@ public sealed partial class QuestTransitions
     public Task<Quest?> CancelRunAsync(Quest quest, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken)
     {
         var charge = QuestCharges.ForCancel(quest);
-        var message = charge == 0
+        var message = charge.Charged == 0
             ? "You cancelled this quest. Nothing was charged."
-            : $"You cancelled this quest after the provider had accepted it; the provider bills for the job, so {charge} of the {quest.Cost} reserved credits were charged.";
-        return EndAsync(quest.Id, [Running], quest.Attempts, owner: null, QuestStatus.Cancelled, ErrorCodes.Cancelled, message, charge,
-            charge == 0 ? "Cancelled" : $"Cancelled after the provider accepted the job: charged {charge}", steps, cancellationToken);
+            : $"You cancelled this quest after the provider had accepted it; the provider bills for the job, so {charge.Charged} of the {quest.Cost} reserved credits were charged.";
+        return EndAsync(quest.Id, CancelRunFrom, quest.Attempts, owner: null, QuestStatus.Cancelled, ErrorCodes.Cancelled, message, charge,
+            charge.Charged == 0 ? "Cancelled" : $"Cancelled after the provider accepted the job: charged {charge.Charged}", steps, cancellationToken);
     }
 }

@@ -23,6 +23,14 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
     private const string Queued = nameof(QuestStatus.Queued);
     private const string Running = nameof(QuestStatus.Running);
 
+    // The states each transition expects, checked against the declared graph when the type is first used.
+    private static readonly string[] CancelQueuedFrom = QuestStateGraph.From(QuestStatus.Cancelled, QuestStatus.Queued);
+    private static readonly string[] ClaimFrom = QuestStateGraph.From(QuestStatus.Running, QuestStatus.Queued, QuestStatus.Running);
+    private static readonly string[] HandBackFrom = QuestStateGraph.From(QuestStatus.Queued, QuestStatus.Running);
+    private static readonly string[] SucceedFrom = QuestStateGraph.From(QuestStatus.Succeeded, QuestStatus.Running);
+    private static readonly string[] CancelRunFrom = QuestStateGraph.From(QuestStatus.Cancelled, QuestStatus.Running);
+    private static readonly string[] RequeueFrom = QuestStateGraph.From(QuestStatus.Queued, QuestStatus.Running);
+
     /// <summary>
     /// Stores a new quest as queued with its reservation, under the owner's account lock, so parallel submits cannot
     /// spend the same credits. With an idempotency key, a second submit finds the first (it waits on the same lock).
@@ -38,7 +46,7 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
     public async Task<SubmitOutcome> EnqueueAsync(Quest quest, IdempotencyRequest? idempotency, string? reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        quest.Status = QuestStatus.Queued;
+        quest.Status = QuestStateGraph.Start;
         quest.StatusText = QuestStatusTexts.Waiting;
         quest.CreatedAt = now;
         quest.EnqueuedAt = now;
@@ -80,8 +88,8 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
     /// </summary>
     public async Task<CancelOutcome> CancelByOwnerAsync(Guid questId, Guid ownerId, CancellationToken cancellationToken)
     {
-        var cancelled = await EndAsync(questId, [Queued], run: null, ownerId, QuestStatus.Cancelled, ErrorCodes.Cancelled,
-            "You cancelled this quest before it started. Nothing was charged.", charge: 0, "Cancelled while queued", [], cancellationToken);
+        var cancelled = await EndAsync(questId, CancelQueuedFrom, run: null, ownerId, QuestStatus.Cancelled, ErrorCodes.Cancelled,
+            "You cancelled this quest before it started. Nothing was charged.", QuestCharge.Nothing, "Cancelled while queued", [], cancellationToken);
         if (cancelled is not null)
         {
             return new CancelOutcome.Cancelled(cancelled);

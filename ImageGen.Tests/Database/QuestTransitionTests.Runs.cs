@@ -55,7 +55,7 @@ public sealed partial class QuestTransitionTests
     {
         var quest = await RunningQuestAsync(cost: 8);
         var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
-            WithTransitions(t => t.SucceedAsync(quest.Id, quest.Attempts, [Image(quest, i)], billed: 6, TimeSpan.FromSeconds(1), 7, [], Token))));
+            WithTransitions(t => t.SucceedAsync(quest, [Image(quest, i)], billed: 6, TimeSpan.FromSeconds(1), 7, [], Token))));
         Assert.Single(results, r => r is not null);
         Assert.Equal(94, await BalanceAsync(quest.UserId));
         await using var db = postgres.CreateContext();
@@ -70,12 +70,12 @@ public sealed partial class QuestTransitionTests
     public async Task A_negative_provider_cost_is_never_a_credit_and_a_high_one_never_charges_more_than_reserved()
     {
         var negative = await RunningQuestAsync(cost: 5);
-        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(negative.Id, negative.Attempts, [Image(negative, 0)], billed: -50, TimeSpan.Zero, null, [], Token)));
+        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(negative, [Image(negative, 0)], billed: -50, TimeSpan.Zero, null, [], Token)));
         Assert.Equal(95, await BalanceAsync(negative.UserId));
         Assert.Contains(await StepsAsync(negative.Id), s => s.Code == "provider_cost_invalid");
 
         var high = await RunningQuestAsync(cost: 5);
-        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(high.Id, high.Attempts, [Image(high, 0)], billed: 5000, TimeSpan.Zero, null, [], Token)));
+        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(high, [Image(high, 0)], billed: 5000, TimeSpan.Zero, null, [], Token)));
         Assert.Equal(95, await BalanceAsync(high.UserId));
     }
 
@@ -133,9 +133,9 @@ public sealed partial class QuestTransitionTests
 
         Assert.Null(await WithTransitions(t => t.FailAsync(quest.Id, first.Attempts, ErrorCodes.ProviderError, "late", [], Token)));
         Assert.False(await WithTransitions(t => t.RecordProgressAsync(quest.Id, first.Attempts, 0.9, "late", [], Token)));
-        Assert.Null(await WithTransitions(t => t.SucceedAsync(quest.Id, first.Attempts, [Image(first, 0)], null, TimeSpan.Zero, null, [], Token)));
+        Assert.Null(await WithTransitions(t => t.SucceedAsync(first, [Image(first, 0)], null, TimeSpan.Zero, null, [], Token)));
         Assert.Null(await WithTransitions(t => t.HandBackAsync(quest.Id, first.Attempts, [], Token)));
-        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(quest.Id, second.Attempts, [Image(second, 0)], null, TimeSpan.Zero, null, [], Token)));
+        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(second, [Image(second, 0)], null, TimeSpan.Zero, null, [], Token)));
         Assert.Equal(95, await BalanceAsync(quest.UserId));
     }
 
@@ -150,9 +150,9 @@ public sealed partial class QuestTransitionTests
         };
 
         // The run that lost the quest stores neither its images nor its steps.
-        Assert.Null(await WithTransitions(t => t.SucceedAsync(quest.Id, first.Attempts, [Image(first, 0)], null, TimeSpan.Zero, null, [Step(first, "lost")], Token)));
+        Assert.Null(await WithTransitions(t => t.SucceedAsync(first, [Image(first, 0)], null, TimeSpan.Zero, null, [Step(first, "lost")], Token)));
         var images = new[] { Image(second, 0), Image(second, 1) };
-        var succeeded = await WithTransitions(t => t.SucceedAsync(quest.Id, second.Attempts, images, 4, TimeSpan.FromSeconds(1), 7,
+        var succeeded = await WithTransitions(t => t.SucceedAsync(second, images, 4, TimeSpan.FromSeconds(1), 7,
             [Step(second, "call one"), Step(second, "call two")], Token));
         Assert.Equal(QuestStatus.Succeeded, succeeded!.Status);
 
@@ -172,7 +172,7 @@ public sealed partial class QuestTransitionTests
         for (var round = 0; round < 10; round++)
         {
             var quest = await RunningQuestAsync(cost: 5);
-            var succeed = WithTransitions(t => t.SucceedAsync(quest.Id, quest.Attempts, [Image(quest, 0)], null, TimeSpan.Zero, null, [], Token));
+            var succeed = WithTransitions(t => t.SucceedAsync(quest, [Image(quest, 0)], null, TimeSpan.Zero, null, [], Token));
             var end = WithTransitions(t => t.EndUnfinishedAsync(quest.Id, QuestStatus.TimedOut, ErrorCodes.TimedOut, "too late", Token));
             await Task.WhenAll(succeed, end);
 

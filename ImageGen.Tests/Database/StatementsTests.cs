@@ -93,6 +93,7 @@ public sealed class StatementsTests(ThrowawayPostgres postgres)
             Seed = 1234567890123,
             Parameters = new QuestParameters { Width = 640, Height = 480, Seed = 1234567890123, SafetyTolerance = 2, Images = [Guid.NewGuid()], Mask = Guid.NewGuid() },
             Cost = 7,
+            Charged = 5,
             Status = QuestStatus.Running,
             Progress = 0.5,
             StatusText = "Now painting...",

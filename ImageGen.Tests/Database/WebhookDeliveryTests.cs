@@ -230,7 +230,7 @@ public sealed class WebhookDeliveryTests(ThrowawayPostgres postgres) : IAsyncDis
         var id = await QueuedAsync(user, url, events);
         var claimed = Assert.IsType<ClaimOutcome.Claimed>(await WithTransitions(t => t.ClaimAsync(id, Lease, 3, "worker", Token)));
         Assert.True(await WithTransitions(t => t.RecordProgressAsync(id, claimed.Quest.Attempts, 0.5, "Painting", [], Token)));
-        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(id, claimed.Quest.Attempts, [], 3, TimeSpan.FromSeconds(1), 1, [], Token)));
+        Assert.NotNull(await WithTransitions(t => t.SucceedAsync(claimed.Quest, [], 3, TimeSpan.FromSeconds(1), 1, [], Token)));
         return id;
     }
 

@@ -73,7 +73,6 @@ internal sealed partial class QuestProcessor(
         }
     }
 
-    /// <summary>A run of this owner ended (or was handed back): one of their waiting quests may start now.</summary>
     /// <summary>An edit's images and mask, read from the store (a missing file fails the quest: it was deleted since the submit).</summary>
     private async Task<List<(InputImage Image, bool IsMask)>> LoadInputsAsync(Quest quest, CancellationToken cancellationToken)
     {
@@ -90,6 +89,7 @@ internal sealed partial class QuestProcessor(
         return loaded;
     }
 
+    /// <summary>A run of this owner ended (or was handed back): one of their waiting quests may start now.</summary>
     private async Task StartNextOfOwnerAsync(Guid ownerId)
     {
         try
@@ -269,14 +269,14 @@ internal sealed partial class QuestProcessor(
         // The images are durable before the quest says Succeeded; rows, state and charge commit together. A job resumed
         // after a crash has the cost its provider reported when it accepted it.
         var billed = result.BilledCredits ?? quest.ProviderCost;
-        var succeeded = await transitions.SucceedAsync(quest.Id, run.Number, images, billed, result.ProviderTime, result.Seed, run.TakeSteps(), CancellationToken.None);
+        var succeeded = await transitions.SucceedAsync(quest, images, billed, result.ProviderTime, result.Seed, run.TakeSteps(), CancellationToken.None);
         if (succeeded is null)
         {
             LogAlreadySettled(logger, quest.Id);
             return;
         }
 
-        var charged = QuestCharges.ForSuccess(quest.Cost, billed);
+        var charged = succeeded.Charged ?? quest.Cost;
         LogCharged(logger, quest.Id, quest.UserId, quest.Model, charged, quest.Cost);
         LogSucceeded(logger, quest.Id, quest.UserId, quest.Model, succeeded.GenerationMilliseconds ?? 0);
         metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
@@ -312,7 +312,7 @@ internal sealed partial class QuestProcessor(
 
     private void ReportEnded(Quest ended, TimeSpan? generation)
     {
-        var charged = ended.Status == QuestStatus.Cancelled ? QuestCharges.ForCancel(ended) : 0;
+        var charged = ended.Charged ?? 0;
         metrics.QuestEnded(ended.Model, ModelCatalog.ProviderTag(ended.Model), StatusTag(ended.Status), ended.ErrorCode, generation);
         metrics.Credits("captured", charged);
         metrics.Credits("released", ended.Cost - charged);
