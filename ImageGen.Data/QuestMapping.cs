@@ -26,6 +26,29 @@ public static class QuestMapping
         Images = [.. quest.Images.Where(i => i.DeletedAt == null).OrderBy(i => i.Index)
             .Select(i => new QuestImageDto(i.Id, "", i.Width, i.Height, i.ContentType, i.Placeholder, []))],
         Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
-        CancelCharge = quest.Status == QuestStatus.Running ? Quests.QuestCharges.ForCancel(quest) : 0,
+        CancelCharge = quest.Status == QuestStatus.Running ? Quests.QuestCharges.ForCancel(quest).Charged : 0,
+    };
+
+    /// <summary>The request that makes this quest again (an operator's re-drive): its prompt, model and parameters as submitted.</summary>
+    public static CreateQuestRequest ToRequest(this Quest quest) => new()
+    {
+        Prompt = quest.Prompt,
+        Model = quest.Model,
+        Width = quest.Parameters.Width,
+        Height = quest.Parameters.Height,
+        Size = quest.Parameters.Size,
+        AspectRatio = quest.Parameters.AspectRatio,
+        Quality = quest.Parameters.Quality,
+        N = quest.Parameters.N,
+        Seed = quest.Parameters.Seed,
+        SafetyTolerance = quest.Parameters.SafetyTolerance,
+        OutputFormat = quest.Parameters.OutputFormat,
+        PromptUpsampling = quest.Parameters.PromptUpsampling,
+        Raw = quest.Parameters.Raw,
+        Action = quest.Parameters.Action,
+        Stylize = quest.Parameters.Stylize,
+        Version = quest.Parameters.Version,
+        Images = quest.Parameters.Images,
+        Mask = quest.Parameters.Mask,
     };
 }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.RegularExpressions;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Problems;
@@ -10,7 +9,6 @@ using ImageGen.Core.Operations;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Credits;
-using ImageGen.Data.Entities;
 using ImageGen.Data.Quests;
 using ImageGen.Api.Services;
 using ImageGen.ServiceDefaults;
@@ -154,48 +152,37 @@ internal static partial class AdminApi
         return TypedResults.Ok(entries.Select(ToDto).ToList());
     }
 
-    public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> Redrive(
-        string entryId, ClaimsPrincipal principal, IConnectionMultiplexer redis, ImageGenDbContext db, QuestSubmission submission, ImageUrlSigner signer,
-        TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (!StreamEntryId().IsMatch(entryId))
-        {
-            return ApiProblems.NotFound(ErrorCodes.DeadLetterNotFound, $"There is no dead-lettered quest '{entryId}'.");
-        }
+    /// <summary>What the operator's writing handlers use.</summary>
+    public sealed record AdminServices(ImageGenDbContext Db, ImageUrlSigner Signer, TimeProvider Time);
 
+    public static async Task<Results<Accepted<QuestDto>, ProblemHttpResult>> Redrive(
+        string entryId, HttpContext context, IConnectionMultiplexer redis, QuestSubmission submission, [AsParameters] AdminServices services,
+        CancellationToken cancellationToken)
+    {
         var redisDb = redis.GetDatabase();
-        var found = await redisDb.StreamRangeAsync(QueueNames.DeadLetterStream, entryId, entryId, 1);
+        var found = StreamEntryId().IsMatch(entryId) ? await redisDb.StreamRangeAsync(QueueNames.DeadLetterStream, entryId, entryId, 1) : [];
         if (found.Length == 0 || ToDto(found[0]) is not { QuestId: { } questId })
         {
             return ApiProblems.NotFound(ErrorCodes.DeadLetterNotFound, $"There is no dead-lettered quest '{entryId}'.");
         }
 
-        var original = await db.Quests.AsNoTracking().FirstOrDefaultAsync(q => q.Id == questId, cancellationToken);
+        var original = await services.Db.Quests.AsNoTracking().FirstOrDefaultAsync(q => q.Id == questId, cancellationToken);
         if (original is null)
         {
             return ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"The dead-lettered quest '{questId}' no longer exists.");
         }
 
-        var copy = new Quest
+        var order = new QuestOrder(original.UserId, original.ToRequest(), Reason: $"Re-drive of {questId} by {context.User.UserId()}");
+        switch (await submission.SubmitAsync(order, cancellationToken))
         {
-            Id = Guid.CreateVersion7(time.GetUtcNow()),
-            UserId = original.UserId,
-            Prompt = original.Prompt,
-            Model = original.Model,
-            Width = original.Width,
-            Height = original.Height,
-            Seed = original.Seed,
-            Parameters = original.Parameters,
-            Cost = original.Cost,
-        };
-        switch (await submission.SubmitAsync(copy, null, $"Re-drive of {questId} by {principal.UserId()}", cancellationToken))
-        {
+            case SubmitOutcome.Invalid(var errors):
+                return ApiProblems.Validation(errors);
             case SubmitOutcome.ShortOf(var balance, var cost):
                 return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
                     $"The owner's balance is {balance}; the quest costs {cost}. Grant credits first.");
             case SubmitOutcome.Accepted accepted:
                 await redisDb.StreamDeleteAsync(QueueNames.DeadLetterStream, [entryId]);
-                return TypedResults.Accepted($"/api/quests/{copy.Id}", accepted.Quest.ToDto(signer));
+                return TypedResults.Accepted($"/api/quests/{accepted.Quest.Id}", accepted.Quest.ToDto(services.Signer));
             case var other:
                 throw new System.Diagnostics.UnreachableException($"A re-drive has no idempotency key, so it cannot be {other}.");
         }
@@ -210,7 +197,44 @@ internal static partial class AdminApi
         DateTimeOffset.FromUnixTimeMilliseconds((long)entry[QueueNames.Fields.DeadAt]));
 
     public static async Task<Results<Ok<CreditEntryDto>, ProblemHttpResult>> AddCredits(
-        string id, AdminCreditRequest request, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        string id, AdminCreditRequest request, HttpContext context, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if (CheckCreditRequest(request) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (!Guid.TryParse(id, out var userId) || !await services.Db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
+        {
+            return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
+        }
+
+        if (IdempotencyHeader.Read(context, out var idempotencyKey) is { } badKey)
+        {
+            return badKey;
+        }
+
+        var outcome = await services.Db.AdjustAsync(userId, request.Kind!.Value, request.Amount!.Value, request.Reason!.Trim(), context.User.UserId(),
+            idempotencyKey.Length > 0 ? idempotencyKey : null, services.Time.GetUtcNow(), cancellationToken);
+        switch (outcome)
+        {
+            case AdjustOutcome.Added(var entry):
+                return TypedResults.Ok(new CreditEntryDto(entry.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));
+            case AdjustOutcome.Replayed(var entry):
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+                return TypedResults.Ok(new CreditEntryDto(entry.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));
+            case AdjustOutcome.WouldBeNegative(var balance):
+                return ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.BalanceWouldBeNegative,
+                    $"The balance is {balance}; an adjustment of {request.Amount} would make it negative.", "amount",
+                    new Dictionary<string, object?> { ["balance"] = balance });
+            default:
+                return ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
+                    "This Idempotency-Key was used for a different entry. Use a new key for a new entry.", HttpRetryRules.IdempotencyHeader);
+        }
+    }
+
+    /// <summary>The problem with a grant or adjustment as asked (kind, amount, reason), or null when it holds.</summary>
+    private static ProblemHttpResult? CheckCreditRequest(AdminCreditRequest request)
     {
         if (request.Kind is not (CreditEntryKind.Grant or CreditEntryKind.Adjust))
         {
@@ -225,62 +249,9 @@ internal static partial class AdminApi
         }
 
         var reason = request.Reason?.Trim();
-        if (string.IsNullOrEmpty(reason) || reason.Length > CreditLimits.MaxReasonLength)
-        {
-            return ApiProblems.BadRequest(ErrorCodes.ReasonRequired, "reason", $"Say why (1 to {CreditLimits.MaxReasonLength} characters): the ledger keeps it.");
-        }
-
-        if (!Guid.TryParse(id, out var userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
-        {
-            return ApiProblems.NotFound(ErrorCodes.UserNotFound, $"There is no user '{id}'.");
-        }
-
-        if (IdempotencyHeader.Read(context, out var idempotencyKey) is { } badKey)
-        {
-            return badKey;
-        }
-
-        ProblemHttpResult? refused = null;
-        Data.Entities.CreditEntry? entry = null;
-        var replayed = false;
-        await db.InAccountTransactionAsync(userId, async balance =>
-        {
-            (refused, replayed) = (null, false);
-            // Under the account lock: the same key sent twice at once finds the first entry here.
-            if (idempotencyKey.Length > 0
-                && await db.CreditEntries.AsNoTracking().FirstOrDefaultAsync(e => e.UserId == userId && e.IdempotencyKey == idempotencyKey, cancellationToken) is { } earlier)
-            {
-                (entry, replayed) = (earlier, true);
-                if (earlier.Kind != request.Kind || earlier.Amount != amount)
-                {
-                    refused = ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
-                        "This Idempotency-Key was used for a different entry. Use a new key for a new entry.", HttpRetryRules.IdempotencyHeader);
-                }
-
-                return false;
-            }
-
-            if (balance + amount < 0)
-            {
-                refused = ApiProblems.Status(StatusCodes.Status409Conflict, ErrorCodes.BalanceWouldBeNegative,
-                    $"The balance is {balance}; an adjustment of {amount} would make it negative.", "amount",
-                    new Dictionary<string, object?> { ["balance"] = balance });
-                return false;
-            }
-
-            entry = CreditLedger.Entry(userId, request.Kind.Value, amount, time.GetUtcNow(), reason: reason, by: principal.UserId());
-            entry.IdempotencyKey = idempotencyKey.Length > 0 ? idempotencyKey : null;
-            db.CreditEntries.Add(entry);
-            return true;
-        }, cancellationToken);
-
-        if (replayed && refused is null)
-        {
-            context.Response.Headers["Idempotent-Replayed"] = "true";
-        }
-
-        return refused ?? (Results<Ok<CreditEntryDto>, ProblemHttpResult>)TypedResults.Ok(
-            new CreditEntryDto(entry!.Id, entry.Kind, entry.Amount, null, entry.Reason, entry.CreatedAt));
+        return string.IsNullOrEmpty(reason) || reason.Length > CreditLimits.MaxReasonLength
+            ? ApiProblems.BadRequest(ErrorCodes.ReasonRequired, "reason", $"Say why (1 to {CreditLimits.MaxReasonLength} characters): the ledger keeps it.")
+            : null;
     }
 
     [GeneratedRegex("^[0-9]{1,20}-[0-9]{1,20}$")]

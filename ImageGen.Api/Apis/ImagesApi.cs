@@ -8,11 +8,9 @@ using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
-using ImageGen.Rendering;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Net.Http.Headers;
 
 namespace ImageGen.Api.Apis;
 
@@ -33,9 +31,13 @@ internal static class ImagesApi
         return app;
     }
 
+    /// <summary>The query of an image read: the variant (<c>w</c>, <c>fmt</c>, <c>q</c>) and the link's signature (<c>exp</c>, <c>sig</c>).</summary>
+    public sealed record ImageQuery(
+        [FromQuery(Name = "w")] string? W = null, [FromQuery(Name = "fmt")] string? Fmt = null, [FromQuery(Name = "q")] string? Q = null,
+        [FromQuery(Name = "exp")] string? Exp = null, [FromQuery(Name = "sig")] string? Sig = null);
+
     public static async Task<Results<FileStreamHttpResult, RedirectHttpResult, StatusCodeHttpResult, ProblemHttpResult>> GetImage(
-        string id, HttpContext http, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store, ImageDelivery delivery, ImageUrlSigner signer,
-        TimeProvider time, CancellationToken cancellationToken, string? w = null, string? fmt = null, string? q = null, string? exp = null, string? sig = null)
+        string id, [AsParameters] ImageQuery query, HttpContext http, ImageGenDbContext db, ImageDelivery delivery, CancellationToken cancellationToken)
     {
         // Refusals are not cached: the same URL may work once the caller has a fresh signature.
         http.Response.Headers.CacheControl = "no-store";
@@ -44,117 +46,38 @@ internal static class ImagesApi
             return NoSuchImage(id);
         }
 
-        if (!ImageVariant.TryParse(w, fmt, q, out var variant, out var error))
+        if (!ImageVariant.TryParse(query.W, query.Fmt, query.Q, out var variant, out var error))
         {
             return ApiProblems.BadRequest(error.Code, error.Field, error.Message);
         }
 
-        var query = db.QuestImages.AsNoTracking().Where(i => i.Id == imageId);
+        var images = db.QuestImages.AsNoTracking().Where(i => i.Id == imageId);
         long? expires = null;
-        if (exp is not null || sig is not null)
+        if (query.Exp is not null || query.Sig is not null)
         {
-            switch (signer.Check(imageId, variant.Name, exp, sig))
+            if (delivery.CheckLink(imageId, variant, query.Exp, query.Sig, out expires) is { } refused)
             {
-                case SignatureCheck.Invalid:
-                    return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.InvalidSignature,
-                        "This image link is not valid (altered, or signed for another size or format). Ask the API for a fresh one.");
-                case SignatureCheck.Expired:
-                    return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.UrlExpired,
-                        "This image link has expired. Ask for a fresh one: POST /api/images/{id}/signed-url.");
+                return refused;
             }
-
-            expires = long.Parse(exp!, NumberStyles.None, CultureInfo.InvariantCulture);
         }
-        else if (principal.Identity?.IsAuthenticated == true)
+        else if (http.User.Identity?.IsAuthenticated == true)
         {
             // Without a signature only the owner may read it; anyone else sees what a missing image looks like.
-            var userId = principal.UserId();
-            query = query.Where(i => i.UserId == userId);
+            var userId = http.User.UserId();
+            images = images.Where(i => i.UserId == userId);
         }
         else
         {
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, "unauthorized", "Use the signed link from the API, or send your credentials.");
         }
 
-        var image = await query.FirstOrDefaultAsync(cancellationToken);
+        var image = await images.FirstOrDefaultAsync(cancellationToken);
         if (Unavailable(image, id) is { } missing)
         {
             return missing;
         }
 
-        // What to send: the stored bytes as they are, or a resized or re-encoded copy. Without ?fmt= the format
-        // follows the browser's Accept header, so the answer varies by it.
-        var negotiated = variant.Format is null && !variant.IsOriginal;
-        var format = variant.Format ?? (negotiated ? (AcceptsWebp(http.Request) ? "webp" : "jpeg") : null);
-        var width = Math.Min(variant.Width ?? image!.Width, image!.Width);
-        var asStored = variant.IsOriginal
-            || (width == image.Width && variant.Quality is null && ImageEncoding.ContentType(format!) == image.ContentType);
-        var quality = ImageVariant.EffectiveQuality(format ?? "", variant.Quality ?? ImageVariant.DefaultQuality);
-        var contentType = asStored ? image.ContentType : ImageEncoding.ContentType(format!);
-        // Content never changes for an id and variant, so the checksum and the variant make a strong validator.
-        var tag = new EntityTagHeaderValue(asStored
-            ? $"\"{image.Checksum[..32]}\""
-            : string.Create(CultureInfo.InvariantCulture, $"\"{image.Checksum[..32]}-w{width}q{quality}.{ImageEncoding.Extension(contentType)}\""));
-
-        var headers = http.Response.Headers;
-        headers.CacheControl = expires is { } until
-            ? string.Create(CultureInfo.InvariantCulture, $"private, max-age={Math.Max(0, until - time.GetUtcNow().ToUnixTimeSeconds())}, immutable")
-            : "private, no-cache";
-        if (negotiated)
-        {
-            headers.Vary = "Accept";
-        }
-
-        headers.ETag = tag.ToString();
-        if (EntityTagHeaderValue.TryParseList(http.Request.Headers.IfNoneMatch, out var matches) && matches.Any(m => m.Compare(tag, useStrongComparison: false) || m == EntityTagHeaderValue.Any))
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-
-        // A store that serves links itself gets the request: the variant is made once if missing, then the browser
-        // is sent to the store's own signed link, which expires when this one does.
-        var links = store as IDirectLinkStore;
-        Stream? content = null;
-        string? key;
-        if (asStored)
-        {
-            key = image.StorageKey;
-            content = links is null ? await store.OpenReadAsync(key, cancellationToken) : null;
-        }
-        else
-        {
-            StoredVariantResult? made;
-            try
-            {
-                made = await delivery.VariantAsync(image.Id, image.StorageKey, width, format!, quality, open: links is null, cancellationToken);
-            }
-            catch (RenderQueueFullException)
-            {
-                headers.CacheControl = "no-store";
-                headers.RetryAfter = "2";
-                return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable,
-                    "Too many image sizes are being made right now; try again in a moment (the original is always available).");
-            }
-
-            key = made?.Key;
-            content = made?.Content;
-            headers["X-Cache"] = made is { Cached: true } ? "hit" : "miss";
-        }
-
-        if (links is not null && key is not null && (asStored ? await store.ExistsAsync(key, cancellationToken) : true))
-        {
-            var linkExpires = DateTimeOffset.FromUnixTimeSeconds(expires ?? signer.DefaultExpiry().ToUnixTimeSeconds());
-            headers.ETag = default;
-            return TypedResults.Redirect(links.LinkFor(key, linkExpires).ToString());
-        }
-
-        if (content is null)
-        {
-            headers.CacheControl = "no-store";
-            return NoSuchImage(id);
-        }
-
-        return TypedResults.Stream(content, contentType, lastModified: image.CreatedAt, entityTag: tag, enableRangeProcessing: asStored);
+        return await delivery.SendAsync(image!, variant, expires, http, cancellationToken) ?? NoSuchImage(id);
     }
 
     public static async Task<Results<Ok<ImagePage>, ProblemHttpResult>> ListImages(
@@ -267,9 +190,6 @@ internal static class ImagesApi
 
     /// <summary>The one answer for a missing image, someone else's, or an id that is not one: nothing to see.</summary>
     private static ProblemHttpResult NoSuchImage(string id) => ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'.");
-
-    private static bool AcceptsWebp(HttpRequest request) =>
-        request.Headers.Accept.Any(a => a is not null && a.Contains("image/webp", StringComparison.OrdinalIgnoreCase));
 
     private static ImageDto ToDto(QuestImage image, Quest quest, ImageUrlSigner signer, DateTimeOffset expires)
     {

@@ -1,11 +1,8 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text.Json;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Problems;
-using ImageGen.Api.Services;
 using ImageGen.Core.Quests;
-using ImageGen.Core.Storage;
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -30,8 +27,7 @@ internal static partial class OpenAiApi
     /// The whole body is at most twice the upload limit (50 MB by default).
     /// </summary>
     public static async Task<Results<Ok<OpenAiImagesResponse>, ServerSentEventsResult<OpenAiImageStreamEvent>, ProblemHttpResult>> Edit(
-        ClaimsPrincipal principal, HttpContext context, [AsParameters] QuestsApi.QuestServices services, QuestWaiters waiters, IImageStore store,
-        IOptions<OpenAiCompatOptions> options, IOptions<UploadOptions> uploads, CancellationToken cancellationToken)
+        HttpContext context, [AsParameters] OpenAiServices services, IOptions<UploadOptions> uploads, CancellationToken cancellationToken)
     {
         var limits = uploads.Value;
         var (form, unreadable) = await UploadsApi.ReadFormAsync(context, limits.MaxBytes * 2, limits, "image", cancellationToken);
@@ -61,7 +57,7 @@ internal static partial class OpenAiApi
             return refused;
         }
 
-        var userId = principal.UserId();
+        var userId = context.User.UserId();
         var kept = new List<(Upload Upload, byte[] Bytes)>();
         foreach (var (file, field) in files.Select(f => ((IFormFile?)f, "image")).Append((form.Files.GetFile("mask"), "mask")))
         {
@@ -71,7 +67,7 @@ internal static partial class OpenAiApi
             }
 
             var bytes = await UploadsApi.BytesAsync(file, cancellationToken);
-            var (upload, bad) = await UploadsApi.KeepAsync(bytes, field, userId, services.Db, store, limits, services.Time, cancellationToken);
+            var (upload, bad) = await UploadsApi.KeepAsync(bytes, field, userId, services.Db, services.Store, limits, services.Time, cancellationToken);
             if (upload is null)
             {
                 return bad!;
@@ -83,8 +79,7 @@ internal static partial class OpenAiApi
         await services.Db.SaveChangesAsync(cancellationToken);
         var hasMask = form.Files.GetFile("mask") is not null;
         var edit = new EditInputs([.. kept.Take(files.Count).Select(k => k.Upload.Id)], hasMask ? kept[^1].Upload.Id : null);
-        return await RunAsync(request, edit, Fingerprint(request, kept.Select(k => k.Bytes)), principal, context,
-            new(services, waiters, store, options), cancellationToken);
+        return await RunAsync(new OpenAiCall(request, edit, Fingerprint(request, kept.Select(k => k.Bytes))), context, services, cancellationToken);
     }
 
     /// <summary>The form's fields as OpenAI's request (unknown ones kept, to be refused by name); null when a number or flag does not parse.</summary>

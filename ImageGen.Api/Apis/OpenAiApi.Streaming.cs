@@ -1,9 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using ImageGen.Api.Services;
 using ImageGen.Core.Quests;
-using ImageGen.Core.Storage;
 
 namespace ImageGen.Api.Apis;
 
@@ -15,9 +13,10 @@ internal static partial class OpenAiApi
     /// renderer makes them, providers that have none send none), then the image, or an error event.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<OpenAiImageStreamEvent>> StreamAsync(
-        Guid questId, Guid userId, OpenAiImageRequest request, string eventPrefix, HttpContext context, QuestsApi.QuestServices services,
-        QuestWaiters waiters, IImageStore store, OpenAiCompatOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Guid questId, Guid userId, OpenAiImageRequest request, string eventPrefix, HttpContext context, OpenAiServices services,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var (waiters, options) = (services.Waiters, services.Options.Value);
         string partial = $"{eventPrefix}.partial_image", completed = $"{eventPrefix}.completed";
         var frames = Channel.CreateUnbounded<string>();
         using var watch = waiters.WatchFrames(questId, frame => frames.Writer.TryWrite(frame));
@@ -46,7 +45,7 @@ internal static partial class OpenAiApi
         var quest = await end;
         if (quest is { Status: QuestStatus.Succeeded })
         {
-            var answer = await AnswerAsync(quest, request with { ResponseFormat = null }, context, services, store, cancellationToken);
+            var answer = await AnswerAsync(quest, request with { ResponseFormat = null }, context, services, cancellationToken);
             yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent(completed, answer.Data[0].B64Json,
                 answer.Created, answer.Size, answer.Quality, "opaque", answer.OutputFormat), completed);
             yield break;

@@ -9,6 +9,8 @@ using ImageGen.Core.Accounts;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
 using ImageGen.Core.Storage;
+using ImageGen.Api.Images;
+using ImageGen.Data;
 using ImageGen.Data.Entities;
 using ImageGen.Data.Quests;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -56,42 +58,32 @@ internal static partial class OpenAiApi
     public const int MaxPartialImages = 3;
 
     public static async Task<Results<Ok<OpenAiImagesResponse>, ServerSentEventsResult<OpenAiImageStreamEvent>, ProblemHttpResult>> Generate(
-        OpenAiImageRequest request, ClaimsPrincipal principal, HttpContext context, [AsParameters] QuestsApi.QuestServices services,
-        QuestWaiters waiters, IImageStore store, IOptions<OpenAiCompatOptions> options, CancellationToken cancellationToken)
-    {
-        if (Refusal(request) is { } refused)
-        {
-            return refused;
-        }
+        OpenAiImageRequest request, HttpContext context, [AsParameters] OpenAiServices services, CancellationToken cancellationToken) =>
+        Refusal(request) is { } refused ? refused : await RunAsync(new OpenAiCall(request, null, Fingerprint(request, [])), context, services, cancellationToken);
 
-        return await RunAsync(request, null, Fingerprint(request, []), principal, context, new(services, waiters, store, options), cancellationToken);
-    }
-
-    /// <summary>What running a call as a quest uses, together.</summary>
-    internal sealed record OpenAiServices(QuestsApi.QuestServices Quests, QuestWaiters Waiters, IImageStore Store, IOptions<OpenAiCompatOptions> Options);
+    /// <summary>What running a call as a quest uses.</summary>
+    internal sealed record OpenAiServices(
+        ImageGenDbContext Db, ImageUrlSigner Signer, QuestSubmission Submission, QuestWaiters Waiters, IImageStore Store, TimeProvider Time,
+        IOptions<OpenAiCompatOptions> Options);
 
     /// <summary>An edit's inputs as kept uploads: the images (first the one edited) and the mask.</summary>
     internal sealed record EditInputs(IReadOnlyList<Guid> Images, Guid? Mask);
 
+    /// <summary>One call: the request in OpenAI's terms, an edit's kept inputs, and the fingerprint of everything it sent.</summary>
+    private sealed record OpenAiCall(OpenAiImageRequest Request, EditInputs? Edit, string Fingerprint);
+
     /// <summary>
-    /// The call as a quest, for generations and edits alike: validated in OpenAI's terms, submitted once per credential
-    /// and body within the replay window, then waited for (or streamed).
+    /// The call as a quest, for generations and edits alike: translated into the native request, submitted through the
+    /// one pipeline once per credential and body within the replay window, then waited for (or streamed).
     /// </summary>
     private static async Task<Results<Ok<OpenAiImagesResponse>, ServerSentEventsResult<OpenAiImageStreamEvent>, ProblemHttpResult>> RunAsync(
-        OpenAiImageRequest request, EditInputs? edit, string fingerprint, ClaimsPrincipal principal, HttpContext context, OpenAiServices bundle,
-        CancellationToken cancellationToken)
+        OpenAiCall call, HttpContext context, OpenAiServices services, CancellationToken cancellationToken)
     {
-        var (services, waiters, store, options) = (bundle.Quests, bundle.Waiters, bundle.Store, bundle.Options);
-        var errors = QuestValidator.Validate(ToQuestRequest(request, out var sizeError) with { Images = edit?.Images, Mask = edit?.Mask }, out var valid);
+        var (request, edit) = (call.Request, call.Edit);
+        var native = ToQuestRequest(request, out var sizeError) with { Images = edit?.Images, Mask = edit?.Mask };
         if (sizeError is not null)
         {
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "size", sizeError);
-        }
-
-        if (valid is null)
-        {
-            var first = errors[0];
-            return ApiProblems.BadRequest(first.Code, OpenAiName(first.Field), first.Message);
         }
 
         if (IdempotencyHeader.Read(context, out var idempotencyKey) is { } badKey)
@@ -99,24 +91,14 @@ internal static partial class OpenAiApi
             return badKey;
         }
 
-        var userId = principal.UserId();
-        var idempotency = Idempotency(idempotencyKey, principal, fingerprint, options.Value);
-        var (resolved, inputs, inputErrors) = await services.Inputs.ResolveAsync(userId, valid, cancellationToken);
-        if (inputErrors is [var inputError, ..])
-        {
-            return ApiProblems.BadRequest(inputError.Code, OpenAiName(inputError.Field), inputError.Message);
-        }
-
-        var submitted = services.Submission.NewQuest(userId, resolved);
-        submitted.Inputs = inputs;
-        if (await services.Webhooks.ApplyAsync(submitted, request.Webhook, request.WebhookEvents, "webhook", "webhook_events", cancellationToken) is [var hookError, ..])
-        {
-            return ApiProblems.BadRequest(hookError.Code, hookError.Field, hookError.Message);
-        }
-
+        var userId = context.User.UserId();
+        var order = new QuestOrder(userId, native, Idempotency(idempotencyKey, context.User, call.Fingerprint, services.Options.Value),
+            WebhookEventsField: "webhook_events");
         Guid questId;
-        switch (await services.Submission.SubmitAsync(submitted, idempotency, null, cancellationToken))
+        switch (await services.Submission.SubmitAsync(order, cancellationToken))
         {
+            case SubmitOutcome.Invalid([var first, ..]):
+                return ApiProblems.BadRequest(first.Code, OpenAiName(first.Field), first.Message);
             case SubmitOutcome.Accepted accepted:
                 questId = accepted.Quest.Id;
                 break;
@@ -139,21 +121,25 @@ internal static partial class OpenAiApi
         if (request.Stream is true)
         {
             return TypedResults.ServerSentEvents(StreamAsync(questId, userId, request, edit is null ? "image_generation" : "image_edit",
-                context, services, waiters, store, options.Value, cancellationToken));
+                context, services, cancellationToken));
         }
 
-        var quest = await waiters.WaitForEndAsync(services.Db, questId, userId, options.Value.MaxWait, cancellationToken);
-        if (quest is null)
-        {
-            throw new InvalidOperationException($"Quest {questId} vanished while its caller waited.");
-        }
+        return await AnswerWhenEndedAsync(questId, request, context, services, cancellationToken);
+    }
 
+    /// <summary>Waits for the quest (at most <see cref="OpenAiCompatOptions.MaxWait"/>) and answers as OpenAI would.</summary>
+    private static async Task<Results<Ok<OpenAiImagesResponse>, ServerSentEventsResult<OpenAiImageStreamEvent>, ProblemHttpResult>> AnswerWhenEndedAsync(
+        Guid questId, OpenAiImageRequest request, HttpContext context, OpenAiServices services, CancellationToken cancellationToken)
+    {
+        var options = services.Options.Value;
+        var quest = await services.Waiters.WaitForEndAsync(services.Db, questId, context.User.UserId(), options.MaxWait, cancellationToken)
+            ?? throw new InvalidOperationException($"Quest {questId} vanished while its caller waited.");
         return quest.Status switch
         {
-            QuestStatus.Succeeded => TypedResults.Ok(await AnswerAsync(quest, request, context, services, store, cancellationToken)),
+            QuestStatus.Succeeded => TypedResults.Ok(await AnswerAsync(quest, request, context, services, cancellationToken)),
             _ when !quest.Status.IsTerminal() => ApiProblems.Status(StatusCodes.Status504GatewayTimeout, "still_running",
-                $"The generation is still running after {options.Value.MaxWait.TotalSeconds:0} s. It goes on and lands in your gallery as quest {quest.Id}; "
-                + $"the same request again within {options.Value.ReplayWindow.TotalMinutes:0} minutes waits for it instead of starting another."),
+                $"The generation is still running after {options.MaxWait.TotalSeconds:0} s. It goes on and lands in your gallery as quest {quest.Id}; "
+                + $"the same request again within {options.ReplayWindow.TotalMinutes:0} minutes waits for it instead of starting another."),
             _ => Failure(quest),
         };
     }
@@ -188,7 +174,7 @@ internal static partial class OpenAiApi
     }
 
     private static async Task<OpenAiImagesResponse> AnswerAsync(
-        Quest quest, OpenAiImageRequest request, HttpContext context, QuestsApi.QuestServices services, IImageStore store, CancellationToken cancellationToken)
+        Quest quest, OpenAiImageRequest request, HttpContext context, OpenAiServices services, CancellationToken cancellationToken)
     {
         var data = new List<OpenAiImageData>();
         foreach (var image in quest.Images.OrderBy(i => i.Index))
@@ -201,7 +187,7 @@ internal static partial class OpenAiApi
                 continue;
             }
 
-            await using var stream = await store.OpenReadAsync(image.StorageKey, cancellationToken)
+            await using var stream = await services.Store.OpenReadAsync(image.StorageKey, cancellationToken)
                 ?? throw new InvalidOperationException($"Image {image.Id} of quest {quest.Id} is missing from the store.");
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken);

@@ -9,12 +9,9 @@ using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
 using ImageGen.Data.Queue;
 using ImageGen.Core.Accounts;
-using ImageGen.Core.Catalog;
-using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Quests;
-using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,9 +19,6 @@ namespace ImageGen.Api.Apis;
 
 internal static class QuestsApi
 {
-
-    private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
-
     public static IEndpointRouteBuilder MapQuestsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/quests").WithTags("Quests").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
@@ -37,23 +31,14 @@ internal static class QuestsApi
     }
 
     /// <summary>What the quest handlers use, bundled.</summary>
-    public sealed record QuestServices(
-        ImageGenDbContext Db, QuestTransitions Transitions, QuestSubmission Submission, QuestQueue Queue, QuestEventPublisher Events,
-        ImageUrlSigner Signer, TimeProvider Time, ImageGenMetrics Metrics, Webhooks.QuestWebhooks Webhooks, QuestInputs Inputs);
+    public sealed record QuestServices(ImageGenDbContext Db, ImageUrlSigner Signer, QuestSubmission Submission, QuestWaiters Waiters);
 
     /// <summary>The longest <c>Prefer: wait=N</c> honoured.</summary>
     public static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
 
     public static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> CreateQuest(
-        CreateQuestRequest request, ClaimsPrincipal principal, [AsParameters] QuestServices services, QuestWaiters waiters,
-        HttpContext context, CancellationToken cancellationToken)
+        CreateQuestRequest request, HttpContext context, [AsParameters] QuestServices services, CancellationToken cancellationToken)
     {
-        var errors = QuestValidator.Validate(request, out var valid);
-        if (valid is null)
-        {
-            return ApiProblems.Validation(errors);
-        }
-
         if (IdempotencyHeader.Read(context, out var idempotencyKey) is { } badKey)
         {
             return badKey;
@@ -63,32 +48,17 @@ internal static class QuestsApi
         var idempotency = idempotencyKey.Length > 0
             ? new IdempotencyRequest(idempotencyKey, Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request))))
             : null;
-
-        using var activity = Source.StartActivity("quest.submit", ActivityKind.Producer);
-        var (resolved, inputs, inputErrors) = await services.Inputs.ResolveAsync(principal.UserId(), valid, cancellationToken);
-        if (inputErrors.Count > 0)
+        var userId = context.User.UserId();
+        switch (await services.Submission.SubmitAsync(new QuestOrder(userId, request, idempotency), cancellationToken))
         {
-            return ApiProblems.Validation(inputErrors);
-        }
-
-        var quest = services.Submission.NewQuest(principal.UserId(), resolved);
-        quest.Inputs = inputs;
-        if (await services.Webhooks.ApplyAsync(quest, request.Webhook, request.WebhookEvents, "webhook", "webhookEvents", cancellationToken) is { Count: > 0 } hookErrors)
-        {
-            return ApiProblems.Validation(hookErrors);
-        }
-
-        activity?.SetTag("quest.id", quest.Id);
-        activity?.SetTag("quest.model", quest.Model);
-
-        switch (await services.Submission.SubmitAsync(quest, idempotency, null, cancellationToken))
-        {
+            case SubmitOutcome.Invalid(var errors):
+                return ApiProblems.Validation(errors);
             case SubmitOutcome.Accepted accepted:
-                return await AnswerAsync(accepted.Quest);
+                return await AnswerAsync(accepted.Quest, context, services, cancellationToken);
             case SubmitOutcome.Replayed replayed:
                 // The same request again: the original quest, no second charge.
                 context.Response.Headers["Idempotent-Replayed"] = "true";
-                return await AnswerAsync((await services.Db.FindWithImagesAsync(replayed.QuestId, quest.UserId, cancellationToken))!);
+                return await AnswerAsync((await services.Db.FindWithImagesAsync(replayed.QuestId, userId, cancellationToken))!, context, services, cancellationToken);
             case SubmitOutcome.KeyReused:
                 return ApiProblems.Status(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
                     "This Idempotency-Key was used for a different request. Use a new key for a new quest.", "Idempotency-Key");
@@ -98,25 +68,28 @@ internal static class QuestsApi
             case var other:
                 throw new UnreachableException($"Unknown submit outcome {other}.");
         }
+    }
 
-        // 202 with the quest as it stands, or with "Prefer: wait=N" (RFC 7240) 200 with the finished quest when it ends
-        // within N seconds (60 at most).
-        async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> AnswerAsync(Data.Entities.Quest stored)
+    /// <summary>
+    /// 202 with the quest as it stands, or with "Prefer: wait=N" (RFC 7240) 200 with the finished quest when it ends
+    /// within N seconds (60 at most).
+    /// </summary>
+    private static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> AnswerAsync(
+        Data.Entities.Quest stored, HttpContext context, QuestServices services, CancellationToken cancellationToken)
+    {
+        var wait = PreferredWait(context);
+        if (wait is not null)
         {
-            var wait = PreferredWait(context);
-            if (wait is not null)
+            context.Response.Headers["Preference-Applied"] = $"wait={(int)wait.Value.TotalSeconds}";
+            if (await services.Waiters.WaitForEndAsync(services.Db, stored.Id, stored.UserId, wait.Value, cancellationToken) is { } now)
             {
-                context.Response.Headers["Preference-Applied"] = $"wait={(int)wait.Value.TotalSeconds}";
-                if (await waiters.WaitForEndAsync(services.Db, stored.Id, stored.UserId, wait.Value, cancellationToken) is { } now)
-                {
-                    stored = now;
-                }
+                stored = now;
             }
-
-            // Without a wait asked for, the answer stays 202 (a replay of an ended quest included).
-            var dto = stored.ToDto(services.Signer);
-            return wait is not null && stored.Status.IsTerminal() ? TypedResults.Ok(dto) : TypedResults.Accepted($"/api/quests/{stored.Id}", dto);
         }
+
+        // Without a wait asked for, the answer stays 202 (a replay of an ended quest included).
+        var dto = stored.ToDto(services.Signer);
+        return wait is not null && stored.Status.IsTerminal() ? TypedResults.Ok(dto) : TypedResults.Accepted($"/api/quests/{stored.Id}", dto);
     }
 
     /// <summary>The wait a <c>Prefer</c> header asks for (<c>wait=N</c>, capped at <see cref="MaxPreferWait"/>), or null.</summary>
@@ -136,24 +109,18 @@ internal static class QuestsApi
     }
 
     public static async Task<Results<Ok<QuestDto>, Accepted<QuestDto>, ProblemHttpResult>> CancelQuest(
-        string id, ClaimsPrincipal principal, [AsParameters] QuestServices services, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal principal, QuestCancellation cancellation, [AsParameters] QuestServices services, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
         var outcome = Guid.TryParse(id, out var questId)
-            ? await services.Transitions.CancelByOwnerAsync(questId, userId, cancellationToken)
+            ? await cancellation.CancelAsync(questId, userId, cancellationToken)
             : new CancelOutcome.NotFound();
         switch (outcome)
         {
             case CancelOutcome.Cancelled(var quest):
-                services.Metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
-                services.Metrics.Credits("released", quest.Cost);
-                var dto = quest.ToDto(services.Signer);
-                // Final: nothing can follow a cancel of a queued quest. The quest rides on it with its links signed.
-                await services.Events.PublishAsync(QuestEvents.For(quest, QuestSequence.Final, 100, services.Time.GetUtcNow()) with { Quest = dto });
-                return TypedResults.Ok(dto);
+                return TypedResults.Ok(quest.ToDto(services.Signer));
             case CancelOutcome.Requested:
-                // The worker running it stops cooperatively, settles it (see QuestCharges.ForCancel) and publishes Cancelled.
-                await services.Queue.RequestCancelAsync(questId);
+                // The worker running it stops cooperatively, settles it and publishes Cancelled.
                 var running = (await services.Db.FindWithImagesAsync(questId, userId, cancellationToken))!;
                 return TypedResults.Accepted($"/api/quests/{questId}", running.ToDto(services.Signer));
             case CancelOutcome.AlreadyEnded(var status):

@@ -1,7 +1,6 @@
 using ImageGen.Core.Accounts;
 using ImageGen.Data.Entities;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace ImageGen.Data.Credits;
 
@@ -42,10 +41,6 @@ public static class CreditLedger
     /// stands; the work adds its rows and returns true to commit them, false to leave everything as it was.
     /// Retried as a whole by the execution strategy if the connection drops.
     /// </summary>
-    public static Task InAccountTransactionAsync(this ImageGenDbContext db, Guid userId, Func<int, bool> work, CancellationToken cancellationToken) =>
-        db.InAccountTransactionAsync(userId, balance => Task.FromResult(work(balance)), cancellationToken);
-
-    /// <inheritdoc cref="InAccountTransactionAsync(ImageGenDbContext, Guid, Func{int, bool}, CancellationToken)"/>
     public static Task InAccountTransactionAsync(this ImageGenDbContext db, Guid userId, Func<int, Task<bool>> work, CancellationToken cancellationToken) =>
         db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
@@ -75,8 +70,56 @@ public static class CreditLedger
     public static CreditEntry WelcomeGrant(Guid userId, int amount, DateTimeOffset at) =>
         Entry(userId, CreditEntryKind.Grant, amount, at, reason: "Welcome grant");
 
-    /// <summary>True when saving failed because the entry already exists (a settlement made by an earlier attempt).</summary>
-    public static bool IsDuplicateSettlement(DbUpdateException exception) =>
-        exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg
-        && pg.ConstraintName is "ux_credit_entries_quest_kind" or "ux_credit_entries_quest_settlement";
+    /// <summary>
+    /// An operator's grant or adjustment of <paramref name="amount"/> with its reason, under the account lock: the same
+    /// <paramref name="idempotencyKey"/> again finds the first entry (sent twice at once too) and adds nothing; an
+    /// adjustment never takes the balance below zero.
+    /// </summary>
+    public static async Task<AdjustOutcome> AdjustAsync(this ImageGenDbContext db, Guid userId, CreditEntryKind kind, int amount, string reason, Guid by,
+        string? idempotencyKey, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        AdjustOutcome outcome = new AdjustOutcome.KeyReused();
+        await db.InAccountTransactionAsync(userId, async balance =>
+        {
+            if (idempotencyKey is not null
+                && await db.CreditEntries.AsNoTracking().FirstOrDefaultAsync(e => e.UserId == userId && e.IdempotencyKey == idempotencyKey, cancellationToken) is { } earlier)
+            {
+                outcome = earlier.Kind == kind && earlier.Amount == amount ? new AdjustOutcome.Replayed(earlier) : new AdjustOutcome.KeyReused();
+                return false;
+            }
+
+            if (balance + amount < 0)
+            {
+                outcome = new AdjustOutcome.WouldBeNegative(balance);
+                return false;
+            }
+
+            var entry = Entry(userId, kind, amount, at, reason: reason, by: by);
+            entry.IdempotencyKey = idempotencyKey;
+            db.CreditEntries.Add(entry);
+            outcome = new AdjustOutcome.Added(entry);
+            return true;
+        }, cancellationToken);
+        return outcome;
+    }
+}
+
+/// <summary>What became of an operator's grant or adjustment.</summary>
+public abstract record AdjustOutcome
+{
+    private AdjustOutcome()
+    {
+    }
+
+    /// <summary>The entry was added.</summary>
+    public sealed record Added(CreditEntry Entry) : AdjustOutcome;
+
+    /// <summary>The same key and entry again: the first entry, nothing added.</summary>
+    public sealed record Replayed(CreditEntry Entry) : AdjustOutcome;
+
+    /// <summary>The key was used for a different entry.</summary>
+    public sealed record KeyReused : AdjustOutcome;
+
+    /// <summary>The adjustment would take the balance below zero.</summary>
+    public sealed record WouldBeNegative(int Balance) : AdjustOutcome;
 }

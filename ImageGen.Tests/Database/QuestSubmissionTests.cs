@@ -1,14 +1,15 @@
 using System.Diagnostics.Metrics;
 using ImageGen.Api.Services;
+using ImageGen.Api.Webhooks;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data.Credits;
-using ImageGen.Data.Entities;
 using ImageGen.Data.Queue;
 using ImageGen.Data.Quests;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace ImageGen.Tests.Database;
@@ -37,20 +38,17 @@ public sealed class QuestSubmissionTests(ThrowawayPostgres postgres)
         using var meters = new MeterFactory();
         var userId = await NewUserAsync();
         await using var db = postgres.CreateContext();
-        var submission = new QuestSubmission(new QuestTransitions(db, TimeProvider.System), new QuestQueue(deadRedis),
+        var submission = new QuestSubmission(new QuestTransitions(db, TimeProvider.System), new QuestInputs(db),
+            new QuestWebhooks(db, new WebhookAddressPolicy(Options.Create(new WebhookOptions()))), new QuestQueue(deadRedis),
             TimeProvider.System, new ImageGenMetrics(meters), NullLogger<QuestSubmission>.Instance);
-        var quest = new Quest
-        {
-            Id = Guid.CreateVersion7(), UserId = userId, Prompt = "sent while Redis is down", Model = "local-sketch",
-            Width = 64, Height = 64, Parameters = new QuestParameters { Width = 64, Height = 64 }, Cost = 7,
-        };
+        var request = new CreateQuestRequest { Prompt = "sent while Redis is down", Model = "local-sketch", Width = 64, Height = 64 };
 
-        var outcome = await submission.SubmitAsync(quest, null, null, Token);
+        var outcome = await submission.SubmitAsync(new QuestOrder(userId, request), Token);
 
-        Assert.IsType<SubmitOutcome.Accepted>(outcome);
+        var quest = Assert.IsType<SubmitOutcome.Accepted>(outcome).Quest;
         await using var check = postgres.CreateContext();
         Assert.Equal(QuestStatus.Queued, (await check.Quests.AsNoTracking().SingleAsync(q => q.Id == quest.Id, Token)).Status);
-        Assert.Equal(93, await check.BalanceAsync(userId, Token));
+        Assert.Equal(100 - quest.Cost, await check.BalanceAsync(userId, Token));
         // The reconciler's sweep finds it once it has waited past the re-send age.
         var swept = await new QuestTransitions(check, TimeProvider.System).TakeStaleQueuedAsync(DateTimeOffset.UtcNow.AddSeconds(1), 1000, Token);
         Assert.Contains(quest.Id, swept);
