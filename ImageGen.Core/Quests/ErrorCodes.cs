@@ -82,7 +82,6 @@ public static class ErrorCodes
     public const string RenderFailed = "render_failed";
     public const string DeliveryExhausted = "delivery_exhausted";
     public const string Cancelled = "cancelled";
-    public const string LostInQueue = "lost_in_queue";
 
     // Lifecycle
     public const string QuestFinished = "quest_finished";
