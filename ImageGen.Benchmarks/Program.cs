@@ -53,7 +53,7 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
     builder.CreateResourceBuilder(project).WithEnvironment(c =>
     {
         c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-        // BENCH_ENV="NAME=value;NAME=value": runtime settings to compare (README, Benchmark).
+        // BENCH_ENV="NAME=value;NAME=value": runtime settings to compare (docs/benchmarks.md).
         foreach (var setting in (Environment.GetEnvironmentVariable("BENCH_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             var (name, value) = setting.IndexOf('=', StringComparison.Ordinal) is > 0 and var at ? (setting[..at], setting[(at + 1)..])

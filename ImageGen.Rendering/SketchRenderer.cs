@@ -74,7 +74,7 @@ public static partial class SketchRenderer
             if (previewEvery is { } every && step < StepCount
                 && (lastPreview is not { } last || Stopwatch.GetElapsedTime(last) >= every))
             {
-                preview = Preview(surface, request.Width, request.Height);
+                preview = Preview(surface);
                 lastPreview = Stopwatch.GetTimestamp();
             }
 
@@ -93,7 +93,7 @@ public static partial class SketchRenderer
     public const int PreviewSize = 256;
 
     /// <summary>The picture so far, scaled to fit <see cref="PreviewSize"/> and encoded as a small WebP.</summary>
-    private static byte[] Preview(SKSurface surface, int width, int height)
+    private static byte[] Preview(SKSurface surface)
     {
         using var snapshot = surface.Snapshot();
         return Preview(snapshot);

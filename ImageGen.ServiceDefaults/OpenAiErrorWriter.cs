@@ -7,7 +7,7 @@ namespace ImageGen.ServiceDefaults;
 /// Under <c>/v1</c> (the OpenAI-compatible surface) every error, including those the framework, the authentication
 /// handlers, the rate limiters and the gateway write, goes out in OpenAI's envelope:
 /// <c>{"error":{"message","type","param","code"}}</c>. The native code is kept where OpenAI has no name of its own,
-/// so the README can list them side by side.
+/// so docs/api.md can list them side by side.
 /// </summary>
 public sealed class OpenAiErrorWriter(Microsoft.Extensions.Options.IOptions<ProblemDetailsOptions> options) : IProblemDetailsWriter
 {

@@ -110,10 +110,14 @@ internal static class ImagesApi
         return problem ?? (Results<Ok<ImageDto>, ProblemHttpResult>)TypedResults.Ok(ToDto(row!.Image, row.Quest, signer, signer.DefaultExpiry()));
     }
 
+    /// <summary>What the signed-link handler uses.</summary>
+    public sealed record ImageServices(ImageGenDbContext Db, ImageUrlSigner Signer, TimeProvider Time);
+
     public static async Task<Results<Ok<SignedUrlResponse>, ProblemHttpResult>> CreateSignedUrl(
         string id, [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] SignedUrlRequest? request,
-        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, TimeProvider time, CancellationToken cancellationToken)
+        ClaimsPrincipal principal, [AsParameters] ImageServices services, CancellationToken cancellationToken)
     {
+        var (db, signer, time) = (services.Db, services.Signer, services.Time);
         request ??= new SignedUrlRequest();
         var seconds = request.ExpiresIn ?? SignedUrlRequest.DefaultExpiresIn;
         if (seconds is < 1 or > SignedUrlRequest.MaxExpiresIn)
@@ -141,7 +145,7 @@ internal static class ImagesApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(
-        string id, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var imageId))
         {

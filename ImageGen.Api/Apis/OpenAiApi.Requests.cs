@@ -60,7 +60,7 @@ internal static partial class OpenAiApi
         return null;
     }
 
-    /// <summary>The native request for the same generation. OpenAI's "WxH" size becomes width and height where a model takes free sizes.</summary>
+    /// <summary>The native request for the same generation (its webhook included). OpenAI's "WxH" size becomes width and height where a model takes free sizes.</summary>
     internal static CreateQuestRequest ToQuestRequest(OpenAiImageRequest request, out string? sizeError)
     {
         sizeError = null;
@@ -98,6 +98,8 @@ internal static partial class OpenAiApi
             Seed = request.Seed,
             Raw = request.Raw,
             PromptUpsampling = request.PromptUpsampling,
+            Webhook = request.Webhook,
+            WebhookEvents = request.WebhookEvents,
         };
     }
 

@@ -45,11 +45,13 @@ internal static class UploadsApi
         return app;
     }
 
+    /// <summary>What an upload uses.</summary>
+    public sealed record UploadServices(ImageGenDbContext Db, IImageStore Store, IOptions<UploadOptions> Options, TimeProvider Time);
+
     public static async Task<Results<Created<UploadDto>, ProblemHttpResult>> Upload(
-        HttpContext context, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store, IOptions<UploadOptions> options,
-        TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, [AsParameters] UploadServices services, CancellationToken cancellationToken)
     {
-        var limits = options.Value;
+        var (db, limits) = (services.Db, services.Options.Value);
         var (form, unreadable) = await ReadFormAsync(context, limits.MaxBytes, limits, "file", cancellationToken);
         if (form is null)
         {
@@ -62,7 +64,7 @@ internal static class UploadsApi
         }
 
         var bytes = await BytesAsync(file, cancellationToken);
-        var (upload, refused) = await KeepAsync(bytes, "file", principal.UserId(), db, store, limits, time, cancellationToken);
+        var (upload, refused) = await KeepAsync(bytes, "file", context.User.UserId(), db, services.Store, limits, services.Time, cancellationToken);
         if (upload is null)
         {
             return refused!;

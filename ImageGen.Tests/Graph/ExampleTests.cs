@@ -8,7 +8,8 @@ using ImageGen.Core.Webhooks;
 namespace ImageGen.Tests.Graph;
 
 /// <summary>
-/// The README's "Use it from your code" examples, as files in <c>examples/</c> that the README shows word for word, run
+/// The examples of <c>docs/api.md</c> ("Use it from your code") and <c>docs/webhooks.md</c>, as files in <c>examples/</c>
+/// that the pages show word for word, run
 /// against the graph: the .NET and JavaScript OpenAI SDK examples make an image, and both webhook receivers check the
 /// signature of a real delivery (and turn away a forged one).
 /// </summary>
@@ -22,16 +23,19 @@ public sealed class ExampleTests(GraphFixture graph)
     private static readonly string JsExamples = Path.Combine(Root, "examples", "js");
     private static readonly SemaphoreSlim NpmGate = new(1, 1);
 
-    public static TheoryData<string> ExampleFiles => new()
+    public static TheoryData<string, string> ExampleFiles => new()
     {
-        "examples/dotnet/Generate.cs", "examples/dotnet/ReceiveWebhooks.cs", "examples/js/generate.mjs", "examples/js/receive-webhooks.mjs",
+        { "examples/dotnet/Generate.cs", "docs/api.md" },
+        { "examples/dotnet/ReceiveWebhooks.cs", "docs/webhooks.md" },
+        { "examples/js/generate.mjs", "docs/api.md" },
+        { "examples/js/receive-webhooks.mjs", "docs/webhooks.md" },
     };
 
     [Theory]
     [MemberData(nameof(ExampleFiles))]
-    public async Task The_readme_shows_each_example_as_it_is_run(string file)
+    public async Task The_docs_show_each_example_as_it_is_run(string file, string page)
     {
-        var readme = (await File.ReadAllTextAsync(Path.Combine(Root, "README.md"), Token)).ReplaceLineEndings("\n");
+        var readme = (await File.ReadAllTextAsync(Path.Combine(Root, page), Token)).ReplaceLineEndings("\n");
         var code = (await File.ReadAllTextAsync(Path.Combine(Root, file), Token)).ReplaceLineEndings("\n");
         Assert.Contains(code.TrimEnd(), readme, StringComparison.Ordinal);
     }
