@@ -44,37 +44,16 @@ public static class ImageEncoding
             return png;
         }
 
-        using var bitmap = SKBitmap.Decode(png);
+        using var bitmap = ImageDecoder.Decode(png, DecodeLimits.Default).Pixels;
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(format is "webp" ? SKEncodedImageFormat.Webp : SKEncodedImageFormat.Jpeg, 90);
         return data.ToArray();
     }
 
-    /// <summary>The size and content type of encoded bytes, or null when they are not an image.</summary>
-    public static (int Width, int Height, string ContentType)? Inspect(byte[] bytes)
-    {
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data);
-        if (codec is null)
-        {
-            return null;
-        }
-
-        var type = codec.EncodedFormat switch
-        {
-            SKEncodedImageFormat.Jpeg => "image/jpeg",
-            SKEncodedImageFormat.Webp => "image/webp",
-            SKEncodedImageFormat.Png => "image/png",
-            _ => "application/octet-stream",
-        };
-        return (codec.Info.Width, codec.Info.Height, type);
-    }
+    /// <summary>The size and content type of encoded bytes (from the header, nothing decoded), or null when they are not an image.</summary>
+    public static (int Width, int Height, string ContentType)? Inspect(byte[] bytes) =>
+        ImageDecoder.ReadHeader(bytes) is { } header ? (header.Width, header.Height, header.ContentType) : null;
 
     /// <summary>True when the image has an alpha channel (a mask needs one to say where to paint).</summary>
-    public static bool HasAlpha(byte[] bytes)
-    {
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data);
-        return codec is not null && codec.Info.AlphaType != SKAlphaType.Opaque;
-    }
+    public static bool HasAlpha(byte[] bytes) => ImageDecoder.ReadHeader(bytes)?.HasAlpha == true;
 }

@@ -11,7 +11,7 @@ public static class ImageVariants
     /// <summary>A very small, soft preview as a data URI (a few hundred bytes), or null when the bytes are not an image.</summary>
     public static string? Placeholder(ReadOnlySpan<byte> encoded)
     {
-        using var source = SKBitmap.Decode(encoded);
+        using var source = ImageDecoder.TryDecode(encoded, DecodeLimits.Default);
         return source is null ? null : Placeholder(source);
     }
 
@@ -34,7 +34,7 @@ public static class ImageVariants
     /// </summary>
     public static (byte[] Bytes, int Width, int Height) Resize(ReadOnlySpan<byte> encoded, int width, string format, int quality)
     {
-        using var source = SKBitmap.Decode(encoded) ?? throw new InvalidDataException("The stored image cannot be decoded.");
+        using var source = ImageDecoder.TryDecode(encoded, DecodeLimits.Default) ?? throw new InvalidDataException("The stored image cannot be decoded.");
         var target = Math.Min(width, source.Width);
         var height = Math.Max(1, (int)Math.Round((double)source.Height * target / source.Width));
         using var resized = target == source.Width

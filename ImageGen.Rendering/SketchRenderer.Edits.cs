@@ -75,7 +75,7 @@ public static partial class SketchRenderer
 
         private static SKImage? Scaled(byte[] bytes, SKImageInfo info)
         {
-            using var decoded = SKBitmap.Decode(bytes);
+            using var decoded = ImageDecoder.TryDecode(bytes, DecodeLimits.Default);
             if (decoded is null)
             {
                 return null;

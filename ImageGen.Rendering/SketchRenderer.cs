@@ -101,12 +101,18 @@ public static partial class SketchRenderer
 
     /// <summary>
     /// A preview frame of any encoded image (a provider's partial image): scaled to fit <see cref="PreviewSize"/>, as
-    /// a small WebP; null when the bytes are not an image.
+    /// a small WebP; null when the bytes are not an image or are over <paramref name="limits"/> (the default caps).
     /// </summary>
-    public static byte[]? PreviewOf(byte[] encoded)
+    public static byte[]? PreviewOf(byte[] encoded, DecodeLimits? limits = null)
     {
-        using var image = SKImage.FromEncodedData(encoded);
-        return image is null ? null : Preview(image);
+        using var pixels = ImageDecoder.TryDecode(encoded, limits ?? DecodeLimits.Default);
+        if (pixels is null)
+        {
+            return null;
+        }
+
+        using var image = SKImage.FromBitmap(pixels);
+        return Preview(image);
     }
 
     private static byte[] Preview(SKImage snapshot)

@@ -35,23 +35,21 @@ public static class UploadInspector
     public static CleanUpload Inspect(byte[] bytes, long maxPixels)
     {
         var format = SniffFormat(bytes) ?? throw new UploadRefusedException(NotAnImage, "Send a PNG, JPEG or WebP image; this file is none of them.");
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data) ?? throw new UploadRefusedException(Unreadable, $"This {format.ToUpperInvariant()} file cannot be read.");
-        var (width, height) = (codec.Info.Width, codec.Info.Height);
-        if (width <= 0 || height <= 0 || (long)width * height > maxPixels)
+        SKBitmap decoded;
+        ImageHeader header;
+        try
         {
-            throw new UploadRefusedException(TooManyPixels,
-                $"The image is {width}x{height} ({(long)width * height / 1e6:0.#} MP); at most {maxPixels / 1e6:0.#} MP is taken.");
+            (decoded, header) = ImageDecoder.Decode(bytes, new DecodeLimits(long.MaxValue, maxPixels));
+        }
+        catch (ImageRefusedException refused)
+        {
+            throw new UploadRefusedException(refused.Code == ImageDecoder.TooManyPixels ? TooManyPixels : Unreadable,
+                refused.Code == ImageDecoder.Unreadable && refused.Message.StartsWith("These bytes", StringComparison.Ordinal)
+                    ? $"This {format.ToUpperInvariant()} file cannot be read." : refused.Message);
         }
 
-        using var decoded = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
-        var result = codec.GetPixels(decoded.Info, decoded.GetPixels());
-        if (result != SKCodecResult.Success)
-        {
-            throw new UploadRefusedException(Unreadable, $"The image could not be read whole ({result}): the file may be cut short or damaged.");
-        }
-
-        using var upright = Upright(decoded, codec.EncodedOrigin);
+        using var pixels = decoded;
+        using var upright = Upright(pixels, header.Origin);
         var keepJpeg = format == "jpeg";
         using var encoded = keepJpeg ? upright.Encode(SKEncodedImageFormat.Jpeg, 95) : ImageEncoding.Png(upright);
         return new CleanUpload(encoded.ToArray(), keepJpeg ? "image/jpeg" : "image/png", upright.Width, upright.Height);

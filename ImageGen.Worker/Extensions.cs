@@ -21,7 +21,11 @@ internal static class Extensions
         builder.Services.AddSingleton<IImageProvider, OpenAIImageProvider>();
         builder.Services.AddSingleton<IImageProvider>(sp => new BflImageProvider(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(BflImageProvider.HttpClientName), sp.GetRequiredService<IOptions<ProviderOptions>>()));
+        // No provider client follows a redirect (a result is fetched only where the provider's own answer points) or
+        // reads an endless body; the OpenAI SDK's reading is its own, so its client caps every body it is given.
         builder.Services.AddHttpClient(OpenAIImageProvider.HttpClientName).RemoveAllResilienceHandlers()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .AddHttpMessageHandler(sp => new ResponseCapHandler("OpenAI", () => sp.GetRequiredService<IOptions<ProviderOptions>>().Value.MaxResponseBytes))
             .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.OpenAI.RequestTimeout);
         // BFL's answers name the URLs to fetch next: a redirect from one of them is refused, never followed.
         builder.Services.AddHttpClient(BflImageProvider.HttpClientName).RemoveAllResilienceHandlers()

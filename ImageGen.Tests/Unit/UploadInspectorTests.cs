@@ -62,7 +62,7 @@ public sealed class UploadInspectorTests
         Assert.Equal(UploadInspector.Unreadable, refused.Code);
     }
 
-    private static byte[] Png(int width, int height) => Encode(SKEncodedImageFormat.Png, width, height);
+    internal static byte[] Png(int width, int height) => Encode(SKEncodedImageFormat.Png, width, height);
 
     private static byte[] Encode(SKEncodedImageFormat format, int width = 32, int height = 32)
     {
@@ -88,7 +88,7 @@ public sealed class UploadInspectorTests
     }
 
     /// <summary>The PNG with its header's width and height replaced (and the header's CRC made right again).</summary>
-    private static byte[] WithSize(byte[] png, int width, int height)
+    internal static byte[] WithSize(byte[] png, int width, int height)
     {
         var copy = (byte[])png.Clone();
         BinaryPrimitives.WriteInt32BigEndian(copy.AsSpan(16), width);

@@ -47,8 +47,7 @@ internal sealed partial class BflImageProvider
                 bytes = Convert.FromBase64String(inline);
             }
 
-            if (ImageEncoding.Inspect(bytes) is { } info && (long)info.Width * info.Height <= options.Value.MaxImagePixels
-                && SketchRenderer.PreviewOf(bytes) is { } frame)
+            if (SketchRenderer.PreviewOf(bytes, options.Value.ImageLimits) is { } frame)
             {
                 request.OnPreview(frame);
             }

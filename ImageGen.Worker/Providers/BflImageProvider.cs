@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageGen.Core.Catalog;
-using ImageGen.Rendering;
 using Microsoft.Extensions.Options;
 
 namespace ImageGen.Worker.Providers;
@@ -67,14 +66,7 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
         }
 
         var bytes = await DownloadAsync(sampleUrl, cancellationToken);
-        var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "BFL's sample is not an image.", retryable: false);
-        if ((long)info.Width * info.Height > options.Value.MaxImagePixels)
-        {
-            throw new ProviderException(ProviderFailure.Error,
-                $"BFL's sample is {info.Width}x{info.Height}, more than the {options.Value.MaxImagePixels:N0} pixels ImageGen takes.", retryable: false);
-        }
-
-        return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], cost, Stopwatch.GetElapsedTime(started));
+        return new ProviderResult([ProviderBodies.Image("BFL", bytes, options.Value.ImageLimits)], cost, Stopwatch.GetElapsedTime(started));
     }
 
     public JsonObject Describe(ProviderRequest request)

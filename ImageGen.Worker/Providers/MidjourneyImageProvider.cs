@@ -65,13 +65,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
         }
 
         var bytes = await DownloadAsync(imageUrl, cancellationToken);
-        var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "Midjourney's image is not an image.", retryable: false);
-        if ((long)info.Width * info.Height > options.Value.MaxImagePixels)
-        {
-            throw new ProviderException(ProviderFailure.Error, $"Midjourney's image is {info.Width}x{info.Height}, more than ImageGen takes.", retryable: false);
-        }
-
-        return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], null, Stopwatch.GetElapsedTime(started));
+        return new ProviderResult([ProviderBodies.Image("Midjourney", bytes, options.Value.ImageLimits)], null, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>The prompt's Midjourney flags: the aspect ratio, stylize and version the quest asked for.</summary>
@@ -224,7 +218,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
                         lastPreview = imageUrl;
                         try
                         {
-                            if (SketchRenderer.PreviewOf(await DownloadAsync(partial, cancellationToken)) is { } frame)
+                            if (SketchRenderer.PreviewOf(await DownloadAsync(partial, cancellationToken), options.Value.ImageLimits) is { } frame)
                             {
                                 request.OnPreview(frame);
                             }

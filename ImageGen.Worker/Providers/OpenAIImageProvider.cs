@@ -67,8 +67,7 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         foreach (var image in images)
         {
             var bytes = image.ImageBytes?.ToArray() ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered without image data.", retryable: false);
-            var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered with bytes that are not an image.", retryable: false);
-            result.Add(new GeneratedImage(bytes, info.ContentType, info.Width, info.Height));
+            result.Add(ProviderBodies.Image("OpenAI", bytes, options.Value.ImageLimits));
         }
 
         // Bill from the usage OpenAI reports where it reports it; the estimate stands otherwise.
@@ -112,7 +111,7 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
             {
                 case "image_generation.partial_image":
                     var index = data.TryGetProperty("partial_image_index", out var i) ? i.GetInt32() : 0;
-                    if (SketchRenderer.PreviewOf(Bytes(data)) is { } frame)
+                    if (SketchRenderer.PreviewOf(Bytes(data), options.Value.ImageLimits) is { } frame)
                     {
                         request.OnPreview(frame);
                     }
@@ -121,13 +120,12 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
                         $"{request.Model.DisplayName} is drawing... (partial image {index + 1} of {OpenAIImageTokens.PreviewFrames})", cancellationToken);
                     break;
                 case "image_generation.completed":
-                    var bytes = Bytes(data);
-                    var info = ImageEncoding.Inspect(bytes) ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered with bytes that are not an image.", retryable: false);
+                    var image = ProviderBodies.Image("OpenAI", Bytes(data), options.Value.ImageLimits);
                     int? billed = data.TryGetProperty("usage", out var usage) && usage.TryGetProperty("output_tokens", out var tokens) && tokens.GetInt64() > 0
                         && request.Model.Cost.DollarsPerMillionTokens is { } price
                         ? CostRule.CreditsForTokens(tokens.GetInt64(), price)
                         : null;
-                    return new ProviderResult([new GeneratedImage(bytes, info.ContentType, info.Width, info.Height)], billed, Stopwatch.GetElapsedTime(started));
+                    return new ProviderResult([image], billed, Stopwatch.GetElapsedTime(started));
                 case "error":
                     var code = data.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var c) ? c.GetString() : null;
                     throw code is "moderation_blocked" or "content_policy_violation"

@@ -64,6 +64,9 @@ public sealed class ProviderOptions
     [Range(1, 1_000_000_000)]
     public long MaxImagePixels { get; set; } = 40_000_000;
 
+    /// <summary>What an image from a provider (a result, a preview frame, a grid) is held to before it is decoded.</summary>
+    public Rendering.DecodeLimits ImageLimits => new(MaxResponseBytes, MaxImagePixels);
+
     /// <summary>Attempts per provider call, the first included, for failures that are safe to retry.</summary>
     [Range(1, 10)]
     public int MaxAttempts { get; set; } = 3;
