@@ -15,54 +15,92 @@ public sealed class WebhookAddressPolicy(IOptions<WebhookOptions> options)
 {
     private readonly IReadOnlyList<IPNetwork> _allowed = options.Value.Networks();
 
-    /// <summary>Addresses never reached from the internet, or that mean this host or its neighbours (IANA special-purpose).</summary>
-    private static readonly IPNetwork[] NotPublicV4 =
+    /// <summary>
+    /// Every block of IANA's IPv4 Special-Purpose Address Registry (RFC 6890 and its updates), with multicast: none is a
+    /// place a webhook may go, whether or not the registry calls it globally reachable.
+    /// </summary>
+    public static readonly IReadOnlyList<IPNetwork> SpecialV4 =
     [
         IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("127.0.0.0/8"),
         IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.0.0.0/24"), IPNetwork.Parse("192.0.2.0/24"),
-        IPNetwork.Parse("192.88.99.0/24"), IPNetwork.Parse("192.168.0.0/16"), IPNetwork.Parse("198.18.0.0/15"), IPNetwork.Parse("198.51.100.0/24"),
-        IPNetwork.Parse("203.0.113.0/24"), IPNetwork.Parse("224.0.0.0/4"), IPNetwork.Parse("240.0.0.0/4"),
+        IPNetwork.Parse("192.31.196.0/24"), IPNetwork.Parse("192.52.193.0/24"), IPNetwork.Parse("192.88.99.0/24"), IPNetwork.Parse("192.168.0.0/16"),
+        IPNetwork.Parse("192.175.48.0/24"), IPNetwork.Parse("198.18.0.0/15"), IPNetwork.Parse("198.51.100.0/24"), IPNetwork.Parse("203.0.113.0/24"),
+        IPNetwork.Parse("224.0.0.0/4"), IPNetwork.Parse("240.0.0.0/4"), IPNetwork.Parse("255.255.255.255/32"),
     ];
 
-    private static readonly IPNetwork[] NotPublicV6 =
+    /// <summary>
+    /// Every block of IANA's IPv6 Special-Purpose Address Registry, with the deprecated site-local and IPv4-compatible
+    /// blocks and multicast, but for the translation prefixes (<see cref="Embedded"/>): those are judged by the IPv4
+    /// address they carry.
+    /// </summary>
+    public static readonly IReadOnlyList<IPNetwork> SpecialV6 =
     [
-        IPNetwork.Parse("::/96"), IPNetwork.Parse("100::/64"), IPNetwork.Parse("2001::/32"), IPNetwork.Parse("2001:db8::/32"),
-        IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"), IPNetwork.Parse("fec0::/10"), IPNetwork.Parse("ff00::/8"),
+        IPNetwork.Parse("::/96"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("100::/64"), IPNetwork.Parse("100:0:0:1::/64"),
+        IPNetwork.Parse("2001::/23"), IPNetwork.Parse("2001:db8::/32"), IPNetwork.Parse("2620:4f:8000::/48"), IPNetwork.Parse("3fff::/20"),
+        IPNetwork.Parse("5f00::/16"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"), IPNetwork.Parse("fec0::/10"), IPNetwork.Parse("ff00::/8"),
     ];
 
+    private static readonly IPNetwork Translated = IPNetwork.Parse("::ffff:0:0:0/96");
     private static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96");
+    private static readonly IPNetwork Nat64Local = IPNetwork.Parse("64:ff9b:1::/48");
     private static readonly IPNetwork SixToFour = IPNetwork.Parse("2002::/16");
+    private static readonly IPNetwork Teredo = IPNetwork.Parse("2001::/32");
 
     /// <summary>True for an address on the public internet (IPv4 inside IPv6 judged as the IPv4 it carries).</summary>
     public static bool IsPublic(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
-            return !NotPublicV4.Any(n => n.Contains(address));
+            return !SpecialV4.Any(n => n.Contains(address));
         }
 
-        if (address.AddressFamily != AddressFamily.InterNetworkV6 || IPAddress.IPv6Loopback.Equals(address) || IPAddress.IPv6None.Equals(address))
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
         {
             return false;
         }
 
-        var bytes = address.GetAddressBytes();
-        if (Nat64.Contains(address))
+        if (Embedded(address) is { Length: > 0 } carried)
         {
-            return IsPublic(new IPAddress(bytes[12..16]));
+            return carried.All(IsPublic);
+        }
+
+        return !SpecialV6.Any(n => n.Contains(address));
+    }
+
+    /// <summary>
+    /// The IPv4 addresses an IPv6 address carries in a translation or tunnelling prefix: IPv4-mapped and SIIT's
+    /// IPv4-translated (the last 32 bits), NAT64's well-known /96 and local-use /48 (RFC 6052's layout), 6to4 (bits
+    /// 16-47), and Teredo (the server's and, inverted, the client's); none for any other address.
+    /// </summary>
+    public static IPAddress[] Embedded(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return [address.MapToIPv4()];
+        }
+
+        var b = address.GetAddressBytes();
+        if (Translated.Contains(address) || Nat64.Contains(address))
+        {
+            return [new IPAddress(b[12..16])];
+        }
+
+        if (Nat64Local.Contains(address))
+        {
+            return [new IPAddress([b[6], b[7], b[9], b[10]])];
         }
 
         if (SixToFour.Contains(address))
         {
-            return IsPublic(new IPAddress(bytes[2..6]));
+            return [new IPAddress(b[2..6])];
         }
 
-        return !NotPublicV6.Any(n => n.Contains(address));
+        if (Teredo.Contains(address))
+        {
+            return [new IPAddress(b[4..8]), new IPAddress([(byte)~b[12], (byte)~b[13], (byte)~b[14], (byte)~b[15]])];
+        }
+
+        return [];
     }
 
     /// <summary>Public, or in the development allow-list.</summary>
