@@ -1,5 +1,6 @@
 using ImageGen.Api;
 using ImageGen.Api.Apis;
+using ImageGen.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,6 +9,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseSecurityHeaders(ApiReference.ContentSecurityPolicy);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

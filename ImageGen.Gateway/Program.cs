@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ImageGen.Gateway;
+using ImageGen.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +11,9 @@ builder.Services.TryAddSingleton(TimeProvider.System);
 
 var app = builder.Build();
 
+// The gateway's own answers (a refusal of its limits, a route it has none for) carry the headers too; a relayed
+// response keeps the policy its service gave it.
+app.UseSecurityHeaders(keepExistingPolicy: true);
 app.UseRateLimiter();
 app.UseWhen(context => SignupCap.IsSignup(context.Request), branch =>
     branch.Use((context, next) => context.RequestServices.GetRequiredService<SignupCap>().InvokeAsync(context, next)));

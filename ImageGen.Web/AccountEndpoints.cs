@@ -29,7 +29,7 @@ internal static class AccountEndpoints
         var result = await account.LoginAsync(email ?? "", password ?? "", ClientAddress.Of(context), cancellationToken);
         if (!result.Succeeded)
         {
-            return Results.Redirect($"/account/login?error={Uri.EscapeDataString(result.Problem!.Detail ?? "Sign-in failed.")}&email={Uri.EscapeDataString(email ?? "")}");
+            return Results.Redirect($"/account/login?error={Uri.EscapeDataString(result.Problem!.Code ?? "")}&email={Uri.EscapeDataString(email ?? "")}");
         }
 
         await SignInAsync(context, account, sessions, email!, result.Value!, cancellationToken);
@@ -42,9 +42,10 @@ internal static class AccountEndpoints
         var registered = await account.RegisterAsync(email ?? "", password ?? "", ClientAddress.Of(context), cancellationToken);
         if (!registered.Succeeded)
         {
+            // The page says what the code means in its own words (FormErrors): nothing but the code goes in the link.
             var problem = registered.Problem!;
-            var message = problem.Errors is { Count: > 1 } errors ? string.Join(" ", errors.Select(e => e.Message)) : problem.Detail;
-            return Results.Redirect($"/account/register?error={Uri.EscapeDataString(message ?? "Sign-up failed.")}&email={Uri.EscapeDataString(email ?? "")}");
+            var code = problem.Errors is [var first, ..] ? first.Code : problem.Code;
+            return Results.Redirect($"/account/register?error={Uri.EscapeDataString(code ?? "")}&email={Uri.EscapeDataString(email ?? "")}");
         }
 
         var login = await account.LoginAsync(email!, password!, ClientAddress.Of(context), cancellationToken);

@@ -1,3 +1,4 @@
+using ImageGen.ServiceDefaults;
 using ImageGen.Core.Storage;
 using ImageGen.Web.Services;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -42,25 +43,17 @@ internal static class Extensions
     }
 
     /// <summary>
-    /// What browsers are told about every page: scripts, styles and connections only from this origin (styles may be
-    /// inline attributes, which the progress bar uses; images may be data URIs, which placeholders are), never in a
-    /// frame, no sniffing of content types, and no full URLs in the Referer header sent elsewhere.
+    /// What browsers are told about every page (through <see cref="SecurityHeaders"/>): scripts, styles and connections
+    /// only from this origin (styles may be inline attributes, which the progress bar uses; images may be data URIs, which
+    /// placeholders are), never in a frame, no sniffing of content types, and no full URLs in the Referer header sent elsewhere.
     /// </summary>
-    public static IApplicationBuilder UseSecurityHeaders(this WebApplication app)
+    public static IApplicationBuilder UseWebSecurityHeaders(this WebApplication app)
     {
         // With an object store, image links point at the bucket's own address: the one other origin images come from.
         var store = app.Configuration.GetSection(ImageStoreOptions.Section).Get<ImageStoreOptions>() ?? new ImageStoreOptions();
         var imageOrigin = store.UsesObjectStore ? " " + store.S3.Links().Origin.GetLeftPart(UriPartial.Authority) : "";
         var policy = $"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{imageOrigin}; "
             + "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-        return app.Use((context, next) =>
-        {
-            var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy = policy;
-            headers.XContentTypeOptions = "nosniff";
-            headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
-            return next(context);
-        });
+        return app.UseSecurityHeaders(_ => policy);
     }
 }

@@ -31,4 +31,33 @@ public sealed class ApiReferenceTests(GraphFixture graph)
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("ImageGen API", await page.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Every_response_carries_the_security_headers_and_the_reference_page_runs_only_its_own_scripts()
+    {
+        using var anonymous = new HttpClient { BaseAddress = graph.GatewayAddress };
+        foreach (var path in new[] { "/docs", "/openapi/v1.json", "/api/models", "/api/quests", "/images/not-an-id", "/v1/models", "/account/login", "/api/no-such-thing" })
+        {
+            using var response = await anonymous.GetAsync(path, Token);
+            Assert.True(response.Headers.TryGetValues("X-Content-Type-Options", out var sniff) && sniff.Single() == "nosniff", $"{path}: nosniff");
+            Assert.True(response.Headers.TryGetValues("X-Frame-Options", out var frame) && frame.Single() == "DENY", $"{path}: X-Frame-Options");
+            Assert.True(response.Headers.TryGetValues("Content-Security-Policy", out var policies), $"{path}: no policy");
+            Assert.Contains("frame-ancestors 'none'", policies.Single(), StringComparison.Ordinal);
+        }
+
+        using var page = await anonymous.GetAsync("/docs", Token);
+        var policy = page.Headers.GetValues("Content-Security-Policy").Single();
+        var nonce = System.Text.RegularExpressions.Regex.Match(policy, "'nonce-([^']+)'").Groups[1].Value;
+        Assert.NotEmpty(nonce);
+        var html = await page.Content.ReadAsStringAsync(Token);
+        var scripts = System.Text.RegularExpressions.Regex.Matches(html, "<script[^>]*>").Select(m => m.Value).ToList();
+        Assert.NotEmpty(scripts);
+        Assert.All(scripts, tag => Assert.Contains($"nonce=\"{nonce}\"", tag, StringComparison.Ordinal));
+
+        // A fresh nonce each time: one seen before is of no use to an injected script.
+        using var again = await anonymous.GetAsync("/docs", Token);
+        Assert.DoesNotContain($"'nonce-{nonce}'", again.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        using var json = await anonymous.GetAsync("/api/models", Token);
+        Assert.Contains("default-src 'none'", json.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
 }
