@@ -23,7 +23,8 @@ internal static class Extensions
         builder.AddImageGenDatabase();
         builder.AddRedisClient("redis");
         builder.AddAccounts();
-        builder.AddUserRateLimits();
+        builder.AddLimitPolicies();
+        builder.Services.AddSingleton<SignupCap>();
 
         builder.AddImageStore();
         builder.Services.AddOptions<ImageSigningOptions>()
@@ -49,7 +50,8 @@ internal static class Extensions
         builder.Services.AddHostedService<QuestEventForwarder>();
         builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
         builder.Services.AddHostedService<Operations.AlertEvaluator>();
-        builder.Services.AddSignalR().AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
+        builder.Services.AddSingleton<Hubs.HubCallLimits>();
+        builder.Services.AddSignalR(o => Microsoft.AspNetCore.SignalR.HubOptionsExtensions.AddFilter<Hubs.HubCallLimits>(o)).AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
         builder.Services.AddWebhookDelivery();
 
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));

@@ -41,6 +41,10 @@ var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Im
     "ImageGen:RateLimits:ImageBurst=1000000", "ImageGen:RateLimits:ImagesPerMinute=1000000",
     "ImageGen:RateLimits:HubConnectBurst=100000", "ImageGen:RateLimits:HubConnectsPerMinute=1000000",
     "ImageGen:RateLimits:SignupsPerDay=100000",
+    "ImageGen:RateLimits:ReadBurst=1000000", "ImageGen:RateLimits:ReadsPerMinute=10000000",
+    "ImageGen:RateLimits:WriteBurst=100000", "ImageGen:RateLimits:WritesPerMinute=1000000",
+    "ImageGen:RateLimits:HubCallBurst=1000000", "ImageGen:RateLimits:HubCallsPerMinute=10000000",
+    "ImageGen:RateLimits:HubConnectionsPerUser=100000",
     // The pipeline's capacity, not the fair-share limit (128 clients are 4 per user anyway).
     "ImageGen:Worker:MaxRunningPerUser=10000",
 ]);

@@ -15,8 +15,6 @@ var app = builder.Build();
 // response keeps the policy its service gave it.
 app.UseSecurityHeaders(keepExistingPolicy: true);
 app.UseRateLimiter();
-app.UseWhen(context => SignupCap.IsSignup(context.Request), branch =>
-    branch.Use((context, next) => context.RequestServices.GetRequiredService<SignupCap>().InvokeAsync(context, next)));
 app.MapDefaultEndpoints();
 app.MapReverseProxy();
 

@@ -1,13 +1,17 @@
 using System.ComponentModel.DataAnnotations;
 using System.Threading.RateLimiting;
+using ImageGen.ServiceDefaults;
 using ImageGen.ServiceDefaults.RateLimiting;
 using Microsoft.Extensions.Options;
+using RedisRateLimiting;
+using StackExchange.Redis;
 
 namespace ImageGen.Gateway;
 
 /// <summary>
-/// Per-address limits at the public entry, for everyone (signed in or not). The API limits each signed-in user on top
-/// (its own <c>RateLimits</c> settings), so neither another credential nor another spelling of one gets around them.
+/// Per-address limits at the public entry, for everyone (signed in or not). The API limits each endpoint on top (per
+/// user, or per address when no one is signed in, and the daily sign-up cap), so neither another credential nor
+/// another spelling of one gets around them.
 /// Bound from the <c>RateLimits</c> section.
 /// </summary>
 public sealed class RateLimitOptions
@@ -27,10 +31,6 @@ public sealed class RateLimitOptions
 
     [Range(1, 1_000_000)]
     public int LoginBurst { get; set; } = 10;
-
-    /// <summary>New accounts one address may open in 24 hours (each comes with free credits).</summary>
-    [Range(1, 1_000_000)]
-    public int SignupsPerDay { get; set; } = 5;
 
     /// <summary>Image reads per minute from one address (each may cost a resize).</summary>
     [Range(1, 1_000_000)]
@@ -57,7 +57,7 @@ internal static class RateLimits
     public static void AddGatewayRateLimits(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<SignupCap>();
+        builder.AddRedisClient("redis");
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(SubmitPolicy, context => Bucket(context, "submit", o => (o.AddressSubmitBurst, o.AddressSubmitsPerMinute)));
@@ -69,18 +69,28 @@ internal static class RateLimits
         });
     }
 
+    /// <summary>
+    /// A token bucket per address (an IPv6 caller by its /64) in Redis: one atomic step checks and takes a token, and
+    /// every gateway instance draws on the same bucket, so N gateways do not allow N times as much and a restart does
+    /// not reset it. The policy comes from the route the request matched (YARP's routes go through routing, so every
+    /// spelling of a path that reaches a route is held by its limit).
+    /// </summary>
     private static RateLimitPartition<string> Bucket(HttpContext context, string policy, Func<RateLimitOptions, (int Burst, int PerMinute)> pick)
     {
         var (burst, perMinute) = pick(context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value);
-        return RateLimitPartition.GetTokenBucketLimiter($"{policy}:{AddressKey(context)}", _ => new TokenBucketRateLimiterOptions
+        var redis = context.RequestServices.GetRequiredService<IConnectionMultiplexer>();
+        return RedisRateLimitPartition.GetTokenBucketRateLimiter($"imagegen:limits:gateway:{policy}:{AddressKey(context)}", _ => new RedisTokenBucketRateLimiterOptions
         {
+            ConnectionMultiplexerFactory = () => redis,
             TokenLimit = burst,
             TokensPerPeriod = 1,
             ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
-            QueueLimit = 0,
-            AutoReplenishment = true,
         });
     }
 
-    public static string AddressKey(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>The caller as the gateway sees it (it is the public entry: the peer's own address), grouped as limits count it.</summary>
+    public static string AddressKey(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address
+            ? ClientAddress.Group(address, context.RequestServices.GetRequiredService<IOptions<ClientAddressOptions>>().Value.Ipv6PrefixLength)
+            : "unknown";
 }

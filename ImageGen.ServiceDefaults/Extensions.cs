@@ -57,6 +57,7 @@ public static class ServiceDefaultsExtensions
             problem.Detail ??= detail;
         });
         builder.Services.AddRequestTimeouts();
+        builder.Services.AddOptions<ClientAddressOptions>().BindConfiguration(ClientAddressOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 

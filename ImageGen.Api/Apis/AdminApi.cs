@@ -15,6 +15,7 @@ using ImageGen.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
+using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Apis;
 
@@ -23,17 +24,17 @@ internal static partial class AdminApi
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthSchemes.AdminPolicy);
-        admin.MapGet("/users", SearchUsers).WithName("SearchUsers").WithSummary("Find accounts by email (contains), with balances.");
-        admin.MapPost("/users/{id}/credits", AddCredits).WithName("AddCredits").WithSummary("Grant credits, or adjust a balance either way, with a reason.");
-        admin.MapGet("/quests/{id}/debug", DebugQuest).WithName("DebugQuest")
+        admin.MapGet("/users", SearchUsers).RequireRateLimiting(LimitPolicies.Read).WithName("SearchUsers").WithSummary("Find accounts by email (contains), with balances.");
+        admin.MapPost("/users/{id}/credits", AddCredits).RequireRateLimiting(LimitPolicies.Write).WithName("AddCredits").WithSummary("Grant credits, or adjust a balance either way, with a reason.");
+        admin.MapGet("/quests/{id}/debug", DebugQuest).RequireRateLimiting(LimitPolicies.Read).WithName("DebugQuest")
             .WithSummary("One quest for operators: its owner, every step (runs, provider calls with status, duration, circuit and retry reason, the parameters as sent), its credit entries and its trace.");
-        admin.MapGet("/stats", GetStats).WithName("GetOperationsStats")
+        admin.MapGet("/stats", GetStats).RequireRateLimiting(LimitPolicies.Read).WithName("GetOperationsStats")
             .WithSummary("Success rate and generation time per model, errors by code, credit flow, quests over time and active alerts (?window=1h or 24h).");
-        admin.MapGet("/users/{id}/quests", ListUserQuests).WithName("ListUserQuests").WithSummary("One user's most recent quests.");
-        admin.MapGet("/alerts", ListAlerts).WithName("ListAlerts")
+        admin.MapGet("/users/{id}/quests", ListUserQuests).RequireRateLimiting(LimitPolicies.Read).WithName("ListUserQuests").WithSummary("One user's most recent quests.");
+        admin.MapGet("/alerts", ListAlerts).RequireRateLimiting(LimitPolicies.Read).WithName("ListAlerts")
             .WithSummary("Alerts, active ones first, then the most recent that resolved (?active=true for only the active).");
-        admin.MapGet("/dead-letters", ListDeadLetters).WithName("ListDeadLetters").WithSummary("Stream entries the workers gave up on, newest first.");
-        admin.MapPost("/dead-letters/{entryId}/redrive", Redrive).WithName("RedriveDeadLetter")
+        admin.MapGet("/dead-letters", ListDeadLetters).RequireRateLimiting(LimitPolicies.Read).WithName("ListDeadLetters").WithSummary("Stream entries the workers gave up on, newest first.");
+        admin.MapPost("/dead-letters/{entryId}/redrive", Redrive).RequireRateLimiting(LimitPolicies.Write).WithName("RedriveDeadLetter")
             .WithSummary("Submit the dead-lettered quest again, as a new quest for the same owner (a new reservation), and drop the entry.");
         return app;
     }

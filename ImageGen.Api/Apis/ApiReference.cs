@@ -23,7 +23,7 @@ internal static class ApiReference
         app.MapUploadsApi();
         app.MapOpenAiApi();
         Webhooks.WebhooksApi.MapWebhooksApi(app);
-        app.MapHub<QuestHub>(QuestHub.Path);
+        app.MapHub<QuestHub>(QuestHub.Path).RequireRateLimiting(Limits.LimitPolicies.HubConnect);
         return app;
     }
 
@@ -52,9 +52,10 @@ internal static class ApiReference
 
     public static void MapApiReference(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi(DocumentPath);
+        app.MapOpenApi(DocumentPath).RequireRateLimiting(Limits.LimitPolicies.Read);
         // A fresh nonce on every page: its scripts run, no other script does (see ContentSecurityPolicy).
-        app.MapScalarApiReference(ReferencePath, options => options.WithTitle("ImageGen API").WithOpenApiRoutePattern(DocumentPath).WithNonce());
+        app.MapScalarApiReference(ReferencePath, options => options.WithTitle("ImageGen API").WithOpenApiRoutePattern(DocumentPath).WithNonce())
+            .RequireRateLimiting(Limits.LimitPolicies.Read);
     }
 
     /// <summary>

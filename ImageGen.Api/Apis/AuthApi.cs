@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Apis;
 
@@ -22,28 +23,57 @@ internal static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Accounts");
-        auth.MapPost("/register", Register).WithName("Register").WithSummary("Create an account; it starts with a grant of credits.");
-        auth.MapPost("/login", Login).WithName("Login").WithSummary("Exchange email and password for a bearer access token and a refresh token.");
-        auth.MapPost("/refresh", Refresh).WithName("Refresh").WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; using one twice ends its session.");
-        auth.MapPost("/logout", Logout).WithName("Logout").WithSummary("End every session of the account: refresh tokens, access tokens and live hub connections.").RequireAuthorization(AuthSchemes.SessionPolicy);
-        auth.MapPost("/change-password", ChangePassword).WithName("ChangePassword").WithSummary("Change the password; every session, this one included, must sign in again.").RequireAuthorization(AuthSchemes.SessionPolicy);
-        app.MapGet("/api/me", Me).WithTags("Accounts").WithName("Me").WithSummary("Who is signed in, with roles and balance.").RequireAuthorization();
+        auth.MapPost("/register", Register).RequireRateLimiting(LimitPolicies.Account).WithName("Register").WithSummary("Create an account; it starts with a grant of credits.");
+        auth.MapPost("/login", Login).RequireRateLimiting(LimitPolicies.Account).WithName("Login").WithSummary("Exchange email and password for a bearer access token and a refresh token.");
+        auth.MapPost("/refresh", Refresh).RequireRateLimiting(LimitPolicies.Account).WithName("Refresh").WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; using one twice ends its session.");
+        auth.MapPost("/logout", Logout).RequireRateLimiting(LimitPolicies.Account).WithName("Logout").WithSummary("End every session of the account: refresh tokens, access tokens and live hub connections.").RequireAuthorization(AuthSchemes.SessionPolicy);
+        auth.MapPost("/change-password", ChangePassword).RequireRateLimiting(LimitPolicies.Account).WithName("ChangePassword").WithSummary("Change the password; every session, this one included, must sign in again.").RequireAuthorization(AuthSchemes.SessionPolicy);
+        app.MapGet("/api/me", Me).RequireRateLimiting(LimitPolicies.Read).WithTags("Accounts").WithName("Me").WithSummary("Who is signed in, with roles and balance.").RequireAuthorization();
         return app;
     }
 
+    /// <summary>What a sign-up uses.</summary>
+    public sealed record RegisterServices(UserManager<ImageGenUser> Users, ImageGenDbContext Db, IOptions<CreditOptions> Credits, TimeProvider Time, SignupCap Cap);
+
     public static async Task<Results<Created<MeDto>, ProblemHttpResult>> Register(
-        CredentialsRequest request, UserManager<ImageGenUser> users, ImageGenDbContext db, IOptions<CreditOptions> credits, TimeProvider time, CancellationToken cancellationToken)
+        CredentialsRequest request, HttpContext context, [AsParameters] RegisterServices services, CancellationToken cancellationToken)
     {
         if (ValidateCredentials(request) is { } invalid)
         {
             return invalid;
         }
 
+        if (await services.Cap.TakeAsync(context) is not { } place)
+        {
+            context.Response.Headers.RetryAfter = "86400";
+            return ApiProblems.Status(StatusCodes.Status429TooManyRequests, ErrorCodes.SignupLimit,
+                $"At most {services.Cap.PerDay} accounts can be opened from one address in a day.");
+        }
+
+        var (users, db, credits, time) = (services.Users, services.Db, services.Credits, services.Time);
         var email = request.Email!.Trim();
         ProblemHttpResult? failure = null;
         ImageGenUser? user = null;
-        // The account and its starting grant commit together, or not at all.
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        // The account and its starting grant commit together, or not at all; a sign-up that does not open one gives its place back.
+        try
+        {
+            await CreateAsync();
+        }
+        catch
+        {
+            await services.Cap.GiveBackAsync(place);
+            throw;
+        }
+
+        if (failure is not null)
+        {
+            await services.Cap.GiveBackAsync(place);
+            return failure;
+        }
+
+        return TypedResults.Created("/api/me", new MeDto(user!.Id, email, [], credits.Value.StartingGrant, 0));
+
+        Task CreateAsync() => db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -59,9 +89,6 @@ internal static class AuthApi
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         });
-
-        return failure ?? (Results<Created<MeDto>, ProblemHttpResult>)TypedResults.Created("/api/me",
-            new MeDto(user!.Id, email, [], credits.Value.StartingGrant, 0));
     }
 
     public static async Task<Results<SignInHttpResult, ProblemHttpResult>> Login(

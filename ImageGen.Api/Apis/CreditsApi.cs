@@ -6,6 +6,7 @@ using ImageGen.Data;
 using ImageGen.Data.Credits;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Apis;
 
@@ -13,7 +14,7 @@ internal static class CreditsApi
 {
     public static IEndpointRouteBuilder MapCreditsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/credits", GetCredits).WithTags("Credits").WithName("GetCredits")
+        app.MapGet("/api/credits", GetCredits).RequireRateLimiting(LimitPolicies.Read).WithTags("Credits").WithName("GetCredits")
             .WithSummary("Your balance, what is reserved for running quests, and your ledger, newest first.")
             .RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.CreditsRead));
         return app;

@@ -11,6 +11,7 @@ using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Apis;
 
@@ -18,15 +19,15 @@ internal static class ImagesApi
 {
     public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/images/{id}", GetImage).WithTags("Images").WithName("GetImage")
+        app.MapGet("/images/{id}", GetImage).RequireRateLimiting(LimitPolicies.Images).WithTags("Images").WithName("GetImage")
             .WithSummary("The bytes of one image or of a variant (?w=, ?fmt=, ?q=): with a valid signature from an API response, or with the owner's credentials.");
 
         var group = app.MapGroup("/api/images").WithTags("Images").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Images));
-        group.MapGet("/", ListImages).WithName("ListImages").WithSummary("The caller's images, newest first, paged by cursor.");
-        group.MapGet("/{id}", GetImageInfo).WithName("GetImageInfo").WithSummary("One image's metadata, signed URLs and placeholder.");
-        group.MapPost("/{id}/signed-url", CreateSignedUrl).WithName("CreateSignedUrl")
+        group.MapGet("/", ListImages).RequireRateLimiting(LimitPolicies.Read).WithName("ListImages").WithSummary("The caller's images, newest first, paged by cursor.");
+        group.MapGet("/{id}", GetImageInfo).RequireRateLimiting(LimitPolicies.Read).WithName("GetImageInfo").WithSummary("One image's metadata, signed URLs and placeholder.");
+        group.MapPost("/{id}/signed-url", CreateSignedUrl).RequireRateLimiting(LimitPolicies.Read).WithName("CreateSignedUrl")
             .WithSummary("A fresh signed URL for one of the caller's images (expiresIn 1 to 86400 seconds), for when an older one has expired.");
-        group.MapDelete("/{id}", DeleteImage).WithName("DeleteImage")
+        group.MapDelete("/{id}", DeleteImage).RequireRateLimiting(LimitPolicies.Write).WithName("DeleteImage")
             .WithSummary("Deletes one of the caller's images: its file and every variant go; the quest and the ledger stay.");
         return app;
     }

@@ -8,6 +8,7 @@ using ImageGen.Data;
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Apis;
 
@@ -20,11 +21,11 @@ internal static class KeysApi
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
         var keys = app.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization();
-        keys.MapPost("/", Create).RequireAuthorization(AuthSchemes.SessionPolicy).WithName("CreateApiKey")
+        keys.MapPost("/", Create).RequireRateLimiting(LimitPolicies.Write).RequireAuthorization(AuthSchemes.SessionPolicy).WithName("CreateApiKey")
             .WithSummary("Create a personal API key with scopes and an optional expiry, from a signed-in session (never from another key). The key is shown in this answer only.");
-        keys.MapGet("/", List).RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Keys)).WithName("ListApiKeys")
+        keys.MapGet("/", List).RequireRateLimiting(LimitPolicies.Read).RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Keys)).WithName("ListApiKeys")
             .WithSummary("Your active keys: prefix, scopes, expiry and last use, never the key.");
-        keys.MapDelete("/{id}", Revoke).RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Keys)).WithName("RevokeApiKey")
+        keys.MapDelete("/{id}", Revoke).RequireRateLimiting(LimitPolicies.Write).RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Keys)).WithName("RevokeApiKey")
             .WithSummary("Revoke a key; requests with it fail from now on, and its live connections close.");
         return app;
     }

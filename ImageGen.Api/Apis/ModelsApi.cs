@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Providers;
 using StackExchange.Redis;
+using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Apis;
 
@@ -9,9 +10,9 @@ internal static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/models", GetModels).WithTags("Models").WithName("GetModels")
+        app.MapGet("/api/models", GetModels).RequireRateLimiting(LimitPolicies.Read).WithTags("Models").WithName("GetModels")
             .WithSummary("Every model with its parameters, limits and cost rule: the same rules the API validates with.");
-        app.MapGet("/api/providers", GetProviders).WithTags("Models").WithName("GetProviders")
+        app.MapGet("/api/providers", GetProviders).RequireRateLimiting(LimitPolicies.Read).WithTags("Models").WithName("GetProviders")
             .WithSummary("Each provider's health as the workers last saw it: status, circuit state, last response time.")
             .RequireAuthorization();
         return app;

@@ -42,11 +42,11 @@ internal static partial class OpenAiApi
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
-        group.MapPost("/images/generations", Generate).RequireRateLimiting(UserRateLimits.SubmitPolicy).WithName("OpenAiGenerateImages")
+        group.MapPost("/images/generations", Generate).RequireRateLimiting(LimitPolicies.Submit).WithName("OpenAiGenerateImages")
             .WithSummary("OpenAI's image generation call: makes the images as a quest and answers when it ends.");
-        group.MapPost("/images/edits", Edit).RequireRateLimiting(UserRateLimits.SubmitPolicy).DisableAntiforgery().WithName("OpenAiEditImages")
+        group.MapPost("/images/edits", Edit).RequireRateLimiting(LimitPolicies.Submit).DisableAntiforgery().WithName("OpenAiEditImages")
             .WithSummary("OpenAI's image edit call (multipart: image or image[], optional mask): edits as a quest and answers when it ends.");
-        group.MapGet("/models", ListModels).WithName("OpenAiListModels").WithSummary("The catalog's models, as OpenAI lists models.");
+        group.MapGet("/models", ListModels).RequireRateLimiting(LimitPolicies.Read).WithName("OpenAiListModels").WithSummary("The catalog's models, as OpenAI lists models.");
         return app;
     }
 

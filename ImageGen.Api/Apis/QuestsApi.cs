@@ -22,10 +22,10 @@ internal static class QuestsApi
     public static IEndpointRouteBuilder MapQuestsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/quests").WithTags("Quests").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
-        group.MapPost("/", CreateQuest).RequireRateLimiting(UserRateLimits.SubmitPolicy).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
-        group.MapGet("/{id}", GetQuest).WithName("GetQuest").WithSummary("The latest state of one quest.");
-        group.MapGet("/", ListQuests).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
-        group.MapPost("/{id}/cancel", CancelQuest).WithName("CancelQuest")
+        group.MapPost("/", CreateQuest).RequireRateLimiting(LimitPolicies.Submit).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
+        group.MapGet("/{id}", GetQuest).RequireRateLimiting(LimitPolicies.Read).WithName("GetQuest").WithSummary("The latest state of one quest.");
+        group.MapGet("/", ListQuests).RequireRateLimiting(LimitPolicies.Read).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
+        group.MapPost("/{id}/cancel", CancelQuest).RequireRateLimiting(LimitPolicies.Write).WithName("CancelQuest")
             .WithSummary("Cancel a quest: a queued one at once and free; a running one as soon as its worker can stop, charged what the provider bills once a provider has accepted the job.");
         return app;
     }

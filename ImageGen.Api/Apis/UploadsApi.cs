@@ -39,9 +39,9 @@ internal static class UploadsApi
     public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/uploads").WithTags("Uploads").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Images));
-        group.MapPost("/", Upload).RequireRateLimiting(UserRateLimits.SubmitPolicy).DisableAntiforgery().WithName("Upload")
+        group.MapPost("/", Upload).RequireRateLimiting(LimitPolicies.Submit).DisableAntiforgery().WithName("Upload")
             .WithSummary("Send an image (multipart field 'file': PNG, JPEG or WebP) to edit; answers its id.");
-        group.MapGet("/{id}", Download).WithName("GetUpload").WithSummary("An upload's cleaned bytes, for its owner only.");
+        group.MapGet("/{id}", Download).RequireRateLimiting(LimitPolicies.Images).WithName("GetUpload").WithSummary("An upload's cleaned bytes, for its owner only.");
         return app;
     }
 

@@ -50,6 +50,7 @@ internal sealed class QuestHub(
         return base.OnDisconnectedAsync(exception);
     }
 
+    [HubCallLimited]
     public async Task<QuestDto> Subscribe(Guid questId)
     {
         var userId = Context.User!.UserId();

@@ -11,6 +11,7 @@ using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Webhooks;
 
@@ -19,14 +20,14 @@ internal static class WebhooksApi
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/webhooks").WithTags("Webhooks").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Webhooks));
-        group.MapGet("/", Get).WithName("GetWebhookSettings").WithSummary("The account's default webhook endpoint and event filter, and whether a signing secret exists.");
-        group.MapPut("/", Update).WithName("UpdateWebhookSettings")
+        group.MapGet("/", Get).RequireRateLimiting(LimitPolicies.Read).WithName("GetWebhookSettings").WithSummary("The account's default webhook endpoint and event filter, and whether a signing secret exists.");
+        group.MapPut("/", Update).RequireRateLimiting(LimitPolicies.Write).WithName("UpdateWebhookSettings")
             .WithSummary("Set (or clear) the default endpoint for quests that name no webhook. The first time, a signing secret is made and shown in this answer only.");
-        group.MapPost("/secret", Rotate).WithName("RotateWebhookSecret")
+        group.MapPost("/secret", Rotate).RequireRateLimiting(LimitPolicies.Write).WithName("RotateWebhookSecret")
             .WithSummary("Make a new signing secret, shown in this answer only; the previous one signs beside it for a day.");
-        group.MapGet("/deliveries", ListDeliveries).WithName("ListWebhookDeliveries")
+        group.MapGet("/deliveries", ListDeliveries).RequireRateLimiting(LimitPolicies.Read).WithName("ListWebhookDeliveries")
             .WithSummary("The delivery log, newest first: each event, its state and every attempt with the receiver's status. Filter with ?questId=.");
-        group.MapPost("/deliveries/{id}/redeliver", Redeliver).WithName("RedeliverWebhook")
+        group.MapPost("/deliveries/{id}/redeliver", Redeliver).RequireRateLimiting(LimitPolicies.Write).WithName("RedeliverWebhook")
             .WithSummary("Send a delivery again (the same webhook-id and body), e.g. after fixing the receiver; answers the delivery as queued.");
         return app;
     }

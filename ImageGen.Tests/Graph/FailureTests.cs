@@ -13,8 +13,12 @@ namespace ImageGen.Tests.Graph;
 public sealed class ConstrainedGraphFixture : GraphFixture
 {
     public const int SubmitBurst = 3;
-    public const int LoginBurst = 5;
+    public const int LoginBurst = 8;
     public const int SignupsPerDay = 3;
+    public const int ReadBurst = 40;
+    public const int ReadsPerMinute = 1200;
+    public const int HubCallBurst = 10;
+    public const int HubConnectionsPerUser = 3;
 
     protected override IEnumerable<string> ExtraArguments =>
     [
@@ -24,6 +28,11 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         $"ImageGen:RateLimits:LoginBurst={LoginBurst}",
         "ImageGen:RateLimits:LoginsPerMinute=1",
         $"ImageGen:RateLimits:SignupsPerDay={SignupsPerDay}",
+        $"ImageGen:RateLimits:ReadBurst={ReadBurst}",
+        $"ImageGen:RateLimits:ReadsPerMinute={ReadsPerMinute}",
+        $"ImageGen:RateLimits:HubCallBurst={HubCallBurst}",
+        "ImageGen:RateLimits:HubCallsPerMinute=60",
+        $"ImageGen:RateLimits:HubConnectionsPerUser={HubConnectionsPerUser}",
         "ImageGen:Worker:QuestDeadline=00:00:15",
         // Less to start: these tests need no second worker (two API instances stay, so the limits prove shared).
         "ImageGen:WorkerReplicas=1",

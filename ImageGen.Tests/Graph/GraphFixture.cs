@@ -146,6 +146,13 @@ public partial class GraphFixture : IAsyncLifetime
                     "ImageGen:RateLimits:HubConnectBurst=100000",
                     "ImageGen:RateLimits:HubConnectsPerMinute=100000",
                     "ImageGen:RateLimits:SignupsPerDay=100000",
+                    "ImageGen:RateLimits:ReadBurst=100000",
+                    "ImageGen:RateLimits:ReadsPerMinute=1000000",
+                    "ImageGen:RateLimits:WriteBurst=100000",
+                    "ImageGen:RateLimits:WritesPerMinute=1000000",
+                    "ImageGen:RateLimits:HubCallBurst=100000",
+                    "ImageGen:RateLimits:HubCallsPerMinute=1000000",
+                    "ImageGen:RateLimits:HubConnectionsPerUser=10000",
                     // The same hasher at a hundredth of the cost: the suite signs up and signs in hundreds of accounts
                     // that die with the graph (at 100,000 iterations, 80 ms of CPU each).
                     "ImageGen:Passwords:HashIterations=1000",

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR.Client;
 using ImageGen.Core.Accounts;
 
 namespace ImageGen.Tests.Graph;
@@ -123,28 +124,67 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
     public async Task New_accounts_from_one_address_stop_at_the_daily_cap_through_the_api_and_the_web_form_alike()
     {
         using var client = graph.ClientFrom(FreshAddress());
+        // Every spelling of the route reaches the same endpoint, and so the same cap.
+        // (Each attempt also spends the address's sign-in allowance, LoginBurst, which the test stays within.)
+        var spellings = new[] { "/api/auth/register", "/API/Auth/Register", "/api/auth/register/" };
         for (var i = 0; i < ConstrainedGraphFixture.SignupsPerDay; i++)
         {
-            using var registered = await client.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
+            using var registered = await client.PostAsJsonAsync(spellings[i % spellings.Length], new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
             Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
         }
 
-        using (var overApi = await client.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token))
+        foreach (var spelling in spellings)
         {
-            await ProblemAssert.IsProblemAsync(overApi, HttpStatusCode.TooManyRequests, "signup_limit");
+            using var over = await client.PostAsJsonAsync(spelling, new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
+            await ProblemAssert.IsProblemAsync(over, HttpStatusCode.TooManyRequests, "signup_limit");
         }
 
-        // The web form was not limited at all.
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = $"farm-{Guid.NewGuid():N}@graph.test", ["password"] = GraphFixture.UserPassword });
+        // The web form signs up through the same endpoint: the page says so, and no account is opened.
+        var email = $"farm-{Guid.NewGuid():N}@graph.test";
+        var page = await client.GetStringAsync("/account/register", Token);
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["email"] = email, ["password"] = GraphFixture.UserPassword, ["__RequestVerificationToken"] = antiforgery,
+        });
         using (var overForm = await client.PostAsync("/account/register", form, Token))
         {
-            await ProblemAssert.IsProblemAsync(overForm, HttpStatusCode.TooManyRequests, "signup_limit");
+            Assert.Equal(HttpStatusCode.OK, overForm.StatusCode);
+            Assert.Contains("error=signup_limit", overForm.RequestMessage?.RequestUri?.Query, StringComparison.Ordinal);
+            Assert.Contains("Too many new accounts from this address today", await overForm.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        }
+
+        using var other = graph.ClientFrom(FreshAddress());
+        using (var signIn = await other.PostAsJsonAsync("/api/auth/login", new { email, password = GraphFixture.UserPassword }, Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, signIn.StatusCode);
         }
 
         // Another address opens its account as usual.
-        using var other = graph.ClientFrom(FreshAddress());
         using var elsewhere = await other.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
         Assert.Equal(HttpStatusCode.Created, elsewhere.StatusCode);
+    }
+
+    [Fact]
+    public async Task Parallel_sign_ups_from_one_address_open_exactly_the_cap_and_a_failed_one_keeps_its_place()
+    {
+        using var client = graph.ClientFrom(FreshAddress());
+        // A sign-up refused for its password does not use a place.
+        using (var weak = await client.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = "short" }, Token))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
+        }
+
+        // As many at once as the address's sign-in allowance lets through, spread over both API instances.
+        const int parallel = ConstrainedGraphFixture.LoginBurst - 1;
+        var statuses = await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            using var response = await client.PostAsJsonAsync("/api/auth/register", new { email = $"farm-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(ConstrainedGraphFixture.SignupsPerDay, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(parallel - ConstrainedGraphFixture.SignupsPerDay, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
     }
 
     [Fact]
@@ -161,6 +201,108 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
 
         Assert.DoesNotContain(HttpStatusCode.TooManyRequests, statuses.Take(ConstrainedGraphFixture.LoginBurst));
         Assert.All(statuses.Skip(ConstrainedGraphFixture.LoginBurst), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+    }
+
+    [Fact]
+    public async Task Reads_of_one_user_draw_on_one_allowance_whatever_the_credential()
+    {
+        using var user = await CreateUserFromFreshAddressAsync();
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "reader", scopes = new[] { "quests" } }, Token);
+        var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
+        using var keyed = graph.ClientFrom(FreshAddress());
+        keyed.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        // The token and the key, at once, from two addresses: one user, one bucket.
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 3 * ConstrainedGraphFixture.ReadBurst).Select(async i =>
+        {
+            using var response = await (i % 2 == 0 ? user.Client : keyed).GetAsync(i % 3 == 0 ? "/api/quests" : "/API/Quests/", Token);
+            return response.StatusCode;
+        }));
+        var refilled = (int)Math.Ceiling(started.Elapsed.TotalMinutes * ConstrainedGraphFixture.ReadsPerMinute);
+
+        var passed = statuses.Count(s => s == HttpStatusCode.OK);
+        Assert.InRange(passed, ConstrainedGraphFixture.ReadBurst - 1, ConstrainedGraphFixture.ReadBurst + refilled + 1);
+        Assert.Equal(statuses.Length - passed, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task Hub_calls_and_live_connections_of_one_user_are_limited_across_instances()
+    {
+        using var user = await CreateUserFromFreshAddressAsync();
+        var hubs = new List<Microsoft.AspNetCore.SignalR.Client.HubConnection>();
+        try
+        {
+            for (var i = 0; i < ConstrainedGraphFixture.HubConnectionsPerUser; i++)
+            {
+                hubs.Add(await graph.ConnectHubAsync(user, Token));
+            }
+
+            // One more is closed by the server as it opens.
+            var extra = GraphFixture.BuildHub(graph.GatewayAddress, user.AccessToken);
+            var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            extra.Closed += e => { closed.TrySetResult(e); return Task.CompletedTask; };
+            try
+            {
+                await extra.StartAsync(Token).WaitAsync(TimeSpan.FromSeconds(15), Token);
+                await closed.Task.WaitAsync(TimeSpan.FromSeconds(15), Token);
+            }
+            catch (Exception e) when (e is not TimeoutException)
+            {
+                // Refused during the start: the same answer.
+            }
+
+            Assert.NotEqual(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected, extra.State);
+            await extra.DisposeAsync();
+
+            // Calls: past the burst, over all of the user's connections together, each is refused by name.
+            var refused = 0;
+            for (var i = 0; i < ConstrainedGraphFixture.HubCallBurst + 6; i++)
+            {
+                try
+                {
+                    await hubs[i % hubs.Count].InvokeAsync<object>("Subscribe", Guid.NewGuid(), Token);
+                }
+                catch (Microsoft.AspNetCore.SignalR.HubException e) when (e.Message.Contains("rate_limited", StringComparison.Ordinal))
+                {
+                    refused++;
+                }
+                catch (Microsoft.AspNetCore.SignalR.HubException e) when (e.Message.Contains("quest_not_found", StringComparison.Ordinal))
+                {
+                    // Within the allowance: answered (the quest does not exist).
+                }
+            }
+
+            Assert.InRange(refused, 4, 6);
+
+            // A closed connection frees its place.
+            await hubs[0].DisposeAsync();
+            hubs.RemoveAt(0);
+            await Eventually.TrueAsync(async () =>
+            {
+                var again = GraphFixture.BuildHub(graph.GatewayAddress, user.AccessToken);
+                await again.StartAsync(Token);
+                await Task.Delay(500, Token);
+                var kept = again.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected;
+                if (kept)
+                {
+                    hubs.Add(again);
+                }
+                else
+                {
+                    await again.DisposeAsync();
+                }
+
+                return kept;
+            }, TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            foreach (var hub in hubs)
+            {
+                await hub.DisposeAsync();
+            }
+        }
     }
 
     private async Task<TestUser> CreateUserFromFreshAddressAsync()

@@ -37,6 +37,7 @@ internal static class ApiEndpointTable
         builder.AddApplicationServices();
         using var app = builder.Build();
         app.MapImageGenApis();
+        app.MapApiReference();
         return [.. ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()];
     }
 }

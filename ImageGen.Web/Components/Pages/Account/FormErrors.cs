@@ -19,6 +19,7 @@ public static class FormErrors
         [ErrorCodes.InvalidEmail] = "That is not an email address we can use.",
         [ErrorCodes.WeakPassword] = "Choose a stronger password: at least 8 characters, with a digit, an upper- and a lower-case letter.",
         [ErrorCodes.Required] = "Enter your email address and a password.",
+        [ErrorCodes.SignupLimit] = "Too many new accounts from this address today. Try again tomorrow, or sign in to an account you have.",
     };
 
     /// <summary>The sentence for a code, or a general one for a code this page does not know.</summary>
