@@ -28,7 +28,8 @@ internal static class AuthApi
         auth.MapPost("/refresh", Refresh).RequireRateLimiting(LimitPolicies.Account).WithName("Refresh").WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; using one twice ends its session.");
         auth.MapPost("/logout", Logout).RequireRateLimiting(LimitPolicies.Account).WithName("Logout").WithSummary("End every session of the account: refresh tokens, access tokens and live hub connections.").RequireAuthorization(AuthSchemes.SessionPolicy);
         auth.MapPost("/change-password", ChangePassword).RequireRateLimiting(LimitPolicies.Account).WithName("ChangePassword").WithSummary("Change the password; every session, this one included, must sign in again.").RequireAuthorization(AuthSchemes.SessionPolicy);
-        app.MapGet("/api/me", Me).RequireRateLimiting(LimitPolicies.Read).WithTags("Accounts").WithName("Me").WithSummary("Who is signed in, with roles and balance.").RequireAuthorization();
+        app.MapGet("/api/me", Me).RequireRateLimiting(LimitPolicies.Read).WithTags("Accounts").WithName("Me").WithSummary("Who is signed in, with roles and balance (a key needs credits:read: it shows the balance).")
+            .RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.CreditsRead));
         return app;
     }
 

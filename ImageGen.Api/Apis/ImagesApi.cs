@@ -63,6 +63,13 @@ internal static class ImagesApi
         }
         else if (http.User.Identity?.IsAuthenticated == true)
         {
+            // Read by credentials, an image is the gallery's: a key needs the images scope (a signed link needs none).
+            if (!http.User.Allows(ApiKeyScopes.Images))
+            {
+                return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.InsufficientScope,
+                    $"This key's scopes do not include '{ApiKeyScopes.Images}'. Use a key that has it, or the image's signed link.");
+            }
+
             // Without a signature only the owner may read it; anyone else sees what a missing image looks like.
             var userId = http.User.UserId();
             images = images.Where(i => i.UserId == userId);

@@ -274,6 +274,38 @@ public sealed class AccountTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task A_webhooks_key_reads_neither_the_balance_nor_image_bytes_but_a_signed_link_still_works()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "scoped image", model = "local-sketch", width = 64, height = 64 }, Token);
+        var image = quest.Images[0];
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "hooks", scopes = new[] { "webhooks" }, expiresInDays = 1 }, Token);
+        var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
+        using var withKey = new HttpClient { BaseAddress = graph.GatewayAddress };
+        withKey.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+
+        using (var me = await withKey.GetAsync("/api/me", Token))
+        {
+            await ProblemAssert.IsProblemAsync(me, HttpStatusCode.Forbidden, ErrorCodes.InsufficientScope);
+        }
+
+        using (var bytes = await withKey.GetAsync($"/images/{image.Id}", Token))
+        {
+            await ProblemAssert.IsProblemAsync(bytes, HttpStatusCode.Forbidden, ErrorCodes.InsufficientScope);
+        }
+
+        using (var settings = await withKey.GetAsync("/api/webhooks", Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, settings.StatusCode);
+        }
+
+        // The link the API signed needs no credential at all.
+        using var anonymous = new HttpClient { BaseAddress = graph.GatewayAddress };
+        using var signed = await anonymous.GetAsync(image.Url, Token);
+        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+    }
+
+    [Fact]
     public async Task A_key_does_only_what_its_scopes_say_and_can_never_make_another_key()
     {
         using var user = await graph.CreateUserAsync(Token);

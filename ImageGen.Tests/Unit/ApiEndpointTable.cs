@@ -17,12 +17,13 @@ internal static class ApiEndpointTable
     /// <summary>Every route endpoint the API maps, the hub's included.</summary>
     public static IReadOnlyList<RouteEndpoint> Endpoints => Table.Value;
 
-    /// <summary>The endpoints with an HTTP method, as (method, path) pairs, hubs left out.</summary>
+    /// <summary>The endpoints with an HTTP method, as (method, path) pairs, hubs and the reference itself (document, /docs) left out.</summary>
     public static List<(string Method, string Path)> Routes() =>
     [
         .. Endpoints
             .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null)
-            .Where(e => !e.RoutePattern.RawText!.StartsWith("/hubs", StringComparison.Ordinal))
+            .Where(e => !e.RoutePattern.RawText!.StartsWith("/hubs", StringComparison.Ordinal)
+                && !e.RoutePattern.RawText.StartsWith("/openapi", StringComparison.Ordinal) && !e.RoutePattern.RawText.StartsWith("/docs", StringComparison.Ordinal))
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
                 .Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/').TrimEnd('/'))))
             .Distinct(),
