@@ -178,9 +178,13 @@ internal static class AuthApi
         return TypedResults.NoContent();
     }
 
+    /// <summary>What a password change uses.</summary>
+    public sealed record PasswordServices(UserManager<ImageGenUser> Users, SessionGuard Sessions, HubSessions Hubs, SignInThrottle Throttle);
+
     public static async Task<Results<NoContent, ProblemHttpResult>> ChangePassword(
-        ChangePasswordRequest request, ClaimsPrincipal principal, UserManager<ImageGenUser> users, SessionGuard sessions, HubSessions hubs)
+        ChangePasswordRequest request, HttpContext context, [AsParameters] PasswordServices services)
     {
+        var (users, sessions, hubs) = (services.Users, services.Sessions, services.Hubs);
         if (string.IsNullOrEmpty(request.CurrentPassword))
         {
             return ApiProblems.BadRequest(ErrorCodes.Required, "currentPassword", "Enter your current password.");
@@ -191,11 +195,27 @@ internal static class AuthApi
             return ApiProblems.BadRequest(ErrorCodes.Required, "newPassword", "Enter a new password.");
         }
 
-        var user = await users.FindByIdAsync(principal.UserId().ToString());
+        var user = await users.FindByIdAsync(context.User.UserId().ToString());
         if (user is null)
         {
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "The account no longer exists.");
         }
+
+        // The current password is a guess like a sign-in's: wrong ones count against the same lock (this account, this address).
+        var (email, address) = (user.Email ?? "", ClientAddress.Of(context));
+        if (await services.Throttle.LockedForAsync(email, address) is { } wait)
+        {
+            return Locked(context, wait);
+        }
+
+        if (!await users.CheckPasswordAsync(user, request.CurrentPassword))
+        {
+            return await services.Throttle.FailedAsync(email, address) is { } locked
+                ? Locked(context, locked)
+                : ApiProblems.BadRequest(ErrorCodes.InvalidCredentials, "currentPassword", "The current password is wrong.");
+        }
+
+        await services.Throttle.SucceededAsync(email, address);
 
         await sessions.StampChangingAsync(user.Id);
         var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword);

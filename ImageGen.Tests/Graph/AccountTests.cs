@@ -110,6 +110,27 @@ public sealed class AccountTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Guessing_the_current_password_counts_against_the_sign_in_lock()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var guess = await user.Client.PostAsJsonAsync("/api/auth/change-password", new { currentPassword = $"Guess-{i}-Passw0rd", newPassword = "Brand-new-Passw0rd" }, Token);
+            statuses.Add(guess.StatusCode);
+        }
+
+        Assert.All(statuses.Take(4), s => Assert.Equal(HttpStatusCode.BadRequest, s));
+        Assert.Equal(HttpStatusCode.Forbidden, statuses[4]);
+
+        // Locked now: the right password is refused too, here and at sign-in from the same address.
+        using var right = await user.Client.PostAsJsonAsync("/api/auth/change-password", new { currentPassword = GraphFixture.UserPassword, newPassword = "Brand-new-Passw0rd" }, Token);
+        await ProblemAssert.IsProblemAsync(right, HttpStatusCode.Forbidden, ErrorCodes.AccountLocked);
+        using var signIn = await user.Client.PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = GraphFixture.UserPassword }, Token);
+        await ProblemAssert.IsProblemAsync(signIn, HttpStatusCode.Forbidden, ErrorCodes.AccountLocked);
+    }
+
+    [Fact]
     public async Task Changing_the_password_keeps_the_account_and_retires_the_old_password()
     {
         using var user = await graph.CreateUserAsync(Token);
