@@ -72,6 +72,20 @@ public static partial class QuestValidator
                 $"The prompt has {prompt.Length} characters; {model.DisplayName} takes at most {model.MaxPromptLength}."));
         }
 
+        if (model.Provider == ModelProvider.Midjourney && !string.IsNullOrEmpty(prompt))
+        {
+            // Flags typed into the prompt are parameters like any other: priced, checked, or refused by name.
+            var parsed = MidjourneyPrompt.Parse(prompt, model);
+            errors.AddRange(parsed.Errors);
+            prompt = parsed.Text;
+            request = request with
+            {
+                AspectRatio = Twice(errors, "aspectRatio", request.AspectRatio, parsed.AspectRatio),
+                Stylize = Twice(errors, "stylize", request.Stylize, parsed.Stylize),
+                Version = Twice(errors, "version", request.Version, parsed.Version),
+            };
+        }
+
         var check = new Checker(model, errors);
         var parameters = new QuestParameters
         {
@@ -95,6 +109,17 @@ public static partial class QuestValidator
         }
 
         return errors;
+    }
+
+    /// <summary>A parameter given both as a field and as a prompt flag: the same value, or a refusal naming both.</summary>
+    private static T? Twice<T>(List<FieldError> errors, string field, T? given, T? typed)
+    {
+        if (given is not null && typed is not null && !EqualityComparer<T>.Default.Equals(given, typed))
+        {
+            errors.Add(new FieldError(field, ErrorCodes.InvalidValue, $"'{field}' is {given}, and the prompt's flag says {typed}: give it once."));
+        }
+
+        return given ?? typed;
     }
 
     private static long DefaultSeed() => Random.Shared.NextInt64(0, ModelCatalog.MaxSeed + 1);

@@ -21,6 +21,29 @@ public sealed class MidjourneyTests(GraphFixture graph) : IAsyncLifetime
     public ValueTask DisposeAsync() => new(SetFaultAsync("Healthy"));
 
     [Fact]
+    public async Task Flags_typed_into_the_prompt_that_change_the_bill_are_refused_on_every_surface_and_cost_nothing()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var before = (await user.Client.GetFromJsonAsync<MeDto>("/api/me", GraphFixture.Json, Token))!.Balance;
+
+        using (var native = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "a fox --repeat 40 --turbo", model = "midjourney" }, Token))
+        {
+            await ProblemAssert.IsProblemAsync(native, HttpStatusCode.BadRequest, ErrorCodes.UnsupportedParameter, "prompt");
+            Assert.Contains("--repeat", await native.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        }
+
+        using (var openAi = await user.Client.PostAsJsonAsync("/v1/images/generations", new { prompt = "a fox --q 4", model = "midjourney" }, Token))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, openAi.StatusCode);
+            Assert.Contains("--q", await openAi.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, (await user.Client.GetFromJsonAsync<MeDto>("/api/me", GraphFixture.Json, Token))!.Balance);
+        var quests = await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token);
+        Assert.Empty(quests!.Items);
+    }
+
+    [Fact]
     public async Task A_grid_forms_with_previews_then_U2_and_V3_follow_it_up_each_at_its_price()
     {
         using var user = await graph.CreateUserAsync(Token);
