@@ -26,6 +26,7 @@ internal static class Extensions
         builder.Services.AddHttpClient(OpenAIImageProvider.HttpClientName).RemoveAllResilienceHandlers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .AddHttpMessageHandler(sp => new ResponseCapHandler("OpenAI", () => sp.GetRequiredService<IOptions<ProviderOptions>>().Value.MaxResponseBytes))
+            .AddHttpMessageHandler(() => new BillingPointHandler())
             .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderOptions>>().Value.OpenAI.RequestTimeout);
         // BFL's answers name the URLs to fetch next: a redirect from one of them is refused, never followed.
         builder.Services.AddHttpClient(BflImageProvider.HttpClientName).RemoveAllResilienceHandlers()

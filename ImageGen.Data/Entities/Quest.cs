@@ -50,6 +50,12 @@ public sealed class Quest
     public string? ProviderJobId { get; set; }
     public string? ProviderPollingUrl { get; set; }
 
+    /// <summary>
+    /// From when the provider bills for this quest whatever happens next (OpenAI: the request was sent; BFL and
+    /// Midjourney: the job was accepted). A cancel from then on is charged what the provider bills; null before.
+    /// </summary>
+    public DateTimeOffset? BillableSince { get; set; }
+
     /// <summary>What the provider said the accepted job costs, in credits (BFL's <c>cost</c>); what a cancel after acceptance charges.</summary>
     public int? ProviderCost { get; set; }
 

@@ -361,6 +361,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
 
+                    b.Property<DateTimeOffset?>("BillableSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("billable_since");
+
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("boolean")
                         .HasColumnName("cancel_requested");

@@ -13,10 +13,12 @@ public static class QuestCharges
     public static QuestCharge ForSuccess(int reserved, int? billed) => new(reserved, IsSane(billed) ? Math.Min(reserved, billed!.Value) : reserved);
 
     /// <summary>
-    /// For a cancel: nothing while no provider has accepted the job; once one has, what it bills for the job (its
-    /// reported cost, or the reservation when it gave none), since the provider charges us whether or not we wait.
+    /// For a cancel: nothing before the provider bills; from its billing point on (OpenAI: the request was sent; BFL
+    /// and Midjourney: the job was accepted), what it bills for the job (its reported cost, or the reservation when it
+    /// gave none), since the provider charges us whether or not we wait.
     /// </summary>
-    public static QuestCharge ForCancel(Quest quest) => quest.ProviderJobId is null ? QuestCharge.Nothing : ForSuccess(quest.Cost, quest.ProviderCost);
+    public static QuestCharge ForCancel(Quest quest) =>
+        quest.BillableSince is null && quest.ProviderJobId is null ? QuestCharge.Nothing : ForSuccess(quest.Cost, quest.ProviderCost);
 
     /// <summary>True for a figure a provider could really have billed: zero or more.</summary>
     public static bool IsSane(int? billed) => billed is >= 0;

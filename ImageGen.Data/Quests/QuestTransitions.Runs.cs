@@ -112,10 +112,29 @@ public sealed partial class QuestTransitions
         var code = sane is { } c ? $"cost {c}" : null;
         return ApplyAsync(steps, async () => (await db.ValuesAsync<int>($"""
             WITH q AS (
-                UPDATE quests SET provider_job_id = {id}, provider_polling_url = {url}, provider_cost = {sane}::int
+                UPDATE quests SET provider_job_id = {id}, provider_polling_url = {url}, provider_cost = {sane}::int,
+                    billable_since = COALESCE(billable_since, {now})
                 WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, attempts),
             s AS (
                 INSERT INTO quest_steps (quest_id, at, kind, run, code, detail) SELECT id, {now}, {kind}, attempts, {code}::text, {detail} FROM q)
+            SELECT count(*)::int FROM q
+            """, cancellationToken)).Single(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The provider bills for the quest from now on whatever happens next (OpenAI once the request was sent): kept at
+    /// once, so a cancel from now on is charged what the provider bills (<see cref="QuestCharges.ForCancel"/>).
+    /// </summary>
+    public Task<bool> RecordBillableAsync(Guid questId, int run, string why, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        string kind = QuestStepKinds.Billable, detail = Limit(why, QuestStepLimits.MaxDetailLength);
+        return ApplyAsync([], async () => (await db.ValuesAsync<int>($"""
+            WITH q AS (
+                UPDATE quests SET billable_since = COALESCE(billable_since, {now})
+                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, attempts),
+            s AS (
+                INSERT INTO quest_steps (quest_id, at, kind, run, detail) SELECT id, {now}, {kind}, attempts, {detail} FROM q)
             SELECT count(*)::int FROM q
             """, cancellationToken)).Single(), cancellationToken);
     }

@@ -79,6 +79,28 @@ public sealed partial class QuestTransitionTests
         }
     }
 
+    [Fact]
+    public async Task A_cancel_from_the_providers_billing_point_on_is_charged_what_it_bills_and_before_it_nothing()
+    {
+        var before = await RunningQuestAsync(cost: 7);
+        Assert.Equal(0, (await WithTransitions(t => t.CancelRunAsync(before, [], Token)))!.Charged);
+        Assert.Equal(100, await BalanceAsync(before.UserId));
+
+        var sent = await RunningQuestAsync(cost: 7);
+        Assert.True(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, "sent", Token)));
+        var stored = await ReadAsync(sent.Id);
+        Assert.NotNull(stored.BillableSince);
+        Assert.Contains(await StepsAsync(sent.Id), s => s.Kind == QuestStepKinds.Billable);
+
+        var cancelled = await WithTransitions(t => t.CancelRunAsync(stored, [], Token));
+        Assert.Equal((QuestStatus.Cancelled, 7), (cancelled!.Status, cancelled.Charged));
+        Assert.Equal(93, await BalanceAsync(sent.UserId));
+        Assert.Contains("provider", cancelled.ErrorMessage, StringComparison.Ordinal);
+
+        // A run that lost the quest cannot mark it.
+        Assert.False(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, "late", Token)));
+    }
+
     /// <summary>A quest (cost 5) ended as <paramref name="ended"/>, and the run that held it last (or the queued quest, for a cancel).</summary>
     private async Task<(Quest Quest, Quest Run)> EndedQuestAsync(QuestStatus ended)
     {

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Providers;
 using ImageGen.Core.Quests;
+using Microsoft.EntityFrameworkCore;
 using SkiaSharp;
 
 namespace ImageGen.Tests.Graph;
@@ -233,6 +234,33 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync(provider, "Healthy");
         var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "back to normal", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
         Assert.Equal(QuestStatus.Succeeded, quest.Status);
+    }
+
+    [Fact]
+    public async Task A_gpt_image_quest_cancelled_after_its_request_reached_openai_is_charged_what_openai_bills()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await SetFaultAsync("openai", "Slow", latencyMs: 8000);
+        using var submitted = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "a slow boat", model = "gpt-image-1", quality = "low", size = "1024x1024" }, Token);
+        var quest = await graph.ReadAsync<QuestDto>(submitted, Token);
+
+        // Once the request is with OpenAI (the billing point is on the quest's timeline), the owner cancels.
+        await using (var db = await graph.ConnectDatabaseAsync())
+        {
+            await Eventually.TrueAsync(async () => await db.Quests.AsNoTracking().AnyAsync(q => q.Id == quest.Id && q.BillableSince != null, Token),
+                TimeSpan.FromSeconds(20));
+        }
+
+        using (var cancel = await user.Client.PostAsync($"/api/quests/{quest.Id}/cancel", null, Token))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        var ended = await graph.WaitForEndAsync(user, quest.Id, Token);
+        Assert.Equal(QuestStatus.Cancelled, ended.Status);
+        Assert.Contains("provider bills", ended.Error!.Message, StringComparison.Ordinal);
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100 - quest.Cost, credits!.Balance);
     }
 
     private async Task SetFaultAsync(string provider, string profile, double failureRate = 0.5, int latencyMs = 3000)

@@ -38,6 +38,9 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         await request.OnProgress(0.05, $"Sent to {request.Model.DisplayName}; waiting for the image...", cancellationToken);
         var started = Stopwatch.GetTimestamp();
         GeneratedImageCollection images;
+        // OpenAI bills a request it received whether or not we wait for the answer: from the moment the body is sent, a
+        // cancel is charged what the quest reserved.
+        using var billing = BillingPoint.Arm(() => request.OnBillable(cancellationToken));
         try
         {
             if (request.Inputs.Count == 0 && request.Parameters.N == 1)

@@ -27,6 +27,12 @@ public sealed record ProviderRequest
     /// </summary>
     public Func<string, string, int?, CancellationToken, Task> OnJobAccepted { get; init; } = static (_, _, _, _) => Task.CompletedTask;
 
+    /// <summary>
+    /// Called at the moment from which the provider bills whatever happens next, for providers whose billing point is
+    /// not a job id (OpenAI: once the request was sent), so a cancel from then on is charged what the provider bills.
+    /// </summary>
+    public Func<CancellationToken, Task> OnBillable { get; init; } = static _ => Task.CompletedTask;
+
     /// <summary>Progress 0..1 with a sentence for people.</summary>
     public Func<double, string, CancellationToken, ValueTask> OnProgress { get; init; } = static (_, _, _) => ValueTask.CompletedTask;
 

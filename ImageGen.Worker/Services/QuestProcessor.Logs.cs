@@ -42,4 +42,7 @@ internal sealed partial class QuestProcessor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId} of {UserId} on {Model} failed with {ErrorCode}")]
     private static partial void LogFailed(ILogger logger, Guid questId, Guid userId, string model, string errorCode, Exception? exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quest {QuestId}: the moment its provider started billing could not be stored")]
+    private static partial void LogBillableNotStored(ILogger logger, Guid questId, Exception exception);
 }

@@ -50,6 +50,21 @@ internal sealed partial class QuestProcessor
         }
     }
 
+    private async Task RecordBillableAsync(QuestRun run)
+    {
+        // Kept at once and before the answer comes: a cancel while the provider works is charged what it bills.
+        run.Quest.BillableSince ??= time.GetUtcNow();
+        try
+        {
+            await transitions.RecordBillableAsync(run.Quest.Id, run.Number, "the request reached the provider: it bills from now", CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // This run still knows (a cancel it settles is charged); only a run that takes over after a crash would not.
+            LogBillableNotStored(logger, run.Quest.Id, e);
+        }
+    }
+
     private async Task RecordJobAsync(QuestRun run, string jobId, string pollingUrl, int? cost)
     {
         // Saved at once: if this worker dies now, the next run resumes the job instead of paying for another.
@@ -57,6 +72,7 @@ internal sealed partial class QuestProcessor
         quest.ProviderJobId = jobId;
         quest.ProviderPollingUrl = pollingUrl;
         quest.ProviderCost = QuestCharges.IsSane(cost) ? cost : null;
+        quest.BillableSince ??= time.GetUtcNow();
         await transitions.RecordJobAcceptedAsync(quest.Id, run.Number, jobId, pollingUrl, cost, run.TakeSteps(), CancellationToken.None);
     }
 
