@@ -51,14 +51,12 @@ internal static class AuthApi
                 $"At most {services.Cap.PerDay} accounts can be opened from one address in a day.");
         }
 
-        var (users, db, credits, time) = (services.Users, services.Db, services.Credits, services.Time);
+        // A sign-up that does not open an account gives its place back.
         var email = request.Email!.Trim();
-        ProblemHttpResult? failure = null;
-        ImageGenUser? user = null;
-        // The account and its starting grant commit together, or not at all; a sign-up that does not open one gives its place back.
+        (ImageGenUser? User, ProblemHttpResult? Failure) created;
         try
         {
-            await CreateAsync();
+            created = await CreateAccountAsync(email, request.Password!, services, cancellationToken);
         }
         catch
         {
@@ -66,30 +64,39 @@ internal static class AuthApi
             throw;
         }
 
-        if (failure is not null)
+        if (created.Failure is not null)
         {
             await services.Cap.GiveBackAsync(place);
-            return failure;
+            return created.Failure;
         }
 
-        return TypedResults.Created("/api/me", new MeDto(user!.Id, email, [], credits.Value.StartingGrant, 0));
+        return TypedResults.Created("/api/me", new MeDto(created.User!.Id, email, [], services.Credits.Value.StartingGrant, 0));
+    }
 
-        Task CreateAsync() => db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+    /// <summary>The account and its starting grant, committed together or not at all; Identity's refusal as a problem.</summary>
+    private static async Task<(ImageGenUser? User, ProblemHttpResult? Failure)> CreateAccountAsync(string email, string password, RegisterServices services,
+        CancellationToken cancellationToken)
+    {
+        var (users, db, credits, time) = (services.Users, services.Db, services.Credits, services.Time);
+        (ImageGenUser? User, ProblemHttpResult? Failure) outcome = default;
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
-            var result = await users.CreateAsync(user, request.Password!);
+            var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
+            var result = await users.CreateAsync(user, password);
             if (!result.Succeeded)
             {
-                failure = IdentityProblem(result.Errors, "password");
+                outcome = (null, IdentityProblem(result.Errors, "password"));
                 return;
             }
 
             db.CreditEntries.Add(CreditLedger.WelcomeGrant(user.Id, credits.Value.StartingGrant, time.GetUtcNow()));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            outcome = (user, null);
         });
+        return outcome;
     }
 
     public static async Task<Results<SignInHttpResult, ProblemHttpResult>> Login(

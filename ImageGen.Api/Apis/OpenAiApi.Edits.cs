@@ -3,6 +3,8 @@ using System.Text.Json;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Problems;
 using ImageGen.Core.Quests;
+using ImageGen.Data.Credits;
+using ImageGen.Rendering;
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -37,14 +39,9 @@ internal static partial class OpenAiApi
         }
 
         var files = form.Files.GetFiles("image").Concat(form.Files.GetFiles("image[]")).ToList();
-        if (files.Count == 0)
+        if (CountProblem(files.Count) is { } badCount)
         {
-            return ApiProblems.BadRequest(ErrorCodes.Required, "image", "Send the image to edit as a file in the field 'image' (or several in 'image[]').");
-        }
-
-        if (files.Count > MaxEditImages)
-        {
-            return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "image", $"At most {MaxEditImages} images can be edited at once; {files.Count} were sent.");
+            return badCount;
         }
 
         if (ReadEditRequest(form) is not { } request)
@@ -52,34 +49,98 @@ internal static partial class OpenAiApi
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, BadField(form), $"'{BadField(form)}' is not a valid value.");
         }
 
-        if (Refusal(request) is { } refused)
+        // Everything cheap first, before any file is decoded: the fields, the request as it will be submitted, the balance.
+        var userId = context.User.UserId();
+        var mask = form.Files.GetFile("mask");
+        if ((Refusal(request) ?? await PrecheckAsync(request, files.Count, mask is not null, userId, services, cancellationToken)) is { } early)
         {
-            return refused;
+            return early;
         }
 
-        var userId = context.User.UserId();
-        var kept = new List<(Upload Upload, byte[] Bytes)>();
-        foreach (var (file, field) in files.Select(f => ((IFormFile?)f, "image")).Append((form.Files.GetFile("mask"), "mask")))
+        var named = files.Select(f => (File: f, Field: "image")).ToList();
+        if (mask is not null)
         {
-            if (file is null)
-            {
-                continue;
-            }
+            named.Add((mask, "mask"));
+        }
 
+        var (kept, sent, bad) = await KeepAllAsync(named, userId, services, limits, cancellationToken);
+        if (bad is not null)
+        {
+            return bad;
+        }
+
+        var edit = new EditInputs([.. kept.Take(files.Count).Select(k => k.Id)], mask is not null ? kept[^1].Id : null);
+        return await RunAsync(new OpenAiCall(request, edit, Fingerprint(request, sent)), context, services, cancellationToken);
+    }
+
+    private static ProblemHttpResult? CountProblem(int files) => files switch
+    {
+        0 => ApiProblems.BadRequest(ErrorCodes.Required, "image", "Send the image to edit as a file in the field 'image' (or several in 'image[]')."),
+        > MaxEditImages => ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "image", $"At most {MaxEditImages} images can be edited at once; {files} were sent."),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Judges every file first, and stores them (as the caller's uploads) only when all passed: a refused request keeps
+    /// nothing. The uploads in order, and each file's bytes as sent (for the call's fingerprint).
+    /// </summary>
+    private static async Task<(List<Upload> Kept, List<byte[]> Sent, ProblemHttpResult? Problem)> KeepAllAsync(
+        IReadOnlyList<(IFormFile File, string Field)> files, Guid userId, OpenAiServices services, UploadOptions limits, CancellationToken cancellationToken)
+    {
+        var cleaned = new List<CleanUpload>();
+        var sent = new List<byte[]>();
+        foreach (var (file, field) in files)
+        {
             var bytes = await UploadsApi.BytesAsync(file, cancellationToken);
-            var (upload, bad) = await UploadsApi.KeepAsync(bytes, field, userId, services.Db, services.Store, limits, services.Time, cancellationToken);
-            if (upload is null)
+            var (clean, bad) = await UploadsApi.CleanAsync(bytes, field, limits, cancellationToken);
+            if (clean is null)
             {
-                return bad!;
+                return ([], [], bad);
             }
 
-            kept.Add((upload, bytes));
+            cleaned.Add(clean);
+            sent.Add(bytes);
+        }
+
+        var kept = new List<Upload>();
+        foreach (var clean in cleaned)
+        {
+            kept.Add(await UploadsApi.Keep(clean, userId, services.Db, services.Store, services.Time, cancellationToken));
         }
 
         await services.Db.SaveChangesAsync(cancellationToken);
-        var hasMask = form.Files.GetFile("mask") is not null;
-        var edit = new EditInputs([.. kept.Take(files.Count).Select(k => k.Upload.Id)], hasMask ? kept[^1].Upload.Id : null);
-        return await RunAsync(new OpenAiCall(request, edit, Fingerprint(request, kept.Select(k => k.Bytes))), context, services, cancellationToken);
+        return (kept, sent, null);
+    }
+
+    /// <summary>
+    /// The refusals an edit can get without decoding a file: the request checked as it will be submitted (model, prompt,
+    /// sizes, how many images the model takes), and a balance that cannot cover its price.
+    /// </summary>
+    private static async Task<ProblemHttpResult?> PrecheckAsync(OpenAiImageRequest request, int images, bool hasMask, Guid userId, OpenAiServices services,
+        CancellationToken cancellationToken)
+    {
+        var native = ToQuestRequest(request, out var sizeError) with
+        {
+            Images = [.. Enumerable.Range(0, images).Select(_ => Guid.NewGuid())],
+            Mask = hasMask ? Guid.NewGuid() : null,
+        };
+        if (sizeError is not null)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "size", sizeError);
+        }
+
+        var errors = QuestValidator.Validate(native, out var valid);
+        if (valid is null)
+        {
+            var error = errors[0];
+            return ApiProblems.BadRequest(error.Code, OpenAiName(error.Field), error.Message);
+        }
+
+        var balance = await services.Db.BalanceAsync(userId, cancellationToken);
+        return balance < valid.Cost
+            ? ApiProblems.Status(StatusCodes.Status429TooManyRequests, ErrorCodes.InsufficientCredits,
+                $"This edit costs at least {valid.Cost} credits and your balance is {balance}. Add credits and try again.")
+            : null;
     }
 
     /// <summary>The form's fields as OpenAI's request (unknown ones kept, to be refused by name); null when a number or flag does not parse.</summary>

@@ -63,13 +63,13 @@ internal static class UploadsApi
             return ApiProblems.BadRequest(Core.Quests.ErrorCodes.Required, "file", "Send the image in a multipart field named 'file'.");
         }
 
-        var bytes = await BytesAsync(file, cancellationToken);
-        var (upload, refused) = await KeepAsync(bytes, "file", context.User.UserId(), db, services.Store, limits, services.Time, cancellationToken);
-        if (upload is null)
+        var (clean, refused) = await CleanAsync(await BytesAsync(file, cancellationToken), "file", limits, cancellationToken);
+        if (clean is null)
         {
             return refused!;
         }
 
+        var upload = await Keep(clean, context.User.UserId(), db, services.Store, services.Time, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         var id = upload.Id;
         return TypedResults.Created($"/api/uploads/{id}", ToDto(upload));
@@ -127,17 +127,17 @@ internal static class UploadsApi
     }
 
     /// <summary>
-    /// Judges one image by its content, cleans it and keeps it for its owner (the row is added to <paramref name="db"/>,
-    /// saved by the caller); the problem, naming <paramref name="field"/>, when it is not an image taken here.
+    /// Judges one image by its content and cleans it (pixels read from the header before any decode, at most one decode
+    /// per core at a time); the problem, naming <paramref name="field"/>, when it is not an image taken here. Nothing
+    /// is stored: a request keeps its files only once every one of them passed (<see cref="Keep"/>).
     /// </summary>
-    internal static async Task<(Upload? Upload, ProblemHttpResult? Problem)> KeepAsync(byte[] bytes, string field, Guid ownerId, ImageGenDbContext db,
-        IImageStore store, UploadOptions limits, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<(CleanUpload? Clean, ProblemHttpResult? Problem)> CleanAsync(byte[] bytes, string field, UploadOptions limits,
+        CancellationToken cancellationToken)
     {
-        CleanUpload clean;
         await Decodes.WaitAsync(cancellationToken);
         try
         {
-            clean = UploadInspector.Inspect(bytes, limits.MaxPixels);
+            return (UploadInspector.Inspect(bytes, limits.MaxPixels), null);
         }
         catch (UploadRefusedException e)
         {
@@ -147,7 +147,12 @@ internal static class UploadsApi
         {
             Decodes.Release();
         }
+    }
 
+    /// <summary>Keeps a cleaned image for its owner: the file in the store, the row added to <paramref name="db"/> (saved by the caller).</summary>
+    internal static async Task<Upload> Keep(CleanUpload clean, Guid ownerId, ImageGenDbContext db, IImageStore store, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
         var id = Guid.CreateVersion7(time.GetUtcNow());
         var upload = new Upload
         {
@@ -162,7 +167,7 @@ internal static class UploadsApi
         };
         await store.SaveAsync(upload.StorageKey, clean.Bytes, clean.ContentType, cancellationToken);
         db.Uploads.Add(upload);
-        return (upload, null);
+        return upload;
     }
 
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
+using Microsoft.EntityFrameworkCore;
 using OpenAI.Images;
 
 namespace ImageGen.Tests.Graph;
@@ -78,6 +79,45 @@ public sealed partial class OpenAiCompatTests
         var quest = Assert.Single((await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token))!.Items);
         var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
         Assert.Equal(100 - quest.Cost, credits!.Balance);
+    }
+
+    [Fact]
+    public async Task An_edit_that_will_be_refused_is_refused_before_any_file_is_decoded_and_a_refused_edit_keeps_nothing()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var http = Raw(await KeyAsync(user));
+        var png = Png(64, 64, SkiaSharp.SKColors.Teal, transparentLeftHalf: false);
+        async Task<(int Status, string? Param)> EditAsync(string model, string prompt, params byte[][] images)
+        {
+            using var form = new MultipartFormDataContent { { new StringContent(model), "model" }, { new StringContent(prompt), "prompt" } };
+            for (var i = 0; i < images.Length; i++)
+            {
+                form.Add(new ByteArrayContent(images[i]), "image[]", $"{i}.png");
+            }
+
+            using var response = await http.PostAsync("/v1/images/edits", form, Token);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Token));
+            return ((int)response.StatusCode, body.RootElement.GetProperty("error").GetProperty("param").GetString());
+        }
+
+        // The model and the prompt are judged before the files; so is a second image a model does not take.
+        Assert.Equal((400, "model"), await EditAsync("no-such-model", "x", png));
+        Assert.Equal((400, "prompt"), await EditAsync("local-sketch", "", png));
+        // A good first file and a bad second one: refused, and the good one is not kept either.
+        Assert.Equal((400, "image"), await EditAsync("local-sketch", "x", png, "not an image"u8.ToArray()));
+
+        // With no credits left the edit is refused before its files are read.
+        using (var emptied = await graph.Admin.Client.PostAsJsonAsync($"/api/admin/users/{user.Id}/credits",
+            new { kind = "adjust", amount = -100, reason = "test: an empty balance" }, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, emptied.StatusCode);
+        }
+
+        Assert.Equal(429, (await EditAsync("local-sketch", "x", png)).Status);
+
+        await using var db = await graph.ConnectDatabaseAsync();
+        Assert.Equal(0, await db.Uploads.CountAsync(u => u.UserId == user.Id, Token));
+        Assert.Empty((await user.Client.GetFromJsonAsync<QuestPage>("/api/quests", GraphFixture.Json, Token))!.Items);
     }
 
     private sealed record OpenAiError(string Type, string? Param, string? Code);
