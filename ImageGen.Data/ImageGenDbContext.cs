@@ -81,6 +81,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.HasOne<ImageGenUser>().WithMany().HasForeignKey(q => q.UserId).OnDelete(DeleteBehavior.Restrict);
             // A user's list, newest first, pages on (user_id, created_at, id).
             quest.HasIndex(q => new { q.UserId, q.CreatedAt, q.Id }).IsDescending(false, true, true);
+            // A key's spend in a month, for its cap (only quests a key made have one).
+            quest.HasIndex(q => new { q.ApiKeyId, q.CreatedAt }).HasFilter("api_key_id IS NOT NULL");
             // The reconciler looks for quests that are not finished, by state and age.
             quest.HasIndex(q => new { q.Status, q.CreatedAt }).HasFilter("status IN ('Queued', 'Running')");
             // A claim counts the owner's running quests (fair share).

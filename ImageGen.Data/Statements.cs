@@ -69,7 +69,7 @@ internal static class QuestRow
             errorMessage = reader.GetOrdinal("error_message"), enqueuedAt = reader.GetOrdinal("enqueued_at"), leaseUntil = reader.GetOrdinal("lease_until"),
             cancelRequested = reader.GetOrdinal("cancel_requested"), attempts = reader.GetOrdinal("attempts"),
             generationMilliseconds = reader.GetOrdinal("generation_milliseconds"), providerJobId = reader.GetOrdinal("provider_job_id"),
-            providerPollingUrl = reader.GetOrdinal("provider_polling_url"), providerCost = reader.GetOrdinal("provider_cost"), billableSince = reader.GetOrdinal("billable_since"),
+            providerPollingUrl = reader.GetOrdinal("provider_polling_url"), providerCost = reader.GetOrdinal("provider_cost"), billableSince = reader.GetOrdinal("billable_since"), apiKeyId = reader.GetOrdinal("api_key_id"),
             traceParent = reader.GetOrdinal("trace_parent"), inputs = reader.GetOrdinal("inputs"), webhookUrl = reader.GetOrdinal("webhook_url"),
             webhookEvents = reader.GetOrdinal("webhook_events");
         return row => new Quest
@@ -101,6 +101,7 @@ internal static class QuestRow
             ProviderPollingUrl = Text(row, providerPollingUrl),
             ProviderCost = Value<int>(row, providerCost),
             BillableSince = Value<DateTimeOffset>(row, billableSince),
+            ApiKeyId = Value<Guid>(row, apiKeyId),
             TraceParent = Text(row, traceParent),
             Inputs = JsonSerializer.Deserialize<List<QuestInput>>(row.GetString(inputs), ImageGenDbContext.JsonOptions) ?? [],
             WebhookUrl = Text(row, webhookUrl),
@@ -121,12 +122,12 @@ internal static class QuestRow
         return new($"""
             INSERT INTO quests (id, user_id, prompt, model, width, height, seed, parameters, cost, charged, status, progress, status_text, created_at,
                 started_at, completed_at, error_code, error_message, enqueued_at, lease_until, cancel_requested, attempts, generation_milliseconds,
-                provider_job_id, provider_polling_url, provider_cost, billable_since, trace_parent, inputs, webhook_url, webhook_events)
+                provider_job_id, provider_polling_url, provider_cost, billable_since, api_key_id, trace_parent, inputs, webhook_url, webhook_events)
             SELECT {quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
                 {parameters}::jsonb, {quest.Cost}, {quest.Charged}::int, {status}, {quest.Progress}, {quest.StatusText}::text, {quest.CreatedAt}, {quest.StartedAt}::timestamptz,
                 {quest.CompletedAt}::timestamptz, {quest.ErrorCode}::text, {quest.ErrorMessage}::text, {quest.EnqueuedAt}, {quest.LeaseUntil}::timestamptz,
                 {quest.CancelRequested}, {quest.Attempts}, {quest.GenerationMilliseconds}::int, {quest.ProviderJobId}::text,
-                {quest.ProviderPollingUrl}::text, {quest.ProviderCost}::int, {quest.BillableSince}::timestamptz, {quest.TraceParent}::text, {inputs}::jsonb, {quest.WebhookUrl}::text,
+                {quest.ProviderPollingUrl}::text, {quest.ProviderCost}::int, {quest.BillableSince}::timestamptz, {quest.ApiKeyId}::uuid, {quest.TraceParent}::text, {inputs}::jsonb, {quest.WebhookUrl}::text,
                 {(int)quest.WebhookEvents}
             WHERE {onlyIf ?? Always}
             """);

@@ -17,6 +17,7 @@ internal static class KeysApi
     public const int MaxActiveKeys = 20;
     public const int MaxNameLength = 100;
     public const int MaxExpiryDays = 365;
+    public const int MaxMonthlySpendCap = 1_000_000;
 
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
@@ -56,6 +57,11 @@ internal static class KeysApi
             return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "expiresInDays", $"A key expires in 1 to {MaxExpiryDays} days, or never (leave it out).");
         }
 
+        if (request.MonthlySpendCap is < 1 or > MaxMonthlySpendCap)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "monthlySpendCap", $"A key's monthly cap is 1 to {MaxMonthlySpendCap:N0} credits, or none (leave it out).");
+        }
+
         var userId = principal.UserId();
         if (await db.ApiKeys.CountAsync(k => k.UserId == userId && k.RevokedAt == null, cancellationToken) >= MaxActiveKeys)
         {
@@ -73,10 +79,11 @@ internal static class KeysApi
             CreatedAt = time.GetUtcNow(),
             Scopes = string.Join(' ', scopes),
             ExpiresAt = request.ExpiresInDays is { } days ? time.GetUtcNow().AddDays(days) : null,
+            MonthlySpendCap = request.MonthlySpendCap,
         };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/keys/{key.Id}", new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, secret, key.CreatedAt) { Scopes = scopes, ExpiresAt = key.ExpiresAt });
+        return TypedResults.Created($"/api/keys/{key.Id}", new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, secret, key.CreatedAt) { Scopes = scopes, ExpiresAt = key.ExpiresAt, MonthlySpendCap = key.MonthlySpendCap });
     }
 
     public static async Task<Ok<List<ApiKeyDto>>> List(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)
@@ -85,12 +92,13 @@ internal static class KeysApi
         var keys = await db.ApiKeys.AsNoTracking()
             .Where(k => k.UserId == userId && k.RevokedAt == null)
             .OrderByDescending(k => k.CreatedAt)
-            .Select(k => new { k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt, k.Scopes, k.ExpiresAt })
+            .Select(k => new { k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt, k.Scopes, k.ExpiresAt, k.MonthlySpendCap })
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(keys.Select(k => new ApiKeyDto(k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt)
         {
             Scopes = k.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             ExpiresAt = k.ExpiresAt,
+            MonthlySpendCap = k.MonthlySpendCap,
         }).ToList());
     }
 

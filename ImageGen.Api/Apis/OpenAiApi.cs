@@ -93,7 +93,7 @@ internal static partial class OpenAiApi
 
         var userId = context.User.UserId();
         var order = new QuestOrder(userId, native, Idempotency(idempotencyKey, context.User, call.Fingerprint, services.Options.Value),
-            WebhookEventsField: "webhook_events");
+            WebhookEventsField: "webhook_events", ApiKeyId: context.User.ApiKeyId());
         Guid questId;
         switch (await services.Submission.SubmitAsync(order, cancellationToken))
         {
@@ -113,6 +113,9 @@ internal static partial class OpenAiApi
                 // OpenAI answers a spent quota with 429 insufficient_quota; its SDKs do not retry it.
                 return ApiProblems.Status(StatusCodes.Status429TooManyRequests, ErrorCodes.InsufficientCredits,
                     $"This generation costs {cost} credits and your balance is {balance}. Add credits and try again.");
+            case SubmitOutcome.KeyCapReached(var spent, var cap, var cost):
+                return ApiProblems.Status(StatusCodes.Status429TooManyRequests, ErrorCodes.KeySpendCapReached,
+                    $"This key may spend {cap} credits a month; {spent} are spent and this generation costs {cost}.");
             default:
                 throw new InvalidOperationException("Unknown submit outcome.");
         }

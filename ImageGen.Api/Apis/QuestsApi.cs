@@ -49,7 +49,7 @@ internal static class QuestsApi
             ? new IdempotencyRequest(idempotencyKey, Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request))))
             : null;
         var userId = context.User.UserId();
-        switch (await services.Submission.SubmitAsync(new QuestOrder(userId, request, idempotency), cancellationToken))
+        switch (await services.Submission.SubmitAsync(new QuestOrder(userId, request, idempotency, ApiKeyId: context.User.ApiKeyId()), cancellationToken))
         {
             case SubmitOutcome.Invalid(var errors):
                 return ApiProblems.Validation(errors);
@@ -65,6 +65,10 @@ internal static class QuestsApi
             case SubmitOutcome.ShortOf(var balance, var cost):
                 return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.InsufficientCredits,
                     $"This quest costs {cost} credits and your balance is {balance}.", extra: new Dictionary<string, object?> { ["balance"] = balance, ["cost"] = cost });
+            case SubmitOutcome.KeyCapReached(var spent, var cap, var cost):
+                return ApiProblems.Status(StatusCodes.Status402PaymentRequired, ErrorCodes.KeySpendCapReached,
+                    $"This key may spend {cap} credits a month; {spent} are spent and this quest costs {cost}. Raise the key's cap, or use another credential.",
+                    extra: new Dictionary<string, object?> { ["spent"] = spent, ["cap"] = cap, ["cost"] = cost });
             case var other:
                 throw new UnreachableException($"Unknown submit outcome {other}.");
         }

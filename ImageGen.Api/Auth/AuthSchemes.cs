@@ -17,6 +17,9 @@ internal static class AuthSchemes
 
     public static bool IsApiKey(this ClaimsPrincipal user) => user.HasClaim(c => c.Type == "api_key_id");
 
+    /// <summary>The API key the request came with; null for a signed-in session.</summary>
+    public static Guid? ApiKeyId(this ClaimsPrincipal user) => Guid.TryParse(user.FindFirstValue("api_key_id"), out var id) ? id : null;
+
     /// <summary>A session may do what its account may; a key, what its scopes say.</summary>
     public static bool Allows(this ClaimsPrincipal user, string scope) =>
         !user.IsApiKey() || user.HasClaim(Core.Accounts.ApiKeyScopes.Claim, scope);

@@ -11,11 +11,12 @@ namespace ImageGen.Api.Services;
 
 /// <summary>
 /// What a surface asks to submit: whose quest, the request in the native API's terms, how a retry of it is recognised,
-/// and why (an operator's re-drive says so in the ledger). <see cref="WebhookEventsField"/> names the event filter as
-/// the surface's callers spell it, for its errors.
+/// why (an operator's re-drive says so in the ledger), and the API key it came with (null for a session: the quest
+/// records it, and the key's monthly cap holds). <see cref="WebhookEventsField"/> names the event filter as the
+/// surface's callers spell it, for its errors.
 /// </summary>
 internal sealed record QuestOrder(Guid OwnerId, CreateQuestRequest Request, IdempotencyRequest? Idempotency = null, string? Reason = null,
-    string WebhookEventsField = "webhookEvents");
+    string WebhookEventsField = "webhookEvents", Guid? ApiKeyId = null);
 
 /// <summary>
 /// The one submit pipeline, for every surface (the native API and its Midjourney follow-ups, <c>/v1</c> generations and
@@ -49,6 +50,7 @@ internal sealed partial class QuestSubmission(
 
         var quest = NewQuest(order.OwnerId, resolved);
         quest.Inputs = found;
+        quest.ApiKeyId = order.ApiKeyId;
         if (await webhooks.ApplyAsync(quest, order.Request.Webhook, order.Request.WebhookEvents, "webhook", order.WebhookEventsField, cancellationToken)
             is { Count: > 0 } hookErrors)
         {

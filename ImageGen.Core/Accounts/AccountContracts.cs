@@ -33,6 +33,9 @@ public sealed record CreateApiKeyRequest
 
     /// <summary>Days until the key stops working by itself (1 to 365); none means it works until revoked.</summary>
     public int? ExpiresInDays { get; init; }
+
+    /// <summary>The most credits the key's quests may reserve in a calendar month (UTC); none means no cap but the balance.</summary>
+    public int? MonthlySpendCap { get; init; }
 }
 
 /// <summary>An API key as listed: never the secret, only its prefix.</summary>
@@ -40,6 +43,7 @@ public sealed record ApiKeyDto(Guid Id, string Name, string Prefix, DateTimeOffs
 {
     public IReadOnlyList<string> Scopes { get; init; } = [];
     public DateTimeOffset? ExpiresAt { get; init; }
+    public int? MonthlySpendCap { get; init; }
 }
 
 /// <summary>The answer to creating a key: the only time <see cref="Key"/> is shown.</summary>
@@ -47,6 +51,7 @@ public sealed record CreatedApiKeyDto(Guid Id, string Name, string Prefix, strin
 {
     public IReadOnlyList<string> Scopes { get; init; } = [];
     public DateTimeOffset? ExpiresAt { get; init; }
+    public int? MonthlySpendCap { get; init; }
 }
 
 public static class Roles

@@ -29,6 +29,7 @@ public static class ErrorCodes
     public const string InvalidCredentials = "invalid_credentials";
     public const string AccountLocked = "account_locked";
     public const string SignupLimit = "signup_limit";
+    public const string KeySpendCapReached = "key_spend_cap_reached";
     public const string EmailTaken = "email_taken";
     public const string InvalidEmail = "invalid_email";
     public const string WeakPassword = "weak_password";

@@ -26,9 +26,6 @@ public static class QuestStepKinds
     /// <summary>The provider accepted the job (Detail: its id; Code: what it costs, when it said so).</summary>
     public const string JobAccepted = "job_accepted";
 
-    /// <summary>The provider bills for the quest from here on, whatever happens next (Detail: why: the request was sent).</summary>
-    public const string Billable = "billable";
-
     /// <summary>The quest ended (Code: the error code, if any; Detail: the status).</summary>
     public const string Ended = "ended";
 

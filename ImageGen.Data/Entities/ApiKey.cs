@@ -17,4 +17,7 @@ public sealed class ApiKey
 
     /// <summary>When the key stops working by itself; null for never.</summary>
     public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>The most credits the key's quests may take in a calendar month (UTC), enforced in the submit; null for no cap.</summary>
+    public int? MonthlySpendCap { get; set; }
 }

@@ -59,6 +59,9 @@ public sealed class Quest
     /// <summary>What the provider said the accepted job costs, in credits (BFL's <c>cost</c>); what a cancel after acceptance charges.</summary>
     public int? ProviderCost { get; set; }
 
+    /// <summary>The API key that submitted it; null when a signed-in session did (for the key's spend cap and usage by key).</summary>
+    public Guid? ApiKeyId { get; set; }
+
     /// <summary>W3C traceparent of the request that created it, so the whole life of a quest is one trace.</summary>
     public string? TraceParent { get; set; }
 

@@ -103,6 +103,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_used_at");
 
+                    b.Property<int?>("MonthlySpendCap")
+                        .HasColumnType("integer")
+                        .HasColumnName("monthly_spend_cap");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -357,6 +361,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
@@ -497,6 +505,10 @@ namespace ImageGen.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_quests");
+
+                    b.HasIndex("ApiKeyId", "CreatedAt")
+                        .HasDatabaseName("ix_quests_api_key_id_created_at")
+                        .HasFilter("api_key_id IS NOT NULL");
 
                     b.HasIndex("Status", "CreatedAt")
                         .HasDatabaseName("ix_quests_status_created_at")

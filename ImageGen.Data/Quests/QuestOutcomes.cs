@@ -24,6 +24,9 @@ public abstract record SubmitOutcome
 
     /// <summary>The balance does not cover the cost.</summary>
     public sealed record ShortOf(int Balance, int Cost) : SubmitOutcome;
+
+    /// <summary>The key that submitted it would pass its monthly spend cap: <paramref name="Spent"/> of <paramref name="Cap"/> this month.</summary>
+    public sealed record KeyCapReached(int Spent, int Cap, int Cost) : SubmitOutcome;
 }
 
 /// <summary>What became of an owner's cancel.</summary>

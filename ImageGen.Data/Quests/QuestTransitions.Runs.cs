@@ -122,21 +122,17 @@ public sealed partial class QuestTransitions
     }
 
     /// <summary>
-    /// The provider bills for the quest from now on whatever happens next (OpenAI once the request was sent): kept at
-    /// once, so a cancel from now on is charged what the provider bills (<see cref="QuestCharges.ForCancel"/>).
+    /// The provider bills for the quest from now on whatever happens next (OpenAI once the request was sent), or, with
+    /// <paramref name="billable"/> false, no longer (it answered with a refusal, which it does not bill): kept at once, so
+    /// a cancel while the provider works is charged what it bills (<see cref="QuestCharges.ForCancel"/>).
     /// </summary>
-    public Task<bool> RecordBillableAsync(Guid questId, int run, string why, CancellationToken cancellationToken)
+    public async Task<bool> RecordBillableAsync(Guid questId, int run, bool billable, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        string kind = QuestStepKinds.Billable, detail = Limit(why, QuestStepLimits.MaxDetailLength);
-        return ApplyAsync([], async () => (await db.ValuesAsync<int>($"""
-            WITH q AS (
-                UPDATE quests SET billable_since = COALESCE(billable_since, {now})
-                WHERE id = {questId} AND attempts = {run} AND status = {Running} RETURNING id, attempts),
-            s AS (
-                INSERT INTO quest_steps (quest_id, at, kind, run, detail) SELECT id, {now}, {kind}, attempts, {detail} FROM q)
-            SELECT count(*)::int FROM q
-            """, cancellationToken)).Single(), cancellationToken);
+        DateTimeOffset? since = billable ? time.GetUtcNow() : null;
+        return await db.Database.ExecuteSqlAsync($"""
+            UPDATE quests SET billable_since = CASE WHEN {since}::timestamptz IS NULL THEN NULL ELSE COALESCE(billable_since, {since}::timestamptz) END
+            WHERE id = {questId} AND attempts = {run} AND status = {Running} AND provider_job_id IS NULL
+            """, cancellationToken) == 1;
     }
 
     /// <summary>Shutdown: the run gives the quest back to the queue (the caller adds a stream entry after this commits).</summary>

@@ -41,7 +41,8 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
     /// owner's account row that changes nothing (made first, at 0, for a user with no entry yet); it waits for whoever
     /// holds the row. The second statement reads with a snapshot taken after the lock was granted (read committed: one
     /// per statement), so it sees every reservation and key committed before: it inserts the quest, its reservation and
-    /// its key only when no live key answers for the request and the balance covers the cost, and says which it was.
+    /// its key only when no live key answers for the request, the balance covers the cost and the submitting API key's
+    /// monthly cap (if it has one) does too, and says which it was.
     /// </remarks>
     public async Task<SubmitOutcome> EnqueueAsync(Quest quest, IdempotencyRequest? idempotency, string? reason, CancellationToken cancellationToken)
     {
@@ -54,14 +55,19 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
         string? key = idempotency?.Key, requestHash = idempotency?.RequestHash;
         // A key the server derived from the request holds only for a while; after it, the same request starts a new quest.
         DateTimeOffset? liveSince = idempotency?.ReplayWindow is { } window ? now - window : null;
+        // A key's monthly cap counts what its quests of this calendar month (UTC) took: the charge once ended, else the reservation.
+        var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var keyId = quest.ApiKeyId;
         var decision = (await db.RowsAsync($"""
             {CreditLedger.AccountLock(quest.UserId)};
             WITH live AS (
                 SELECT quest_id, request_hash FROM idempotency_keys
                 WHERE user_id = {quest.UserId} AND key = {key}::text AND ({liveSince}::timestamptz IS NULL OR created_at >= {liveSince}::timestamptz)),
             b AS (SELECT balance FROM credit_accounts WHERE user_id = {quest.UserId}),
+            cap AS (SELECT monthly_spend_cap AS cap FROM api_keys WHERE id = {keyId}::uuid),
+            spent AS (SELECT COALESCE(SUM(COALESCE(charged, cost)), 0)::int AS spent FROM quests WHERE api_key_id = {keyId}::uuid AND created_at >= {monthStart}),
             q AS (
-                {QuestRow.Insert(quest, onlyIf: new($"NOT EXISTS (SELECT 1 FROM live) AND (SELECT balance FROM b) >= {quest.Cost}"))}
+                {QuestRow.Insert(quest, onlyIf: new($"NOT EXISTS (SELECT 1 FROM live) AND (SELECT balance FROM b) >= {quest.Cost} AND ((SELECT cap FROM cap) IS NULL OR (SELECT spent FROM spent) + {quest.Cost} <= (SELECT cap FROM cap))"))}
                 RETURNING id, user_id, cost),
             e AS (
                 INSERT INTO credit_entries (user_id, kind, amount, quest_id, reason, created_at)
@@ -70,14 +76,16 @@ public sealed partial class QuestTransitions(ImageGenDbContext db, TimeProvider 
                 INSERT INTO idempotency_keys (user_id, key, request_hash, quest_id, created_at)
                 SELECT user_id, {key}::text, {requestHash}::text, id, {now} FROM q WHERE {key}::text IS NOT NULL
                 ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, quest_id = excluded.quest_id, created_at = excluded.created_at)
-            SELECT (SELECT balance FROM b), live.quest_id, live.request_hash, (SELECT count(*) FROM q)::int
+            SELECT (SELECT balance FROM b), live.quest_id, live.request_hash, (SELECT count(*) FROM q)::int, (SELECT spent FROM spent), (SELECT cap FROM cap)
             FROM (SELECT 1) AS one LEFT JOIN live ON TRUE
-            """, row => (Balance: row.GetInt32(0), Existing: row.IsDBNull(1) ? (Guid?)null : row.GetGuid(1), ExistingHash: row.IsDBNull(2) ? null : row.GetString(2),
-                Stored: row.GetInt32(3) == 1), cancellationToken)).Single();
+            """, row => (Balance: row.IsDBNull(0) ? 0 : row.GetInt32(0), Existing: row.IsDBNull(1) ? (Guid?)null : row.GetGuid(1),
+                ExistingHash: row.IsDBNull(2) ? null : row.GetString(2), Stored: row.GetInt32(3) == 1, Spent: row.GetInt32(4),
+                Cap: row.IsDBNull(5) ? (int?)null : row.GetInt32(5)), cancellationToken)).Single();
         return decision switch
         {
             { Existing: { } existing } => decision.ExistingHash == requestHash ? new SubmitOutcome.Replayed(existing) : new SubmitOutcome.KeyReused(),
             { Stored: true } => new SubmitOutcome.Accepted(quest),
+            { Cap: { } cap } when decision.Spent + quest.Cost > cap => new SubmitOutcome.KeyCapReached(decision.Spent, cap, quest.Cost),
             _ => new SubmitOutcome.ShortOf(decision.Balance, quest.Cost),
         };
     }

@@ -87,10 +87,13 @@ public sealed partial class QuestTransitionTests
         Assert.Equal(100, await BalanceAsync(before.UserId));
 
         var sent = await RunningQuestAsync(cost: 7);
-        Assert.True(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, "sent", Token)));
+        // Sent, refused (not billed), sent again: billable from the second send.
+        Assert.True(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, true, Token)));
+        Assert.True(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, false, Token)));
+        Assert.Null((await ReadAsync(sent.Id)).BillableSince);
+        Assert.True(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, true, Token)));
         var stored = await ReadAsync(sent.Id);
         Assert.NotNull(stored.BillableSince);
-        Assert.Contains(await StepsAsync(sent.Id), s => s.Kind == QuestStepKinds.Billable);
 
         var cancelled = await WithTransitions(t => t.CancelRunAsync(stored, [], Token));
         Assert.Equal((QuestStatus.Cancelled, 7), (cancelled!.Status, cancelled.Charged));
@@ -98,7 +101,7 @@ public sealed partial class QuestTransitionTests
         Assert.Contains("provider", cancelled.ErrorMessage, StringComparison.Ordinal);
 
         // A run that lost the quest cannot mark it.
-        Assert.False(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, "late", Token)));
+        Assert.False(await WithTransitions(t => t.RecordBillableAsync(sent.Id, sent.Attempts, true, Token)));
     }
 
     /// <summary>A quest (cost 5) ended as <paramref name="ended"/>, and the run that held it last (or the queued quest, for a cancel).</summary>

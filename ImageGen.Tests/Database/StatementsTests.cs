@@ -111,6 +111,7 @@ public sealed class StatementsTests(ThrowawayPostgres postgres)
             ProviderPollingUrl = "https://api.bfl.ai/v1/get_result?id=job-1",
             ProviderCost = 3,
             BillableSince = now.AddMinutes(-2),
+            ApiKeyId = Guid.NewGuid(),
             TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             Inputs = [new QuestInput(Guid.NewGuid(), "uploads/a.png", "image/png", 640, 480), new QuestInput(Guid.NewGuid(), "uploads/m.png", "image/png", 640, 480, IsMask: true, JobId: "grid-1")],
             WebhookUrl = "https://hooks.example/imagegen",

@@ -200,4 +200,43 @@ public sealed class CreditTests(GraphFixture graph)
         var after = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
         Assert.Equal(125, after!.Balance);
     }
+
+    [Fact]
+    public async Task A_key_with_a_monthly_cap_stops_at_it_on_every_surface_while_the_session_goes_on()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "capped", scopes = new[] { "quests" }, expiresInDays = 30, monthlySpendCap = 3 }, Token);
+        var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
+        Assert.Equal(3, key.MonthlySpendCap);
+        using var withKey = new HttpClient { BaseAddress = graph.GatewayAddress };
+        withKey.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Key);
+        var body = new { prompt = "capped", model = "local-sketch", width = 64, height = 64 };
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var submitted = await withKey.PostAsJsonAsync("/api/quests", body, Token);
+            statuses.Add(submitted.StatusCode);
+            if (submitted.StatusCode != HttpStatusCode.Accepted)
+            {
+                await ProblemAssert.IsProblemAsync(submitted, HttpStatusCode.PaymentRequired, ErrorCodes.KeySpendCapReached);
+                break;
+            }
+        }
+
+        Assert.Contains(HttpStatusCode.Accepted, statuses);
+        Assert.Equal(HttpStatusCode.PaymentRequired, statuses[^1]);
+        using (var openAi = await withKey.PostAsJsonAsync("/v1/images/generations", new { prompt = "capped", model = "local-sketch", size = "64x64" }, Token))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, openAi.StatusCode);
+        }
+
+        using var session = await user.Client.PostAsJsonAsync("/api/quests", body, Token);
+        Assert.Equal(HttpStatusCode.Accepted, session.StatusCode);
+        var listed = Assert.Single((await user.Client.GetFromJsonAsync<List<ApiKeyDto>>("/api/keys", GraphFixture.Json, Token))!);
+        Assert.Equal(3, listed.MonthlySpendCap);
+
+        using var badCap = await user.Client.PostAsJsonAsync("/api/keys", new { name = "odd", monthlySpendCap = 0 }, Token);
+        await ProblemAssert.IsProblemAsync(badCap, HttpStatusCode.BadRequest, ErrorCodes.ValueOutOfRange, "monthlySpendCap");
+    }
 }

@@ -40,7 +40,7 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         GeneratedImageCollection images;
         // OpenAI bills a request it received whether or not we wait for the answer: from the moment the body is sent, a
         // cancel is charged what the quest reserved.
-        using var billing = BillingPoint.Arm(() => request.OnBillable(cancellationToken));
+        using var billing = BillingPoint.Arm(() => request.OnBillable(true, cancellationToken));
         try
         {
             if (request.Inputs.Count == 0 && request.Parameters.N == 1)
@@ -54,6 +54,8 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         }
         catch (ClientResultException e)
         {
+            // OpenAI answered with a refusal (429, 4xx, 5xx): that request is not billed.
+            await request.OnBillable(false, CancellationToken.None);
             throw Classify(e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)

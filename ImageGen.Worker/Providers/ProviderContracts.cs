@@ -28,10 +28,11 @@ public sealed record ProviderRequest
     public Func<string, string, int?, CancellationToken, Task> OnJobAccepted { get; init; } = static (_, _, _, _) => Task.CompletedTask;
 
     /// <summary>
-    /// Called at the moment from which the provider bills whatever happens next, for providers whose billing point is
-    /// not a job id (OpenAI: once the request was sent), so a cancel from then on is charged what the provider bills.
+    /// Called with true at the moment from which the provider bills whatever happens next, for providers whose billing
+    /// point is not a job id (OpenAI: once the request was sent), so a cancel from then on is charged what the provider
+    /// bills; and with false when the provider refused that request after all (an error answer is not billed).
     /// </summary>
-    public Func<CancellationToken, Task> OnBillable { get; init; } = static _ => Task.CompletedTask;
+    public Func<bool, CancellationToken, Task> OnBillable { get; init; } = static (_, _) => Task.CompletedTask;
 
     /// <summary>Progress 0..1 with a sentence for people.</summary>
     public Func<double, string, CancellationToken, ValueTask> OnProgress { get; init; } = static (_, _, _) => ValueTask.CompletedTask;

@@ -50,13 +50,18 @@ internal sealed partial class QuestProcessor
         }
     }
 
-    private async Task RecordBillableAsync(QuestRun run)
+    private async Task RecordBillableAsync(QuestRun run, bool billable)
     {
-        // Kept at once and before the answer comes: a cancel while the provider works is charged what it bills.
-        run.Quest.BillableSince ??= time.GetUtcNow();
+        // Kept at once and before the answer comes: a cancel while the provider works is charged what it bills; an
+        // answer that refused the request (not billed) takes the mark back.
+        if (run.Quest.ProviderJobId is null)
+        {
+            run.Quest.BillableSince = billable ? run.Quest.BillableSince ?? time.GetUtcNow() : null;
+        }
+
         try
         {
-            await transitions.RecordBillableAsync(run.Quest.Id, run.Number, "the request reached the provider: it bills from now", CancellationToken.None);
+            await transitions.RecordBillableAsync(run.Quest.Id, run.Number, billable, CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

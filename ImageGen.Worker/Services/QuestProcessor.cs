@@ -165,7 +165,7 @@ internal sealed partial class QuestProcessor(
                 ParentJobId = quest.Inputs.FirstOrDefault(i => i.JobId is not null)?.JobId,
                 ResumePollingUrl = quest.ProviderPollingUrl,
                 OnJobAccepted = (id, url, cost, _) => RecordJobAsync(run, id, url, cost),
-                OnBillable = _ => RecordBillableAsync(run),
+                OnBillable = (billable, _) => RecordBillableAsync(run, billable),
                 OnProgress = (progress, text, token) => ReportProgressAsync(run, progress, text, token),
                 OnPreview = frame => run.PendingPreview = QuestPreviews.DataUri(frame),
                 OnCall = call => RecordCall(run, call),
