@@ -79,13 +79,14 @@ internal static class RateLimits
     {
         var (burst, perMinute) = pick(context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value);
         var redis = context.RequestServices.GetRequiredService<IConnectionMultiplexer>();
-        return RedisRateLimitPartition.GetTokenBucketRateLimiter($"imagegen:limits:gateway:{policy}:{AddressKey(context)}", _ => new RedisTokenBucketRateLimiterOptions
-        {
-            ConnectionMultiplexerFactory = () => redis,
-            TokenLimit = burst,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
-        });
+        return FailOpenLimiter.Around(RedisRateLimitPartition.GetTokenBucketRateLimiter($"imagegen:limits:gateway:{policy}:{AddressKey(context)}",
+            _ => new RedisTokenBucketRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis,
+                TokenLimit = burst,
+                TokensPerPeriod = 1,
+                ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
+            }));
     }
 
     /// <summary>The caller as the gateway sees it (it is the public entry: the peer's own address), grouped as limits count it.</summary>

@@ -34,32 +34,9 @@ internal static class KeysApi
     public static async Task<Results<Created<CreatedApiKeyDto>, ProblemHttpResult>> Create(
         CreateApiKeyRequest request, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var name = request.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
+        if (Check(request, principal, out var name, out var scopes) is { } invalid)
         {
-            return ApiProblems.BadRequest(string.IsNullOrEmpty(name) ? ErrorCodes.Required : ErrorCodes.ValidationFailed, "name",
-                $"Name the key (1 to {MaxNameLength} characters), so you know later where it is used.");
-        }
-
-        var scopes = request.Scopes is { Count: > 0 } asked ? asked.Select(s => s?.Trim() ?? "").Distinct().ToList() : [.. ApiKeyScopes.Default];
-        if (scopes.FirstOrDefault(s => !ApiKeyScopes.All.Contains(s)) is { } unknown)
-        {
-            return ApiProblems.BadRequest(ErrorCodes.UnknownScope, "scopes", $"'{unknown}' is not a scope. Scopes: {string.Join(", ", ApiKeyScopes.All)}.");
-        }
-
-        if (scopes.Contains(ApiKeyScopes.Admin) && !principal.IsInRole(Roles.Admin))
-        {
-            return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.ScopeNotAllowed, "Only an operator's key can have the admin scope.", "scopes");
-        }
-
-        if (request.ExpiresInDays is < 1 or > MaxExpiryDays)
-        {
-            return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "expiresInDays", $"A key expires in 1 to {MaxExpiryDays} days, or never (leave it out).");
-        }
-
-        if (request.MonthlySpendCap is < 1 or > MaxMonthlySpendCap)
-        {
-            return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "monthlySpendCap", $"A key's monthly cap is 1 to {MaxMonthlySpendCap:N0} credits, or none (leave it out).");
+            return invalid;
         }
 
         var userId = principal.UserId();
@@ -84,6 +61,37 @@ internal static class KeysApi
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/keys/{key.Id}", new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, secret, key.CreatedAt) { Scopes = scopes, ExpiresAt = key.ExpiresAt, MonthlySpendCap = key.MonthlySpendCap });
+    }
+
+    /// <summary>The request's name and scopes when they hold, or the problem: a name, known scopes (admin for operators only), an expiry and a cap in range.</summary>
+    private static ProblemHttpResult? Check(CreateApiKeyRequest request, ClaimsPrincipal principal, out string name, out List<string> scopes)
+    {
+        name = request.Name?.Trim() ?? "";
+        scopes = request.Scopes is { Count: > 0 } asked ? asked.Select(s => s?.Trim() ?? "").Distinct().ToList() : [.. ApiKeyScopes.Default];
+        if (name.Length is 0 or > MaxNameLength)
+        {
+            return ApiProblems.BadRequest(name.Length == 0 ? ErrorCodes.Required : ErrorCodes.ValidationFailed, "name",
+                $"Name the key (1 to {MaxNameLength} characters), so you know later where it is used.");
+        }
+
+        if (scopes.FirstOrDefault(s => !ApiKeyScopes.All.Contains(s)) is { } unknown)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.UnknownScope, "scopes", $"'{unknown}' is not a scope. Scopes: {string.Join(", ", ApiKeyScopes.All)}.");
+        }
+
+        if (scopes.Contains(ApiKeyScopes.Admin) && !principal.IsInRole(Roles.Admin))
+        {
+            return ApiProblems.Status(StatusCodes.Status403Forbidden, ErrorCodes.ScopeNotAllowed, "Only an operator's key can have the admin scope.", "scopes");
+        }
+
+        if (request.ExpiresInDays is < 1 or > MaxExpiryDays)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "expiresInDays", $"A key expires in 1 to {MaxExpiryDays} days, or never (leave it out).");
+        }
+
+        return request.MonthlySpendCap is < 1 or > MaxMonthlySpendCap
+            ? ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "monthlySpendCap", $"A key's monthly cap is 1 to {MaxMonthlySpendCap:N0} credits, or none (leave it out).")
+            : null;
     }
 
     public static async Task<Ok<List<ApiKeyDto>>> List(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)

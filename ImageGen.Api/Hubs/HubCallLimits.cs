@@ -26,14 +26,6 @@ internal sealed class HubCallLimits : IHubFilter, IDisposable
     private const string ConnectionBucket = "imagegen:connection-bucket";
     private static readonly TimeSpan ConnectionEntryLifetime = TimeSpan.FromHours(1);
 
-    private static readonly LuaScript Admit = LuaScript.Prepare("""
-        redis.call('ZREMRANGEBYSCORE', @key, '-inf', @now)
-        if redis.call('ZCARD', @key) >= tonumber(@max) then return 0 end
-        redis.call('ZADD', @key, @until, @connection)
-        redis.call('PEXPIRE', @key, @lifetime)
-        return 1
-        """);
-
     private readonly IConnectionMultiplexer _redis;
     private readonly LimitOptions _options;
     private readonly TimeProvider _time;
@@ -87,16 +79,10 @@ internal sealed class HubCallLimits : IHubFilter, IDisposable
     {
         var context = lifetime.Context;
         var user = UserOf(context);
-        var admitted = (int)await _redis.GetDatabase().ScriptEvaluateAsync(Admit, new
-        {
-            key = (RedisKey)ConnectionsKey(user),
-            now = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-            max = _options.HubConnectionsPerUser,
-            until = Until(),
-            connection = context.ConnectionId,
-            lifetime = (long)ConnectionEntryLifetime.TotalMilliseconds,
-        });
-        if (admitted == 0)
+        // A connection's entry lives until an hour after its last call; entries past that belong to connections long gone.
+        var admitted = await BoundedSet.TryAddAsync(_redis.GetDatabase(), ConnectionsKey(user), context.ConnectionId, score: Until(),
+            floor: _time.GetUtcNow().ToUnixTimeMilliseconds(), max: _options.HubConnectionsPerUser, lifetime: ConnectionEntryLifetime);
+        if (!admitted)
         {
             throw new HubException($"{ErrorCodes.RateLimited}: at most {_options.HubConnectionsPerUser} live connections per account; close one first.");
         }

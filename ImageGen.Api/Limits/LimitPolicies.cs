@@ -120,12 +120,13 @@ internal static class LimitPolicies
     {
         var (burst, perMinute) = pick(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value);
         var redis = context.RequestServices.GetRequiredService<IConnectionMultiplexer>();
-        return RedisRateLimitPartition.GetTokenBucketRateLimiter($"imagegen:limits:{policy}:{Caller(context, byUser)}", _ => new RedisTokenBucketRateLimiterOptions
-        {
-            ConnectionMultiplexerFactory = () => redis,
-            TokenLimit = burst,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
-        });
+        return FailOpenLimiter.Around(RedisRateLimitPartition.GetTokenBucketRateLimiter($"imagegen:limits:{policy}:{Caller(context, byUser)}",
+            _ => new RedisTokenBucketRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis,
+                TokenLimit = burst,
+                TokensPerPeriod = 1,
+                ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
+            }));
     }
 }

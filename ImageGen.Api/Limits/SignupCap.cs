@@ -15,14 +15,6 @@ internal sealed class SignupCap(IConnectionMultiplexer redis, IOptions<LimitOpti
 {
     private static readonly TimeSpan Window = TimeSpan.FromDays(1);
 
-    private static readonly LuaScript Take = LuaScript.Prepare("""
-        redis.call('ZREMRANGEBYSCORE', @key, '-inf', @since)
-        if redis.call('ZCARD', @key) >= tonumber(@cap) then return 0 end
-        redis.call('ZADD', @key, @now, @place)
-        redis.call('PEXPIRE', @key, @window)
-        return 1
-        """);
-
     public int PerDay => options.Value.SignupsPerDay;
 
     /// <summary>A place for one more account from this caller's address, or null when the day's are taken.</summary>
@@ -31,16 +23,9 @@ internal sealed class SignupCap(IConnectionMultiplexer redis, IOptions<LimitOpti
         var key = (RedisKey)$"imagegen:limits:signups:{ClientAddress.LimitKey(context)}";
         var place = Guid.NewGuid().ToString("N");
         var now = time.GetUtcNow();
-        var taken = (int)await redis.GetDatabase().ScriptEvaluateAsync(Take, new
-        {
-            key,
-            since = (now - Window).ToUnixTimeMilliseconds(),
-            cap = PerDay,
-            now = now.ToUnixTimeMilliseconds(),
-            place,
-            window = (long)Window.TotalMilliseconds,
-        });
-        return taken == 1 ? new SignupPlace(key, place) : null;
+        var taken = await BoundedSet.TryAddAsync(redis.GetDatabase(), key, place, score: now.ToUnixTimeMilliseconds(),
+            floor: (now - Window).ToUnixTimeMilliseconds(), max: PerDay, lifetime: Window);
+        return taken ? new SignupPlace(key, place) : null;
     }
 
     /// <summary>The sign-up failed: its place goes back.</summary>
