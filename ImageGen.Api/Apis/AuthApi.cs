@@ -27,7 +27,7 @@ internal static class AuthApi
         auth.MapPost("/login", Login).RequireRateLimiting(LimitPolicies.Account).WithName("Login").WithSummary("Exchange email and password for a bearer access token and a refresh token.");
         auth.MapPost("/refresh", Refresh).RequireRateLimiting(LimitPolicies.Account).WithName("Refresh").WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; using one twice ends its session.");
         auth.MapPost("/logout", Logout).RequireRateLimiting(LimitPolicies.Account).WithName("Logout").WithSummary("End every session of the account: refresh tokens, access tokens and live hub connections.").RequireAuthorization(AuthSchemes.SessionPolicy);
-        auth.MapPost("/change-password", ChangePassword).RequireRateLimiting(LimitPolicies.Account).WithName("ChangePassword").WithSummary("Change the password; every session, this one included, must sign in again.").RequireAuthorization(AuthSchemes.SessionPolicy);
+        auth.MapPost("/change-password", ChangePassword).RequireRateLimiting(LimitPolicies.Account).WithName("ChangePassword").WithSummary("Change the password; every session, this one included, must sign in again, and the account's API keys are revoked unless keepApiKeys is true.").RequireAuthorization(AuthSchemes.SessionPolicy);
         app.MapGet("/api/me", Me).RequireRateLimiting(LimitPolicies.Read).WithTags("Accounts").WithName("Me").WithSummary("Who is signed in, with roles and balance (a key needs credits:read: it shows the balance).")
             .RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.CreditsRead));
         return app;
@@ -186,7 +186,8 @@ internal static class AuthApi
     }
 
     /// <summary>What a password change uses.</summary>
-    public sealed record PasswordServices(UserManager<ImageGenUser> Users, SessionGuard Sessions, HubSessions Hubs, SignInThrottle Throttle);
+    public sealed record PasswordServices(UserManager<ImageGenUser> Users, SessionGuard Sessions, HubSessions Hubs, SignInThrottle Throttle, ImageGenDbContext Db,
+        TimeProvider Time);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ChangePassword(
         ChangePasswordRequest request, HttpContext context, [AsParameters] PasswordServices services)
@@ -231,8 +232,16 @@ internal static class AuthApi
             return IdentityProblem(result.Errors, "newPassword");
         }
 
-        // The new stamp ends every session, this one included: whoever knew the old password is out at once.
+        // The new stamp ends every session, this one included: whoever knew the old password is out at once; so do the
+        // account's API keys unless the owner chose to keep them (their hub connections close with the user's).
         await sessions.StampChangedAsync(user);
+        if (request.KeepApiKeys is not true)
+        {
+            var now = services.Time.GetUtcNow();
+            await services.Db.ApiKeys.Where(k => k.UserId == user.Id && k.RevokedAt == null)
+                .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), CancellationToken.None);
+        }
+
         await hubs.EndUserAsync(user.Id);
         return TypedResults.NoContent();
     }

@@ -15,6 +15,12 @@ public sealed record ChangePasswordRequest
 {
     public string? CurrentPassword { get; init; }
     public string? NewPassword { get; init; }
+
+    /// <summary>
+    /// Keep the account's API keys working. By default a password change revokes them too: whoever learned the old
+    /// password may have made one.
+    /// </summary>
+    public bool? KeepApiKeys { get; init; }
 }
 
 /// <summary>What <c>/api/auth/login</c> and <c>/api/auth/refresh</c> return.</summary>

@@ -131,6 +131,34 @@ public sealed class AccountTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Changing_the_password_revokes_the_accounts_keys_unless_the_owner_keeps_them()
+    {
+        foreach (var keep in new[] { false, true })
+        {
+            using var user = await graph.CreateUserAsync(Token);
+            using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "script", expiresInDays = 30 }, Token);
+            var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
+            using var withKey = new HttpClient { BaseAddress = graph.GatewayAddress };
+            withKey.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+            Assert.Equal(HttpStatusCode.OK, (await withKey.GetAsync("/api/quests", Token)).StatusCode);
+
+            using var changed = await user.Client.PostAsJsonAsync("/api/auth/change-password",
+                new { currentPassword = GraphFixture.UserPassword, newPassword = "Brand-new-Passw0rd", keepApiKeys = keep }, Token);
+            Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+
+            using var after = await withKey.GetAsync("/api/quests", Token);
+            if (keep)
+            {
+                Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+            }
+            else
+            {
+                await ProblemAssert.IsProblemAsync(after, HttpStatusCode.Unauthorized, "api_key_revoked");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Changing_the_password_keeps_the_account_and_retires_the_old_password()
     {
         using var user = await graph.CreateUserAsync(Token);
