@@ -209,21 +209,10 @@ internal static class AuthApi
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "The account no longer exists.");
         }
 
-        // The current password is a guess like a sign-in's: wrong ones count against the same lock (this account, this address).
-        var (email, address) = (user.Email ?? "", ClientAddress.Of(context));
-        if (await services.Throttle.LockedForAsync(email, address) is { } wait)
+        if (await CheckCurrentPasswordAsync(user, request.CurrentPassword, context, services) is { } wrong)
         {
-            return Locked(context, wait);
+            return wrong;
         }
-
-        if (!await users.CheckPasswordAsync(user, request.CurrentPassword))
-        {
-            return await services.Throttle.FailedAsync(email, address) is { } locked
-                ? Locked(context, locked)
-                : ApiProblems.BadRequest(ErrorCodes.InvalidCredentials, "currentPassword", "The current password is wrong.");
-        }
-
-        await services.Throttle.SucceededAsync(email, address);
 
         await sessions.StampChangingAsync(user.Id);
         var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword);
@@ -237,13 +226,42 @@ internal static class AuthApi
         await sessions.StampChangedAsync(user);
         if (request.KeepApiKeys is not true)
         {
-            var now = services.Time.GetUtcNow();
-            await services.Db.ApiKeys.Where(k => k.UserId == user.Id && k.RevokedAt == null)
-                .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), CancellationToken.None);
+            await RevokeKeysAsync(user.Id, services);
         }
 
         await hubs.EndUserAsync(user.Id);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// The current password, checked as a sign-in's guess is: wrong ones count against the same lock (this account, this
+    /// address); null when it is right.
+    /// </summary>
+    private static async Task<ProblemHttpResult?> CheckCurrentPasswordAsync(ImageGenUser user, string password, HttpContext context, PasswordServices services)
+    {
+        var (email, address) = (user.Email ?? "", ClientAddress.Of(context));
+        if (await services.Throttle.LockedForAsync(email, address) is { } wait)
+        {
+            return Locked(context, wait);
+        }
+
+        if (!await services.Users.CheckPasswordAsync(user, password))
+        {
+            return await services.Throttle.FailedAsync(email, address) is { } locked
+                ? Locked(context, locked)
+                : ApiProblems.BadRequest(ErrorCodes.InvalidCredentials, "currentPassword", "The current password is wrong.");
+        }
+
+        await services.Throttle.SucceededAsync(email, address);
+        return null;
+    }
+
+    /// <summary>Revokes every active key of the account (a password change, unless the owner keeps them).</summary>
+    private static Task<int> RevokeKeysAsync(Guid userId, PasswordServices services)
+    {
+        var now = services.Time.GetUtcNow();
+        return services.Db.ApiKeys.Where(k => k.UserId == userId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), CancellationToken.None);
     }
 
     public static async Task<Ok<MeDto>> Me(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)
