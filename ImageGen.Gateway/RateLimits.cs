@@ -79,6 +79,8 @@ internal static class RateLimits
     {
         var (burst, perMinute) = pick(context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value);
         var redis = context.RequestServices.GetRequiredService<IConnectionMultiplexer>();
+        // Resolved now: a partition outlives the request that made it.
+        var log = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ImageGen.Gateway.RateLimits");
         return FailOpenLimiter.Around(RedisRateLimitPartition.GetTokenBucketRateLimiter($"imagegen:limits:gateway:{policy}:{AddressKey(context)}",
             _ => new RedisTokenBucketRateLimiterOptions
             {
@@ -86,7 +88,7 @@ internal static class RateLimits
                 TokenLimit = burst,
                 TokensPerPeriod = 1,
                 ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
-            }));
+            }), e => FailOpenLog.LimitUnreachable(log, e));
     }
 
     /// <summary>The caller as the gateway sees it (it is the public entry: the peer's own address), grouped as limits count it.</summary>

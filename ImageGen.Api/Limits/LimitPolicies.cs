@@ -120,6 +120,8 @@ internal static class LimitPolicies
     {
         var (burst, perMinute) = pick(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value);
         var redis = context.RequestServices.GetRequiredService<IConnectionMultiplexer>();
+        // Resolved now: a partition outlives the request that made it.
+        var log = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ImageGen.Api.Limits");
         return FailOpenLimiter.Around(RedisRateLimitPartition.GetTokenBucketRateLimiter($"imagegen:limits:{policy}:{Caller(context, byUser)}",
             _ => new RedisTokenBucketRateLimiterOptions
             {
@@ -127,6 +129,6 @@ internal static class LimitPolicies
                 TokenLimit = burst,
                 TokensPerPeriod = 1,
                 ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
-            }));
+            }), e => FailOpenLog.LimitUnreachable(log, e));
     }
 }

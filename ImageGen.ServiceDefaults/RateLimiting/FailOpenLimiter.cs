@@ -8,13 +8,13 @@ namespace ImageGen.ServiceDefaults.RateLimiting;
 /// what the limits protect is mostly away too (sessions, the queue); the health checks say so, and the limits hold
 /// again as soon as it answers.
 /// </summary>
-public sealed class FailOpenLimiter(RateLimiter inner) : RateLimiter
+public sealed class FailOpenLimiter(RateLimiter inner, Action<Exception>? unreachable = null) : RateLimiter
 {
     public override TimeSpan? IdleDuration => inner.IdleDuration;
 
-    /// <summary>The same partition, failing open: for a partitioned limiter's factory.</summary>
-    public static RateLimitPartition<TKey> Around<TKey>(RateLimitPartition<TKey> partition) =>
-        RateLimitPartition.Get(partition.PartitionKey, key => new FailOpenLimiter(partition.Factory(key)));
+    /// <summary>The same partition, failing open (and telling <paramref name="unreachable"/> each time): for a partitioned limiter's factory.</summary>
+    public static RateLimitPartition<TKey> Around<TKey>(RateLimitPartition<TKey> partition, Action<Exception>? unreachable = null) =>
+        RateLimitPartition.Get(partition.PartitionKey, key => new FailOpenLimiter(partition.Factory(key), unreachable));
 
     public override RateLimiterStatistics? GetStatistics() => inner.GetStatistics();
 
@@ -26,6 +26,7 @@ public sealed class FailOpenLimiter(RateLimiter inner) : RateLimiter
         }
         catch (Exception e) when (e is not OperationCanceledException and not ArgumentException)
         {
+            unreachable?.Invoke(e);
             return OpenLease.Instance;
         }
     }
@@ -38,6 +39,7 @@ public sealed class FailOpenLimiter(RateLimiter inner) : RateLimiter
         }
         catch (Exception e) when (e is not OperationCanceledException and not ArgumentException)
         {
+            unreachable?.Invoke(e);
             return OpenLease.Instance;
         }
     }
@@ -66,4 +68,12 @@ public sealed class FailOpenLimiter(RateLimiter inner) : RateLimiter
             return false;
         }
     }
+}
+
+/// <summary>The warning a service logs when a limit lets a request through because its counters cannot be reached.</summary>
+public static partial class FailOpenLog
+{
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "A rate limit let a request through: its counters could not be reached")]
+    public static partial void LimitUnreachable(Microsoft.Extensions.Logging.ILogger logger, Exception exception);
 }

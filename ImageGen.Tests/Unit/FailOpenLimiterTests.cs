@@ -9,11 +9,15 @@ public sealed class FailOpenLimiterTests
     [Fact]
     public async Task An_unreachable_counter_lets_the_request_through_and_a_working_one_still_refuses()
     {
-        using var broken = new FailOpenLimiter(new Unreachable());
+        var told = new List<Exception>();
+        using var broken = new FailOpenLimiter(new Unreachable(), told.Add);
         using (var lease = await broken.AcquireAsync(1, TestContext.Current.CancellationToken))
         {
             Assert.True(lease.IsAcquired);
         }
+
+        // The operator is told each time (the services log a warning).
+        Assert.Single(told);
 
         using var working = new FailOpenLimiter(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
