@@ -4,6 +4,7 @@ using ImageGen.Api.Apis;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Images;
 using ImageGen.Api.Limits;
+using ImageGen.Api.Mail;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
 using ImageGen.Data.Queue;
@@ -25,6 +26,8 @@ internal static class Extensions
         builder.AddAccounts();
         builder.AddLimitPolicies();
         builder.Services.AddSingleton<SignupCap>();
+        builder.Services.AddSingleton<MailCap>();
+        builder.AddAccountMail();
 
         builder.AddImageStore();
         builder.Services.AddOptions<ImageSigningOptions>()
@@ -108,7 +111,7 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Hubs.HubSessions>());
         builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        builder.Services.AddImageGenIdentity().AddSignInManager();
+        builder.Services.AddImageGenIdentity().AddSignInManager().AddAccountTokens();
 
         builder.Services.AddImageGenDataProtection();
 

@@ -118,6 +118,33 @@ if (!infrastructure.Data.Ephemeral)
     gateway.WaitFor(api).WaitFor(web);
 }
 
+// Account mail (verification and password reset links) leaves through the configured SMTP relay (ImageGen:Mail:*),
+// or, when none is set, through the development mail server, whose inbox the dashboard links to. Links point at the
+// gateway unless ImageGen:Mail:LinkBase names the public address.
+api.WithSettings(builder.Configuration, "Mail");
+if (builder.ExecutionContext.IsPublishMode)
+{
+    // A deployment names its relay (deploy/kubernetes: the imagegen-mail ConfigMap and two keys of the Secret).
+    foreach (var (setting, parameter, secret) in new[] { ("Host", "mail-host", false), ("Port", "mail-port", false), ("Security", "mail-security", false),
+        ("From", "mail-from", false), ("LinkBase", "mail-link-base", false), ("UserName", "mail-user", true), ("Password", "mail-password", true) })
+    {
+        api.WithEnvironment($"Mail__{setting}", builder.AddParameter(parameter, secret: secret));
+    }
+}
+else if (builder.Configuration["ImageGen:Mail:Host"] is not { Length: > 0 })
+{
+    var mail = builder.AddDevMailServer(infrastructure.Data);
+    api.WithEnvironment("Mail__Host", "127.0.0.1")
+        .WithEnvironment("Mail__Port", ReferenceExpression.Create($"{mail.GetEndpoint(DevMailServer.SmtpEndpoint).Property(EndpointProperty.Port)}"))
+        .WithEnvironment("Mail__Security", "None")
+        .WaitFor(mail);
+}
+
+if (builder.Configuration["ImageGen:Mail:LinkBase"] is not { Length: > 0 } && !builder.ExecutionContext.IsPublishMode)
+{
+    api.WithEnvironment("Mail__LinkBase", gateway.GetEndpoint("http"));
+}
+
 // Services export metrics to the dashboard every 10 s, not every second (Aspire's default for development): at
 // idle, a one-second export was most of what every service spent (ImageGen:MetricExportInterval, in milliseconds).
 var metricExportInterval = builder.Configuration["ImageGen:MetricExportInterval"] ?? "10000";

@@ -14,6 +14,7 @@ internal static class ApiReference
     public static IEndpointRouteBuilder MapImageGenApis(this IEndpointRouteBuilder app)
     {
         app.MapAuthApi();
+        app.MapAccountMailApi();
         app.MapKeysApi();
         app.MapCreditsApi();
         app.MapAdminApi();

@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ImageGen.Api.Limits;
+using ImageGen.Api.Mail;
 
 namespace ImageGen.Api.Apis;
 
@@ -23,7 +24,7 @@ internal static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Accounts");
-        auth.MapPost("/register", Register).RequireRateLimiting(LimitPolicies.Account).WithName("Register").WithSummary("Create an account; it starts with a grant of credits.");
+        auth.MapPost("/register", Register).RequireRateLimiting(LimitPolicies.Account).WithName("Register").WithSummary("Create an account and mail a link that verifies its address; the sign-up grant of credits comes with the verification.");
         auth.MapPost("/login", Login).RequireRateLimiting(LimitPolicies.Account).WithName("Login").WithSummary("Exchange email and password for a bearer access token and a refresh token.");
         auth.MapPost("/refresh", Refresh).RequireRateLimiting(LimitPolicies.Account).WithName("Refresh").WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; using one twice ends its session.");
         auth.MapPost("/logout", Logout).RequireRateLimiting(LimitPolicies.Account).WithName("Logout").WithSummary("End every session of the account: refresh tokens, access tokens and live hub connections.").RequireAuthorization(AuthSchemes.SessionPolicy);
@@ -34,7 +35,7 @@ internal static class AuthApi
     }
 
     /// <summary>What a sign-up uses.</summary>
-    public sealed record RegisterServices(UserManager<ImageGenUser> Users, ImageGenDbContext Db, IOptions<CreditOptions> Credits, TimeProvider Time, SignupCap Cap);
+    public sealed record RegisterServices(UserManager<ImageGenUser> Users, ImageGenDbContext Db, AccountMail Mail, TimeProvider Time, SignupCap Cap);
 
     public static async Task<Results<Created<MeDto>, ProblemHttpResult>> Register(
         CredentialsRequest request, HttpContext context, [AsParameters] RegisterServices services, CancellationToken cancellationToken)
@@ -70,33 +71,17 @@ internal static class AuthApi
             return created.Failure;
         }
 
-        return TypedResults.Created("/api/me", new MeDto(created.User!.Id, email, [], services.Credits.Value.StartingGrant, 0));
+        await services.Mail.SendVerificationAsync(created.User!);
+        return TypedResults.Created("/api/me", new MeDto(created.User!.Id, email, [], 0, 0, EmailVerified: false));
     }
 
-    /// <summary>The account and its starting grant, committed together or not at all; Identity's refusal as a problem.</summary>
+    /// <summary>The account (its grant waits for the email address to be verified); Identity's refusal as a problem.</summary>
     private static async Task<(ImageGenUser? User, ProblemHttpResult? Failure)> CreateAccountAsync(string email, string password, RegisterServices services,
         CancellationToken cancellationToken)
     {
-        var (users, db, credits, time) = (services.Users, services.Db, services.Credits, services.Time);
-        (ImageGenUser? User, ProblemHttpResult? Failure) outcome = default;
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
-        {
-            db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
-            var result = await users.CreateAsync(user, password);
-            if (!result.Succeeded)
-            {
-                outcome = (null, IdentityProblem(result.Errors, "password"));
-                return;
-            }
-
-            db.CreditEntries.Add(CreditLedger.WelcomeGrant(user.Id, credits.Value.StartingGrant, time.GetUtcNow()));
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            outcome = (user, null);
-        });
-        return outcome;
+        var user = new ImageGenUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = services.Time.GetUtcNow() };
+        var result = await services.Users.CreateAsync(user, password);
+        return result.Succeeded ? (user, null) : (null, IdentityProblem(result.Errors, "password"));
     }
 
     public static async Task<Results<SignInHttpResult, ProblemHttpResult>> Login(
@@ -226,7 +211,7 @@ internal static class AuthApi
         await sessions.StampChangedAsync(user);
         if (request.KeepApiKeys is not true)
         {
-            await RevokeKeysAsync(user.Id, services);
+            await RevokeKeysAsync(user.Id, services.Db, services.Time);
         }
 
         await hubs.EndUserAsync(user.Id);
@@ -257,21 +242,22 @@ internal static class AuthApi
     }
 
     /// <summary>Revokes every active key of the account (a password change, unless the owner keeps them).</summary>
-    private static Task<int> RevokeKeysAsync(Guid userId, PasswordServices services)
+    internal static Task<int> RevokeKeysAsync(Guid userId, ImageGenDbContext db, TimeProvider time)
     {
-        var now = services.Time.GetUtcNow();
-        return services.Db.ApiKeys.Where(k => k.UserId == userId && k.RevokedAt == null)
+        var now = time.GetUtcNow();
+        return db.ApiKeys.Where(k => k.UserId == userId && k.RevokedAt == null)
             .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), CancellationToken.None);
     }
 
     public static async Task<Ok<MeDto>> Me(ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)
     {
         var id = principal.UserId();
-        var email = await db.Users.Where(u => u.Id == id).Select(u => u.Email).FirstAsync(cancellationToken);
+        var account = await db.Users.Where(u => u.Id == id).Select(u => new { u.Email, u.EmailConfirmed }).FirstAsync(cancellationToken);
         var roles = principal.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList();
-        return TypedResults.Ok(new MeDto(id, email ?? "", roles,
+        return TypedResults.Ok(new MeDto(id, account.Email ?? "", roles,
             await db.BalanceAsync(id, cancellationToken),
-            await db.ReservedAsync(id, cancellationToken)));
+            await db.ReservedAsync(id, cancellationToken),
+            account.EmailConfirmed));
     }
 
     private static ProblemHttpResult? ValidateCredentials(CredentialsRequest request)
@@ -292,7 +278,7 @@ internal static class AuthApi
     }
 
     /// <summary>Identity's error codes become ours: a taken email is a conflict, a weak password lists every rule it broke.</summary>
-    private static ProblemHttpResult IdentityProblem(IEnumerable<IdentityError> identityErrors, string passwordField)
+    internal static ProblemHttpResult IdentityProblem(IEnumerable<IdentityError> identityErrors, string passwordField)
     {
         var errors = identityErrors.ToList();
         if (errors.Any(e => e.Code is "DuplicateEmail" or "DuplicateUserName"))

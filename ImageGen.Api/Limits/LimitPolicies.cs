@@ -54,6 +54,10 @@ public sealed class LimitOptions
     [Range(1, 1_000_000)]
     public int SignupsPerDay { get; set; } = 5;
 
+    /// <summary>Messages of one kind (verification, password reset) to one email address in an hour.</summary>
+    [Range(1, 1_000)]
+    public int MailsPerEmailPerHour { get; set; } = 3;
+
     /// <summary>New hub connections per minute of one user.</summary>
     [Range(1, 1_000_000)]
     public int HubConnectsPerMinute { get; set; } = 60;

@@ -26,7 +26,36 @@ public sealed record ChangePasswordRequest
 /// <summary>What <c>/api/auth/login</c> and <c>/api/auth/refresh</c> return.</summary>
 public sealed record TokenResponse(string TokenType, string AccessToken, long ExpiresIn, string RefreshToken);
 
-public sealed record MeDto(Guid Id, string Email, IReadOnlyList<string> Roles, int Balance, int Reserved);
+/// <summary>Who is signed in. A new account holds no credits until <paramref name="EmailVerified"/>: the sign-up grant comes with it.</summary>
+public sealed record MeDto(Guid Id, string Email, IReadOnlyList<string> Roles, int Balance, int Reserved, bool EmailVerified = true);
+
+/// <summary>The two parts of a link from account mail: <c>?user=...&amp;token=...</c>.</summary>
+public sealed record VerifyEmailRequest
+{
+    public Guid? UserId { get; init; }
+    public string? Token { get; init; }
+}
+
+/// <summary>What verifying an address did: the credits it granted (0 when the address was verified before).</summary>
+public sealed record VerifyEmailResponse(bool EmailVerified, int Granted);
+
+public sealed record ForgotPasswordRequest
+{
+    public string? Email { get; init; }
+}
+
+/// <summary>What asking for a password reset answers, whether or not the address has an account.</summary>
+public sealed record ForgotPasswordResponse(string Message);
+
+public sealed record ResetPasswordRequest
+{
+    public Guid? UserId { get; init; }
+    public string? Token { get; init; }
+    public string? NewPassword { get; init; }
+
+    /// <summary>As for a password change: the account's API keys are revoked unless this is true.</summary>
+    public bool? KeepApiKeys { get; init; }
+}
 
 public sealed record UserSummaryDto(Guid Id, string Email, IReadOnlyList<string> Roles, int Balance, DateTimeOffset CreatedAt);
 

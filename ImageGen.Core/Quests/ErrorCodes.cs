@@ -35,6 +35,10 @@ public static class ErrorCodes
     public const string WeakPassword = "weak_password";
     public const string InvalidRefreshToken = "invalid_refresh_token";
     public const string RefreshTokenReused = "refresh_token_reused";
+    public const string InvalidMailToken = "invalid_mail_token";
+    public const string EmailAlreadyVerified = "email_already_verified";
+    public const string MailLimit = "mail_limit";
+    public const string ReauthenticationRequired = "reauthentication_required";
     public const string AmountOutOfRange = "amount_out_of_range";
     public const string BalanceWouldBeNegative = "balance_would_be_negative";
     public const string ReasonRequired = "reason_required";

@@ -66,9 +66,38 @@ public static class CreditLedger
     public static CreditEntry Entry(Guid userId, CreditEntryKind kind, int amount, DateTimeOffset at, Guid? questId = null, string? reason = null, Guid? by = null) =>
         new() { UserId = userId, Kind = kind, Amount = amount, QuestId = questId, Reason = reason, CreatedBy = by, CreatedAt = at };
 
-    /// <summary>The grant a new account starts with (a person's sign-up, the first admin's seed), added with the account.</summary>
+    /// <summary>The grant a new account gets: a person's when their email address is verified, the first admin's with the seed.</summary>
     public static CreditEntry WelcomeGrant(Guid userId, int amount, DateTimeOffset at) =>
         Entry(userId, CreditEntryKind.Grant, amount, at, reason: "Welcome grant");
+
+    /// <summary>
+    /// Marks the account's email address verified and adds the sign-up grant, together, under the account lock; only the
+    /// first verification grants (a link opened twice, or twice at once, grants once). Returns the credits granted.
+    /// </summary>
+    public static async Task<int> VerifyEmailAndGrantAsync(this ImageGenDbContext db, Guid userId, int grant, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var granted = 0;
+        await db.InAccountTransactionAsync(userId, async _ =>
+        {
+            granted = 0;
+            var verified = await db.Users.Where(u => u.Id == userId && !u.EmailConfirmed).ExecuteUpdateAsync(u => u
+                .SetProperty(x => x.EmailConfirmed, true)
+                .SetProperty(x => x.ConcurrencyStamp, Guid.NewGuid().ToString()), cancellationToken);
+            if (verified == 0)
+            {
+                return true;
+            }
+
+            if (grant > 0)
+            {
+                db.CreditEntries.Add(WelcomeGrant(userId, grant, at));
+                granted = grant;
+            }
+
+            return true;
+        }, cancellationToken);
+        return granted;
+    }
 
     /// <summary>
     /// An operator's grant or adjustment of <paramref name="amount"/> with its reason, under the account lock: the same

@@ -56,6 +56,9 @@ public partial class GraphFixture : IAsyncLifetime
 
     public TestUser Admin { get; private set; } = null!;
 
+    /// <summary>The development mail server's inbox: what the API mailed (verification and reset links).</summary>
+    public DevInbox Inbox { get; private set; } = null!;
+
     /// <summary>The main graph (the assembly fixture) once it has started; null before, or when the run needs none.</summary>
     public static GraphFixture? Main { get; private set; }
 
@@ -104,6 +107,7 @@ public partial class GraphFixture : IAsyncLifetime
         ApiAddress = _app.GetEndpoint("api", "http");
         Gateway = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
         Simulator = new HttpClient { BaseAddress = _app.GetEndpoint("provider-sim", "http"), Timeout = TimeSpan.FromSeconds(30) };
+        Inbox = new DevInbox(_app.GetEndpoint("mail", "http"));
         StartDuration = started.Elapsed;
         using var login = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         Admin = await LoginAsync(AdminEmail, AdminPassword, login.Token);

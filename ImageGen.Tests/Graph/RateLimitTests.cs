@@ -311,6 +311,7 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
         var email = $"limits-{Guid.NewGuid():N}@graph.test";
         using var registered = await client.PostAsJsonAsync("/api/auth/register", new { email, password = GraphFixture.UserPassword }, Token);
         Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        await graph.VerifyEmailAsync(client, email, Token);
         using var login = await client.PostAsJsonAsync("/api/auth/login", new { email, password = GraphFixture.UserPassword }, Token);
         var tokens = await graph.ReadAsync<TokenResponse>(login, Token);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);

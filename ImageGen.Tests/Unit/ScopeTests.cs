@@ -62,7 +62,9 @@ public sealed class ScopeTests
         return (method, path) switch
         {
             (_, "/api/auth/register" or "/api/auth/login" or "/api/auth/refresh") => "anonymous",
-            (_, "/api/auth/logout" or "/api/auth/change-password") => AuthSchemes.SessionPolicy,
+            // Account mail: the link's token is the credential; asking for a reset names only an address.
+            (_, "/api/auth/verify-email" or "/api/auth/forgot-password" or "/api/auth/reset-password") => "anonymous",
+            (_, "/api/auth/logout" or "/api/auth/change-password" or "/api/auth/resend-verification") => AuthSchemes.SessionPolicy,
             ("POST", "/api/keys") => AuthSchemes.SessionPolicy,
             (_, "/api/keys" or "/api/keys/{id}") => Scope(ApiKeyScopes.Keys),
             (_, "/api/me" or "/api/credits") => Scope(ApiKeyScopes.CreditsRead),
