@@ -19,8 +19,49 @@ internal static class AccountEndpoints
         account.MapPost("/login", Login);
         account.MapPost("/register", Register);
         account.MapPost("/logout", Logout);
+        account.MapGet("/verify-email", VerifyEmail);
+        account.MapPost("/forgot-password", ForgotPassword);
+        account.MapPost("/reset-password", ResetPassword);
         return app;
     }
+
+    /// <summary>The link in the verification mail: verifies at the API, then a page says what happened (in its own words).</summary>
+    private static async Task<IResult> VerifyEmail([FromQuery] string? user, [FromQuery] string? token, HttpContext context, AccountClient account,
+        CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(user, out var userId) || string.IsNullOrEmpty(token))
+        {
+            return Results.LocalRedirect("/account/email-verified?result=invalid");
+        }
+
+        var verified = await account.VerifyEmailAsync(userId, token, ClientAddress.Of(context), cancellationToken);
+        var result = verified.Value is { Granted: > 0 } ? "granted" : verified.Succeeded ? "verified" : "invalid";
+        return Results.LocalRedirect($"/account/email-verified?result={result}");
+    }
+
+    private static async Task<IResult> ForgotPassword([FromForm] string? email, HttpContext context, AccountClient account, CancellationToken cancellationToken)
+    {
+        var asked = await account.ForgotPasswordAsync(email ?? "", ClientAddress.Of(context), cancellationToken);
+        return asked.Succeeded
+            ? Results.LocalRedirect("/account/forgot-password?sent=true")
+            : Results.LocalRedirect($"/account/forgot-password?error={Uri.EscapeDataString(FirstCode(asked.Problem!))}&email={Uri.EscapeDataString(email ?? "")}");
+    }
+
+    private static async Task<IResult> ResetPassword([FromForm] Guid? user, [FromForm] string? token, [FromForm] string? password, HttpContext context,
+        AccountClient account, CancellationToken cancellationToken)
+    {
+        var reset = await account.ResetPasswordAsync(new ImageGen.Core.Accounts.ResetPasswordRequest { UserId = user, Token = token, NewPassword = password },
+            ClientAddress.Of(context), cancellationToken);
+        if (reset.Succeeded)
+        {
+            return Results.LocalRedirect("/account/login?notice=password-reset");
+        }
+
+        // Back to the form with the link's own parameters (they came from the form) and the code of what went wrong.
+        return Results.LocalRedirect($"/account/reset-password?user={user}&token={Uri.EscapeDataString(token ?? "")}&error={Uri.EscapeDataString(FirstCode(reset.Problem!))}");
+    }
+
+    private static string FirstCode(ApiProblem problem) => (problem.Errors is [var first, ..] ? first.Code : problem.Code) ?? "";
 
     private static async Task<IResult> Login(
         [FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,

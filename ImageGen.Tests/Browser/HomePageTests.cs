@@ -157,12 +157,26 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser)
         return (context, page, failures);
     }
 
-    private static async Task SignUpAsync(IPage page)
+    /// <summary>
+    /// Signs up through the form, sees that the credits wait for the address, and opens the link from the mail the
+    /// development mail server received, in the same browser: the credits arrive.
+    /// </summary>
+    private async Task SignUpAsync(IPage page)
     {
+        var email = $"browser-{Guid.NewGuid():N}@graph.test";
         await page.GotoAsync("/account/register");
-        await page.FillAsync("#email", $"browser-{Guid.NewGuid():N}@graph.test");
+        await page.FillAsync("#email", email);
         await page.FillAsync("#password", GraphFixture.UserPassword);
         await page.ClickAsync("#submit");
         await Assertions.Expect(page.Locator("#prompt")).ToBeVisibleAsync(Visible);
+        await Assertions.Expect(page.Locator("#verify-notice")).ToContainTextAsync(email, new() { Timeout = TimeoutMs });
+
+        var link = await graph.Inbox.WaitForLinkAsync(email, "/account/verify-email", TestContext.Current.CancellationToken);
+        // The link names the public address; the browser opens the same path on the graph's gateway.
+        await page.GotoAsync(link.PathAndQuery);
+        await Assertions.Expect(page.Locator("#verify-result")).ToContainTextAsync("free credits are in your account", new() { Timeout = TimeoutMs });
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("#prompt")).ToBeVisibleAsync(Visible);
+        await Assertions.Expect(page.Locator("#verify-notice")).ToHaveCountAsync(0);
     }
 }

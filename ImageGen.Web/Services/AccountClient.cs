@@ -18,8 +18,26 @@ public sealed class AccountClient(HttpClient http)
         return await ImageGenApiClient.ReadAsync<TokenResponse>(response, cancellationToken);
     }
 
+    public async Task<ApiResult<VerifyEmailResponse>> VerifyEmailAsync(Guid userId, string token, string clientAddress, CancellationToken cancellationToken)
+    {
+        using var response = await PostAsync("/api/auth/verify-email", new VerifyEmailRequest { UserId = userId, Token = token }, clientAddress, cancellationToken);
+        return await ImageGenApiClient.ReadAsync<VerifyEmailResponse>(response, cancellationToken);
+    }
+
+    public async Task<ApiResult<ForgotPasswordResponse>> ForgotPasswordAsync(string email, string clientAddress, CancellationToken cancellationToken)
+    {
+        using var response = await PostAsync("/api/auth/forgot-password", new ForgotPasswordRequest { Email = email }, clientAddress, cancellationToken);
+        return await ImageGenApiClient.ReadAsync<ForgotPasswordResponse>(response, cancellationToken);
+    }
+
+    public async Task<ApiResult<object>> ResetPasswordAsync(ResetPasswordRequest request, string clientAddress, CancellationToken cancellationToken)
+    {
+        using var response = await PostAsync("/api/auth/reset-password", request, clientAddress, cancellationToken);
+        return await ImageGenApiClient.ReadAsync<object>(response, cancellationToken);
+    }
+
     /// <summary>Says whose address the attempt comes from, so the API's per-address sign-in lock applies to the person, not to this server.</summary>
-    private Task<HttpResponseMessage> PostAsync(string path, CredentialsRequest body, string clientAddress, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> PostAsync<T>(string path, T body, string clientAddress, CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: ImageGenApiClient.Json) };
         request.Headers.TryAddWithoutValidation(ImageGen.ServiceDefaults.ClientAddress.Header, clientAddress);

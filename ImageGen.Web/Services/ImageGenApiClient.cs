@@ -78,6 +78,9 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<MeDto>> GetMeAsync(CancellationToken cancellationToken) =>
         SendAsync<MeDto>(HttpMethod.Get, "/api/me", null, cancellationToken);
 
+    public Task<ApiResult<object>> ResendVerificationAsync(CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Post, "/api/auth/resend-verification", null, cancellationToken);
+
     public Task<ApiResult<List<ApiKeyDto>>> ListKeysAsync(CancellationToken cancellationToken) =>
         SendAsync<List<ApiKeyDto>>(HttpMethod.Get, "/api/keys", null, cancellationToken);
 
@@ -180,7 +183,7 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     {
         if (response.IsSuccessStatusCode)
         {
-            var value = response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken);
+            var value = response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0 ? default : await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken);
             return new ApiResult<T>(value, null);
         }
 

@@ -19,6 +19,8 @@ public static class FormErrors
         [ErrorCodes.InvalidEmail] = "That is not an email address we can use.",
         [ErrorCodes.WeakPassword] = "Choose a stronger password: at least 8 characters, with a digit, an upper- and a lower-case letter.",
         [ErrorCodes.Required] = "Enter your email address and a password.",
+        [ErrorCodes.InvalidMailToken] = "This link does not work any more: it expired, was used, or the password changed since. Ask for a new one.",
+        [ErrorCodes.MailLimit] = "We sent several messages to this address in the last hour. Wait a while, then try again.",
         [ErrorCodes.SignupLimit] = "Too many new accounts from this address today. Try again tomorrow, or sign in to an account you have.",
     };
 
