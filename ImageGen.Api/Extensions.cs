@@ -107,6 +107,8 @@ internal static class Extensions
     {
         builder.Services.AddSingleton<SessionGuard>();
         builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddScoped<PasswordConfirmation>();
+        builder.Services.AddOptions<RecentSignInOptions>().BindConfiguration(RecentSignInOptions.Section);
         builder.Services.AddSingleton<Hubs.HubSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Hubs.HubSessions>());
         builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();

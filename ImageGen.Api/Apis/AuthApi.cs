@@ -85,7 +85,7 @@ internal static class AuthApi
     }
 
     public static async Task<Results<SignInHttpResult, ProblemHttpResult>> Login(
-        CredentialsRequest request, SignInManager<ImageGenUser> signIn, SignInThrottle throttle, HttpContext context)
+        CredentialsRequest request, SignInManager<ImageGenUser> signIn, SignInThrottle throttle, HttpContext context, TimeProvider time)
     {
         if (ValidateCredentials(request) is { } invalid)
         {
@@ -110,11 +110,11 @@ internal static class AuthApi
 
         await throttle.SucceededAsync(email, address);
         // A new session: the first of a family of refresh tokens.
-        var principal = SessionGuard.Issue(await signIn.CreateUserPrincipalAsync(user), SessionGuard.NewSession());
+        var principal = RecentSignIn.Stamp(SessionGuard.Issue(await signIn.CreateUserPrincipalAsync(user), SessionGuard.NewSession()), time.GetUtcNow());
         return TypedResults.SignIn(principal, authenticationScheme: IdentityConstants.BearerScheme);
     }
 
-    private static ProblemHttpResult Locked(HttpContext context, TimeSpan wait)
+    internal static ProblemHttpResult Locked(HttpContext context, TimeSpan wait)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -152,7 +152,7 @@ internal static class AuthApi
                 "This refresh token was used before, so the session was ended for safety; sign in again.");
         }
 
-        var principal = SessionGuard.Issue(await signIn.CreateUserPrincipalAsync(user), session);
+        var principal = RecentSignIn.CarryOver(ticket.Principal, SessionGuard.Issue(await signIn.CreateUserPrincipalAsync(user), session));
         return TypedResults.SignIn(principal, authenticationScheme: IdentityConstants.BearerScheme);
     }
 
@@ -171,8 +171,8 @@ internal static class AuthApi
     }
 
     /// <summary>What a password change uses.</summary>
-    public sealed record PasswordServices(UserManager<ImageGenUser> Users, SessionGuard Sessions, HubSessions Hubs, SignInThrottle Throttle, ImageGenDbContext Db,
-        TimeProvider Time);
+    public sealed record PasswordServices(UserManager<ImageGenUser> Users, SessionGuard Sessions, HubSessions Hubs, PasswordConfirmation Confirmation,
+        ImageGenDbContext Db, TimeProvider Time);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ChangePassword(
         ChangePasswordRequest request, HttpContext context, [AsParameters] PasswordServices services)
@@ -194,7 +194,7 @@ internal static class AuthApi
             return ApiProblems.Status(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "The account no longer exists.");
         }
 
-        if (await CheckCurrentPasswordAsync(user, request.CurrentPassword, context, services) is { } wrong)
+        if (await services.Confirmation.CheckAsync(user, request.CurrentPassword, context) is { } wrong)
         {
             return wrong;
         }
@@ -216,29 +216,6 @@ internal static class AuthApi
 
         await hubs.EndUserAsync(user.Id);
         return TypedResults.NoContent();
-    }
-
-    /// <summary>
-    /// The current password, checked as a sign-in's guess is: wrong ones count against the same lock (this account, this
-    /// address); null when it is right.
-    /// </summary>
-    private static async Task<ProblemHttpResult?> CheckCurrentPasswordAsync(ImageGenUser user, string password, HttpContext context, PasswordServices services)
-    {
-        var (email, address) = (user.Email ?? "", ClientAddress.Of(context));
-        if (await services.Throttle.LockedForAsync(email, address) is { } wait)
-        {
-            return Locked(context, wait);
-        }
-
-        if (!await services.Users.CheckPasswordAsync(user, password))
-        {
-            return await services.Throttle.FailedAsync(email, address) is { } locked
-                ? Locked(context, locked)
-                : ApiProblems.BadRequest(ErrorCodes.InvalidCredentials, "currentPassword", "The current password is wrong.");
-        }
-
-        await services.Throttle.SucceededAsync(email, address);
-        return null;
     }
 
     /// <summary>Revokes every active key of the account (a password change, unless the owner keeps them).</summary>

@@ -22,7 +22,7 @@ internal static class KeysApi
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
         var keys = app.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization();
-        keys.MapPost("/", Create).RequireRateLimiting(LimitPolicies.Write).RequireAuthorization(AuthSchemes.SessionPolicy).WithName("CreateApiKey")
+        keys.MapPost("/", Create).RequireRateLimiting(LimitPolicies.Write).RequireAuthorization(AuthSchemes.SessionPolicy).RequireRecentSignIn().WithName("CreateApiKey")
             .WithSummary("Create a personal API key with scopes and an optional expiry, from a signed-in session (never from another key). The key is shown in this answer only.");
         keys.MapGet("/", List).RequireRateLimiting(LimitPolicies.Read).RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Keys)).WithName("ListApiKeys")
             .WithSummary("Your active keys: prefix, scopes, expiry and last use, never the key.");

@@ -9,6 +9,8 @@ using ImageGen.Core.Webhooks;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ImageGen.Api.Limits;
@@ -21,9 +23,9 @@ internal static class WebhooksApi
     {
         var group = app.MapGroup("/api/webhooks").WithTags("Webhooks").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Webhooks));
         group.MapGet("/", Get).RequireRateLimiting(LimitPolicies.Read).WithName("GetWebhookSettings").WithSummary("The account's default webhook endpoint and event filter, and whether a signing secret exists.");
-        group.MapPut("/", Update).RequireRateLimiting(LimitPolicies.Write).WithName("UpdateWebhookSettings")
+        group.MapPut("/", Update).RequireRateLimiting(LimitPolicies.Write).RequireRecentSignIn().WithName("UpdateWebhookSettings")
             .WithSummary("Set (or clear) the default endpoint for quests that name no webhook. The first time, a signing secret is made and shown in this answer only.");
-        group.MapPost("/secret", Rotate).RequireRateLimiting(LimitPolicies.Write).WithName("RotateWebhookSecret")
+        group.MapPost("/secret", Rotate).RequireRateLimiting(LimitPolicies.Write).RequireRecentSignIn().WithName("RotateWebhookSecret")
             .WithSummary("Make a new signing secret, shown in this answer only; the previous one signs beside it for a day.");
         group.MapGet("/deliveries", ListDeliveries).RequireRateLimiting(LimitPolicies.Read).WithName("ListWebhookDeliveries")
             .WithSummary("The delivery log, newest first: each event, its state and every attempt with the receiver's status. Filter with ?questId=.");
@@ -65,7 +67,7 @@ internal static class WebhooksApi
     }
 
     public static async Task<Ok<WebhookSecretDto>> Rotate(
-        ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RotateWebhookSecretRequest? confirmation, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
         var now = time.GetUtcNow();

@@ -59,8 +59,20 @@ public sealed record ResetPasswordRequest
 
 public sealed record UserSummaryDto(Guid Id, string Email, IReadOnlyList<string> Roles, int Balance, DateTimeOffset CreatedAt);
 
-public sealed record CreateApiKeyRequest
+/// <summary>
+/// A request for a sensitive action: without a sign-in in the last few minutes it must carry the current password
+/// (<c>403 reauthentication_required</c> otherwise).
+/// </summary>
+public interface IConfirmsPassword
 {
+    string? CurrentPassword { get; }
+}
+
+public sealed record CreateApiKeyRequest : IConfirmsPassword
+{
+    /// <summary>Needed when the session signed in more than 5 minutes ago.</summary>
+    public string? CurrentPassword { get; init; }
+
     public string? Name { get; init; }
 
     /// <summary>What the key may do (<see cref="ApiKeyScopes"/>); none named means <see cref="ApiKeyScopes.Default"/>.</summary>

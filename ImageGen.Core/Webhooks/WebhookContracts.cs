@@ -11,7 +11,11 @@ public sealed record WebhookSettingsDto(string? Url, IReadOnlyList<string> Event
 }
 
 /// <summary>Sets the default endpoint (null or empty: none) and its event filter (null: <c>completed</c>).</summary>
-public sealed record UpdateWebhookRequest(string? Url, IReadOnlyList<string>? Events);
+/// <summary>The account's default webhook; <paramref name="CurrentPassword"/> when the session signed in more than 5 minutes ago.</summary>
+public sealed record UpdateWebhookRequest(string? Url, IReadOnlyList<string>? Events, string? CurrentPassword = null) : ImageGen.Core.Accounts.IConfirmsPassword;
+
+/// <summary>A secret rotation's body, needed only when the session signed in more than 5 minutes ago.</summary>
+public sealed record RotateWebhookSecretRequest(string? CurrentPassword) : ImageGen.Core.Accounts.IConfirmsPassword;
 
 /// <summary>A new signing secret, shown in this answer only. After a rotation the previous one signs beside it until <see cref="PreviousValidUntil"/>.</summary>
 public sealed record WebhookSecretDto(string Secret, DateTimeOffset? PreviousValidUntil);

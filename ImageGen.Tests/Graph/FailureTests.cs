@@ -14,6 +14,9 @@ public sealed class ConstrainedGraphFixture : GraphFixture
 {
     public const int SubmitBurst = 3;
     public const int LoginBurst = 8;
+
+    /// <summary>How recent a sign-in must be for a sensitive action without the password: short, so a test can outlive it.</summary>
+    public const string RecentSignInWindow = "00:00:02";
     public const int SignupsPerDay = 3;
     public const int ReadBurst = 40;
     public const int ReadsPerMinute = 1200;
@@ -26,6 +29,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         $"ImageGen:RateLimits:SubmitBurst={SubmitBurst}",
         "ImageGen:RateLimits:SubmitsPerMinute=1",
         $"ImageGen:RateLimits:LoginBurst={LoginBurst}",
+        $"ImageGen:Accounts:RecentSignInWindow={RecentSignInWindow}",
         "ImageGen:RateLimits:LoginsPerMinute=1",
         $"ImageGen:RateLimits:SignupsPerDay={SignupsPerDay}",
         $"ImageGen:RateLimits:ReadBurst={ReadBurst}",

@@ -96,7 +96,7 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
     {
         using var user = await CreateUserFromFreshAddressAsync();
         // A key made before the burst is spent: keys are not submits.
-        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "second credential" }, Token);
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "second credential", currentPassword = GraphFixture.UserPassword }, Token);
         var key = (await graph.ReadAsync<CreatedApiKeyDto>(created, Token)).Key;
 
         // The bucket was once a hash of the header's bytes: each spelling had a bucket of its own.
@@ -207,7 +207,7 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
     public async Task Reads_of_one_user_draw_on_one_allowance_whatever_the_credential()
     {
         using var user = await CreateUserFromFreshAddressAsync();
-        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "reader", scopes = new[] { "quests" } }, Token);
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "reader", scopes = new[] { "quests" }, currentPassword = GraphFixture.UserPassword }, Token);
         var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
         using var keyed = graph.ClientFrom(FreshAddress());
         keyed.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);

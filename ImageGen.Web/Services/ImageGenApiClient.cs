@@ -108,8 +108,8 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<ImageGen.Core.Webhooks.WebhookSettingsDto>> UpdateWebhooksAsync(ImageGen.Core.Webhooks.UpdateWebhookRequest request, CancellationToken cancellationToken) =>
         SendAsync<ImageGen.Core.Webhooks.WebhookSettingsDto>(HttpMethod.Put, "/api/webhooks", request, cancellationToken);
 
-    public Task<ApiResult<ImageGen.Core.Webhooks.WebhookSecretDto>> RotateWebhookSecretAsync(CancellationToken cancellationToken) =>
-        SendAsync<ImageGen.Core.Webhooks.WebhookSecretDto>(HttpMethod.Post, "/api/webhooks/secret", null, cancellationToken);
+    public Task<ApiResult<ImageGen.Core.Webhooks.WebhookSecretDto>> RotateWebhookSecretAsync(string? currentPassword, CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Webhooks.WebhookSecretDto>(HttpMethod.Post, "/api/webhooks/secret", new ImageGen.Core.Webhooks.RotateWebhookSecretRequest(currentPassword), cancellationToken);
 
     public Task<ApiResult<ImageGen.Core.Webhooks.WebhookDeliveryPage>> ListWebhookDeliveriesAsync(int limit, CancellationToken cancellationToken) =>
         SendAsync<ImageGen.Core.Webhooks.WebhookDeliveryPage>(HttpMethod.Get, $"/api/webhooks/deliveries?limit={limit}", null, cancellationToken);
