@@ -50,6 +50,7 @@ internal static class Extensions
         builder.Services.AddApiReference();
         builder.Services.AddOptions<OpenAiCompatOptions>().BindConfiguration(OpenAiCompatOptions.Section);
         builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section);
+        builder.Services.AddHostedService<Images.UploadSweeper>();
         builder.Services.AddHostedService<QuestEventForwarder>();
         builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
         builder.Services.AddHostedService<Operations.AlertEvaluator>();

@@ -172,6 +172,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             upload.Property(u => u.StorageKey).HasMaxLength(100);
             upload.Property(u => u.ContentType).HasMaxLength(40);
             upload.HasIndex(u => new { u.UserId, u.CreatedAt });
+            // The expiry sweep's walk: unused uploads, oldest first.
+            upload.HasIndex(u => u.CreatedAt).HasFilter("used_at IS NULL").HasDatabaseName("ix_uploads_unused");
         });
 
         builder.Entity<WebhookEndpoint>(endpoint =>

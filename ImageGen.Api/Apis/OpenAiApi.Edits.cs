@@ -102,14 +102,9 @@ internal static partial class OpenAiApi
             sent.Add(bytes);
         }
 
-        var kept = new List<Upload>();
-        foreach (var clean in cleaned)
-        {
-            kept.Add(await UploadsApi.Keep(clean, userId, services.Db, services.Store, services.Time, cancellationToken));
-        }
-
-        await services.Db.SaveChangesAsync(cancellationToken);
-        return (kept, sent, null);
+        var (kept, overQuota) = await UploadsApi.KeepAsync(cleaned, userId,
+            new UploadsApi.UploadServices(services.Db, services.Store, Microsoft.Extensions.Options.Options.Create(limits), services.Time), cancellationToken);
+        return kept is null ? ([], [], overQuota) : (kept, sent, null);
     }
 
     /// <summary>

@@ -5,7 +5,9 @@ using ImageGen.Api.Problems;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Storage;
 using ImageGen.Data;
+using ImageGen.Data.Credits;
 using ImageGen.Data.Entities;
+using ImageGen.Data.Storage;
 using ImageGen.Rendering;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,6 +26,15 @@ public sealed class UploadOptions
 
     /// <summary>The most pixels taken, read from the file's header before anything decodes it (40 MP).</summary>
     public long MaxPixels { get; set; } = 40_000_000;
+
+    /// <summary>What one account may keep in the image store, uploads and images together (1 GiB); checked when it uploads.</summary>
+    public long QuotaBytes { get; set; } = 1L << 30;
+
+    /// <summary>How long an upload no quest used is kept.</summary>
+    public TimeSpan UnusedLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often each API instance looks for expired uploads.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 
@@ -42,6 +53,10 @@ internal static class UploadsApi
         group.MapPost("/", Upload).RequireRateLimiting(LimitPolicies.Submit).DisableAntiforgery().WithName("Upload")
             .WithSummary("Send an image (multipart field 'file': PNG, JPEG or WebP) to edit; answers its id.");
         group.MapGet("/{id}", Download).RequireRateLimiting(LimitPolicies.Images).WithName("GetUpload").WithSummary("An upload's cleaned bytes, for its owner only.");
+        group.MapGet("/", List).RequireRateLimiting(LimitPolicies.Read).WithName("ListUploads")
+            .WithSummary("Your uploads, newest first (?limit=1..100, ?before=<id> for the next page), each with when it expires unless a quest uses it, and your stored bytes against the quota.");
+        group.MapDelete("/{id}", Delete).RequireRateLimiting(LimitPolicies.Write).WithName("DeleteUpload")
+            .WithSummary("Delete an upload (not while a queued or running quest uses it).");
         return app;
     }
 
@@ -69,10 +84,8 @@ internal static class UploadsApi
             return refused!;
         }
 
-        var upload = await Keep(clean, context.User.UserId(), db, services.Store, services.Time, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        var id = upload.Id;
-        return TypedResults.Created($"/api/uploads/{id}", ToDto(upload));
+        var (kept, overQuota) = await KeepAsync([clean], context.User.UserId(), services, cancellationToken);
+        return kept is [var upload] ? TypedResults.Created($"/api/uploads/{upload.Id}", ToDto(upload, limits)) : overQuota!;
     }
 
     /// <summary>
@@ -129,7 +142,7 @@ internal static class UploadsApi
     /// <summary>
     /// Judges one image by its content and cleans it (pixels read from the header before any decode, at most one decode
     /// per core at a time); the problem, naming <paramref name="field"/>, when it is not an image taken here. Nothing
-    /// is stored: a request keeps its files only once every one of them passed (<see cref="Keep"/>).
+    /// is stored: a request keeps its files only once every one of them passed (<see cref="KeepAsync"/>).
     /// </summary>
     internal static async Task<(CleanUpload? Clean, ProblemHttpResult? Problem)> CleanAsync(byte[] bytes, string field, UploadOptions limits,
         CancellationToken cancellationToken)
@@ -149,25 +162,105 @@ internal static class UploadsApi
         }
     }
 
-    /// <summary>Keeps a cleaned image for its owner: the file in the store, the row added to <paramref name="db"/> (saved by the caller).</summary>
-    internal static async Task<Upload> Keep(CleanUpload clean, Guid ownerId, ImageGenDbContext db, IImageStore store, TimeProvider time,
+    /// <summary>
+    /// Keeps cleaned images for their owner, all or none: the files go to the store, then the rows are added under the
+    /// account lock if the account's stored bytes stay within its quota (parallel uploads cannot pass it together);
+    /// over it, the files are deleted again and the problem says how much is stored.
+    /// </summary>
+    internal static async Task<(List<Upload>? Kept, ProblemHttpResult? OverQuota)> KeepAsync(IReadOnlyList<CleanUpload> cleaned, Guid ownerId,
+        UploadServices services, CancellationToken cancellationToken)
+    {
+        var (db, store, time, quota) = (services.Db, services.Store, services.Time, services.Options.Value.QuotaBytes);
+        var uploads = cleaned.Select(clean =>
+        {
+            var id = Guid.CreateVersion7(time.GetUtcNow());
+            return (Clean: clean, Row: new Upload
+            {
+                Id = id,
+                UserId = ownerId,
+                StorageKey = ImageKeys.KeyFor(id, ImageEncoding.Extension(clean.ContentType)),
+                ContentType = clean.ContentType,
+                Width = clean.Width,
+                Height = clean.Height,
+                Bytes = clean.Bytes.Length,
+                CreatedAt = time.GetUtcNow(),
+            });
+        }).ToList();
+        foreach (var (clean, row) in uploads)
+        {
+            await store.SaveAsync(row.StorageKey, clean.Bytes, clean.ContentType, cancellationToken);
+        }
+
+        var adding = uploads.Sum(u => u.Row.Bytes);
+        long stored = 0;
+        var within = false;
+        await db.InAccountTransactionAsync(ownerId, async _ =>
+        {
+            stored = await db.StoredBytesAsync(ownerId, cancellationToken);
+            within = stored + adding <= quota;
+            if (within)
+            {
+                db.Uploads.AddRange(uploads.Select(u => u.Row));
+            }
+
+            return within;
+        }, cancellationToken);
+        if (within)
+        {
+            return ([.. uploads.Select(u => u.Row)], null);
+        }
+
+        foreach (var (_, row) in uploads)
+        {
+            await store.DeleteAsync(row.StorageKey, CancellationToken.None);
+        }
+
+        return (null, ApiProblems.Status(StatusCodes.Status409Conflict, "storage_quota_exceeded",
+            $"You keep {Megabytes(stored)} MB of uploads and images; this would take you past your {Megabytes(quota)} MB. Delete uploads or images to make room.",
+            "file"));
+    }
+
+    private static string Megabytes(long bytes) => (bytes / (1024.0 * 1024)).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static async Task<Results<Ok<UploadPage>, ProblemHttpResult>> List(ClaimsPrincipal principal, [AsParameters] UploadServices services,
+        int? limit, Guid? before, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > 100)
+        {
+            return ApiProblems.BadRequest(Core.Quests.ErrorCodes.InvalidPaging, "limit", "limit is from 1 to 100.");
+        }
+
+        var (db, options) = (services.Db, services.Options.Value);
+        var userId = principal.UserId();
+        var take = limit ?? 50;
+        var rows = await db.Uploads.AsNoTracking().Where(u => u.UserId == userId && (before == null || u.Id.CompareTo(before.Value) < 0))
+            .OrderByDescending(u => u.Id).Take(take + 1).ToListAsync(cancellationToken);
+        var page = rows.Take(take).ToList();
+        return TypedResults.Ok(new UploadPage([.. page.Select(u => ToDto(u, options))], rows.Count > take ? page[^1].Id : null,
+            await db.StoredBytesAsync(userId, cancellationToken), options.QuotaBytes));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, ClaimsPrincipal principal, ImageGenDbContext db, IImageStore store,
         CancellationToken cancellationToken)
     {
-        var id = Guid.CreateVersion7(time.GetUtcNow());
-        var upload = new Upload
+        var userId = principal.UserId();
+        var upload = Guid.TryParse(id, out var uploadId)
+            ? await db.Uploads.FirstOrDefaultAsync(u => u.Id == uploadId && u.UserId == userId, cancellationToken)
+            : null;
+        if (upload is null)
         {
-            Id = id,
-            UserId = ownerId,
-            StorageKey = ImageKeys.KeyFor(id, ImageEncoding.Extension(clean.ContentType)),
-            ContentType = clean.ContentType,
-            Width = clean.Width,
-            Height = clean.Height,
-            Bytes = clean.Bytes.Length,
-            CreatedAt = time.GetUtcNow(),
-        };
-        await store.SaveAsync(upload.StorageKey, clean.Bytes, clean.ContentType, cancellationToken);
-        db.Uploads.Add(upload);
-        return upload;
+            return ApiProblems.NotFound("upload_not_found", $"There is no upload '{id}'.");
+        }
+
+        if (await db.UploadInUseAsync(userId, upload.Id, cancellationToken))
+        {
+            return ApiProblems.Status(StatusCodes.Status409Conflict, "upload_in_use", "A quest that has not ended uses this upload; delete it once the quest ends.");
+        }
+
+        db.Uploads.Remove(upload);
+        await db.SaveChangesAsync(cancellationToken);
+        await store.DeleteAsync(upload.StorageKey, CancellationToken.None);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
@@ -187,5 +280,6 @@ internal static class UploadsApi
         ApiProblems.Status(StatusCodes.Status413PayloadTooLarge, "upload_too_large",
             $"The upload is larger than {maxBytes / (1024 * 1024)} MB.", field);
 
-    private static UploadDto ToDto(Upload u) => new(u.Id, u.ContentType, u.Width, u.Height, u.Bytes, u.CreatedAt);
+    private static UploadDto ToDto(Upload u, UploadOptions options) =>
+        new(u.Id, u.ContentType, u.Width, u.Height, u.Bytes, u.CreatedAt, u.UsedAt is null ? u.CreatedAt + options.UnusedLifetime : null);
 }

@@ -1,6 +1,7 @@
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
+using ImageGen.Data.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ImageGen.Api.Services;
@@ -10,8 +11,12 @@ namespace ImageGen.Api.Services;
 /// as a missing one), checked (the mask a PNG of the first image's size), and, for a model of free sizes, the output
 /// size taken from the first image, fitted to the model's range.
 /// </summary>
-internal sealed class QuestInputs(ImageGenDbContext db)
+internal sealed class QuestInputs(ImageGenDbContext db, TimeProvider time)
 {
+    /// <summary>The uploads an accepted quest took no longer expire (gallery images never do). No statement for a quest without inputs.</summary>
+    public Task MarkUsedAsync(Guid ownerId, IReadOnlyList<QuestInput> used, CancellationToken cancellationToken) =>
+        used.Count == 0 ? Task.CompletedTask : db.MarkUploadsUsedAsync(ownerId, [.. used.Select(i => i.Id)], time.GetUtcNow(), cancellationToken);
+
     public async Task<(ValidQuest Quest, List<QuestInput> Inputs, IReadOnlyList<FieldError> Errors)> ResolveAsync(
         Guid ownerId, ValidQuest valid, CancellationToken cancellationToken)
     {

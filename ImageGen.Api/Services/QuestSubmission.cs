@@ -62,6 +62,7 @@ internal sealed partial class QuestSubmission(
         var outcome = await transitions.EnqueueAsync(quest, order.Idempotency, order.Reason, cancellationToken);
         if (outcome is SubmitOutcome.Accepted)
         {
+            await inputs.MarkUsedAsync(quest.UserId, found, cancellationToken);
             await RingAsync(quest);
             metrics.QuestSubmitted(quest.Model, ModelCatalog.ProviderTag(quest.Model), quest.Cost);
             LogQueued(logger, quest.Id, quest.UserId, quest.Model, quest.Cost);

@@ -24,7 +24,14 @@ public sealed record ImageDto
 }
 
 /// <summary>A kept upload (an image sent in to edit) as its owner sees it.</summary>
-public sealed record UploadDto(Guid Id, string ContentType, int Width, int Height, long Bytes, DateTimeOffset CreatedAt);
+/// <summary>An upload; <paramref name="ExpiresAt"/> is when it goes unless a quest uses it first (null once one has).</summary>
+public sealed record UploadDto(Guid Id, string ContentType, int Width, int Height, long Bytes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt = null);
+
+/// <summary>
+/// A page of uploads, newest first (<c>?before=</c> the last id for the next), with what the account stores in all
+/// (uploads and images) against its quota.
+/// </summary>
+public sealed record UploadPage(IReadOnlyList<UploadDto> Uploads, Guid? Next, long StoredBytes, long QuotaBytes);
 
 public sealed record ImagePage(IReadOnlyList<ImageDto> Items, string? NextCursor);
 

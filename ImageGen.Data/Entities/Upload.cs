@@ -11,4 +11,7 @@ public sealed class Upload
     public int Height { get; set; }
     public long Bytes { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When a quest first took it as an input; an upload no quest used expires (<c>Uploads:UnusedLifetime</c>).</summary>
+    public DateTimeOffset? UsedAt { get; set; }
 }

@@ -702,6 +702,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("storage_key");
 
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid")
                         .HasColumnName("user_id");
@@ -712,6 +716,10 @@ namespace ImageGen.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_uploads");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_uploads_unused")
+                        .HasFilter("used_at IS NULL");
 
                     b.HasIndex("UserId", "CreatedAt")
                         .HasDatabaseName("ix_uploads_user_id_created_at");

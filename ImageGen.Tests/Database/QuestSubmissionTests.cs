@@ -38,7 +38,7 @@ public sealed class QuestSubmissionTests(ThrowawayPostgres postgres)
         using var meters = new MeterFactory();
         var userId = await NewUserAsync();
         await using var db = postgres.CreateContext();
-        var submission = new QuestSubmission(new QuestTransitions(db, TimeProvider.System), new QuestInputs(db),
+        var submission = new QuestSubmission(new QuestTransitions(db, TimeProvider.System), new QuestInputs(db, TimeProvider.System),
             new QuestWebhooks(db, new WebhookAddressPolicy(Options.Create(new WebhookOptions()))), new QuestQueue(deadRedis),
             TimeProvider.System, new ImageGenMetrics(meters), NullLogger<QuestSubmission>.Instance);
         var request = new CreateQuestRequest { Prompt = "sent while Redis is down", Model = "local-sketch", Width = 64, Height = 64 };

@@ -18,6 +18,7 @@ public partial class GraphFixture : IAsyncLifetime
     public const string AdminEmail = "admin@graph.test";
     public const string AdminPassword = "Admin-Passw0rd-for-tests";
     public const string UserPassword = "Passw0rd-for-tests";
+    public const long UploadQuotaBytes = 6_000_000;
 
     // Measured on a clean clone: the main graph 31-35 s, alone before the tests; the two-host and constrained ones 85-100 s
     // while the main graph's tests ran beside them. The bound leaves room for a machine with one of its two cores taken.
@@ -137,6 +138,8 @@ public partial class GraphFixture : IAsyncLifetime
                     // Every test signs in from 127.0.0.1: the shared graph must not throttle the suite itself.
                     // Webhooks reach the tests' receivers on 127.0.0.1 (and nothing else private), retried within seconds.
                     "ImageGen:Webhooks:AllowedNetworks=127.0.0.1/32",
+                    // A storage quota a test can reach with a few uploads (UploadTests); no other test keeps this much.
+                    $"ImageGen:Uploads:QuotaBytes={UploadQuotaBytes}",
                     "ImageGen:Webhooks:RetryDelays=00:00:01,00:00:02",
                     "ImageGen:Webhooks:PollInterval=00:00:01",
                     "ImageGen:RateLimits:LoginBurst=100000",

@@ -58,6 +58,74 @@ public sealed class UploadTests(GraphFixture graph)
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
     }
 
+    [Fact]
+    public async Task Uploads_are_listed_deleted_and_bounded_by_the_accounts_storage_quota()
+    {
+        using var owner = await graph.CreateUserAsync(Token);
+        using var stranger = await graph.CreateUserAsync(Token);
+        var noise = Noise(1200, 1200);
+
+        // Upload until the quota refuses: what was refused is not stored, and what is stored stays within the quota.
+        var kept = new List<Core.Storage.UploadDto>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var sent = await owner.Client.PostAsync("/api/uploads", Form(noise, $"noise-{i}.jpg", "image/jpeg"), Token);
+            if (sent.StatusCode == HttpStatusCode.Conflict)
+            {
+                await ProblemAssert.IsProblemAsync(sent, HttpStatusCode.Conflict, "storage_quota_exceeded", "file");
+                break;
+            }
+
+            Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+            kept.Add(await graph.ReadAsync<Core.Storage.UploadDto>(sent, Token));
+        }
+
+        Assert.InRange(kept.Count, 1, 19);
+        var page = (await owner.Client.GetFromJsonAsync<Core.Storage.UploadPage>("/api/uploads", GraphFixture.Json, Token))!;
+        Assert.Equal(kept.Select(k => k.Id).Reverse(), page.Uploads.Select(u => u.Id));
+        Assert.Equal((kept.Sum(k => k.Bytes), GraphFixture.UploadQuotaBytes), (page.StoredBytes, page.QuotaBytes));
+        Assert.True(page.StoredBytes + kept[0].Bytes > page.QuotaBytes, "the refusal came only once the next upload would not fit");
+        Assert.All(page.Uploads, u => Assert.Equal(u.CreatedAt.AddHours(24), u.ExpiresAt));
+
+        // Newest first, page by page.
+        var first = (await owner.Client.GetFromJsonAsync<Core.Storage.UploadPage>("/api/uploads?limit=1", GraphFixture.Json, Token))!;
+        var second = (await owner.Client.GetFromJsonAsync<Core.Storage.UploadPage>($"/api/uploads?limit=1&before={first.Next}", GraphFixture.Json, Token))!;
+        Assert.Equal(kept[^1].Id, Assert.Single(first.Uploads).Id);
+        if (kept.Count > 1)
+        {
+            Assert.Equal(kept[^2].Id, Assert.Single(second.Uploads).Id);
+        }
+
+        // Another user's id answers as a missing one; the owner's delete makes room again.
+        using (var theirs = await stranger.Client.DeleteAsync($"/api/uploads/{kept[0].Id}", Token))
+        {
+            await ProblemAssert.IsProblemAsync(theirs, HttpStatusCode.NotFound, "upload_not_found");
+        }
+
+        using (var deleted = await owner.Client.DeleteAsync($"/api/uploads/{kept[0].Id}", Token))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.Client.GetAsync($"/api/uploads/{kept[0].Id}", Token)).StatusCode);
+        using var again = await owner.Client.PostAsync("/api/uploads", Form(noise, "again.jpg", "image/jpeg"), Token);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        using var badLimit = await owner.Client.GetAsync("/api/uploads?limit=0", Token);
+        await ProblemAssert.IsProblemAsync(badLimit, HttpStatusCode.BadRequest, "invalid_paging", "limit");
+    }
+
+    /// <summary>A JPEG of random pixels: large for its size, as photos are.</summary>
+    private static byte[] Noise(int width, int height)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        var random = new Random(7);
+        var pixels = new byte[width * height * 4];
+        random.NextBytes(pixels);
+        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 95);
+        return data.ToArray();
+    }
+
     private static MultipartFormDataContent Form(byte[] bytes, string name, string type)
     {
         var file = new ByteArrayContent(bytes);
