@@ -34,7 +34,7 @@ public static class ModelCatalog
         OutputFormats = ["png", "jpeg", "webp"],
         InputImages = new IntRange(1, 16, 1),
         TakesMask = true,
-        Cost = CostRule.OpenAITokens(40m),
+        Cost = CostRule.OpenAITokens(new OpenAIPrices(TextInput: 5m, ImageInput: 10m, Output: 40m)),
     };
 
     private static readonly ModelDescriptor FluxPro = new()
@@ -77,7 +77,7 @@ public static class ModelCatalog
             DisplayName = "GPT Image 1 mini",
             Description = "A smaller, cheaper gpt-image model.",
             // Price per million output tokens not confirmed from OpenAI's own page; billing follows reported usage.
-            Cost = CostRule.OpenAITokens(8m),
+            Cost = CostRule.OpenAITokens(new OpenAIPrices(TextInput: 2m, ImageInput: 2.5m, Output: 8m)),
         },
         FluxPro,
         FluxPro with

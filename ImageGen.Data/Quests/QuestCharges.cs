@@ -17,7 +17,17 @@ public static class QuestCharges
     /// and Midjourney: the job was accepted), what it bills for the job (its reported cost, or the reservation when it
     /// gave none), since the provider charges us whether or not we wait.
     /// </summary>
-    public static QuestCharge ForCancel(Quest quest) =>
+    public static QuestCharge ForCancel(Quest quest) => AfterBillingPoint(quest);
+
+    /// <summary>
+    /// For a run the provider failed (an error or no answer in time) after its billing point: what it bills, as for a
+    /// cancel. Refusals it does not bill (a safety refusal, a rejected request: the adapter takes the billing mark back
+    /// on such answers) and our own failures (storing the result) charge nothing.
+    /// </summary>
+    public static QuestCharge ForProviderFailure(Quest quest, bool providerBills) => providerBills ? AfterBillingPoint(quest) : QuestCharge.Nothing;
+
+    /// <summary>Nothing before the provider's billing point; its reported cost (or the reservation) from then on.</summary>
+    private static QuestCharge AfterBillingPoint(Quest quest) =>
         quest.BillableSince is null && quest.ProviderJobId is null ? QuestCharge.Nothing : ForSuccess(quest.Cost, quest.ProviderCost);
 
     /// <summary>True for a figure a provider could really have billed: zero or more.</summary>

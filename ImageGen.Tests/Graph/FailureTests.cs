@@ -85,7 +85,7 @@ public sealed class FailureTests(ConstrainedGraphFixture graph)
     }
 
     [Fact]
-    public async Task A_job_past_the_deadline_times_out_and_its_credits_come_back()
+    public async Task A_job_past_the_deadline_times_out_and_is_charged_what_the_provider_bills_for_it()
     {
         using var slow = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", new { profile = "Slow", latencyMs = 60_000 }, Token);
         try
@@ -93,10 +93,12 @@ public sealed class FailureTests(ConstrainedGraphFixture graph)
             using var user = await graph.CreateUserAsync(Token);
             var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "a slow sunset", model = "flux-pro-1.1", width = 256, height = 256 }, Token);
 
+            // BFL accepted the job (its billing point) and bills for it whether or not we wait: the quest says so.
             Assert.Equal((QuestStatus.TimedOut, ErrorCodes.TimedOut), (quest.Status, quest.Error?.Code));
+            Assert.Contains("bills for it: 4 of the 4 reserved credits were charged", quest.Error?.Message, StringComparison.Ordinal);
             var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
-            Assert.Equal(100, credits!.Balance);
-            Assert.Equal([(CreditEntryKind.Reserve, -4), (CreditEntryKind.Release, 4)],
+            Assert.Equal(96, credits!.Balance);
+            Assert.Equal([(CreditEntryKind.Reserve, -4), (CreditEntryKind.Capture, 0)],
                 credits.Entries.Where(e => e.QuestId == quest.Id).OrderBy(e => e.Id).Select(e => (e.Kind, e.Amount)));
         }
         finally

@@ -75,19 +75,21 @@ public sealed class CatalogTests
     }
 
     // One image is streamed with one partial image (its preview frame), which OpenAI bills as 100 more output tokens:
-    // high 1536x1024 is 6208 + 100 tokens, 25.23 cents, 26 credits. Three images are not streamed: 3 x 17.
+    // high 1536x1024 is 6208 + 100 tokens, 25.23 cents, 26 credits. Three images are not streamed: 3 x 4160 tokens,
+    // 49.92 cents with the prompt's few tokens, rounded up once for the request: 50.
     [Theory]
     [InlineData("gpt-image-1", "low", "1024x1024", 1, 2)]
     [InlineData("gpt-image-1", "medium", "1024x1024", 1, 5)]
     [InlineData("gpt-image-1", "high", "1536x1024", 1, 26)]
-    [InlineData("gpt-image-1", "high", "1024x1024", 3, 51)]
+    [InlineData("gpt-image-1", "high", "1024x1024", 3, 50)]
     [InlineData("gpt-image-1", "auto", "auto", 1, 26)]
     public void Gpt_image_costs_follow_the_token_table(string model, string quality, string size, int n, int credits) =>
         Assert.Equal(credits, Check(For(model) with { Quality = quality, Size = size, N = n }).Quest!.Cost);
 
+    // 6208 output tokens (24.83 cents) and the input image at its most, 1097 image tokens (1.10 cents): 26 credits.
     [Fact]
-    public void An_edit_is_not_streamed_so_it_carries_no_preview_tokens() =>
-        Assert.Equal(25, Check(For("gpt-image-1") with { Quality = "high", Size = "1536x1024", Images = [Guid.NewGuid()] }).Quest!.Cost);
+    public void An_edit_is_not_streamed_so_it_carries_no_preview_tokens_but_pays_for_its_input_image() =>
+        Assert.Equal(26, Check(For("gpt-image-1") with { Quality = "high", Size = "1536x1024", Images = [Guid.NewGuid()] }).Quest!.Cost);
 
     [Fact]
     public void Gpt_image_takes_width_and_height_only_as_one_of_its_sizes()

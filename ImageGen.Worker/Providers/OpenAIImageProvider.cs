@@ -77,8 +77,8 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
 
         // Bill from the usage OpenAI reports where it reports it; the estimate stands otherwise.
 #pragma warning disable OPENAI001 // Usage is marked experimental in the SDK.
-        int? billed = images.Usage is { OutputTokenCount: > 0 } usage && request.Model.Cost.DollarsPerMillionTokens is { } price
-            ? CostRule.CreditsForTokens(usage.OutputTokenCount, price)
+        int? billed = images.Usage is { OutputTokenCount: > 0 } usage && request.Model.Cost.TokenPrices is { } prices
+            ? prices.Billed(usage.InputTokenCount, usage.InputTokenDetails?.TextTokenCount, usage.InputTokenDetails?.ImageTokenCount, usage.OutputTokenCount)
             : null;
 #pragma warning restore OPENAI001
         return new ProviderResult(result, billed, elapsed);
@@ -126,10 +126,7 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
                     break;
                 case "image_generation.completed":
                     var image = ProviderBodies.Image("OpenAI", Bytes(data), options.Value.ImageLimits);
-                    int? billed = data.TryGetProperty("usage", out var usage) && usage.TryGetProperty("output_tokens", out var tokens) && tokens.GetInt64() > 0
-                        && request.Model.Cost.DollarsPerMillionTokens is { } price
-                        ? CostRule.CreditsForTokens(tokens.GetInt64(), price)
-                        : null;
+                    int? billed = data.TryGetProperty("usage", out var usage) && request.Model.Cost.TokenPrices is { } prices ? Billed(usage, prices) : null;
                     return new ProviderResult([image], billed, Stopwatch.GetElapsedTime(started));
                 case "error":
                     var code = data.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var c) ? c.GetString() : null;
@@ -140,6 +137,22 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         }
 
         throw new ProviderException(ProviderFailure.Unavailable, "OpenAI's stream ended before the image.", retryable: true);
+
+        // The usage block of a completed event, as OpenAI's REST answer gives it.
+        static int? Billed(JsonElement usage, OpenAIPrices prices)
+        {
+            if (Tokens(usage, "output_tokens") is not { } output || output <= 0)
+            {
+                return null;
+            }
+
+            var details = usage.TryGetProperty("input_tokens_details", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
+            return prices.Billed(Tokens(usage, "input_tokens") ?? 0, details.ValueKind == JsonValueKind.Object ? Tokens(details, "text_tokens") : null,
+                details.ValueKind == JsonValueKind.Object ? Tokens(details, "image_tokens") : null, output);
+        }
+
+        static long? Tokens(JsonElement element, string name) =>
+            element.TryGetProperty(name, out var value) && value.TryGetInt64(out var tokens) ? tokens : null;
 
         static byte[] Bytes(JsonElement data) =>
             data.TryGetProperty("b64_json", out var b64) && b64.GetString() is { } text

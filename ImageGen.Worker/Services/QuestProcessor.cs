@@ -182,12 +182,14 @@ internal sealed partial class QuestProcessor(
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            await FailAsync(run, ErrorCodes.TimedOut, FailureExplanations.TimedOut(model, options.Value.QuestDeadline), null, QuestStatus.TimedOut);
+            await FailAsync(run, ErrorCodes.TimedOut, FailureExplanations.TimedOut(model, options.Value.QuestDeadline), null, QuestStatus.TimedOut,
+                QuestCharges.ForProviderFailure(quest, providerBills: true));
             return ProcessResult.Done;
         }
         catch (ProviderException e)
         {
-            await FailAsync(run, e.ErrorCode, FailureExplanations.For(e, model), e);
+            await FailAsync(run, e.ErrorCode, FailureExplanations.For(e, model), e, QuestStatus.Failed,
+                QuestCharges.ForProviderFailure(quest, providerBills: e.Failure is not (ProviderFailure.Moderated or ProviderFailure.Rejected)));
             return ProcessResult.Done;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -291,11 +293,12 @@ internal sealed partial class QuestProcessor(
         await PublishAsync(run, succeeded);
     }
 
-    private async Task FailAsync(QuestRun run, string code, string message, Exception? exception, QuestStatus status = QuestStatus.Failed)
+    private async Task FailAsync(QuestRun run, string code, string message, Exception? exception, QuestStatus status = QuestStatus.Failed,
+        QuestCharge charge = default)
     {
         var quest = run.Quest;
         LogFailed(logger, quest.Id, quest.UserId, quest.Model, code, exception);
-        await EndAsync(run, transitions.FailAsync(quest.Id, run.Number, code, message, run.TakeSteps(), CancellationToken.None, status));
+        await EndAsync(run, transitions.FailAsync(quest.Id, run.Number, code, message, run.TakeSteps(), CancellationToken.None, status, charge));
     }
 
     /// <summary>Reports and publishes an ending the run asked for; nothing when the quest had already ended elsewhere.</summary>
