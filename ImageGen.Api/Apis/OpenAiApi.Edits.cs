@@ -92,7 +92,7 @@ internal static partial class OpenAiApi
         foreach (var (file, field) in files)
         {
             var bytes = await UploadsApi.BytesAsync(file, cancellationToken);
-            var (clean, bad) = await UploadsApi.CleanAsync(bytes, field, limits, cancellationToken);
+            var (clean, bad) = await UploadsApi.CleanAsync(bytes, field, userId, limits, cancellationToken);
             if (clean is null)
             {
                 return ([], [], bad);

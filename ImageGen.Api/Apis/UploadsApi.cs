@@ -37,15 +37,14 @@ public sealed class UploadOptions
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
-
 /// <summary>
 /// Images people send in, to edit. Judged by content (PNG, JPEG, WebP), bounded in bytes and pixels before a full
-/// decode, cleaned of metadata, kept owner-only in the image store. At most one decode per core at a time.
+/// decode, cleaned of metadata, kept owner-only in the image store. At most one decode per core at a time, shared fairly
+/// between users (<see cref="Images.FairDecodeGate"/>).
 /// </summary>
 internal static class UploadsApi
 {
     private const int FormOverhead = 64 * 1024;
-    private static readonly SemaphoreSlim Decodes = new(Environment.ProcessorCount, Environment.ProcessorCount);
 
     public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
     {
@@ -78,7 +77,7 @@ internal static class UploadsApi
             return ApiProblems.BadRequest(Core.Quests.ErrorCodes.Required, "file", "Send the image in a multipart field named 'file'.");
         }
 
-        var (clean, refused) = await CleanAsync(await BytesAsync(file, cancellationToken), "file", limits, cancellationToken);
+        var (clean, refused) = await CleanAsync(await BytesAsync(file, cancellationToken), "file", context.User.UserId(), limits, cancellationToken);
         if (clean is null)
         {
             return refused!;
@@ -144,10 +143,10 @@ internal static class UploadsApi
     /// per core at a time); the problem, naming <paramref name="field"/>, when it is not an image taken here. Nothing
     /// is stored: a request keeps its files only once every one of them passed (<see cref="KeepAsync"/>).
     /// </summary>
-    internal static async Task<(CleanUpload? Clean, ProblemHttpResult? Problem)> CleanAsync(byte[] bytes, string field, UploadOptions limits,
+    internal static async Task<(CleanUpload? Clean, ProblemHttpResult? Problem)> CleanAsync(byte[] bytes, string field, Guid userId, UploadOptions limits,
         CancellationToken cancellationToken)
     {
-        await Decodes.WaitAsync(cancellationToken);
+        using var slot = await Images.FairDecodeGate.ForThisMachine.EnterAsync(userId, cancellationToken);
         try
         {
             return (UploadInspector.Inspect(bytes, limits.MaxPixels), null);
@@ -155,10 +154,6 @@ internal static class UploadsApi
         catch (UploadRefusedException e)
         {
             return (null, ApiProblems.BadRequest(e.Code, field, e.Message));
-        }
-        finally
-        {
-            Decodes.Release();
         }
     }
 
