@@ -139,6 +139,9 @@ public partial class GraphFixture
     /// <summary>Process ids of this graph's running worker replicas.</summary>
     public Task<IReadOnlyList<int>> WorkerProcessIdsAsync() => ServiceProcessIdsAsync("ImageGen.Worker");
 
+    /// <summary>Process ids of this graph's running gateways.</summary>
+    public Task<IReadOnlyList<int>> GatewayProcessIdsAsync() => ServiceProcessIdsAsync("ImageGen.Gateway");
+
     /// <summary>Process ids of this graph's running API replicas.</summary>
     public Task<IReadOnlyList<int>> ApiProcessIdsAsync() => ServiceProcessIdsAsync("ImageGen.Api");
 

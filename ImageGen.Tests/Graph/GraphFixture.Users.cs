@@ -66,7 +66,7 @@ public partial class GraphFixture
     /// A client whose connections come from another loopback address (127.0.0.0/8), so the gateway sees a different
     /// caller address: per-address limits can be tested without touching other tests' budgets.
     /// </summary>
-    public HttpClient ClientFrom(IPAddress source) =>
+    public HttpClient ClientFrom(IPAddress source, Uri? address = null) =>
         new(new SocketsHttpHandler
         {
             ConnectCallback = async (context, cancellationToken) =>
@@ -85,7 +85,7 @@ public partial class GraphFixture
                 }
             },
         })
-        { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
+        { BaseAddress = address ?? GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Signs in; the returned user calls through <paramref name="client"/> (which it then owns), or a new client.</summary>
     public async Task<TestUser> LoginAsync(string email, string password, CancellationToken cancellationToken, HttpClient? client = null)

@@ -176,6 +176,25 @@ public sealed class TwoHostTests(TwoHostGraphFixture graph)
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task Parallel_sign_ups_from_one_address_through_two_gateways_open_exactly_the_cap()
+    {
+        var address = GraphFixture.FreshLoopbackAddress();
+        using var viaA = graph.ClientFrom(address);
+        using var viaB = graph.ClientFrom(address, graph.GatewayB.Address);
+        var attempts = Enumerable.Range(0, 10).Select(async i =>
+        {
+            using var response = await (i % 2 == 0 ? viaA : viaB).PostAsJsonAsync("/api/auth/register",
+                new { email = $"two-gateways-{Guid.NewGuid():N}@graph.test", password = GraphFixture.UserPassword }, Token);
+            return response.StatusCode;
+        });
+
+        var statuses = await Task.WhenAll(attempts);
+
+        Assert.Equal(TwoHostGraphFixture.SignupsPerDay, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(10 - TwoHostGraphFixture.SignupsPerDay, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task A_quest_submitted_to_host_A_runs_on_host_B_and_its_image_loads_through_host_A()
     {
         await graph.StartWorkerBAsync();

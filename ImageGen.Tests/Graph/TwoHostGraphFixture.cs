@@ -7,7 +7,8 @@ namespace ImageGen.Tests.Graph;
 /// <summary>
 /// A graph whose images live in an object store (the local S3-compatible server that checks signatures), and a second
 /// "host" beside it: an API and a worker started from host A's settings, each in its own empty working directory, so
-/// the two hosts share only Postgres, Redis and the object store, over the network. One API and one worker per host.
+/// the two hosts share only Postgres, Redis and the object store, over the network. One API and one worker per host,
+/// and a second gateway started like the first.
 /// </summary>
 public sealed class TwoHostGraphFixture : GraphFixture
 {
@@ -19,7 +20,14 @@ public sealed class TwoHostGraphFixture : GraphFixture
         "ImageGen:ObjectStore=local",
         "ImageGen:ApiReplicas=1",
         "ImageGen:WorkerReplicas=1",
+        $"ImageGen:RateLimits:SignupsPerDay={SignupsPerDay}",
     ];
+
+    /// <summary>New accounts per address a day in this graph: its tests sign up from fresh addresses, a few each.</summary>
+    public const int SignupsPerDay = 4;
+
+    /// <summary>A second gateway, like the graph's own: per-address limits must hold across both.</summary>
+    public HostProcess GatewayB { get; private set; } = null!;
 
     /// <summary>Host B's API (its own address; host A's is the gateway).</summary>
     public HostProcess ApiB { get; private set; } = null!;
@@ -33,16 +41,18 @@ public sealed class TwoHostGraphFixture : GraphFixture
         var started = Stopwatch.StartNew();
         // Both at once: each spends most of its start waiting on its own JIT and connections, not on the other.
         var apiB = HostProcess.StartLikeAsync((await ApiProcessIdsAsync()).Single(), "api-b", HostStartTimeout);
+        var gatewayB = HostProcess.StartLikeAsync((await GatewayProcessIdsAsync()).Single(), "gateway-b", HostStartTimeout);
         try
         {
-            await Task.WhenAll(apiB, StartWorkerBAsync());
+            await Task.WhenAll(apiB, gatewayB, StartWorkerBAsync());
         }
         finally
         {
-            // Kept even when the other failed, so that disposing the fixture stops it.
+            // Kept even when another failed, so that disposing the fixture stops it.
             ApiB = apiB.IsCompletedSuccessfully ? apiB.Result : null!;
+            GatewayB = gatewayB.IsCompletedSuccessfully ? gatewayB.Result : null!;
         }
-        var measured = $"[graph] host B (api, worker) healthy in {started.Elapsed.TotalSeconds:0.0} s (bound {HostStartTimeout.TotalSeconds:0} s each)";
+        var measured = $"[graph] host B (api, gateway, worker) healthy in {started.Elapsed.TotalSeconds:0.0} s (bound {HostStartTimeout.TotalSeconds:0} s each)";
         Console.WriteLine(measured);
         await File.AppendAllTextAsync(Path.Combine(AppContext.BaseDirectory, StartLogName), $"{DateTimeOffset.UtcNow:u} {measured}{Environment.NewLine}");
     }
@@ -66,6 +76,7 @@ public sealed class TwoHostGraphFixture : GraphFixture
     public override async ValueTask DisposeAsync()
     {
         ApiB?.Dispose();
+        GatewayB?.Dispose();
         WorkerB?.Dispose();
         await base.DisposeAsync();
     }
