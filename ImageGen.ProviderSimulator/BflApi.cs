@@ -84,6 +84,8 @@ internal static class BflApi
                 return Results.Json(new { detail = "Rate limit exceeded. Please slow down." }, statusCode: 429);
             case FaultProfile.Flaky when faults.FailsNow(FaultProfiles.Bfl):
                 return Results.Json(new { detail = "Internal Server Error" }, statusCode: 500);
+            case FaultProfile.OutOfCredits:
+                return Results.Json(new { detail = "Insufficient credits" }, statusCode: 402);
             case FaultProfile.Outage:
                 return Results.Json(new { detail = "The API is under maintenance." }, statusCode: 503);
             case FaultProfile.Hang:

@@ -31,6 +31,9 @@ public enum FaultProfile
 
     /// <summary>BFL: polls answer "Task not found", as for an expired id.</summary>
     Expired,
+
+    /// <summary>The account has no credit left: OpenAI's 429 <c>insufficient_quota</c>, BFL's 402.</summary>
+    OutOfCredits,
 }
 
 public sealed record FaultSettings

@@ -237,6 +237,8 @@ internal static class OpenAIApi
                 headers["x-ratelimit-remaining-requests"] = "0";
                 headers["x-ratelimit-reset-requests"] = $"{fault.RetryAfterSeconds}s";
                 return Error(429, "Rate limit reached for images per minute. Please try again later.", "requests", null, "rate_limit_exceeded");
+            case FaultProfile.OutOfCredits:
+                return Error(429, "You exceeded your current quota, please check your plan and billing details.", "insufficient_quota", null, "insufficient_quota");
             case FaultProfile.Flaky when faults.FailsNow(FaultProfiles.OpenAI):
                 return Error(500, "The server had an error while processing your request. Sorry about that!", "server_error", null, null);
             case FaultProfile.Outage:

@@ -93,6 +93,7 @@ internal sealed partial class AlertEvaluator(
         var now = time.GetUtcNow();
         var measured = new List<Measurement>();
         await MeasureQuestsAsync(db, now - o.Window, measured, cancellationToken);
+        await MeasureProviderAccountsAsync(db, now - o.Window, measured, cancellationToken);
         await MeasureHubAsync(now, measured);
         await MeasureSpendAsync(db, now, measured, cancellationToken);
 
@@ -164,6 +165,26 @@ internal sealed partial class AlertEvaluator(
             var rate = (double)failed / total;
             measured.Add(new Measurement(AlertKinds.ErrorRate, AlertKinds.ErrorRate, rate > o.ErrorRateAbove, rate, o.ErrorRateAbove,
                 string.Create(CultureInfo.InvariantCulture, $"{rate:P1} of {total} quests failed or timed out in the last {Minutes(o.Window)} (alert above {o.ErrorRateAbove:P0}).")));
+        }
+    }
+
+    /// <summary>
+    /// One quest refused for an exhausted provider account is enough: every quest on that provider will fail until
+    /// someone tops the account up. Measured for every provider, so the alert resolves once none failed so in the window.
+    /// </summary>
+    private async Task MeasureProviderAccountsAsync(ImageGenDbContext db, DateTimeOffset since, List<Measurement> measured, CancellationToken cancellationToken)
+    {
+        var failed = await db.Quests.AsNoTracking()
+            .Where(q => q.CompletedAt >= since && q.ErrorCode == ErrorCodes.ProviderAccountExhausted)
+            .GroupBy(q => q.Model).Select(g => new { Model = g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        foreach (var provider in ModelCatalog.All.Select(m => m.Provider).Distinct())
+        {
+            var tag = provider.ToString().ToLowerInvariant();
+            var count = failed.Where(f => ModelCatalog.ProviderTag(f.Model) == tag).Sum(f => f.Count);
+            measured.Add(new Measurement($"{AlertKinds.ProviderAccount}:{tag}", AlertKinds.ProviderAccount, count > 0, count, 0,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"The {provider} account ImageGen uses has run out of credit or quota: {count} quests failed for it in the last {Minutes(options.Value.Window)}. Top it up in the provider's billing settings.")));
         }
     }
 

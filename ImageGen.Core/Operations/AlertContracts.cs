@@ -17,6 +17,9 @@ public static class AlertKinds
 
     /// <summary>A user's spend in the last hour is far above their usual hourly spend.</summary>
     public const string CreditSpend = "credit_spend";
+
+    /// <summary>A provider account ran out of credit or quota: its quests fail until someone tops it up.</summary>
+    public const string ProviderAccount = "provider_account";
 }
 
 public sealed record AlertDto(long Id, string Key, string Kind, string Message, double Value, double Threshold, DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt)

@@ -227,16 +227,11 @@ public sealed partial class QuestTransitions
     /// <summary>
     /// The run failed (or timed out): the quest ends, charged <paramref name="charge"/> (by default nothing: the whole
     /// reservation goes back; <see cref="QuestCharges.ForProviderFailure"/> when the provider bills the failed job, which
-    /// the message then says).
+    /// the caller's message then says).
     /// </summary>
     public Task<Quest?> FailAsync(Guid questId, int run, string code, string message, IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken,
         QuestStatus status = QuestStatus.Failed, QuestCharge charge = default)
     {
-        if (charge.Charged > 0)
-        {
-            message += $" The provider had already started, and bills for it: {charge.Charged} of the {charge.Reserved} reserved credits were charged.";
-        }
-
         return EndAsync(questId, QuestStateGraph.From(status, QuestStatus.Running), run, owner: null, status, code, message, charge,
             charge.Charged > 0 ? $"{status} after the provider's billing point: charged {charge.Charged}" : status.ToString(), steps, cancellationToken);
     }

@@ -170,7 +170,7 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
             {
                 429 => new ProviderException(ProviderFailure.RateLimited, "BFL is rate limiting this account (too many jobs in flight).", retryable: true, RetryAfter(response), status),
                 400 or 422 => new ProviderException(ProviderFailure.Rejected, $"BFL refused the parameters: {detail}", retryable: false, statusCode: status),
-                402 => new ProviderException(ProviderFailure.Rejected, "The BFL account has run out of credits.", retryable: false, statusCode: status),
+                402 => new ProviderException(ProviderFailure.AccountExhausted, "The BFL account has run out of credits.", retryable: false, statusCode: status),
                 401 or 403 => new ProviderException(ProviderFailure.Rejected, "BFL refused the API key.", retryable: false, statusCode: status),
                 // A 5xx after a submit may still have created the job: never submit again.
                 >= 500 => new ProviderException(ProviderFailure.Unavailable, $"BFL answered {status} to the submit: {detail}", retryable: false, RetryAfter(response), status),

@@ -251,6 +251,11 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
             return new ProviderException(ProviderFailure.Moderated, "OpenAI's safety system refused this prompt.", retryable: false, statusCode: status, inner: e);
         }
 
+        if (code == "insufficient_quota")
+        {
+            return new ProviderException(ProviderFailure.AccountExhausted, "The OpenAI account has no quota left (insufficient_quota).", retryable: false, statusCode: status, inner: e);
+        }
+
         return status switch
         {
             429 => new ProviderException(ProviderFailure.RateLimited, "OpenAI is rate limiting this account.", retryable: true, RetryAfter(response), status, e),

@@ -84,6 +84,12 @@ public enum ProviderFailure
 
     /// <summary>The provider answered something this adapter does not understand.</summary>
     Error,
+
+    /// <summary>
+    /// The provider account has no credit or quota left (OpenAI's <c>insufficient_quota</c>, BFL's 402): terminal, not
+    /// an outage (the circuit stays closed), never charged; operators are alerted.
+    /// </summary>
+    AccountExhausted,
 }
 
 public sealed class ProviderException(ProviderFailure failure, string message, bool retryable, TimeSpan? retryAfter = null, int? statusCode = null, Exception? inner = null)
@@ -106,6 +112,7 @@ public sealed class ProviderException(ProviderFailure failure, string message, b
         ProviderFailure.Unavailable => ErrorCodes.ProviderUnavailable,
         ProviderFailure.Timeout => ErrorCodes.ProviderTimeout,
         ProviderFailure.Expired => ErrorCodes.ResultExpired,
+        ProviderFailure.AccountExhausted => ErrorCodes.ProviderAccountExhausted,
         _ => ErrorCodes.ProviderError,
     };
 }

@@ -18,8 +18,21 @@ internal static class FailureExplanations
         ProviderFailure.Timeout => $"{model.DisplayName} did not answer in time. Nothing was charged; try again.",
         ProviderFailure.Expired => $"{model.DisplayName}'s result expired before it could be fetched. Nothing was charged; try again.",
         ProviderFailure.Rejected => $"{model.DisplayName} refused the request: {e.Message} Nothing was charged.",
+        ProviderFailure.AccountExhausted =>
+            $"{model.DisplayName} is unavailable right now: the provider account ImageGen uses for it has run out of credit. Our operators have been told. Nothing was charged; try another model.",
         _ => $"{model.DisplayName} failed: {e.Message} Nothing was charged.",
     };
+
+    /// <summary>
+    /// The explanation of a failure the provider bills (it had passed its billing point): the "nothing was charged" of
+    /// the plain explanation becomes what was.
+    /// </summary>
+    public static string WithCharge(string explanation, Data.Quests.QuestCharge charge) =>
+        charge.Charged == 0
+            ? explanation
+            : explanation.Replace(" Nothing was charged; try again.", " Try again.", StringComparison.Ordinal)
+                .Replace(" Nothing was charged.", "", StringComparison.Ordinal)
+              + $" The provider had already started, and bills for it: {charge.Charged} of the {charge.Reserved} reserved credits were charged.";
 
     public static string TimedOut(ModelDescriptor model, TimeSpan deadline) =>
         $"{model.DisplayName} did not finish within {deadline.TotalSeconds:0} seconds. Nothing was charged; try again.";

@@ -189,7 +189,7 @@ internal sealed partial class QuestProcessor(
         catch (ProviderException e)
         {
             await FailAsync(run, e.ErrorCode, FailureExplanations.For(e, model), e, QuestStatus.Failed,
-                QuestCharges.ForProviderFailure(quest, providerBills: e.Failure is not (ProviderFailure.Moderated or ProviderFailure.Rejected)));
+                QuestCharges.ForProviderFailure(quest, providerBills: e.Failure is not (ProviderFailure.Moderated or ProviderFailure.Rejected or ProviderFailure.AccountExhausted)));
             return ProcessResult.Done;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -298,7 +298,8 @@ internal sealed partial class QuestProcessor(
     {
         var quest = run.Quest;
         LogFailed(logger, quest.Id, quest.UserId, quest.Model, code, exception);
-        await EndAsync(run, transitions.FailAsync(quest.Id, run.Number, code, message, run.TakeSteps(), CancellationToken.None, status, charge));
+        await EndAsync(run, transitions.FailAsync(quest.Id, run.Number, code, FailureExplanations.WithCharge(message, charge), run.TakeSteps(), CancellationToken.None,
+            status, charge));
     }
 
     /// <summary>Reports and publishes an ending the run asked for; nothing when the quest had already ended elsewhere.</summary>
