@@ -11,7 +11,10 @@ namespace ImageGen.ProviderSimulator;
 /// </summary>
 internal static class OpenAIApi
 {
-    private static readonly string[] Models = ["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5"];
+    private static readonly string[] Models = ["gpt-image-1-mini", "gpt-image-1.5"];
+
+    /// <summary>Shut down by OpenAI (its model list: gpt-image-1 on 2026-10-23, DALL-E 2 and 3 on 2026-05-12).</summary>
+    private static readonly string[] ShutDown = ["gpt-image-1", "dall-e-2", "dall-e-3"];
     private static readonly string[] Sizes = ["1024x1024", "1536x1024", "1024x1536", "auto"];
     private static readonly string[] Qualities = ["low", "medium", "high", "auto"];
     private static readonly string[] Formats = ["png", "jpeg", "webp"];
@@ -261,6 +264,11 @@ internal static class OpenAIApi
     {
         ask = null!;
         var model = field("model") ?? "dall-e-2";
+        if (ShutDown.Contains(model))
+        {
+            return Error(404, $"The model '{model}' has been shut down and is no longer available.", "invalid_request_error", "model", "model_not_found");
+        }
+
         if (!Models.Contains(model))
         {
             return Error(400, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");

@@ -66,7 +66,7 @@ internal static class OperationsStats
             [.. models.Select(m =>
             {
                 var finished = m.Total - m.Cancelled;
-                return new ModelStatsDto(m.Model, ModelCatalog.TryGet(m.Model, out var d) ? d.Provider.ToString() : "Unknown",
+                return new ModelStatsDto(m.Model, ModelCatalog.TryGet(m.Model, out var d) ? d.Provider.ToString() : ModelCatalog.TryGetRetired(m.Model, out var r) ? r.Provider.ToString() : "Unknown",
                     m.Total, m.Succeeded, m.Failed, m.TimedOut, m.Cancelled, finished > 0 ? (double)m.Succeeded / finished : null, m.P50, m.P95);
             })],
             [.. errors.OrderByDescending(e => e.Count)],

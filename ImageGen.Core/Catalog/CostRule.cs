@@ -37,9 +37,9 @@ public sealed record CostRule(string Description, [property: JsonIgnore] Func<Va
 
 /// <summary>
 /// What OpenAI charges for one gpt-image model, in US dollars per million tokens of each kind, and what a request can
-/// cost at most. Sources: OpenAI's pricing page for gpt-image-1 (text in $5, image in $10, image out $40) and
-/// gpt-image-1-mini (text in $2, image in $2.50, image out $8), as of 2026; the output tokens per image from its image
-/// generation guide.
+/// cost at most. Sources: OpenAI's pricing page for gpt-image-1 (text in $5, image in $10, image out $40), carried over
+/// to gpt-image-1.5 until its own are confirmed, and gpt-image-1-mini (text in $2, image in $2.50, image out $8); the
+/// output tokens per image from its image generation guide.
 /// </summary>
 public sealed record OpenAIPrices(decimal TextInput, decimal ImageInput, decimal Output)
 {

@@ -6,6 +6,7 @@ namespace ImageGen.Core.Catalog;
 public static class ModelCatalog
 {
     public const string LocalSketch = "local-sketch";
+    public const string GptImage15 = "gpt-image-1.5";
     public const string GptImage1 = "gpt-image-1";
     public const string GptImage1Mini = "gpt-image-1-mini";
     public const string FluxPro11 = "flux-pro-1.1";
@@ -23,8 +24,8 @@ public static class ModelCatalog
 
     private static readonly ModelDescriptor GptImage = new()
     {
-        Id = GptImage1,
-        DisplayName = "GPT Image 1",
+        Id = GptImage15,
+        DisplayName = "GPT Image 1.5",
         Provider = ModelProvider.OpenAI,
         Description = "OpenAI's image model: strong prompt following and text in images.",
         MaxPromptLength = 32_000,
@@ -136,8 +137,29 @@ public static class ModelCatalog
         },
     ];
 
-    /// <summary>The provider of a model as telemetry names it (lower case; "unknown" for a model not in the catalog).</summary>
-    public static string ProviderTag(string modelId) => TryGet(modelId, out var model) ? model.Provider.ToString().ToLowerInvariant() : "unknown";
+    /// <summary>
+    /// Models a provider shut down: a new quest naming one is refused with <c>model_retired</c> and its replacement;
+    /// quests made with it stay readable. OpenAI: gpt-image-1 shut down on 2026-10-23, DALL-E 2 and 3 on 2026-05-12
+    /// (OpenAI's model list names gpt-image-2.5 as gpt-image-1's successor; of what ImageGen offers, gpt-image-1.5).
+    /// </summary>
+    public static IReadOnlyList<RetiredModel> Retired { get; } =
+    [
+        new(GptImage1, "GPT Image 1", ModelProvider.OpenAI, new DateOnly(2026, 10, 23), GptImage15),
+        new("dall-e-3", "DALL-E 3", ModelProvider.OpenAI, new DateOnly(2026, 5, 12), GptImage15),
+        new("dall-e-2", "DALL-E 2", ModelProvider.OpenAI, new DateOnly(2026, 5, 12), GptImage1Mini),
+    ];
+
+    public static bool TryGetRetired(string? id, [NotNullWhen(true)] out RetiredModel? model)
+    {
+        model = Retired.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.Ordinal));
+        return model is not null;
+    }
+
+    /// <summary>The provider of a model as telemetry names it (lower case; "unknown" for a model ImageGen never knew).</summary>
+    public static string ProviderTag(string modelId) =>
+        TryGet(modelId, out var model) ? model.Provider.ToString().ToLowerInvariant()
+        : TryGetRetired(modelId, out var retired) ? retired.Provider.ToString().ToLowerInvariant()
+        : "unknown";
 
     public static bool TryGet(string? id, [NotNullWhen(true)] out ModelDescriptor? model)
     {
@@ -145,3 +167,6 @@ public static class ModelCatalog
         return model is not null;
     }
 }
+
+/// <summary>A model its provider shut down: when, and which model ImageGen offers instead.</summary>
+public sealed record RetiredModel(string Id, string DisplayName, ModelProvider Provider, DateOnly RetiredOn, string Successor);

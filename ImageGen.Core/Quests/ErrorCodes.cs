@@ -14,7 +14,7 @@ public static class ErrorCodes
     public const string PromptTooLong = "prompt_too_long";
     public const string UnknownModel = "unknown_model";
     public const string ModelUnavailable = "model_unavailable";
-    public const string ProviderAccountExhausted = "provider_account_exhausted";
+    public const string ModelRetired = "model_retired";
     public const string SizeOutOfRange = "size_out_of_range";
     public const string SizeNotMultiple = "size_not_multiple";
     public const string SeedOutOfRange = "seed_out_of_range";
@@ -82,6 +82,7 @@ public static class ErrorCodes
     public const string RateLimited = "rate_limited";
     public const string ProviderRejected = "provider_rejected";
     public const string ProviderError = "provider_error";
+    public const string ProviderAccountExhausted = "provider_account_exhausted";
     public const string ProviderUnavailable = "provider_unavailable";
     public const string ProviderTimeout = "provider_timeout";
     public const string ResultExpired = "result_expired";

@@ -53,6 +53,13 @@ public static partial class QuestValidator
             return errors;
         }
 
+        if (ModelCatalog.TryGetRetired(request.Model, out var retired))
+        {
+            errors.Add(new FieldError("model", ErrorCodes.ModelRetired,
+                $"{retired.DisplayName} was shut down by {retired.Provider} on {retired.RetiredOn:yyyy-MM-dd}; use '{retired.Successor}' instead."));
+            return errors;
+        }
+
         if (!ModelCatalog.TryGet(request.Model, out var model))
         {
             var known = string.Join(", ", ModelCatalog.All.Where(m => m.Available).Select(m => m.Id));

@@ -57,7 +57,7 @@ public sealed class EditTests(GraphFixture graph)
         var mask = await UploadAsync(user, HalfTransparentMask(256, 256));
         var before = await StatAsync("openai.edits");
 
-        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a red door", model = "gpt-image-1", quality = "low", images = new[] { image }, mask }, Token);
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a red door", model = "gpt-image-1.5", quality = "low", images = new[] { image }, mask }, Token);
 
         Assert.Equal(before + 1, await StatAsync("openai.edits"));
         using var result = await DownloadAsync(quest);

@@ -82,7 +82,7 @@ public sealed partial class OpenAiCompatTests(GraphFixture graph)
         try
         {
             using var user = await graph.CreateUserAsync(Token);
-            var client = Images(await KeyAsync(user), "gpt-image-1");
+            var client = Images(await KeyAsync(user), "gpt-image-1.5");
 
             var refused = await Assert.ThrowsAsync<ClientResultException>(() => client.GenerateImageAsync("something forbidden",
                 new ImageGenerationOptions { Quality = GeneratedImageQuality.LowQuality, Size = GeneratedImageSize.W1024xH1024 }, Token));
@@ -102,7 +102,7 @@ public sealed partial class OpenAiCompatTests(GraphFixture graph)
     public async Task Too_few_credits_answers_429_insufficient_quota()
     {
         using var user = await graph.CreateUserAsync(Token);
-        var client = Images(await KeyAsync(user), "gpt-image-1", retries: 0);
+        var client = Images(await KeyAsync(user), "gpt-image-1.5", retries: 0);
 
         var refused = await Assert.ThrowsAsync<ClientResultException>(() => client.GenerateImagesAsync("ten big ones", 10,
             new ImageGenerationOptions { Quality = GeneratedImageQuality.HighQuality, Size = GeneratedImageSize.W1536xH1024 }, Token));
@@ -157,7 +157,7 @@ public sealed partial class OpenAiCompatTests(GraphFixture graph)
         var models = new OpenAIModelClient(new ApiKeyCredential(await KeyAsync(user)), Options(3));
         var listed = (await models.GetModelsAsync(Token)).Value;
         Assert.Contains(listed, m => m.Id == "local-sketch" && m.OwnedBy == "imagegen");
-        Assert.Contains(listed, m => m.Id == "gpt-image-1");
+        Assert.Contains(listed, m => m.Id == "gpt-image-1.5");
     }
 
     private ImageClient Images(string key, string model, int retries = 3) => new(model, new ApiKeyCredential(key), Options(retries));

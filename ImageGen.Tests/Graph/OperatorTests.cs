@@ -29,7 +29,7 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
         QuestDto quest;
         try
         {
-            quest = await graph.SubmitAndWaitAsync(user, new { prompt = "a harbour at dawn", model = "gpt-image-1", quality = "low" }, Token);
+            quest = await graph.SubmitAndWaitAsync(user, new { prompt = "a harbour at dawn", model = "gpt-image-1.5", quality = "low" }, Token);
         }
         finally
         {
@@ -52,7 +52,7 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
             Assert.Equal("closed", c.Circuit);
             Assert.NotNull(c.DurationMs);
             // The parameters as OpenAI received them, in its own names.
-            Assert.Equal("gpt-image-1", (string?)c.Sent?["model"]);
+            Assert.Equal("gpt-image-1.5", (string?)c.Sent?["model"]);
             Assert.Equal("low", (string?)c.Sent?["quality"]);
             Assert.Equal("1024x1024", (string?)c.Sent?["size"]);
         });
@@ -121,7 +121,7 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("openai", "Moderation");
         try
         {
-            var refused = await graph.SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1", quality = "low" }, Token);
+            var refused = await graph.SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1.5", quality = "low" }, Token);
             Assert.Equal(ErrorCodes.Moderated, refused.Error?.Code);
         }
         finally
@@ -131,11 +131,11 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
 
         (string Name, (string Key, string Value)[] Tags)[] expected =
         [
-            ("imagegen.quests.submitted", [("imagegen.model", "gpt-image-1"), ("imagegen.provider", "openai")]),
+            ("imagegen.quests.submitted", [("imagegen.model", "gpt-image-1.5"), ("imagegen.provider", "openai")]),
             ("imagegen.quests.ended", [("imagegen.model", "local-sketch"), ("imagegen.provider", "local"), ("imagegen.quest.status", "succeeded")]),
-            ("imagegen.quests.ended", [("imagegen.model", "gpt-image-1"), ("imagegen.quest.status", "failed"), ("error.type", ErrorCodes.Moderated)]),
+            ("imagegen.quests.ended", [("imagegen.model", "gpt-image-1.5"), ("imagegen.quest.status", "failed"), ("error.type", ErrorCodes.Moderated)]),
             ("imagegen.quest.generation.duration", [("imagegen.model", "local-sketch"), ("imagegen.quest.status", "succeeded")]),
-            ("imagegen.quest.queue.duration", [("imagegen.model", "gpt-image-1"), ("imagegen.provider", "openai")]),
+            ("imagegen.quest.queue.duration", [("imagegen.model", "gpt-image-1.5"), ("imagegen.provider", "openai")]),
             ("imagegen.provider.calls", [("imagegen.provider", "openai"), ("error.type", ErrorCodes.Moderated)]),
             ("imagegen.credits", [("imagegen.credit.kind", "reserved")]),
             ("imagegen.credits", [("imagegen.credit.kind", "captured")]),
@@ -208,7 +208,7 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
         using var user = await graph.CreateUserAsync(Token);
         var quests = new[]
         {
-            await graph.CreateAndWaitAsync(user, new { prompt = "a red door", model = "gpt-image-1", quality = "low" }, Token),
+            await graph.CreateAndWaitAsync(user, new { prompt = "a red door", model = "gpt-image-1.5", quality = "low" }, Token),
             await graph.CreateAndWaitAsync(user, new { prompt = "a blue door", model = "flux-pro-1.1", width = 256, height = 256 }, Token),
         };
         var secrets = new Dictionary<string, string>
@@ -234,7 +234,7 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
 
         // Each stage is logged with the quest, its owner and the model (console output reaches the fixture within moments).
         var questId = quests[0].Id.ToString();
-        string[] stages = ["queued on gpt-image-1", "started on gpt-image-1", "call 1 took", "stored 1 image(s)", "charged", "succeeded on gpt-image-1"];
+        string[] stages = ["queued on gpt-image-1.5", "started on gpt-image-1.5", "call 1 took", "stored 1 image(s)", "charged", "succeeded on gpt-image-1.5"];
         bool Logged(string stage) => graph.LogLines.Any(l => l.Contains(questId, StringComparison.Ordinal)
             && l.Contains(user.Id.ToString(), StringComparison.Ordinal) && l.Contains(stage, StringComparison.Ordinal));
         var until = DateTimeOffset.UtcNow.AddSeconds(15);
@@ -260,7 +260,7 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
         const string key = "success_rate:openai";
         using var user = await graph.CreateUserAsync(Token);
         await graph.Admin.Client.PostAsJsonAsync($"/api/admin/users/{user.Id}/credits", new { kind = "grant", amount = 200, reason = "alert test" }, Token);
-        var lowQuality = new { prompt = "a lantern", model = "gpt-image-1", quality = "low" };
+        var lowQuality = new { prompt = "a lantern", model = "gpt-image-1.5", quality = "low" };
 
         // A healthy start: whatever earlier tests left in the window, the alert is not active.
         await RepeatUntilAsync(async () =>
@@ -302,7 +302,7 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("openai", nameof(ModelProvider.OpenAI), "gpt-image-1", "openai.generations")]
+    [InlineData("openai", nameof(ModelProvider.OpenAI), "gpt-image-1.5", "openai.generations")]
     [InlineData("bfl", nameof(ModelProvider.BlackForestLabs), "flux-pro-1.1", "bfl.submit")]
     public async Task An_exhausted_provider_account_fails_the_quest_at_once_charges_nothing_and_alerts_the_operators(string simulated, string provider, string model,
         string calls)

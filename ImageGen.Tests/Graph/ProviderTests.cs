@@ -52,7 +52,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await using var hub = await graph.ConnectHubAsync(user, Token);
         var events = new EventRecorder(hub);
 
-        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a paper boat", model = "gpt-image-1", quality = "low", size = "1024x1024", outputFormat = "jpeg" }, Token);
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a paper boat", model = "gpt-image-1.5", quality = "low", size = "1024x1024", outputFormat = "jpeg" }, Token);
 
         // OpenAI's partial image arrives as the quest's preview frame (WebP, 256 px), before the image.
         await events.Terminal(GraphFixture.QuestTimeout, Token);
@@ -96,7 +96,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("openai", "RateLimited");
         using var user = await graph.CreateUserAsync(Token);
 
-        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "anything", model = "gpt-image-1", quality = "low" }, Token);
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "anything", model = "gpt-image-1.5", quality = "low" }, Token);
 
         Assert.Equal((QuestStatus.Failed, ErrorCodes.RateLimited), (quest.Status, quest.Error?.Code));
         Assert.Equal(3, await CountAsync("openai.generations"));
@@ -109,7 +109,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         await SetFaultAsync("openai", "Moderation");
         using var user = await graph.CreateUserAsync(Token);
 
-        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1", quality = "low" }, Token);
+        var quest = await graph.SubmitAndWaitAsync(user, new { prompt = "something forbidden", model = "gpt-image-1.5", quality = "low" }, Token);
 
         Assert.Equal((QuestStatus.Failed, ErrorCodes.Moderated), (quest.Status, quest.Error?.Code));
         Assert.Contains("Rephrase", quest.Error!.Message, StringComparison.Ordinal);
@@ -241,7 +241,7 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
     {
         using var user = await graph.CreateUserAsync(Token);
         await SetFaultAsync("openai", "Slow", latencyMs: 8000);
-        using var submitted = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "a slow boat", model = "gpt-image-1", quality = "low", size = "1024x1024" }, Token);
+        using var submitted = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = "a slow boat", model = "gpt-image-1.5", quality = "low", size = "1024x1024" }, Token);
         var quest = await graph.ReadAsync<QuestDto>(submitted, Token);
 
         // Once the request is with OpenAI (the billing point is on the quest's timeline), the owner cancels.

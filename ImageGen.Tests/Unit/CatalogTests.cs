@@ -19,7 +19,7 @@ public sealed class CatalogTests
     public void The_catalog_lists_every_promised_model_and_midjourney_through_its_proxy()
     {
         Assert.Equal(
-            ["local-sketch", "gpt-image-1", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
+            ["local-sketch", "gpt-image-1.5", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
             ModelCatalog.All.Select(m => m.Id));
         Assert.All(ModelCatalog.All, m => Assert.True(m.Available));
         Assert.True(ModelCatalog.TryGet("midjourney", out var midjourney));
@@ -45,9 +45,9 @@ public sealed class CatalogTests
     }
 
     [Theory]
-    [InlineData("gpt-image-1", "seed", """{"seed": 5}""")]
-    [InlineData("gpt-image-1", "safetyTolerance", """{"safetyTolerance": 3}""")]
-    [InlineData("gpt-image-1", "aspectRatio", """{"aspectRatio": "1:1"}""")]
+    [InlineData("gpt-image-1.5", "seed", """{"seed": 5}""")]
+    [InlineData("gpt-image-1.5", "safetyTolerance", """{"safetyTolerance": 3}""")]
+    [InlineData("gpt-image-1.5", "aspectRatio", """{"aspectRatio": "1:1"}""")]
     [InlineData("flux-pro-1.1", "quality", """{"quality": "high"}""")]
     [InlineData("flux-pro-1.1", "size", """{"size": "1024x1024"}""")]
     [InlineData("flux-pro-1.1", "raw", """{"raw": true}""")]
@@ -67,36 +67,51 @@ public sealed class CatalogTests
     [Fact]
     public void Gpt_image_defaults_to_a_square_of_auto_quality_and_maps_quality_aliases()
     {
-        var quest = Check(For("gpt-image-1")).Quest!;
+        var quest = Check(For("gpt-image-1.5")).Quest!;
         Assert.Equal(("1024x1024", "auto", 1024, 1024), (quest.Size, quest.Quality, quest.Width, quest.Height));
 
-        Assert.Equal("medium", Check(For("gpt-image-1") with { Quality = "standard" }).Quest!.Quality);
-        Assert.Equal("high", Check(For("gpt-image-1") with { Quality = "hd" }).Quest!.Quality);
+        Assert.Equal("medium", Check(For("gpt-image-1.5") with { Quality = "standard" }).Quest!.Quality);
+        Assert.Equal("high", Check(For("gpt-image-1.5") with { Quality = "hd" }).Quest!.Quality);
     }
 
     // One image is streamed with one partial image (its preview frame), which OpenAI bills as 100 more output tokens:
     // high 1536x1024 is 6208 + 100 tokens, 25.23 cents, 26 credits. Three images are not streamed: 3 x 4160 tokens,
     // 49.92 cents with the prompt's few tokens, rounded up once for the request: 50.
     [Theory]
-    [InlineData("gpt-image-1", "low", "1024x1024", 1, 2)]
-    [InlineData("gpt-image-1", "medium", "1024x1024", 1, 5)]
-    [InlineData("gpt-image-1", "high", "1536x1024", 1, 26)]
-    [InlineData("gpt-image-1", "high", "1024x1024", 3, 50)]
-    [InlineData("gpt-image-1", "auto", "auto", 1, 26)]
+    [InlineData("gpt-image-1.5", "low", "1024x1024", 1, 2)]
+    [InlineData("gpt-image-1.5", "medium", "1024x1024", 1, 5)]
+    [InlineData("gpt-image-1.5", "high", "1536x1024", 1, 26)]
+    [InlineData("gpt-image-1.5", "high", "1024x1024", 3, 50)]
+    [InlineData("gpt-image-1.5", "auto", "auto", 1, 26)]
     public void Gpt_image_costs_follow_the_token_table(string model, string quality, string size, int n, int credits) =>
         Assert.Equal(credits, Check(For(model) with { Quality = quality, Size = size, N = n }).Quest!.Cost);
 
     // 6208 output tokens (24.83 cents) and the input image at its most, 1097 image tokens (1.10 cents): 26 credits.
     [Fact]
     public void An_edit_is_not_streamed_so_it_carries_no_preview_tokens_but_pays_for_its_input_image() =>
-        Assert.Equal(26, Check(For("gpt-image-1") with { Quality = "high", Size = "1536x1024", Images = [Guid.NewGuid()] }).Quest!.Cost);
+        Assert.Equal(26, Check(For("gpt-image-1.5") with { Quality = "high", Size = "1536x1024", Images = [Guid.NewGuid()] }).Quest!.Cost);
+
+    [Theory]
+    [InlineData("gpt-image-1", "2026-10-23", "gpt-image-1.5")]
+    [InlineData("dall-e-3", "2026-05-12", "gpt-image-1.5")]
+    [InlineData("dall-e-2", "2026-05-12", "gpt-image-1-mini")]
+    public void A_retired_model_is_refused_by_name_with_its_replacement(string model, string shutDown, string successor)
+    {
+        var error = Assert.Single(Check(For("gpt-image-1.5") with { Model = model }).Errors);
+        Assert.Equal(("model", ErrorCodes.ModelRetired), (error.Field, error.Code));
+        Assert.Contains(shutDown, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{successor}'", error.Message, StringComparison.Ordinal);
+        Assert.True(ModelCatalog.TryGet(successor, out _));
+        // Its old quests are still named by provider in telemetry.
+        Assert.Equal("openai", ModelCatalog.ProviderTag(model));
+    }
 
     [Fact]
     public void Gpt_image_takes_width_and_height_only_as_one_of_its_sizes()
     {
-        Assert.Equal("1536x1024", Check(For("gpt-image-1") with { Width = 1536, Height = 1024 }).Quest!.Size);
+        Assert.Equal("1536x1024", Check(For("gpt-image-1.5") with { Width = 1536, Height = 1024 }).Quest!.Size);
 
-        var error = Assert.Single(Check(For("gpt-image-1") with { Width = 1000, Height = 1000 }).Errors);
+        var error = Assert.Single(Check(For("gpt-image-1.5") with { Width = 1000, Height = 1000 }).Errors);
         Assert.Equal(ErrorCodes.SizeNotSupported, error.Code);
     }
 
@@ -105,7 +120,7 @@ public sealed class CatalogTests
     [InlineData(11, ErrorCodes.ValueOutOfRange)]
     public void Gpt_image_makes_one_to_ten_images(int n, string? code)
     {
-        var errors = Check(For("gpt-image-1") with { N = n == 0 ? 10 : n }).Errors;
+        var errors = Check(For("gpt-image-1.5") with { N = n == 0 ? 10 : n }).Errors;
         Assert.Equal(code, errors.SingleOrDefault()?.Code);
     }
 

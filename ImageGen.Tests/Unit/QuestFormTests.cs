@@ -28,7 +28,7 @@ public sealed class QuestFormTests
     public void Choosing_another_model_starts_from_its_defaults_and_the_estimate_is_the_apis()
     {
         var form = new QuestForm { Prompt = "a lighthouse", Size = "768x512", N = 3 };
-        form.ModelId = ModelCatalog.GptImage1;
+        form.ModelId = ModelCatalog.GptImage15;
         form.UseModelDefaults();
 
         var request = form.ToRequest();
