@@ -78,7 +78,7 @@ var providerSim = builder.AddProviderSimulator();
 
 // Two workers by default: the queue, leases and reconciler are built for any number.
 var workerReplicas = builder.Configuration.GetValue("ImageGen:WorkerReplicas", 2);
-builder.AddProject<Projects.ImageGen_Worker>("worker")
+var worker = builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithReplicas(workerReplicas)
     .WithProviderAccountLimits(builder.Configuration, workerReplicas)
     .WithHttpEndpoint()
@@ -90,6 +90,11 @@ builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithSettings(builder.Configuration, "Providers")
     .WithProviders(providerSim)
     .WaitForCompletion(migrations);
+if (builder.ExecutionContext.IsPublishMode)
+{
+    // A deployment pins what one worker runs at once: its autoscaler's lag per replica assumes it.
+    worker.WithEnvironment("Worker__MaxConcurrency", builder.Configuration["ImageGen:Worker:MaxConcurrency"] ?? "4");
+}
 
 var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithHttpEndpoint()

@@ -60,7 +60,7 @@ public sealed class DeploymentTests
     }
 
     [Fact]
-    public async Task Images_live_in_the_object_store_and_no_workload_mounts_a_volume()
+    public async Task Images_live_in_the_object_store_and_no_workload_keeps_state_on_a_volume()
     {
         var manifest = (await ManifestAsync()).RootElement.GetProperty("resources");
         foreach (var service in new[] { "api", "worker" })
@@ -79,8 +79,76 @@ public sealed class DeploymentTests
         Assert.DoesNotContain(documents, d => Kind(d) == "PersistentVolumeClaim");
         foreach (var workload in documents.Where(d => Kind(d) is "Deployment" or "Job"))
         {
-            Assert.False(Path(workload, "spec", "template", "spec").Children.ContainsKey("volumes"), $"{Name(workload)} mounts a volume");
+            // The only volume is the scratch /tmp a read-only root needs: an emptyDir, gone with the pod.
+            var volumes = (YamlSequenceNode)Path(workload, "spec", "template", "spec")["volumes"];
+            var volume = (YamlMappingNode)Assert.Single(volumes.Children);
+            Assert.True(volume.Children.ContainsKey("emptyDir"), $"{Name(workload)} mounts a volume that outlives its pod");
         }
+    }
+
+    /// <summary>
+    /// What the "restricted" Pod Security Standard and a rolling upgrade ask of every pod, item by item: non-root with
+    /// RuntimeDefault seccomp, no privilege escalation, every capability dropped, a read-only root; a startup probe and
+    /// probe timeouts; a preStop pause and a grace period covering the longest wait; spread over nodes; one pod down
+    /// at a time; no replica count on what an autoscaler scales.
+    /// </summary>
+    [Fact]
+    public void Every_pod_is_hardened_and_upgrades_without_dropping_work()
+    {
+        var documents = Documents().ToList();
+        var longestWait = new Dictionary<string, int> { ["api"] = 150, ["gateway"] = 150, ["worker"] = 120, ["web"] = 30 };
+        foreach (var workload in documents.Where(d => Kind(d) is "Deployment" or "Job"))
+        {
+            var name = Name(workload);
+            var pod = Path(workload, "spec", "template", "spec");
+            Assert.Equal(("true", "RuntimeDefault"), (Scalar(Path(pod, "securityContext"), "runAsNonRoot"), Scalar(Path(pod, "securityContext", "seccompProfile"), "type")));
+            var container = (YamlMappingNode)((YamlSequenceNode)pod["containers"])[0];
+            var security = Path(container, "securityContext");
+            Assert.Equal(("false", "true"), (Scalar(security, "allowPrivilegeEscalation"), Scalar(security, "readOnlyRootFilesystem")));
+            Assert.Equal("ALL", ((YamlScalarNode)((YamlSequenceNode)Path(security, "capabilities")["drop"])[0]).Value);
+            if (Kind(workload) != "Deployment")
+            {
+                continue;
+            }
+
+            Assert.Equal("/alive", Scalar(Path(container, "startupProbe", "httpGet"), "path"));
+            foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
+            {
+                Assert.True(int.Parse(Scalar(Path(container, probe), "timeoutSeconds"), System.Globalization.CultureInfo.InvariantCulture) >= 5, $"{name} {probe} timeout");
+            }
+
+            Assert.True(int.Parse(Scalar(Path(container, "lifecycle", "preStop", "sleep"), "seconds"), System.Globalization.CultureInfo.InvariantCulture) > 0);
+            Assert.True(int.Parse(Scalar(pod, "terminationGracePeriodSeconds"), System.Globalization.CultureInfo.InvariantCulture) > longestWait[name],
+                $"{name}'s grace period covers its longest wait");
+            Assert.Equal("kubernetes.io/hostname", Scalar((YamlMappingNode)((YamlSequenceNode)pod["topologySpreadConstraints"])[0], "topologyKey"));
+        }
+
+        var scaled = documents.Where(d => Kind(d) is "HorizontalPodAutoscaler" or "ScaledObject").Select(d => Scalar(Path(d, "spec", "scaleTargetRef"), "name")).ToList();
+        Assert.Equal(["api", "worker"], scaled.Order());
+        Assert.All(documents.Where(d => Kind(d) == "Deployment" && scaled.Contains(Name(d))),
+            d => Assert.False(Path(d, "spec").Children.ContainsKey("replicas"), $"{Name(d)} sets replicas its autoscaler owns"));
+        Assert.All(documents.Where(d => Kind(d) == "PodDisruptionBudget"), d => Assert.Equal("1", Scalar(Path(d, "spec"), "maxUnavailable")));
+    }
+
+    [Fact]
+    public void Nothing_talks_to_anything_a_network_policy_does_not_allow()
+    {
+        var documents = Documents().ToList();
+        Assert.Equal("imagegen", Name(Assert.Single(documents, d => Kind(d) == "Namespace")));
+        var policies = documents.Where(d => Kind(d) == "NetworkPolicy").ToList();
+        var deny = Assert.Single(policies, p => Name(p) == "default-deny");
+        Assert.Empty(Path(deny, "spec", "podSelector").Children);
+        Assert.False(Path(deny, "spec").Children.ContainsKey("ingress") || Path(deny, "spec").Children.ContainsKey("egress"));
+        // Each workload has its own policy; only the gateway takes traffic from outside the namespace's pods.
+        foreach (var name in new[] { "api", "web", "gateway", "worker", "migrations" })
+        {
+            var policy = Assert.Single(policies, p => Name(p) == name);
+            var ingress = Path(policy, "spec").Children.TryGetValue("ingress", out var rules) ? ((YamlSequenceNode)rules).Cast<YamlMappingNode>().ToList() : [];
+            Assert.Equal(name == "gateway", ingress.Any(r => !r.Children.ContainsKey("from")));
+        }
+
+        var api = (YamlSequenceNode)((YamlMappingNode)((YamlSequenceNode)Path(policies.Single(p => Name(p) == "api"), "spec")["ingress"])[0])["from"];
+        Assert.Equal(["gateway", "web"], api.Cast<YamlMappingNode>().Select(f => Scalar(Path(f, "podSelector", "matchLabels"), "app.kubernetes.io/name")).Order());
     }
 
     [Fact]
@@ -92,6 +160,9 @@ public sealed class DeploymentTests
         var scaled = Assert.Single(documents, d => Kind(d) == "ScaledObject");
         var trigger = (YamlMappingNode)((YamlSequenceNode)Path(scaled, "spec")["triggers"])[0];
         Assert.Equal("redis-streams", Scalar(trigger, "type"));
+        // On the lag (entries no worker read yet), not pending entries (work in flight).
+        Assert.Equal("8", Scalar(Path(trigger, "metadata"), "lagCount"));
+        Assert.False(Path(trigger, "metadata").Children.ContainsKey("pendingEntriesCount"));
         // The stream and group the workers read.
         Assert.Equal((Core.Messaging.QueueNames.QuestStream, Core.Messaging.QueueNames.WorkerGroup),
             (Scalar(Path(trigger, "metadata"), "stream"), Scalar(Path(trigger, "metadata"), "consumerGroup")));
