@@ -130,6 +130,37 @@ public sealed class DeploymentTests
         Assert.All(documents.Where(d => Kind(d) == "PodDisruptionBudget"), d => Assert.Equal("1", Scalar(Path(d, "spec"), "maxUnavailable")));
     }
 
+    /// <summary>
+    /// Each service publishes as the image the overlay names (`dotnet publish -t:PublishContainer`), as the image's
+    /// non-root user, exposing the port its Deployment uses: read from the project files, nothing is pulled or built.
+    /// </summary>
+    [Theory]
+    [InlineData("ImageGen.Api", "api")]
+    [InlineData("ImageGen.Worker", "worker")]
+    [InlineData("ImageGen.Web", "web")]
+    [InlineData("ImageGen.Gateway", "gateway")]
+    [InlineData("ImageGen.MigrationService", "imagegen-migrations")]
+    public void Each_service_publishes_as_the_image_the_overlay_names(string project, string workload)
+    {
+        var file = System.Xml.Linq.XDocument.Load(System.IO.Path.Combine(FindRoot(), project, project + ".csproj"));
+        string? Property(string name) => file.Descendants(name).SingleOrDefault()?.Value;
+        var repository = Property("ContainerRepository");
+        Assert.Equal("app", Property("ContainerUser"));
+        Assert.Equal("$(Version)", Property("ContainerImageTags"));
+
+        var deployment = Documents().Single(d => Kind(d) is "Deployment" or "Job" && Name(d) == workload);
+        var container = (YamlMappingNode)Path(deployment, "spec", "template", "spec", "containers")[0];
+        Assert.Equal(repository, Scalar(container, "image"));
+        var overlay = File.ReadAllText(System.IO.Path.Combine(FindRoot(), "deploy", "kubernetes", "overlays", "example", "kustomization.yaml"));
+        Assert.Contains($"name: {repository},", overlay, StringComparison.Ordinal);
+
+        var ports = file.Descendants("ContainerPort").Select(p => p.Attribute("Include")!.Value).ToList();
+        var declared = container.Children.TryGetValue("ports", out var list)
+            ? ((YamlSequenceNode)list).Cast<YamlMappingNode>().Select(p => Scalar(p, "containerPort")).ToList()
+            : [];
+        Assert.Equal(declared, ports);
+    }
+
     [Fact]
     public void Nothing_talks_to_anything_a_network_policy_does_not_allow()
     {
