@@ -20,17 +20,21 @@ using StackExchange.Redis;
 
 // The whole pipeline under load: the graph in this build's configuration (run it with -c Release), the local
 // renderer at 64x64 with no pacing, so the platform and not the painting is measured.
+// Postgres keeps every commit (fsync, synchronous_commit, full_page_writes on), as a deployment does; --non-durable
+// turns them off, for the cheaper floor earlier figures were measured on.
+var durable = !args.Contains("--non-durable");
+args = [.. args.Where(a => a != "--non-durable")];
 var levels = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 8, 32, 128];
 var levelDuration = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1]) : 10);
 var arrivalRate = args.Length > 2 ? int.Parse(args[2]) : 50;
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 const string AdminPassword = "Bench-Admin-Passw0rd";
 
-Console.WriteLine($"ImageGen pipeline benchmark: {Environment.ProcessorCount} cores, levels {string.Join(", ", levels)} then {arrivalRate} quests/s arriving, {levelDuration.TotalSeconds:0} s each");
+Console.WriteLine($"ImageGen pipeline benchmark: {Environment.ProcessorCount} cores, levels {string.Join(", ", levels)} then {arrivalRate} quests/s arriving, {levelDuration.TotalSeconds:0} s each, Postgres {(durable ? "durable" : "NOT durable (--non-durable)")}");
 var startWatch = Stopwatch.StartNew();
 var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ImageGen_AppHost>(
 [
-    "ImageGen:Ephemeral=true", "ImageGen:Infrastructure=local", "ImageGen:GatewayPort=0",
+    "ImageGen:Ephemeral=true", "ImageGen:Infrastructure=local", "ImageGen:GatewayPort=0", $"ImageGen:Postgres:Durable={durable}",
     "ImageGen:Worker:RenderStepDelay=00:00:00", "ImageGen:Worker:MaxConcurrency=16",
     "Parameters:admin-email=admin@bench.test", $"Parameters:admin-password={AdminPassword}",
     "Parameters:image-signing-key=bench-signing-key-0123456789abcdef",

@@ -43,8 +43,10 @@ internal static class LocalPostgresExtensions
             "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={cluster}", "-c", "max_connections=300",
             // Statement statistics for operators and the benchmark (SELECT * FROM pg_stat_statements after CREATE EXTENSION).
             "-c", "shared_preload_libraries=pg_stat_statements"];
-        // A throw-away cluster trades durability for speed; a developer's cluster keeps every commit.
-        string[] speed = data.Ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : [];
+        // A throw-away cluster (tests) trades durability for speed unless ImageGen:Postgres:Durable says otherwise (the
+        // benchmark, by default); a developer's cluster keeps every commit.
+        var durable = builder.Configuration.GetValue<bool?>("ImageGen:Postgres:Durable") ?? !data.Ephemeral;
+        string[] speed = durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
         // Postgres writes every line it logs to stderr (its start, checkpoints, a client's refused statement), which the
         // dashboard and the test output showed as errors. Each line names its own severity (LOG, ERROR, FATAL), so the
         // server's stderr joins its stdout; exec keeps the server the process that is watched and stopped.
