@@ -1,12 +1,16 @@
 namespace ImageGen.Api.Images;
 
 /// <summary>
-/// At most a fixed number of image decodes at once (one per core), shared fairly between users: when a decode ends,
-/// the next slot goes to the waiting user with the fewest decodes running, the earliest of them first. One user's
-/// burst of large edits therefore delays another user's upload by at most one decode, not by the whole burst.
+/// At most a fixed number of image decodes at once (one per core), shared fairly between users. No user holds more than
+/// all slots but one (with two or more), so another user's upload finds a slot free at once however large one user's
+/// burst of edits is; when a decode ends, the next slot goes to the waiting user with the fewest decodes running, the
+/// earliest of them first.
 /// </summary>
 internal sealed class FairDecodeGate(int slots)
 {
+    /// <summary>Slots one user may hold at once: all but one, so one is always left for someone else.</summary>
+    private readonly int _perUser = Math.Max(1, slots - 1);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, int> _running = [];
     private readonly LinkedList<Waiter> _waiting = new();
@@ -32,7 +36,7 @@ internal sealed class FairDecodeGate(int slots)
         Waiter waiter;
         lock (_lock)
         {
-            if (_busy < slots)
+            if (_busy < slots && _running.GetValueOrDefault(user) < _perUser)
             {
                 Take(user);
                 return new Slot(this, user);
@@ -81,10 +85,12 @@ internal sealed class FairDecodeGate(int slots)
                 _running.Remove(user);
             }
 
-            // The waiter whose user runs the fewest decodes; among equals the one waiting longest (the list is in order).
+            // The waiter whose user runs the fewest decodes (and may run one more); among equals the one waiting longest
+            // (the list is in order).
             for (var node = _waiting.First; node is not null; node = node.Next)
             {
-                if (next is null || _running.GetValueOrDefault(node.Value.User) < _running.GetValueOrDefault(next.User))
+                var running = _running.GetValueOrDefault(node.Value.User);
+                if (running < _perUser && (next is null || running < _running.GetValueOrDefault(next.User)))
                 {
                     next = node.Value;
                 }

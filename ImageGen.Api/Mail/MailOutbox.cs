@@ -30,13 +30,19 @@ internal sealed partial class MailOutbox(IOptions<MailOptions> options, ILogger<
         return false;
     }
 
+    /// <summary>Messages sent at once, each over a connection of its own: one slow or retried message does not hold the rest.</summary>
+    private const int Senders = 4;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await CheckRelayAsync(stoppingToken);
-        await foreach (var message in _queue.Reader.ReadAllAsync(stoppingToken))
+        await Task.WhenAll(Enumerable.Range(0, Senders).Select(async _ =>
         {
-            await SendWithRetriesAsync(message, stoppingToken);
-        }
+            await foreach (var message in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                await SendWithRetriesAsync(message, stoppingToken);
+            }
+        }));
     }
 
     /// <summary>At start: one connection (and sign-in, with credentials) to the relay, so a wrong setting shows in the log at once.</summary>

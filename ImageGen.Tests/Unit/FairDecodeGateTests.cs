@@ -11,21 +11,22 @@ public sealed class FairDecodeGateTests
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Another_users_decode_takes_the_next_free_slot_ahead_of_a_burst()
+    public async Task A_burst_never_takes_the_last_slot_so_another_users_decode_starts_at_once()
     {
-        var gate = new FairDecodeGate(2);
+        var gate = new FairDecodeGate(3);
         var (burst, other) = (Guid.NewGuid(), Guid.NewGuid());
         var running = new List<FairDecodeGate.Slot> { await gate.EnterAsync(burst, Token), await gate.EnterAsync(burst, Token) };
         var queued = Enumerable.Range(0, 6).Select(_ => gate.EnterAsync(burst, Token).AsTask()).ToList();
-        var small = gate.EnterAsync(other, Token).AsTask();
-        Assert.Equal((2, 7), gate.Load);
+        Assert.Equal((2, 6), gate.Load);
 
-        running[0].Dispose();
-
-        var slot = await small.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        // The third slot stayed free for anyone else: taken at once.
+        var small = await gate.EnterAsync(other, Token).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Token);
         Assert.All(queued, q => Assert.False(q.IsCompleted));
-        slot.Dispose();
-        // Then the burst's decodes go on, in the order they came, one per freed slot.
+        small.Dispose();
+        Assert.All(queued, q => Assert.False(q.IsCompleted));
+
+        // The burst goes on one freed slot at a time, in the order it came.
+        running[0].Dispose();
         var first = await queued[0].WaitAsync(TimeSpan.FromSeconds(5), Token);
         Assert.False(queued[1].IsCompleted);
         first.Dispose();
@@ -35,6 +36,36 @@ public sealed class FairDecodeGateTests
             (await rest.WaitAsync(TimeSpan.FromSeconds(5), Token)).Dispose();
         }
 
+        Assert.Equal((0, 0), gate.Load);
+    }
+
+    [Fact]
+    public async Task When_every_slot_is_taken_the_user_with_fewer_decodes_goes_first()
+    {
+        var gate = new FairDecodeGate(3);
+        var (burst, other, third) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var heavy = new[] { await gate.EnterAsync(burst, Token), await gate.EnterAsync(burst, Token) };
+        var light = await gate.EnterAsync(other, Token);
+        var burstWaits = gate.EnterAsync(burst, Token).AsTask();
+        var thirdWaits = gate.EnterAsync(third, Token).AsTask();
+
+        heavy[0].Dispose();
+
+        (await thirdWaits.WaitAsync(TimeSpan.FromSeconds(5), Token)).Dispose();
+        Assert.False(burstWaits.IsCompleted);
+        light.Dispose();
+        (await burstWaits.WaitAsync(TimeSpan.FromSeconds(5), Token)).Dispose();
+        heavy[1].Dispose();
+        Assert.Equal((0, 0), gate.Load);
+    }
+
+    [Fact]
+    public async Task With_one_slot_a_user_alone_still_decodes()
+    {
+        var gate = new FairDecodeGate(1);
+        var user = Guid.NewGuid();
+        (await gate.EnterAsync(user, Token)).Dispose();
+        (await gate.EnterAsync(user, Token)).Dispose();
         Assert.Equal((0, 0), gate.Load);
     }
 
