@@ -25,6 +25,21 @@ public sealed record CreditEntryDto(long Id, CreditEntryKind Kind, int Amount, G
 /// </summary>
 public sealed record CreditsDto(int Balance, int Reserved, IReadOnlyList<CreditEntryDto> Entries, string? NextCursor);
 
+/// <summary>
+/// Where the credits went over a period (<c>from</c> inclusive, <c>to</c> exclusive; by when quests ended): by model,
+/// by credential (a key, or the signed-in session: <see cref="SpendByKeyDto.KeyId"/> null) and by month (UTC).
+/// </summary>
+public sealed record SpendDto(DateTimeOffset From, DateTimeOffset To, int Total, IReadOnlyList<SpendByModelDto> ByModel, IReadOnlyList<SpendByKeyDto> ByKey,
+    IReadOnlyList<SpendByMonthDto> ByMonth);
+
+public sealed record SpendByModelDto(string Model, int Credits, int Quests);
+
+/// <summary>A key's spend; <paramref name="KeyId"/> null for quests made from a session (the web, a token).</summary>
+public sealed record SpendByKeyDto(Guid? KeyId, string Name, int Credits, int Quests);
+
+/// <summary>A month's spend; <paramref name="Month"/> as <c>yyyy-MM</c>.</summary>
+public sealed record SpendByMonthDto(string Month, int Credits, int Quests);
+
 /// <summary>An operator's grant (positive) or adjustment (either sign), always with a reason.</summary>
 public sealed record AdminCreditRequest
 {

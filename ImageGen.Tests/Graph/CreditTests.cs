@@ -239,4 +239,37 @@ public sealed class CreditTests(GraphFixture graph)
         using var badCap = await user.Client.PostAsJsonAsync("/api/keys", new { name = "odd", monthlySpendCap = 0 }, Token);
         await ProblemAssert.IsProblemAsync(badCap, HttpStatusCode.BadRequest, ErrorCodes.ValueOutOfRange, "monthlySpendCap");
     }
+
+    [Fact]
+    public async Task The_spend_summary_splits_charged_credits_by_model_key_and_month()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        using var created = await user.Client.PostAsJsonAsync("/api/keys", new { name = "nightly script", scopes = new[] { "quests", "credits:read" } }, Token);
+        var key = await graph.ReadAsync<CreatedApiKeyDto>(created, Token);
+        using var keyed = graph.ClientFrom(GraphFixture.FreshLoopbackAddress());
+        keyed.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Key);
+        var viaKey = user with { Client = keyed };
+
+        var small = await graph.CreateAndWaitAsync(user, new { prompt = "a kite", model = "local-sketch", width = 256, height = 256 }, Token);
+        var large = await graph.CreateAndWaitAsync(viaKey, new { prompt = "a field", model = "local-sketch", width = 2048, height = 2048 }, Token);
+        var openAi = await graph.CreateAndWaitAsync(viaKey, new { prompt = "a lamp", model = "gpt-image-1.5", quality = "low" }, Token);
+
+        var spend = (await keyed.GetFromJsonAsync<SpendDto>("/api/credits/spend", GraphFixture.Json, Token))!;
+        var charged = new[] { small, large, openAi }.Sum(q => q.Cost);
+        Assert.Equal(charged, spend.Total);
+        Assert.Equal(100 - charged, (await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token))!.Balance);
+        Assert.Equal([("gpt-image-1.5", openAi.Cost, 1), ("local-sketch", small.Cost + large.Cost, 2)],
+            spend.ByModel.Select(m => (m.Model, m.Credits, m.Quests)).OrderBy(m => m.Model));
+        Assert.Equal([("nightly script", large.Cost + openAi.Cost, 2), ("signed-in session", small.Cost, 1)],
+            spend.ByKey.Select(k => (k.Name, k.Credits, k.Quests)).OrderBy(k => k.Name));
+        Assert.Equal(key.Id, spend.ByKey.Single(k => k.Name == "nightly script").KeyId);
+        Assert.Equal((DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), charged, 3),
+            (Assert.Single(spend.ByMonth).Month, spend.ByMonth[0].Credits, spend.ByMonth[0].Quests));
+
+        // Another user's summary has none of it; a backwards period is refused by field.
+        using var other = await graph.CreateUserAsync(Token);
+        Assert.Equal(0, (await other.Client.GetFromJsonAsync<SpendDto>("/api/credits/spend", GraphFixture.Json, Token))!.Total);
+        using var backwards = await user.Client.GetAsync("/api/credits/spend?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", Token);
+        await ProblemAssert.IsProblemAsync(backwards, HttpStatusCode.BadRequest, ErrorCodes.ValueOutOfRange, "from");
+    }
 }

@@ -78,6 +78,9 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<MeDto>> GetMeAsync(CancellationToken cancellationToken) =>
         SendAsync<MeDto>(HttpMethod.Get, "/api/me", null, cancellationToken);
 
+    public Task<ApiResult<SpendDto>> GetSpendAsync(CancellationToken cancellationToken) =>
+        SendAsync<SpendDto>(HttpMethod.Get, "/api/credits/spend", null, cancellationToken);
+
     public Task<ApiResult<object>> ResendVerificationAsync(CancellationToken cancellationToken) =>
         SendAsync<object>(HttpMethod.Post, "/api/auth/resend-verification", null, cancellationToken);
 
