@@ -24,4 +24,17 @@ internal static class BoundedSet
     /// </summary>
     public static async Task<bool> TryAddAsync(IDatabase redis, RedisKey key, string member, double score, double floor, int max, TimeSpan lifetime) =>
         (int)await redis.ScriptEvaluateAsync(Take, new { key, floor, max, score, member, lifetime = (long)lifetime.TotalMilliseconds }) == 1;
+
+    /// <summary>
+    /// One place in a sliding window of <paramref name="window"/> that holds at most <paramref name="max"/>: its id when
+    /// taken (to give back with <c>SortedSetRemoveAsync</c>), null when the window is full.
+    /// </summary>
+    public static async Task<string?> TakePlaceAsync(IDatabase redis, RedisKey key, TimeSpan window, int max, TimeProvider time)
+    {
+        var place = Guid.NewGuid().ToString("N");
+        var now = time.GetUtcNow();
+        return await TryAddAsync(redis, key, place, score: now.ToUnixTimeMilliseconds(), floor: (now - window).ToUnixTimeMilliseconds(), max, lifetime: window)
+            ? place
+            : null;
+    }
 }

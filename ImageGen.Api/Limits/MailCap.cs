@@ -18,11 +18,9 @@ internal sealed class MailCap(IConnectionMultiplexer redis, IOptions<LimitOption
     public int PerHour => options.Value.MailsPerEmailPerHour;
 
     /// <summary>Takes one of the hour's messages to <paramref name="email"/>; false when they are spent.</summary>
-    public Task<bool> TakeAsync(string kind, string email)
+    public async Task<bool> TakeAsync(string kind, string email)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email.Trim().ToUpperInvariant())))[..32];
-        var now = time.GetUtcNow();
-        return BoundedSet.TryAddAsync(redis.GetDatabase(), $"imagegen:limits:mail:{kind}:{hash}", Guid.NewGuid().ToString("N"),
-            score: now.ToUnixTimeMilliseconds(), floor: (now - Window).ToUnixTimeMilliseconds(), max: PerHour, lifetime: Window);
+        return await BoundedSet.TakePlaceAsync(redis.GetDatabase(), $"imagegen:limits:mail:{kind}:{hash}", Window, PerHour, time) is not null;
     }
 }

@@ -21,11 +21,7 @@ internal sealed class SignupCap(IConnectionMultiplexer redis, IOptions<LimitOpti
     public async Task<SignupPlace?> TakeAsync(HttpContext context)
     {
         var key = (RedisKey)$"imagegen:limits:signups:{ClientAddress.LimitKey(context)}";
-        var place = Guid.NewGuid().ToString("N");
-        var now = time.GetUtcNow();
-        var taken = await BoundedSet.TryAddAsync(redis.GetDatabase(), key, place, score: now.ToUnixTimeMilliseconds(),
-            floor: (now - Window).ToUnixTimeMilliseconds(), max: PerDay, lifetime: Window);
-        return taken ? new SignupPlace(key, place) : null;
+        return await BoundedSet.TakePlaceAsync(redis.GetDatabase(), key, Window, PerDay, time) is { } place ? new SignupPlace(key, place) : null;
     }
 
     /// <summary>The sign-up failed: its place goes back.</summary>

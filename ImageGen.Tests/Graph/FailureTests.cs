@@ -21,6 +21,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
     public const int ReadBurst = 40;
     public const int ReadsPerMinute = 1200;
     public const int HubCallBurst = 10;
+    public const int HubCallsPerMinute = 60;
     public const int HubConnectionsPerUser = 3;
 
     protected override IEnumerable<string> ExtraArguments =>
@@ -35,7 +36,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         $"ImageGen:RateLimits:ReadBurst={ReadBurst}",
         $"ImageGen:RateLimits:ReadsPerMinute={ReadsPerMinute}",
         $"ImageGen:RateLimits:HubCallBurst={HubCallBurst}",
-        "ImageGen:RateLimits:HubCallsPerMinute=60",
+        $"ImageGen:RateLimits:HubCallsPerMinute={HubCallsPerMinute}",
         $"ImageGen:RateLimits:HubConnectionsPerUser={HubConnectionsPerUser}",
         "ImageGen:Worker:QuestDeadline=00:00:15",
         // Less to start: these tests need no second worker (two API instances stay, so the limits prove shared).

@@ -257,7 +257,9 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
 
             // Calls: past the burst, over all of the user's connections together, each is refused by name.
             var refused = 0;
-            for (var i = 0; i < ConstrainedGraphFixture.HubCallBurst + 6; i++)
+            var calls = ConstrainedGraphFixture.HubCallBurst + 6;
+            var elapsed = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < calls; i++)
             {
                 try
                 {
@@ -273,7 +275,10 @@ public sealed class RateLimitTests(ConstrainedGraphFixture graph)
                 }
             }
 
-            Assert.InRange(refused, 4, 6);
+            // The bucket refills while the calls go out (one a second here): a busy machine's slow loop earns those back,
+            // and no more.
+            var allowed = ConstrainedGraphFixture.HubCallBurst + (int)Math.Ceiling(elapsed.Elapsed.TotalSeconds * ConstrainedGraphFixture.HubCallsPerMinute / 60.0);
+            Assert.InRange(refused, Math.Max(0, calls - allowed), 6);
 
             // A closed connection frees its place.
             await hubs[0].DisposeAsync();
