@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using ImageGen.Tests.Graph;
 using Microsoft.Playwright;
 
@@ -60,6 +61,28 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser)
     }
 
     [Fact]
+    public async Task Changing_the_password_on_the_account_page_lists_the_keys_and_signs_everyone_out()
+    {
+        var (context, page, _) = await OpenAsync();
+        await using var __ = context;
+        var email = await SignUpAsync(page);
+        await page.GotoAsync("/account");
+        await page.FillAsync("#key-name", "laptop");
+        await page.ClickAsync("#create-key:enabled");
+        await Assertions.Expect(page.Locator("#new-key")).ToBeVisibleAsync(Visible);
+        await Assertions.Expect(page.Locator("#password label.check")).ToContainTextAsync("Keep my 1 API key working (laptop)");
+
+        await page.FillAsync("#current-password", GraphFixture.UserPassword);
+        await page.FillAsync("#new-password", "Changed-Passw0rd-9");
+        await page.ClickAsync("#change-password:enabled");
+
+        await Assertions.Expect(page.Locator("#form-notice")).ToContainTextAsync("new password is set", new() { Timeout = TimeoutMs });
+        using var signedIn = await graph.LoginAsync(email, "Changed-Passw0rd-9", TestContext.Current.CancellationToken,
+            graph.ClientFrom(GraphFixture.FreshLoopbackAddress()));
+        Assert.Empty((await signedIn.Client.GetFromJsonAsync<List<ImageGen.Core.Accounts.ApiKeyDto>>("/api/keys", GraphFixture.Json, TestContext.Current.CancellationToken))!);
+    }
+
+    [Fact]
     public async Task A_bad_prompt_shows_the_reason_next_to_the_field()
     {
         var (context, page, _) = await OpenAsync();
@@ -114,6 +137,9 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser)
             });
         }
 
+        // Once the circuit is live (the composer's button is enabled only then), so its first render of the layout
+        // cannot replace the form under the click.
+        await page.Locator("#create:enabled").WaitForAsync(new() { Timeout = TimeoutMs });
         await page.ClickAsync("#sign-out");
         await page.WaitForURLAsync("**/account/login");
         await page.GotoAsync("/account");
@@ -161,7 +187,7 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser)
     /// Signs up through the form, sees that the credits wait for the address, and opens the link from the mail the
     /// development mail server received, in the same browser: the credits arrive.
     /// </summary>
-    private async Task SignUpAsync(IPage page)
+    private async Task<string> SignUpAsync(IPage page)
     {
         var email = $"browser-{Guid.NewGuid():N}@graph.test";
         await page.GotoAsync("/account/register");
@@ -178,5 +204,6 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser)
         await page.GotoAsync("/");
         await Assertions.Expect(page.Locator("#prompt")).ToBeVisibleAsync(Visible);
         await Assertions.Expect(page.Locator("#verify-notice")).ToHaveCountAsync(0);
+        return email;
     }
 }

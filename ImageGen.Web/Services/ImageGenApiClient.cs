@@ -78,6 +78,9 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<MeDto>> GetMeAsync(CancellationToken cancellationToken) =>
         SendAsync<MeDto>(HttpMethod.Get, "/api/me", null, cancellationToken);
 
+    public Task<ApiResult<object>> ChangePasswordAsync(ChangePasswordRequest request, CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Post, "/api/auth/change-password", request, cancellationToken);
+
     public Task<ApiResult<SpendDto>> GetSpendAsync(CancellationToken cancellationToken) =>
         SendAsync<SpendDto>(HttpMethod.Get, "/api/credits/spend", null, cancellationToken);
 
