@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using ImageGen.Core.Accounts;
-using ImageGen.Core.Catalog;
 using ImageGen.Core.Operations;
 using ImageGen.Core.Quests;
 
@@ -9,7 +8,7 @@ namespace ImageGen.Tests.Graph;
 
 /// <summary>What operators see: the per-quest debug view, behind the admin role, with no secret in it or in the logs.</summary>
 [Collection(ExclusiveGraphCollection.Name)]
-public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
+public sealed partial class OperatorTests(GraphFixture graph) : IAsyncLifetime
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -300,47 +299,6 @@ public sealed class OperatorTests(GraphFixture graph) : IAsyncLifetime
         Assert.Contains(all!, a => a.Key == key && a.FiredAt >= outageAt.AddSeconds(-1) && a.ResolvedAt is not null);
         Assert.Contains(graph.LogLines, l => l.Contains($"Alert {key} fired", StringComparison.Ordinal));
     }
-
-    [Theory]
-    [InlineData("openai", nameof(ModelProvider.OpenAI), "gpt-image-1.5", "openai.generations")]
-    [InlineData("bfl", nameof(ModelProvider.BlackForestLabs), "flux-pro-1.1", "bfl.submit")]
-    public async Task An_exhausted_provider_account_fails_the_quest_at_once_charges_nothing_and_alerts_the_operators(string simulated, string provider, string model,
-        string calls)
-    {
-        using var user = await graph.CreateUserAsync(Token);
-        var key = $"{AlertKinds.ProviderAccount}:{provider.ToLowerInvariant()}";
-        await SetFaultAsync(simulated, "OutOfCredits");
-        QuestDto quest;
-        int sent;
-        try
-        {
-            var before = await CallsAsync(calls);
-            object request = simulated == "openai" ? new { prompt = "a lantern", model, quality = "low" } : new { prompt = "a lantern", model, width = 256, height = 256 };
-            quest = await graph.SubmitAndWaitAsync(user, request, Token);
-            sent = await CallsAsync(calls) - before;
-        }
-        finally
-        {
-            await SetFaultAsync(simulated, "Healthy");
-        }
-
-        // One call, no retry; the person reads that the model is unavailable and that nothing was charged.
-        Assert.Equal((QuestStatus.Failed, ErrorCodes.ProviderAccountExhausted), (quest.Status, quest.Error?.Code));
-        Assert.Contains("unavailable right now", quest.Error!.Message, StringComparison.Ordinal);
-        Assert.Equal(1, sent);
-        Assert.Equal(100, (await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token))!.Balance);
-        // Not an outage: the provider's circuit stays closed.
-        var providers = await user.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/providers", Token);
-        Assert.Contains(providers.EnumerateArray(), p => p.GetProperty("provider").GetString() == provider
-            && p.GetProperty("circuit").GetString() == "Closed");
-
-        AlertDto? fired = null;
-        await RepeatUntilAsync(async () => (fired = await ActiveAsync(key)) is not null, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(500));
-        Assert.Contains("run out of credit", fired!.Message, StringComparison.Ordinal);
-    }
-
-    private async Task<int> CallsAsync(string name) =>
-        (await graph.Simulator.GetFromJsonAsync<Dictionary<string, int>>("/admin/stats", Token))!.GetValueOrDefault(name);
 
     private async Task<AlertDto?> ActiveAsync(string key) =>
         (await graph.Admin.Client.GetFromJsonAsync<List<AlertDto>>("/api/admin/alerts?active=true", GraphFixture.Json, Token))!.FirstOrDefault(a => a.Key == key);
