@@ -1,3 +1,4 @@
+using ImageGen.Core.Catalog;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageGen.Api.Apis;
@@ -21,6 +22,8 @@ internal static class Extensions
     /// <summary>Registers the API's own services: data, accounts, queue, events, images, JSON and error handling.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        // The model catalog with the operator's override: a bad one stops the service here, naming the entry and field.
+        builder.Services.AddSingleton(ModelCatalog.FromSettings(key => builder.Configuration[key]));
         builder.AddImageGenDatabase();
         builder.AddRedisClient("redis");
         builder.AddAccounts();

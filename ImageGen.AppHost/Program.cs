@@ -65,6 +65,7 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WithSettings(builder.Configuration, "OpenAi")
     .WithSettings(builder.Configuration, "Uploads")
     .WithSettings(builder.Configuration, "Webhooks")
+    .WithSettings(builder.Configuration, "Catalog")
     .WaitForCompletion(migrations)
     .WithOperatorCommands(adminEmail, adminPassword);
 
@@ -88,6 +89,7 @@ var worker = builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithImageStore(imageStore, objectStore, publishedStore)
     .WithSettings(builder.Configuration, "Worker")
     .WithSettings(builder.Configuration, "Providers")
+    .WithSettings(builder.Configuration, "Catalog")
     .WithProviders(providerSim)
     .WaitForCompletion(migrations);
 if (builder.ExecutionContext.IsPublishMode)
@@ -101,6 +103,8 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithImageLinkSettings(objectStore, publishedStore)
+    // The same model catalog as the API and the workers (ImageGen:Catalog:Override or :OverrideFile): the form offers what the API takes.
+    .WithSettings(builder.Configuration, "Catalog")
     // Starts beside the API rather than after it (its pages ask the API per request; the dashboard shows the API as
     // starting until it is healthy): waiting for each other in a line made the start a queue of single-process starts.
     .WithReference(api);

@@ -11,7 +11,24 @@ namespace ImageGen.ProviderSimulator;
 /// </summary>
 internal static class OpenAIApi
 {
-    private static readonly string[] Models = ["gpt-image-1-mini", "gpt-image-1.5"];
+    /// <summary>Models with the three fixed sizes (and auto).</summary>
+    private static readonly string[] FixedSizeModels = ["gpt-image-1-mini", "gpt-image-1.5"];
+
+    /// <summary>
+    /// The gpt-image-2 family: any WIDTHxHEIGHT with both edges multiples of 16, the long edge at most 3840, the shape
+    /// within 1:3 and 3:1, the area from 655,360 to 8,294,400 pixels. Inputs are read at high fidelity; no
+    /// <c>input_fidelity</c>.
+    /// </summary>
+    private static readonly string[] FreeSizeModels =
+    [
+        "gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-2.5-flare", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare-2026-09-08",
+        "gpt-image-2.5-sunburst-2026-09-08", "gpt-image-2.6-flare", "gpt-image-2.6-sunburst", "chatgpt-image-latest",
+    ];
+
+    private static readonly string[] Models = [.. FixedSizeModels, .. FreeSizeModels];
+    private static readonly string[] Backgrounds = ["auto", "opaque", "transparent"];
+    private static readonly string[] Moderations = ["auto", "low"];
+    private static readonly string[] Fidelities = ["low", "high"];
 
     /// <summary>Shut down by OpenAI (its model list: gpt-image-1 on 2026-10-23, DALL-E 2 and 3 on 2026-05-12).</summary>
     private static readonly string[] ShutDown = ["gpt-image-1", "dall-e-2", "dall-e-3"];
@@ -126,21 +143,21 @@ internal static class OpenAIApi
             var partial = SketchRenderer.Render(new SketchRequest(ask.Prompt, 0, width, height), steps).Png;
             await SendAsync("image_generation.partial_image", new JsonObject
             {
-                ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(partial, ask.Format)),
+                ["b64_json"] = Convert.ToBase64String(Encode(partial, ask)),
                 ["created_at"] = time.GetUtcNow().ToUnixTimeSeconds(),
-                ["size"] = size, ["quality"] = quality, ["background"] = "opaque", ["output_format"] = ask.Format,
+                ["size"] = size, ["quality"] = quality, ["background"] = ask.Background, ["output_format"] = ask.Format,
                 ["partial_image_index"] = i,
             });
         }
 
         var png = SketchRenderer.Render(new SketchRequest(ask.Prompt, 0, width, height)).Png;
         var textTokens = Math.Max(1, ask.Prompt.Length / 4);
-        var outputTokens = OutputTokens[(quality, size)] + (100 * partials);
+        var outputTokens = TokensFor(quality, size, width, height) + (100 * partials);
         await SendAsync("image_generation.completed", new JsonObject
         {
-            ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(png, ask.Format)),
+            ["b64_json"] = Convert.ToBase64String(Encode(png, ask)),
             ["created_at"] = time.GetUtcNow().ToUnixTimeSeconds(),
-            ["size"] = size, ["quality"] = quality, ["background"] = "opaque", ["output_format"] = ask.Format,
+            ["size"] = size, ["quality"] = quality, ["background"] = ask.Background, ["output_format"] = ask.Format,
             ["usage"] = new JsonObject
             {
                 ["input_tokens"] = textTokens,
@@ -150,6 +167,28 @@ internal static class OpenAIApi
             },
         });
     }
+
+    private static bool FreeSizeHolds(string size)
+    {
+        var parts = size.Split('x');
+        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h) || w == 0 || h == 0)
+        {
+            return false;
+        }
+
+        long pixels = (long)w * h;
+        return w % 16 == 0 && h % 16 == 0 && Math.Max(w, h) <= 3840 && Math.Max(w, h) <= 3L * Math.Min(w, h) && pixels is >= 655_360 and <= 8_294_400;
+    }
+
+    /// <summary>Output tokens of one image: the published table for its sizes, by area at the same rate for the others.</summary>
+    private static int TokensFor(string quality, string size, int width, int height) =>
+        OutputTokens.TryGetValue((quality, size), out var listed) ? listed
+        : (int)Math.Ceiling(OutputTokens[(quality, "1024x1024")] * (double)width * height / (1024 * 1024));
+
+    /// <summary>The encoded image as asked: its format, and a transparent background as real alpha.</summary>
+    private static byte[] Encode(byte[] png, ImageAsk ask) =>
+        ImageEncoding.Convert(ask.Background == "transparent" ? ImageEncoding.Cutout(png) : png, ask.Format);
 
     private static (string Size, string Quality, int Width, int Height) Actual(ImageAsk ask)
     {
@@ -257,7 +296,7 @@ internal static class OpenAIApi
         return null;
     }
 
-    private sealed record ImageAsk(string Prompt, int N, string Size, string Quality, string Format);
+    private sealed record ImageAsk(string Prompt, int N, string Size, string Quality, string Format, string Background);
 
     /// <summary>The fields generations and edits share, checked as OpenAI checks them; null when they hold.</summary>
     private static IResult? Check(Func<string, string?> field, FaultProfiles faults, out ImageAsk ask)
@@ -289,10 +328,36 @@ internal static class OpenAIApi
             return Error(400, $"Invalid 'n': integer below minimum value or above maximum value (1 to 10), got {n}.", "invalid_request_error", "n", "invalid_value");
         }
 
-        if (!Sizes.Contains(size) || !Qualities.Contains(quality) || !Formats.Contains(format))
+        var sizeTaken = FreeSizeModels.Contains(model) ? size == "auto" || FreeSizeHolds(size) : Sizes.Contains(size);
+        if (!sizeTaken || !Qualities.Contains(quality) || !Formats.Contains(format))
         {
-            var param = !Sizes.Contains(size) ? "size" : !Qualities.Contains(quality) ? "quality" : "output_format";
+            var param = !sizeTaken ? "size" : !Qualities.Contains(quality) ? "quality" : "output_format";
             return Error(400, $"Invalid value for '{param}'.", "invalid_request_error", param, "invalid_value");
+        }
+
+        var background = field("background") ?? "auto";
+        var moderation = field("moderation") ?? "auto";
+        var compression = field("output_compression");
+        var fidelity = field("input_fidelity");
+        if (!Backgrounds.Contains(background) || !Moderations.Contains(moderation))
+        {
+            var param = !Backgrounds.Contains(background) ? "background" : "moderation";
+            return Error(400, $"Invalid value for '{param}'.", "invalid_request_error", param, "invalid_value");
+        }
+
+        if (background == "transparent" && format == "jpeg")
+        {
+            return Error(400, "Transparent background is not supported for the jpeg output format. Use png or webp.", "invalid_request_error", "background", "invalid_value");
+        }
+
+        if (compression is not null && (!int.TryParse(compression, NumberStyles.None, CultureInfo.InvariantCulture, out var factor) || factor > 100 || format == "png"))
+        {
+            return Error(400, "Invalid 'output_compression': an integer from 0 to 100, for the jpeg and webp output formats.", "invalid_request_error", "output_compression", "invalid_value");
+        }
+
+        if (fidelity is not null && (!Fidelities.Contains(fidelity) || FreeSizeModels.Contains(model)))
+        {
+            return Error(400, $"Invalid 'input_fidelity' for '{model}'.", "invalid_request_error", "input_fidelity", "invalid_value");
         }
 
         if (faults.IsModerated(FaultProfiles.OpenAI, prompt))
@@ -301,7 +366,7 @@ internal static class OpenAIApi
                 "image_generation_user_error", null, "moderation_blocked");
         }
 
-        ask = new ImageAsk(prompt, n, size, quality, format);
+        ask = new ImageAsk(prompt, n, size, quality, format, background == "transparent" ? "transparent" : "opaque");
         return null;
     }
 
@@ -313,16 +378,16 @@ internal static class OpenAIApi
         for (var i = 0; i < ask.N; i++)
         {
             var png = SketchRenderer.Render(new SketchRequest(ask.Prompt, i, width, height, source, mask)).Png;
-            data.Add(new JsonObject { ["b64_json"] = Convert.ToBase64String(ImageEncoding.Convert(png, ask.Format)) });
+            data.Add(new JsonObject { ["b64_json"] = Convert.ToBase64String(Encode(png, ask)) });
         }
 
-        var outputTokens = OutputTokens[(actualQuality, actualSize)] * ask.N;
+        var outputTokens = TokensFor(actualQuality, actualSize, width, height) * ask.N;
         var textTokens = Math.Max(1, ask.Prompt.Length / 4);
         return Results.Json(new JsonObject
         {
             ["created"] = time.GetUtcNow().ToUnixTimeSeconds(),
             ["data"] = data,
-            ["background"] = "opaque",
+            ["background"] = ask.Background,
             ["output_format"] = ask.Format,
             ["quality"] = actualQuality,
             ["size"] = actualSize,

@@ -50,6 +50,30 @@ public static class ImageEncoding
         return data.ToArray();
     }
 
+    /// <summary>
+    /// The picture as a cut-out on a transparent background: an ellipse filling the frame keeps its pixels, the corners
+    /// outside it become fully transparent (alpha 0), the edge feathered over a few pixels. PNG out.
+    /// </summary>
+    public static byte[] Cutout(byte[] png)
+    {
+        using var source = ImageDecoder.Decode(png, DecodeLimits.Default).Pixels;
+        using var result = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var (cx, cy) = (source.Width / 2.0, source.Height / 2.0);
+        for (var y = 0; y < source.Height; y++)
+        {
+            for (var x = 0; x < source.Width; x++)
+            {
+                var (dx, dy) = ((x + 0.5 - cx) / cx, (y + 0.5 - cy) / cy);
+                var distance = Math.Sqrt((dx * dx) + (dy * dy));
+                var alpha = (byte)Math.Clamp((1.0 - distance) * 40 * 255, 0, 255);
+                result.SetPixel(x, y, source.GetPixel(x, y).WithAlpha(alpha));
+            }
+        }
+
+        using var data = Png(result);
+        return data.ToArray();
+    }
+
     /// <summary>The size and content type of encoded bytes (from the header, nothing decoded), or null when they are not an image.</summary>
     public static (int Width, int Height, string ContentType)? Inspect(byte[] bytes) =>
         ImageDecoder.ReadHeader(bytes) is { } header ? (header.Width, header.Height, header.ContentType) : null;

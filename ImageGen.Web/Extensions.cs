@@ -1,3 +1,4 @@
+using ImageGen.Core.Catalog;
 using ImageGen.ServiceDefaults;
 using ImageGen.Core.Storage;
 using ImageGen.Web.Services;
@@ -13,6 +14,8 @@ internal static class Extensions
 {
     public static void AddWebServices(this IHostApplicationBuilder builder)
     {
+        // The model catalog with the operator's override: a bad one stops the service here, naming the entry and field.
+        builder.Services.AddSingleton(ModelCatalog.FromSettings(key => builder.Configuration[key]));
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.AddRedisClient("redis");
 

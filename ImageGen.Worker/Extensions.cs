@@ -49,6 +49,8 @@ internal static class Extensions
 
     public static void AddWorkerServices(this IHostApplicationBuilder builder)
     {
+        // The model catalog with the operator's override: a bad one stops the service here, naming the entry and field.
+        builder.Services.AddSingleton(ModelCatalog.FromSettings(key => builder.Configuration[key]));
         builder.AddImageGenDatabase();
         builder.AddRedisClient("redis");
 

@@ -1,3 +1,4 @@
+using ImageGen.Core.Catalog;
 using System.Text.RegularExpressions;
 using ImageGen.Api.Auth;
 using ImageGen.Api.Problems;
@@ -103,14 +104,14 @@ internal static partial class AdminApi
     }
 
     public static async Task<Results<Ok<OperationsStatsDto>, ProblemHttpResult>> GetStats(
-        ImageGenDbContext db, TimeProvider time, CancellationToken cancellationToken, string? window = null)
+        ImageGenDbContext db, ModelCatalog catalog, TimeProvider time, CancellationToken cancellationToken, string? window = null)
     {
         if (!OperationsStats.TryParseWindow(window, out var name, out var span))
         {
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "window", "The window is 1h or 24h.");
         }
 
-        return TypedResults.Ok(await OperationsStats.ComputeAsync(db, name, span, time.GetUtcNow(), cancellationToken));
+        return TypedResults.Ok(await OperationsStats.ComputeAsync(db, catalog, name, span, time.GetUtcNow(), cancellationToken));
     }
 
     public static async Task<Results<Ok<List<QuestDto>>, ProblemHttpResult>> ListUserQuests(

@@ -1,4 +1,8 @@
 using ImageGen.Api.Hubs;
+using System.Text.Json.Nodes;
+using ImageGen.Core.Catalog;
+using ImageGen.Core.Quests;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
@@ -30,7 +34,7 @@ internal static class ApiReference
 
     /// <summary>The OpenAPI document (native API and <c>/v1</c>, the bearer scheme) and an interactive reference at <c>/docs</c>.</summary>
     public static void AddApiReference(this IServiceCollection services) =>
-        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(options => options.AddSchemaTransformer(ModelEnum).AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
             {
@@ -50,6 +54,25 @@ internal static class ApiReference
             document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
             return Task.CompletedTask;
         }));
+
+    /// <summary>
+    /// The <c>model</c> of a quest and of OpenAI's requests lists the catalog's models (the catalog the API runs with,
+    /// an operator's override included), so generated clients offer them.
+    /// </summary>
+    private static Task ModelEnum(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = context.JsonTypeInfo.Type;
+        if ((type == typeof(CreateQuestRequest) || type == typeof(OpenAiImageRequest))
+            && schema.Properties?.TryGetValue("model", out var property) == true
+            && property is OpenApiSchema model)
+        {
+            var catalog = context.ApplicationServices.GetRequiredService<ModelCatalog>();
+            model.Enum = [.. catalog.All.Where(m => m.Available).Select(m => (JsonNode)JsonValue.Create(m.Id))];
+            model.Description = "A model of the catalog (GET /api/models); a retired one is refused with model_retired.";
+        }
+
+        return Task.CompletedTask;
+    }
 
     public static void MapApiReference(this IEndpointRouteBuilder app)
     {

@@ -18,15 +18,15 @@ internal static class ModelsApi
         return app;
     }
 
-    public static IReadOnlyList<ModelDescriptor> GetModels() => ModelCatalog.All;
+    public static IReadOnlyList<ModelDescriptor> GetModels(ModelCatalog catalog) => catalog.All;
 
-    public static async Task<IResult> GetProviders(IConnectionMultiplexer redis)
+    public static async Task<IResult> GetProviders(IConnectionMultiplexer redis, ModelCatalog catalog)
     {
         var stored = (await redis.GetDatabase().HashGetAllAsync(ProviderHealthDto.RedisKey))
             .Select(e => JsonSerializer.Deserialize<ProviderHealthDto>(e.Value.ToString(), ProviderHealthDto.SerializerOptions)!)
             .ToDictionary(h => h.Provider);
 
-        var providers = ModelCatalog.All.Select(m => m.Provider).Distinct().Select(provider => provider switch
+        var providers = catalog.All.Select(m => m.Provider).Distinct().Select(provider => provider switch
         {
             ModelProvider.Local => new ProviderHealthDto { Provider = provider, Status = "healthy", Note = "Built in; always available." },
             _ => stored.GetValueOrDefault(provider) ?? new ProviderHealthDto { Provider = provider, Status = "unknown", Note = "Not called since the workers started." },

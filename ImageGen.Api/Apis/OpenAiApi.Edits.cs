@@ -20,7 +20,7 @@ internal static partial class OpenAiApi
     private static readonly string[] EditFields =
     [
         "model", "prompt", "n", "size", "quality", "background", "output_format", "output_compression", "moderation", "response_format",
-        "user", "stream", "partial_images", "webhook", "webhook_events", "image", "image[]", "mask",
+        "user", "stream", "partial_images", "input_fidelity", "webhook", "webhook_events", "image", "image[]", "mask",
     ];
 
     /// <summary>
@@ -114,7 +114,7 @@ internal static partial class OpenAiApi
     private static async Task<ProblemHttpResult?> PrecheckAsync(OpenAiImageRequest request, int images, bool hasMask, Guid userId, OpenAiServices services,
         CancellationToken cancellationToken)
     {
-        var native = ToQuestRequest(request, out var sizeError) with
+        var native = ToQuestRequest(request, services.Catalog, out var sizeError) with
         {
             Images = [.. Enumerable.Range(0, images).Select(_ => Guid.NewGuid())],
             Mask = hasMask ? Guid.NewGuid() : null,
@@ -124,7 +124,7 @@ internal static partial class OpenAiApi
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "size", sizeError);
         }
 
-        var errors = QuestValidator.Validate(native, out var valid);
+        var errors = QuestValidator.Validate(services.Catalog, native, out var valid);
         if (valid is null)
         {
             var error = errors[0];
@@ -161,6 +161,7 @@ internal static partial class OpenAiApi
             OutputFormat = Text("output_format"),
             OutputCompression = compression,
             Moderation = Text("moderation"),
+            InputFidelity = Text("input_fidelity"),
             ResponseFormat = Text("response_format"),
             User = Text("user"),
             Stream = stream,

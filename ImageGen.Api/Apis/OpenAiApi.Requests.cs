@@ -39,19 +39,6 @@ internal static partial class OpenAiApi
             return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, "style", "'style' is a dall-e-3 parameter; no model here takes it. Leave it out.");
         }
 
-        foreach (var (field, value) in new[] { ("background", request.Background), ("moderation", request.Moderation) })
-        {
-            if (value is not null && !AutoOnly.Contains(value, StringComparer.Ordinal))
-            {
-                return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, field, $"Only '{field}: auto' is taken here for now. Leave it out or send 'auto'.");
-            }
-        }
-
-        if (request.OutputCompression is not null)
-        {
-            return ApiProblems.BadRequest(ErrorCodes.UnsupportedParameter, "output_compression", "'output_compression' is not taken here yet. Leave it out.");
-        }
-
         if (request.ResponseFormat is not (null or "b64_json" or "url"))
         {
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "response_format", "'response_format' must be 'b64_json' or 'url'.");
@@ -61,14 +48,15 @@ internal static partial class OpenAiApi
     }
 
     /// <summary>The native request for the same generation (its webhook included). OpenAI's "WxH" size becomes width and height where a model takes free sizes.</summary>
-    internal static CreateQuestRequest ToQuestRequest(OpenAiImageRequest request, out string? sizeError)
+    internal static CreateQuestRequest ToQuestRequest(OpenAiImageRequest request, ModelCatalog catalog, out string? sizeError)
     {
         sizeError = null;
+        catalog.TryGet(request.Model, out var model);
         int? width = null, height = null;
         string? size = null;
         if (request.Size is { } asked && asked != "auto")
         {
-            var freeSizes = request.Model is { } id && ModelCatalog.TryGet(id, out var model) && model.Dimensions is not null;
+            var freeSizes = model?.Dimensions is not null;
             if (!freeSizes)
             {
                 size = asked;
@@ -92,6 +80,14 @@ internal static partial class OpenAiApi
             Width = width,
             Height = height,
             Quality = request.Quality is "auto" ? null : request.Quality,
+            // OpenAI's options; "auto" on a model without them is what OpenAI's SDKs send by default, and means nothing.
+            Background = AutoMeansNothing(request.Background, model?.Backgrounds),
+            Moderation = AutoMeansNothing(request.Moderation, model?.Moderations),
+            OutputCompression = request.OutputCompression,
+            // Not streamed, the caller sees no preview frames, so none are asked of the provider. A model that does not
+            // take the count (the local renderer paints its frames anyway, FLUX has none) sends what it has, up to it.
+            PartialImages = model?.PartialImages is null ? null : request.Stream is true ? request.PartialImages ?? 0 : 0,
+            InputFidelity = request.InputFidelity,
             OutputFormat = request.OutputFormat,
             AspectRatio = request.AspectRatio,
             SafetyTolerance = request.SafetyTolerance,
@@ -102,6 +98,8 @@ internal static partial class OpenAiApi
             WebhookEvents = request.WebhookEvents,
         };
     }
+
+    private static string? AutoMeansNothing(string? value, IReadOnlyList<string>? taken) => value == "auto" && taken is null ? null : value;
 
     private static bool TryParseSize(string size, out int width, out int height)
     {
@@ -120,6 +118,9 @@ internal static partial class OpenAiApi
         "aspectRatio" => "aspect_ratio",
         "safetyTolerance" => "safety_tolerance",
         "promptUpsampling" => "prompt_upsampling",
+        "outputCompression" => "output_compression",
+        "partialImages" => "partial_images",
+        "inputFidelity" => "input_fidelity",
         "images" => "image",
         _ => field,
     };

@@ -47,7 +47,7 @@ internal static partial class OpenAiApi
         {
             var answer = await AnswerAsync(quest, request with { ResponseFormat = null }, context, services, cancellationToken);
             yield return new SseItem<OpenAiImageStreamEvent>(new OpenAiImageStreamEvent(completed, answer.Data[0].B64Json,
-                answer.Created, answer.Size, answer.Quality, "opaque", answer.OutputFormat), completed);
+                answer.Created, answer.Size, answer.Quality, answer.Background, answer.OutputFormat), completed);
             yield break;
         }
 

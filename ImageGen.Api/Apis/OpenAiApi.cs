@@ -37,8 +37,6 @@ public sealed class OpenAiCompatOptions
 /// </summary>
 internal static partial class OpenAiApi
 {
-    private static readonly string[] AutoOnly = ["auto"];
-
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1").WithTags("OpenAI-compatible").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
@@ -50,9 +48,9 @@ internal static partial class OpenAiApi
         return app;
     }
 
-    public static Ok<OpenAiModelList> ListModels() =>
+    public static Ok<OpenAiModelList> ListModels(ModelCatalog catalog) =>
         TypedResults.Ok(new OpenAiModelList("list",
-            [.. ModelCatalog.All.Where(m => m.Available).Select(m => new OpenAiModel(m.Id, "model", 0, OwnerOf(m.Provider)))]));
+            [.. catalog.All.Where(m => m.Available).Select(m => new OpenAiModel(m.Id, "model", 0, OwnerOf(m.Provider)))]));
 
     /// <summary>The most partial images a streamed call may ask for (OpenAI's limit).</summary>
     public const int MaxPartialImages = 3;
@@ -64,7 +62,7 @@ internal static partial class OpenAiApi
     /// <summary>What running a call as a quest uses.</summary>
     internal sealed record OpenAiServices(
         ImageGenDbContext Db, ImageUrlSigner Signer, QuestSubmission Submission, QuestWaiters Waiters, IImageStore Store, TimeProvider Time,
-        IOptions<OpenAiCompatOptions> Options);
+        IOptions<OpenAiCompatOptions> Options, ModelCatalog Catalog);
 
     /// <summary>An edit's inputs as kept uploads: the images (first the one edited) and the mask.</summary>
     internal sealed record EditInputs(IReadOnlyList<Guid> Images, Guid? Mask);
@@ -80,7 +78,7 @@ internal static partial class OpenAiApi
         OpenAiCall call, HttpContext context, OpenAiServices services, CancellationToken cancellationToken)
     {
         var (request, edit) = (call.Request, call.Edit);
-        var native = ToQuestRequest(request, out var sizeError) with { Images = edit?.Images, Mask = edit?.Mask };
+        var native = ToQuestRequest(request, services.Catalog, out var sizeError) with { Images = edit?.Images, Mask = edit?.Mask };
         if (sizeError is not null)
         {
             return ApiProblems.BadRequest(ErrorCodes.InvalidValue, "size", sizeError);
@@ -203,7 +201,8 @@ internal static partial class OpenAiApi
             data,
             first is null ? null : first.ContentType["image/".Length..],
             first is null ? null : $"{first.Width}x{first.Height}",
-            quest.Parameters.Quality);
+            quest.Parameters.Quality,
+            quest.Parameters.Background is "transparent" ? "transparent" : "opaque");
     }
 
     /// <summary>A failed quest as OpenAI would answer the same failure.</summary>

@@ -23,6 +23,7 @@ public sealed record OpenAiImageRequest
     [JsonPropertyName("user")] public string? User { get; init; }
     [JsonPropertyName("stream")] public bool? Stream { get; init; }
     [JsonPropertyName("partial_images")] public int? PartialImages { get; init; }
+    [JsonPropertyName("input_fidelity")] public string? InputFidelity { get; init; }
 
     // FLUX (Black Forest Labs) parameters, taken as extra fields.
     [JsonPropertyName("aspect_ratio")] public string? AspectRatio { get; init; }
@@ -44,7 +45,8 @@ public sealed record OpenAiImagesResponse(
     [property: JsonPropertyName("data")] IReadOnlyList<OpenAiImageData> Data,
     [property: JsonPropertyName("output_format")] string? OutputFormat,
     [property: JsonPropertyName("size")] string? Size,
-    [property: JsonPropertyName("quality")] string? Quality);
+    [property: JsonPropertyName("quality")] string? Quality,
+    [property: JsonPropertyName("background")] string? Background);
 
 public sealed record OpenAiImageData(
     [property: JsonPropertyName("b64_json"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? B64Json,

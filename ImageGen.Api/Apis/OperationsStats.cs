@@ -16,7 +16,7 @@ internal static class OperationsStats
 
     private sealed record BucketRow(int Bucket, int Succeeded, int Failed);
 
-    public static async Task<OperationsStatsDto> ComputeAsync(ImageGenDbContext db, string window, TimeSpan span, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<OperationsStatsDto> ComputeAsync(ImageGenDbContext db, ModelCatalog catalog, string window, TimeSpan span, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var since = now - span;
         var models = await db.Database.SqlQuery<ModelRow>($"""
@@ -66,7 +66,7 @@ internal static class OperationsStats
             [.. models.Select(m =>
             {
                 var finished = m.Total - m.Cancelled;
-                return new ModelStatsDto(m.Model, ModelCatalog.TryGet(m.Model, out var d) ? d.Provider.ToString() : ModelCatalog.TryGetRetired(m.Model, out var r) ? r.Provider.ToString() : "Unknown",
+                return new ModelStatsDto(m.Model, catalog.TryGet(m.Model, out var d) ? d.Provider.ToString() : catalog.TryGetRetired(m.Model, out var r) ? r.Provider.ToString() : "Unknown",
                     m.Total, m.Succeeded, m.Failed, m.TimedOut, m.Cancelled, finished > 0 ? (double)m.Succeeded / finished : null, m.P50, m.P95);
             })],
             [.. errors.OrderByDescending(e => e.Count)],

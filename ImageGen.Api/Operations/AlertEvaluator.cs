@@ -41,7 +41,8 @@ public sealed class AlertOptions
 /// fires and what resolves. Quest figures come from Postgres, hub figures from per-minute counters in Redis.
 /// </summary>
 internal sealed partial class AlertEvaluator(
-    IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertEvaluator> logger)
+    IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<AlertOptions> options, TimeProvider time, ModelCatalog catalog,
+    ILogger<AlertEvaluator> logger)
     : BackgroundService
 {
     private const string LeaseKey = "alerts:evaluator";
@@ -133,7 +134,7 @@ internal sealed partial class AlertEvaluator(
             .GroupBy(q => new { q.Model, q.Status })
             .Select(g => new { g.Key.Model, g.Key.Status, Count = g.Count(), GenerationMs = g.Sum(q => (long?)q.GenerationMilliseconds) ?? 0 })
             .ToListAsync(cancellationToken);
-        var byProvider = rows.GroupBy(r => ModelCatalog.ProviderTag(r.Model));
+        var byProvider = rows.GroupBy(r => catalog.ProviderTag(r.Model));
         var total = 0;
         var failed = 0;
         foreach (var provider in byProvider)
@@ -178,10 +179,10 @@ internal sealed partial class AlertEvaluator(
             .Where(q => q.CompletedAt >= since && q.ErrorCode == ErrorCodes.ProviderAccountExhausted)
             .GroupBy(q => q.Model).Select(g => new { Model = g.Key, Count = g.Count() })
             .ToListAsync(cancellationToken);
-        foreach (var provider in ModelCatalog.All.Select(m => m.Provider).Distinct())
+        foreach (var provider in catalog.All.Select(m => m.Provider).Distinct())
         {
             var tag = provider.ToString().ToLowerInvariant();
-            var count = failed.Where(f => ModelCatalog.ProviderTag(f.Model) == tag).Sum(f => f.Count);
+            var count = failed.Where(f => catalog.ProviderTag(f.Model) == tag).Sum(f => f.Count);
             measured.Add(new Measurement($"{AlertKinds.ProviderAccount}:{tag}", AlertKinds.ProviderAccount, count > 0, count, 0,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The {provider} account ImageGen uses has run out of credit or quota: {count} quests failed for it in the last {Minutes(options.Value.Window)}. Top it up in the provider's billing settings.")));

@@ -15,7 +15,7 @@ namespace ImageGen.Api.Services;
 /// <see cref="QuestCharges.ForCancel"/>).
 /// </summary>
 internal sealed class QuestCancellation(QuestTransitions transitions, QuestQueue queue, QuestEventPublisher events, ImageUrlSigner signer,
-    TimeProvider time, ImageGenMetrics metrics)
+    TimeProvider time, ImageGenMetrics metrics, ModelCatalog catalog)
 {
     public async Task<CancelOutcome> CancelAsync(Guid questId, Guid ownerId, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ internal sealed class QuestCancellation(QuestTransitions transitions, QuestQueue
         switch (outcome)
         {
             case CancelOutcome.Cancelled(var quest):
-                metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
+                metrics.QuestEnded(quest.Model, catalog.ProviderTag(quest.Model), "cancelled", ErrorCodes.Cancelled, null);
                 metrics.Credits("released", quest.Cost);
                 // Final: nothing can follow a cancel of a queued quest. The quest rides on it with its links signed.
                 await events.PublishAsync(QuestEvents.For(quest, QuestSequence.Final, 100, time.GetUtcNow()) with { Quest = quest.ToDto(signer) });

@@ -28,14 +28,14 @@ internal sealed record QuestOrder(Guid OwnerId, CreateQuestRequest Request, Idem
 /// </summary>
 internal sealed partial class QuestSubmission(
     QuestTransitions transitions, QuestInputs inputs, QuestWebhooks webhooks, QuestQueue queue, TimeProvider time, ImageGenMetrics metrics,
-    ILogger<QuestSubmission> logger)
+    ModelCatalog catalog, ILogger<QuestSubmission> logger)
 {
     private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
 
     /// <summary>Submits the order: <see cref="SubmitOutcome.Invalid"/> when it does not hold (nothing stored), else what the ledger decided.</summary>
     public async Task<SubmitOutcome> SubmitAsync(QuestOrder order, CancellationToken cancellationToken)
     {
-        var errors = QuestValidator.Validate(order.Request, out var valid);
+        var errors = QuestValidator.Validate(catalog, order.Request, out var valid);
         if (valid is null)
         {
             return new SubmitOutcome.Invalid(errors);
@@ -64,7 +64,7 @@ internal sealed partial class QuestSubmission(
         {
             await inputs.MarkUsedAsync(quest.UserId, found, cancellationToken);
             await RingAsync(quest);
-            metrics.QuestSubmitted(quest.Model, ModelCatalog.ProviderTag(quest.Model), quest.Cost);
+            metrics.QuestSubmitted(quest.Model, catalog.ProviderTag(quest.Model), quest.Cost);
             LogQueued(logger, quest.Id, quest.UserId, quest.Model, quest.Cost);
         }
 

@@ -36,6 +36,37 @@ public sealed record SizeRange(int Min, int Max, int Multiple, int DefaultWidth,
 }
 
 /// <summary>
+/// Free "WxH" sizes (gpt-image-2): both edges multiples of <see cref="Multiple"/>, the long edge at most
+/// <see cref="MaxEdge"/>, the long edge at most <see cref="MaxAspect"/> times the short, the area within
+/// <see cref="MinPixels"/> and <see cref="MaxPixels"/>.
+/// </summary>
+public sealed record SizeRule(int Multiple, int MaxEdge, int MaxAspect, long MinPixels, long MaxPixels)
+{
+    /// <summary>Why a size breaks the rule, or null when it keeps it.</summary>
+    public string? Problem(int width, int height)
+    {
+        long pixels = (long)width * height;
+        return width <= 0 || height <= 0 ? "both edges must be positive"
+            : width % Multiple != 0 || height % Multiple != 0 ? $"both edges must be multiples of {Multiple}"
+            : Math.Max(width, height) > MaxEdge ? $"the long edge must be at most {MaxEdge}"
+            : Math.Max(width, height) > (long)MaxAspect * Math.Min(width, height) ? $"the shape must lie between 1:{MaxAspect} and {MaxAspect}:1"
+            : pixels < MinPixels || pixels > MaxPixels ? $"the area must be between {MinPixels:N0} and {MaxPixels:N0} pixels"
+            : null;
+    }
+
+    /// <summary>"WxH" as two numbers, or null.</summary>
+    public static (int Width, int Height)? Parse(string? size)
+    {
+        var parts = size?.Split('x');
+        return parts is [var w, var h]
+            && int.TryParse(w, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var width)
+            && int.TryParse(h, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var height)
+            ? (width, height)
+            : null;
+    }
+}
+
+/// <summary>
 /// Everything the API, the workers and the web form need to know about one model: which parameters it takes and
 /// within which limits, and what it costs. One source of truth: validation, mapping and pricing all read it.
 /// </summary>
@@ -52,6 +83,9 @@ public sealed record ModelDescriptor
 
     /// <summary>A fixed list of "WxH" sizes, first is the default (gpt-image).</summary>
     public IReadOnlyList<string>? Sizes { get; init; }
+
+    /// <summary>Sizes beyond <see cref="Sizes"/> the model takes as "WxH" (gpt-image-2), or null for the list only.</summary>
+    public SizeRule? FreeSizes { get; init; }
 
     /// <summary>Aspect ratios instead of sizes, first is the default (FLUX 1.1 pro ultra).</summary>
     public IReadOnlyList<string>? AspectRatios { get; init; }
@@ -84,6 +118,21 @@ public sealed record ModelDescriptor
 
     /// <summary>Midjourney's <c>--stylize</c>, 0 to 1000.</summary>
     public IntRange? Stylize { get; init; }
+
+    /// <summary>OpenAI's <c>background</c>: auto, opaque, transparent (transparent only in png or webp), first is the default.</summary>
+    public IReadOnlyList<string>? Backgrounds { get; init; }
+
+    /// <summary>OpenAI's <c>moderation</c>: auto (the default) or low.</summary>
+    public IReadOnlyList<string>? Moderations { get; init; }
+
+    /// <summary>Whether the model takes <c>output_compression</c> (0-100, jpeg and webp only).</summary>
+    public bool TakesOutputCompression { get; init; }
+
+    /// <summary>Preview frames a streamed one-image generation sends (OpenAI's <c>partial_images</c>), 0 to 3.</summary>
+    public IntRange? PartialImages { get; init; }
+
+    /// <summary>How closely an edit keeps its input's details (OpenAI's <c>input_fidelity</c>), first is the default.</summary>
+    public IReadOnlyList<string>? InputFidelities { get; init; }
 
     public bool TakesPromptUpsampling { get; init; }
     public bool TakesRaw { get; init; }

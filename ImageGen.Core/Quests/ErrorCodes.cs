@@ -22,6 +22,7 @@ public static class ErrorCodes
     public const string ValueOutOfRange = "value_out_of_range";
     public const string InvalidValue = "invalid_value";
     public const string UnsupportedParameter = "unsupported_parameter";
+    public const string TransparentNeedsAlpha = "transparent_needs_alpha_format";
     public const string UnknownParameter = "unknown_parameter";
     public const string InvalidPaging = "invalid_paging";
 

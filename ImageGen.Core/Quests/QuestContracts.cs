@@ -24,6 +24,21 @@ public sealed record CreateQuestRequest
     public bool? PromptUpsampling { get; init; }
     public bool? Raw { get; init; }
 
+    /// <summary>OpenAI's <c>background</c>: auto, opaque or transparent (transparent needs png or webp).</summary>
+    public string? Background { get; init; }
+
+    /// <summary>OpenAI's <c>moderation</c>: auto or low.</summary>
+    public string? Moderation { get; init; }
+
+    /// <summary>OpenAI's <c>output_compression</c>, 0 to 100, for jpeg and webp.</summary>
+    public int? OutputCompression { get; init; }
+
+    /// <summary>Preview frames while one new image paints (OpenAI's <c>partial_images</c>), 0 to 3.</summary>
+    public int? PartialImages { get; init; }
+
+    /// <summary>How closely an edit keeps the input's details (OpenAI's <c>input_fidelity</c>): low or high.</summary>
+    public string? InputFidelity { get; init; }
+
     /// <summary>
     /// An edit: the images to change (ids of your uploads or gallery images; the first is the one the mask and the
     /// output size follow). Only models that edit take it.
@@ -110,6 +125,12 @@ public sealed record QuestParameters
     public string? Action { get; init; }
     public int? Stylize { get; init; }
     public string? Version { get; init; }
+
+    public string? Background { get; init; }
+    public string? Moderation { get; init; }
+    public int? OutputCompression { get; init; }
+    public int? PartialImages { get; init; }
+    public string? InputFidelity { get; init; }
 
     /// <summary>What an edit was made from: upload or gallery image ids, first the one edited.</summary>
     public IReadOnlyList<Guid>? Images { get; init; }

@@ -217,7 +217,7 @@ public static partial class QuestValidator
                     }
 
                     size = string.Create(CultureInfo.InvariantCulture, $"{request.Width}x{request.Height}");
-                    if (!sizes.Contains(size))
+                    if (!sizes.Contains(size) && model.FreeSizes is null)
                     {
                         errors.Add(new FieldError("width", ErrorCodes.SizeNotSupported,
                             $"{model.DisplayName} makes {string.Join(", ", sizes.Where(s => s != "auto"))} (or auto); {size} is not one of them."));
@@ -225,7 +225,9 @@ public static partial class QuestValidator
                     }
                 }
 
-                size = OneOf("size", size, sizes);
+                size = model.FreeSizes is { } rule && size is not null && !sizes.Contains(size, StringComparer.OrdinalIgnoreCase)
+                    ? FreeSize(size, rule)
+                    : OneOf("size", size, sizes);
                 return size is null or "auto" ? parameters with { Size = size } : parameters with { Size = size, Width = Part(size, 0), Height = Part(size, 1) };
             }
 
@@ -243,6 +245,82 @@ public static partial class QuestValidator
             }
 
             return parameters;
+        }
+
+        /// <summary>A "WxH" beyond the preset list, on a model that takes free sizes: kept when it follows the model's rule.</summary>
+        private string? FreeSize(string size, SizeRule rule)
+        {
+            if (SizeRule.Parse(size) is not var (width, height))
+            {
+                errors.Add(new FieldError("size", ErrorCodes.InvalidValue, $"'{size}' is not a size: write WIDTHxHEIGHT (for example 1600x896) or auto."));
+                return null;
+            }
+
+            if (rule.Problem(width, height) is { } problem)
+            {
+                errors.Add(new FieldError("size", ErrorCodes.SizeNotSupported, $"{model.DisplayName} cannot make {size}: {problem}."));
+                return null;
+            }
+
+            return string.Create(CultureInfo.InvariantCulture, $"{width}x{height}");
+        }
+
+        /// <summary>
+        /// OpenAI's output options: a transparent background only in a format with alpha, compression only for the
+        /// lossy formats, preview frames only where the worker streams (one new image), input fidelity only on an edit.
+        /// </summary>
+        public QuestParameters OutputOptions(CreateQuestRequest request, QuestParameters parameters)
+        {
+            var format = parameters.OutputFormat;
+            var background = OneOf("background", request.Background, model.Backgrounds);
+            if (background == "transparent" && format is not ("png" or "webp"))
+            {
+                errors.Add(new FieldError("background", ErrorCodes.TransparentNeedsAlpha,
+                    $"A transparent background needs an output format with alpha (png or webp); the format is {format}."));
+            }
+
+            var compression = request.OutputCompression;
+            if (compression is not null && !model.TakesOutputCompression)
+            {
+                Unsupported("outputCompression");
+                compression = null;
+            }
+            else if (compression is { } c && (c < 0 || c > 100))
+            {
+                errors.Add(new FieldError("outputCompression", ErrorCodes.ValueOutOfRange, $"The output compression must be between 0 and 100; it was {c}."));
+            }
+            else if (compression is not null && format is not ("jpeg" or "webp"))
+            {
+                errors.Add(new FieldError("outputCompression", ErrorCodes.InvalidValue,
+                    $"Compression applies to jpeg and webp; the format is {format}. Choose one of them, or leave outputCompression out."));
+            }
+
+            var streamed = parameters.N == 1 && parameters.Images is not { Count: > 0 };
+            var partials = Range("partialImages", request.PartialImages, model.PartialImages, "preview frames");
+            if (!streamed && request.PartialImages is > 0)
+            {
+                errors.Add(new FieldError("partialImages", ErrorCodes.InvalidValue,
+                    "Preview frames come with one new image; several images and edits arrive whole. Leave partialImages out, or ask for one image."));
+            }
+
+            string? fidelity = null;
+            if (request.InputFidelity is not null && model.InputFidelities is not null && parameters.Images is not { Count: > 0 })
+            {
+                errors.Add(new FieldError("inputFidelity", ErrorCodes.InvalidValue, "Input fidelity applies to an edit: name the images to change in 'images'."));
+            }
+            else
+            {
+                fidelity = OneOf("inputFidelity", request.InputFidelity, model.InputFidelities);
+            }
+
+            return parameters with
+            {
+                Background = background,
+                Moderation = OneOf("moderation", request.Moderation, model.Moderations),
+                OutputCompression = compression,
+                PartialImages = streamed ? partials : null,
+                InputFidelity = parameters.Images is { Count: > 0 } ? fidelity : null,
+            };
         }
 
         private void Dimension(string field, int value, SizeRange range)

@@ -25,8 +25,9 @@ public static partial class QuestValidator
         ["hd"] = "high",
     };
 
-    public static IReadOnlyList<FieldError> Validate(CreateQuestRequest request, out ValidQuest? quest, Func<long>? seedSource = null)
+    public static IReadOnlyList<FieldError> Validate(ModelCatalog catalog, CreateQuestRequest request, out ValidQuest? quest, Func<long>? seedSource = null)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(request);
         quest = null;
         var errors = new List<FieldError>();
@@ -53,16 +54,16 @@ public static partial class QuestValidator
             return errors;
         }
 
-        if (ModelCatalog.TryGetRetired(request.Model, out var retired))
+        if (catalog.TryGetRetired(request.Model, out var retired))
         {
             errors.Add(new FieldError("model", ErrorCodes.ModelRetired,
                 $"{retired.DisplayName} was shut down by {retired.Provider} on {retired.RetiredOn:yyyy-MM-dd}; use '{retired.Successor}' instead."));
             return errors;
         }
 
-        if (!ModelCatalog.TryGet(request.Model, out var model))
+        if (!catalog.TryGet(request.Model, out var model))
         {
-            var known = string.Join(", ", ModelCatalog.All.Where(m => m.Available).Select(m => m.Id));
+            var known = string.Join(", ", catalog.All.Where(m => m.Available).Select(m => m.Id));
             errors.Add(new FieldError("model", ErrorCodes.UnknownModel, $"Unknown model '{request.Model}'. Available models: {known}."));
             return errors;
         }
@@ -109,6 +110,7 @@ public static partial class QuestValidator
         };
         parameters = check.Dimensions(request, parameters);
         parameters = check.Inputs(request, parameters);
+        parameters = check.OutputOptions(request, parameters);
 
         if (errors.Count == 0)
         {

@@ -1,3 +1,4 @@
+using ImageGen.Core.Catalog;
 using System.Diagnostics.Metrics;
 using ImageGen.Api.Services;
 using ImageGen.Api.Webhooks;
@@ -40,7 +41,7 @@ public sealed class QuestSubmissionTests(ThrowawayPostgres postgres)
         await using var db = postgres.CreateContext();
         var submission = new QuestSubmission(new QuestTransitions(db, TimeProvider.System), new QuestInputs(db, TimeProvider.System),
             new QuestWebhooks(db, new WebhookAddressPolicy(Options.Create(new WebhookOptions()))), new QuestQueue(deadRedis),
-            TimeProvider.System, new ImageGenMetrics(meters), NullLogger<QuestSubmission>.Instance);
+            TimeProvider.System, new ImageGenMetrics(meters), ModelCatalog.Default, NullLogger<QuestSubmission>.Instance);
         var request = new CreateQuestRequest { Prompt = "sent while Redis is down", Model = "local-sketch", Width = 64, Height = 64 };
 
         var outcome = await submission.SubmitAsync(new QuestOrder(userId, request), Token);

@@ -28,6 +28,8 @@ public sealed class ExampleTests(GraphFixture graph)
         { "examples/dotnet/Generate.cs", "docs/api.md" },
         { "examples/dotnet/ReceiveWebhooks.cs", "docs/webhooks.md" },
         { "examples/js/generate.mjs", "docs/api.md" },
+        { "examples/dotnet/Sticker.cs", "docs/api.md" },
+        { "examples/js/sticker.mjs", "docs/api.md" },
         { "examples/js/receive-webhooks.mjs", "docs/webhooks.md" },
     };
 
@@ -55,6 +57,33 @@ public sealed class ExampleTests(GraphFixture graph)
         var output = await RunToEndAsync("node", [Path.Combine(JsExamples, "generate.mjs")], await ApiKeyEnvironmentAsync());
         Assert.Matches(@"lighthouse\.png: \d+ bytes", output.Text);
         AssertPng(output.Directory);
+    }
+
+    [Fact]
+    public async Task The_dotnet_sticker_passes_openai_options_and_gets_a_transparent_webp()
+    {
+        var output = await RunToEndAsync("dotnet", [DotnetExample, "sticker"], await ApiKeyEnvironmentAsync());
+        Assert.Matches(@"sticker\.webp: \d+ bytes", output.Text);
+        AssertTransparentWebp(output.Directory);
+    }
+
+    [Fact]
+    public async Task The_javascript_sticker_passes_openai_options_and_gets_a_transparent_webp()
+    {
+        await EnsureNodeModulesAsync();
+        var output = await RunToEndAsync("node", [Path.Combine(JsExamples, "sticker.mjs")], await ApiKeyEnvironmentAsync());
+        Assert.Matches(@"sticker\.webp: \d+ bytes \(background: transparent\)", output.Text);
+        AssertTransparentWebp(output.Directory);
+    }
+
+    /// <summary>A WebP whose corners are see-through: the background OpenAI's option asked for, as real alpha.</summary>
+    private static void AssertTransparentWebp(string directory)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(directory, "sticker.webp"));
+        Assert.Equal("image/webp", ImageGen.Rendering.ImageEncoding.Inspect(bytes)?.ContentType);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(bytes);
+        Assert.Equal(0, bitmap.GetPixel(0, 0).Alpha);
+        Assert.Equal(255, bitmap.GetPixel(bitmap.Width / 2, bitmap.Height / 2).Alpha);
     }
 
     [Fact]

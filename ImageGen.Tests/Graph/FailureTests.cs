@@ -24,6 +24,12 @@ public sealed class ConstrainedGraphFixture : GraphFixture
     public const int HubCallsPerMinute = 60;
     public const int HubConnectionsPerUser = 3;
 
+    /// <summary>An operator's catalog override, given as configuration alone: a model added, a price changed.</summary>
+    public const string CatalogOverride = """
+        {"models":[{"id":"sketch-poster","base":"local-sketch","displayName":"Sketch poster","cost":{"kind":"perMegapixel","credits":3}},
+        {"id":"flux-dev","cost":{"kind":"perImage","credits":5}}]}
+        """;
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         "ImageGen:ImageStorePath=/proc/imagegen-unwritable",
@@ -39,6 +45,7 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         $"ImageGen:RateLimits:HubCallsPerMinute={HubCallsPerMinute}",
         $"ImageGen:RateLimits:HubConnectionsPerUser={HubConnectionsPerUser}",
         "ImageGen:Worker:QuestDeadline=00:00:15",
+        $"ImageGen:Catalog:Override={CatalogOverride}",
         // Less to start: these tests need no second worker (two API instances stay, so the limits prove shared).
         "ImageGen:WorkerReplicas=1",
     ];

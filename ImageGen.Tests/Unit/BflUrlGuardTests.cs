@@ -221,7 +221,7 @@ public sealed class BflUrlGuardTests : IAsyncDisposable
             LeftRunningWatch = leftRunningWatch ?? TimeSpan.FromSeconds(30),
         };
         var provider = new BflImageProvider(_http, Options.Create(options));
-        Assert.True(ModelCatalog.TryGet("flux-pro-1.1", out var model));
+        Assert.True(ModelCatalog.Default.TryGet("flux-pro-1.1", out var model));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token, stop?.Token ?? default);
         timeout.CancelAfter(TimeSpan.FromSeconds(20));
         await provider.GenerateAsync(new ProviderRequest

@@ -9,7 +9,7 @@ public sealed class CatalogTests
 {
     private static (IReadOnlyList<FieldError> Errors, ValidQuest? Quest) Check(CreateQuestRequest request)
     {
-        var errors = QuestValidator.Validate(request, out var quest, () => 1);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, request, out var quest, () => 1);
         return (errors, quest);
     }
 
@@ -19,10 +19,11 @@ public sealed class CatalogTests
     public void The_catalog_lists_every_promised_model_and_midjourney_through_its_proxy()
     {
         Assert.Equal(
-            ["local-sketch", "gpt-image-1.5", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
-            ModelCatalog.All.Select(m => m.Id));
-        Assert.All(ModelCatalog.All, m => Assert.True(m.Available));
-        Assert.True(ModelCatalog.TryGet("midjourney", out var midjourney));
+            ["local-sketch", "gpt-image-2", "gpt-image-2.6-flare", "gpt-image-2.6-sunburst", "gpt-image-2.5-flare", "gpt-image-2.5-sunburst",
+             "gpt-image-1.5", "gpt-image-1-mini", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
+            ModelCatalog.Default.All.Select(m => m.Id));
+        Assert.All(ModelCatalog.Default.All, m => Assert.True(m.Available));
+        Assert.True(ModelCatalog.Default.TryGet("midjourney", out var midjourney));
         Assert.Equal(ModelProvider.Midjourney, midjourney.Provider);
         Assert.Equal(["U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4"], midjourney.Actions);
     }
@@ -92,8 +93,8 @@ public sealed class CatalogTests
         Assert.Equal(26, Check(For("gpt-image-1.5") with { Quality = "high", Size = "1536x1024", Images = [Guid.NewGuid()] }).Quest!.Cost);
 
     [Theory]
-    [InlineData("gpt-image-1", "2026-10-23", "gpt-image-1.5")]
-    [InlineData("dall-e-3", "2026-05-12", "gpt-image-1.5")]
+    [InlineData("gpt-image-1", "2026-10-23", "gpt-image-2.5-flare")]
+    [InlineData("dall-e-3", "2026-05-12", "gpt-image-2")]
     [InlineData("dall-e-2", "2026-05-12", "gpt-image-1-mini")]
     public void A_retired_model_is_refused_by_name_with_its_replacement(string model, string shutDown, string successor)
     {
@@ -101,9 +102,9 @@ public sealed class CatalogTests
         Assert.Equal(("model", ErrorCodes.ModelRetired), (error.Field, error.Code));
         Assert.Contains(shutDown, error.Message, StringComparison.Ordinal);
         Assert.Contains($"'{successor}'", error.Message, StringComparison.Ordinal);
-        Assert.True(ModelCatalog.TryGet(successor, out _));
+        Assert.True(ModelCatalog.Default.TryGet(successor, out _));
         // Its old quests are still named by provider in telemetry.
-        Assert.Equal("openai", ModelCatalog.ProviderTag(model));
+        Assert.Equal("openai", ModelCatalog.Default.ProviderTag(model));
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class MidjourneyFlagsTests
     [InlineData(null, null, null, "")]
     public void Parameters_become_flags(string? ratio, int? stylize, string? version, string flags)
     {
-        Assert.True(ModelCatalog.TryGet("midjourney", out var model));
+        Assert.True(ModelCatalog.Default.TryGet("midjourney", out var model));
         var request = new ProviderRequest
         {
             QuestId = Guid.NewGuid(),

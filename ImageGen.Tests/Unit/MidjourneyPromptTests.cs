@@ -1,3 +1,4 @@
+using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
 
 namespace ImageGen.Tests.Unit;
@@ -25,7 +26,7 @@ public sealed class MidjourneyPromptTests
     [InlineData("a fox --AR 1:1 --REPEAT 3", "--repeat")]
     public void A_flag_that_changes_the_bill_or_is_unknown_is_refused_by_name_before_anything_is_charged(string prompt, string named)
     {
-        var errors = QuestValidator.Validate(new CreateQuestRequest { Prompt = prompt, Model = "midjourney" }, out var quest);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, new CreateQuestRequest { Prompt = prompt, Model = "midjourney" }, out var quest);
 
         Assert.Null(quest);
         var error = Assert.Single(errors);
@@ -36,7 +37,7 @@ public sealed class MidjourneyPromptTests
     [Fact]
     public void Catalogued_flags_become_parameters_and_leave_the_text()
     {
-        var errors = QuestValidator.Validate(new CreateQuestRequest { Prompt = "a fox in snow --ar 16:9 --stylize 250 --v 6.1 --chaos 20", Model = "midjourney" }, out var quest);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, new CreateQuestRequest { Prompt = "a fox in snow --ar 16:9 --stylize 250 --v 6.1 --chaos 20", Model = "midjourney" }, out var quest);
 
         Assert.Empty(errors);
         Assert.Equal(("16:9", 250, "6.1"), (quest!.Parameters.AspectRatio, quest.Parameters.Stylize, quest.Parameters.Version));
@@ -46,9 +47,9 @@ public sealed class MidjourneyPromptTests
     [Fact]
     public void The_same_parameter_as_a_field_and_as_a_different_flag_is_refused()
     {
-        var errors = QuestValidator.Validate(new CreateQuestRequest { Prompt = "a fox --ar 1:1", Model = "midjourney", AspectRatio = "16:9" }, out _);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, new CreateQuestRequest { Prompt = "a fox --ar 1:1", Model = "midjourney", AspectRatio = "16:9" }, out _);
         Assert.Equal("aspectRatio", Assert.Single(errors).Field);
-        Assert.Empty(QuestValidator.Validate(new CreateQuestRequest { Prompt = "a fox --ar 16:9", Model = "midjourney", AspectRatio = "16:9" }, out _));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, new CreateQuestRequest { Prompt = "a fox --ar 16:9", Model = "midjourney", AspectRatio = "16:9" }, out _));
     }
 
     [Theory]
@@ -56,14 +57,14 @@ public sealed class MidjourneyPromptTests
     [InlineData("fox--tail")]
     public void Dashes_that_are_not_flags_are_text(string prompt)
     {
-        Assert.Empty(QuestValidator.Validate(new CreateQuestRequest { Prompt = prompt, Model = "midjourney" }, out var quest));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, new CreateQuestRequest { Prompt = prompt, Model = "midjourney" }, out var quest));
         Assert.Equal(prompt, quest!.Prompt);
     }
 
     [Fact]
     public void Other_models_keep_their_prompt_as_written()
     {
-        Assert.Empty(QuestValidator.Validate(new CreateQuestRequest { Prompt = "a fox --repeat 40", Model = "local-sketch", Width = 64, Height = 64 }, out var quest));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, new CreateQuestRequest { Prompt = "a fox --repeat 40", Model = "local-sketch", Width = 64, Height = 64 }, out var quest));
         Assert.Equal("a fox --repeat 40", quest!.Prompt);
     }
 }

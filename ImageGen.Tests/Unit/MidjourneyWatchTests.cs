@@ -33,7 +33,7 @@ public sealed class MidjourneyWatchTests : IDisposable
             PollMaxInterval = TimeSpan.FromMilliseconds(20),
         };
         var provider = new MidjourneyImageProvider(_http, Options.Create(options));
-        Assert.True(ModelCatalog.TryGet("midjourney", out var model));
+        Assert.True(ModelCatalog.Default.TryGet("midjourney", out var model));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var left = await Assert.ThrowsAsync<ProviderJobLeftRunning>(() => provider.GenerateAsync(new ProviderRequest
         {

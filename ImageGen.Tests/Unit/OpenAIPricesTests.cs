@@ -19,7 +19,7 @@ public sealed class OpenAIPricesTests
             Images = images > 0 ? [.. Enumerable.Range(0, images).Select(_ => Guid.NewGuid())] : null,
             Mask = mask ? Guid.NewGuid() : null,
         };
-        Assert.Empty(QuestValidator.Validate(request, out var quest, () => 1));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, request, out var quest, () => 1));
         return quest!;
     }
 

@@ -13,7 +13,7 @@ public sealed class QuestFormTests
     [Fact]
     public void A_request_carries_only_the_fields_the_chosen_model_takes()
     {
-        var form = new QuestForm { Prompt = "a lighthouse", ModelId = ModelCatalog.LocalSketch, Size = "768x512", Quality = "high", AspectRatio = "16:9", Seed = 7 };
+        var form = new QuestForm(ModelCatalog.Default) { Prompt = "a lighthouse", ModelId = ModelCatalog.LocalSketch, Size = "768x512", Quality = "high", AspectRatio = "16:9", Seed = 7 };
 
         var request = form.ToRequest();
 
@@ -21,13 +21,13 @@ public sealed class QuestFormTests
         Assert.Null(request.Size);
         Assert.Null(request.Quality);
         Assert.Null(request.AspectRatio);
-        Assert.Empty(QuestValidator.Validate(request, out _));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, request, out _));
     }
 
     [Fact]
     public void Choosing_another_model_starts_from_its_defaults_and_the_estimate_is_the_apis()
     {
-        var form = new QuestForm { Prompt = "a lighthouse", Size = "768x512", N = 3 };
+        var form = new QuestForm(ModelCatalog.Default) { Prompt = "a lighthouse", Size = "768x512", N = 3 };
         form.ModelId = ModelCatalog.GptImage15;
         form.UseModelDefaults();
 
@@ -37,7 +37,7 @@ public sealed class QuestFormTests
         Assert.Equal(form.Model.Qualities![0], request.Quality);
         Assert.Equal(1, request.N);
         Assert.Contains(request.Size, form.SizeOptions);
-        QuestValidator.Validate(request, out var valid);
+        QuestValidator.Validate(ModelCatalog.Default, request, out var valid);
         Assert.Equal(valid!.Cost, form.Estimate);
     }
 
@@ -57,7 +57,7 @@ public sealed class QuestFormTests
             CreatedAt = DateTimeOffset.UtcNow,
             Images = [],
         };
-        var form = new QuestForm();
+        var form = new QuestForm(ModelCatalog.Default);
 
         Assert.True(form.FillFrom(earlier));
         var request = form.ToRequest();
@@ -65,6 +65,6 @@ public sealed class QuestFormTests
         Assert.Equal((earlier.Prompt, earlier.Model), (request.Prompt, request.Model));
         Assert.Equal((1024, 768, 42L, 4), (request.Width, request.Height, request.Seed, request.SafetyTolerance));
         Assert.Equal(true, request.PromptUpsampling);
-        Assert.False(new QuestForm().FillFrom(earlier with { Model = "retired-model" }));
+        Assert.False(new QuestForm(ModelCatalog.Default).FillFrom(earlier with { Model = "retired-model" }));
     }
 }

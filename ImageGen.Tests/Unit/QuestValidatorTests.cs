@@ -9,7 +9,7 @@ public sealed class QuestValidatorTests
 
     private static FieldError SingleError(CreateQuestRequest request)
     {
-        var errors = QuestValidator.Validate(request, out var quest);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, request, out var quest);
         Assert.Null(quest);
         return Assert.Single(errors);
     }
@@ -17,7 +17,7 @@ public sealed class QuestValidatorTests
     [Fact]
     public void A_valid_request_passes_with_its_values()
     {
-        var errors = QuestValidator.Validate(Valid(), out var quest);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, Valid(), out var quest);
 
         Assert.Empty(errors);
         Assert.NotNull(quest);
@@ -39,13 +39,13 @@ public sealed class QuestValidatorTests
     [Fact]
     public void Line_breaks_and_tabs_in_a_prompt_are_text()
     {
-        Assert.Empty(QuestValidator.Validate(Valid() with { Prompt = "a kite\n\tover a hill\r\n" }, out _));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, Valid() with { Prompt = "a kite\n\tover a hill\r\n" }, out _));
     }
 
     [Fact]
     public void Missing_size_and_seed_take_the_model_defaults_and_a_random_seed()
     {
-        var errors = QuestValidator.Validate(Valid() with { Width = null, Height = null, Seed = null }, out var quest, () => 7);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, Valid() with { Width = null, Height = null, Seed = null }, out var quest, () => 7);
 
         Assert.Empty(errors);
         Assert.Equal((512, 512, 7L), (quest!.Width, quest.Height, quest.Parameters.Seed));
@@ -72,7 +72,7 @@ public sealed class QuestValidatorTests
 
     [Fact]
     public void A_prompt_at_the_limit_passes() =>
-        Assert.Empty(QuestValidator.Validate(Valid() with { Prompt = new string('a', 4000) }, out _));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, Valid() with { Prompt = new string('a', 4000) }, out _));
 
     [Fact]
     public void An_unknown_model_is_refused_and_the_known_ones_are_listed()
@@ -101,7 +101,7 @@ public sealed class QuestValidatorTests
     [InlineData(2048, 2048)]
     [InlineData(64, 2048)]
     public void Sizes_at_the_edges_pass(int width, int height) =>
-        Assert.Empty(QuestValidator.Validate(Valid() with { Width = width, Height = height }, out _));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, Valid() with { Width = width, Height = height }, out _));
 
     [Theory]
     [InlineData(-1L)]
@@ -115,7 +115,7 @@ public sealed class QuestValidatorTests
     [Fact]
     public void Every_problem_is_reported_at_once()
     {
-        var errors = QuestValidator.Validate(new CreateQuestRequest { Prompt = " ", Model = ModelCatalog.LocalSketch, Width = 7, Height = 9 }, out _);
+        var errors = QuestValidator.Validate(ModelCatalog.Default, new CreateQuestRequest { Prompt = " ", Model = ModelCatalog.LocalSketch, Width = 7, Height = 9 }, out _);
         Assert.Equal(["prompt", "width", "height"], errors.Select(e => e.Field));
     }
 }

@@ -8,7 +8,7 @@ namespace ImageGen.Web.Services;
 /// What the composer holds: every field a model may take, the request it makes (only the fields the chosen model
 /// takes), its cost by the API's own rules, and how it fills from an earlier quest ("generate again").
 /// </summary>
-public sealed class QuestForm
+public sealed class QuestForm(ModelCatalog catalog)
 {
     private static readonly string[] PresetSizes = ["256x256", "512x512", "768x512", "512x768", "1024x768", "768x1024", "1024x1024", "1344x768", "768x1344", "1536x1024", "1024x1536"];
 
@@ -24,7 +24,9 @@ public sealed class QuestForm
     public bool Raw { get; set; }
     public bool PromptUpsampling { get; set; }
 
-    public ModelDescriptor? Model => ModelCatalog.TryGet(ModelId, out var model) ? model : null;
+    public ModelCatalog Catalog => catalog;
+
+    public ModelDescriptor? Model => catalog.TryGet(ModelId, out var model) ? model : null;
 
     /// <summary>Only sizes the model takes: its fixed list, or presets inside its range and grid (and the size already chosen).</summary>
     public IEnumerable<string> SizeOptions => Model switch
@@ -63,7 +65,7 @@ public sealed class QuestForm
     {
         get
         {
-            QuestValidator.Validate(ToRequest() with { Prompt = "estimate" }, out var valid, () => 0);
+            QuestValidator.Validate(catalog, ToRequest() with { Prompt = "estimate" }, out var valid, () => 0);
             return valid?.Cost;
         }
     }
@@ -88,7 +90,7 @@ public sealed class QuestForm
     /// <summary>An earlier quest's prompt, model, parameters and seed; false (nothing changed) when its model is gone.</summary>
     public bool FillFrom(QuestDto quest)
     {
-        if (!ModelCatalog.TryGet(quest.Model, out _))
+        if (!catalog.TryGet(quest.Model, out _))
         {
             return false;
         }

@@ -34,7 +34,6 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
             Transport = new HttpClientPipelineTransport(httpClients.CreateClient(HttpClientName)),
         });
 
-        var generation = Map(request);
         await request.OnProgress(0.05, $"Sent to {request.Model.DisplayName}; waiting for the image...", cancellationToken);
         var started = Stopwatch.GetTimestamp();
         GeneratedImageCollection images;
@@ -43,14 +42,12 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         using var billing = BillingPoint.Arm(() => request.OnBillable(true, cancellationToken));
         try
         {
-            if (request.Inputs.Count == 0 && request.Parameters.N == 1)
+            if (IsStreamed(request))
             {
                 return await StreamAsync(client, request, started, cancellationToken);
             }
 
-            images = request.Inputs.Count > 0
-                ? await EditAsync(client, request, cancellationToken)
-                : (await client.GenerateImagesAsync(request.Prompt, request.Parameters.N, generation, cancellationToken)).Value;
+            images = request.Inputs.Count > 0 ? await EditAsync(client, request, cancellationToken) : await GenerateAsync(client, request, cancellationToken);
         }
         catch (ClientResultException e)
         {
@@ -85,24 +82,14 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
     }
 
     /// <summary>
-    /// A one-image generation, streamed: OpenAI sends <see cref="OpenAIImageTokens.PreviewFrames"/> partial image(s) as
-    /// the picture forms (each becomes the quest's preview frame; OpenAI bills 100 output tokens for each, which the
-    /// estimate includes), then the image with its usage. Read through the SDK's pipeline, as server-sent events.
+    /// A one-image generation, streamed: OpenAI sends the partial images the quest asked for as the picture forms (each
+    /// becomes the quest's preview frame; OpenAI bills 100 output tokens for each, which the estimate includes), then
+    /// the image with its usage. Read through the SDK's pipeline, as server-sent events.
     /// </summary>
     private async Task<ProviderResult> StreamAsync(ImageClient client, ProviderRequest request, long started, CancellationToken cancellationToken)
     {
-        var p = request.Parameters;
-        var body = new JsonObject
-        {
-            ["model"] = request.Model.Id,
-            ["prompt"] = request.Prompt,
-            ["n"] = 1,
-            ["size"] = p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}",
-            ["quality"] = p.Quality ?? "auto",
-            ["output_format"] = p.OutputFormat ?? "png",
-            ["stream"] = true,
-            ["partial_images"] = OpenAIImageTokens.PreviewFrames,
-        };
+        var body = Body(request);
+        var frames = request.Parameters.PartialImages ?? 0;
         var result = await client.GenerateImagesAsync(BinaryContent.Create(BinaryData.FromString(body.ToJsonString())),
             new RequestOptions { BufferResponse = false, CancellationToken = cancellationToken });
         await using var stream = result.GetRawResponse().ContentStream
@@ -121,8 +108,8 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
                         request.OnPreview(frame);
                     }
 
-                    await request.OnProgress(0.1 + (0.8 * (index + 1) / (OpenAIImageTokens.PreviewFrames + 1)),
-                        $"{request.Model.DisplayName} is drawing... (partial image {index + 1} of {OpenAIImageTokens.PreviewFrames})", cancellationToken);
+                    await request.OnProgress(0.1 + (0.8 * (index + 1) / (frames + 1)),
+                        $"{request.Model.DisplayName} is drawing... (partial image {index + 1} of {frames})", cancellationToken);
                     break;
                 case "image_generation.completed":
                     var image = ProviderBodies.Image("OpenAI", Bytes(data), options.Value.ImageLimits);
@@ -160,20 +147,27 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
                 : throw new ProviderException(ProviderFailure.Error, "OpenAI sent an image event without image data.", retryable: false);
     }
 
+    /// <summary>Several new images in one answer: OpenAI's JSON <c>/v1/images/generations</c>, through the SDK's protocol call.</summary>
+    private static async Task<GeneratedImageCollection> GenerateAsync(ImageClient client, ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var result = await client.GenerateImagesAsync(BinaryContent.Create(BinaryData.FromString(Body(request).ToJsonString())),
+            new RequestOptions { CancellationToken = cancellationToken });
+        return ModelReaderWriter.Read<GeneratedImageCollection>(result.GetRawResponse().Content)
+            ?? throw new ProviderException(ProviderFailure.Error, "OpenAI answered without images.", retryable: false);
+    }
+
     /// <summary>
     /// An edit: OpenAI's multipart <c>/v1/images/edits</c> with every input image (<c>image[]</c> when there are several)
     /// and the mask, through the SDK's protocol call (its typed edit calls take one image).
     /// </summary>
     private static async Task<GeneratedImageCollection> EditAsync(ImageClient client, ProviderRequest request, CancellationToken cancellationToken)
     {
-        var p = request.Parameters;
         using var form = new MultipartFormDataContent();
-        form.Add(new StringContent(request.Model.Id), "model");
-        form.Add(new StringContent(request.Prompt), "prompt");
-        form.Add(new StringContent(p.N.ToString(CultureInfo.InvariantCulture)), "n");
-        form.Add(new StringContent(p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}"), "size");
-        form.Add(new StringContent(p.Quality ?? "auto"), "quality");
-        form.Add(new StringContent(p.OutputFormat ?? "png"), "output_format");
+        foreach (var (name, value) in Body(request))
+        {
+            form.Add(new StringContent(value!.ToString()), name);
+        }
+
         var field = request.Inputs.Count > 1 ? "image[]" : "image";
         for (var i = 0; i < request.Inputs.Count; i++)
         {
@@ -198,47 +192,54 @@ internal sealed class OpenAIImageProvider(IOptions<ProviderOptions> options, IHt
         }
     }
 
+    /// <summary>What the debug view shows was sent: the request's fields, the input files counted.</summary>
     public JsonObject Describe(ProviderRequest request)
     {
+        var body = Body(request);
+        body.Remove("prompt");
+        body["images"] = request.Inputs.Count > 0 ? request.Inputs.Count : null;
+        body["mask"] = request.Mask is null ? null : true;
+        return body;
+    }
+
+    /// <summary>A one-image generation is streamed; several images, or an edit, come in one answer.</summary>
+    private static bool IsStreamed(ProviderRequest request) => request.Inputs.Count == 0 && request.Parameters.N == 1;
+
+    /// <summary>
+    /// The one place a quest's parameters become gpt-image's request fields, for every call (streamed, several images,
+    /// edit; the edit sends them as form fields). Options the quest left at the model's default are not sent.
+    /// </summary>
+    internal static JsonObject Body(ProviderRequest request)
+    {
         var p = request.Parameters;
-        return new JsonObject
+        var body = new JsonObject
         {
             ["model"] = request.Model.Id,
-            ["images"] = request.Inputs.Count > 0 ? request.Inputs.Count : null,
-            ["mask"] = request.Mask is null ? null : true,
+            ["prompt"] = request.Prompt,
             ["n"] = p.N,
             ["size"] = p.Size is null or "auto" ? "auto" : $"{p.Width ?? 1024}x{p.Height ?? 1024}",
             ["quality"] = p.Quality ?? "auto",
             ["output_format"] = p.OutputFormat ?? "png",
-            ["stream"] = request.Inputs.Count == 0 && p.N == 1 ? true : null,
-            ["partial_images"] = request.Inputs.Count == 0 && p.N == 1 ? OpenAIImageTokens.PreviewFrames : null,
         };
-    }
-
-    /// <summary>The one place common parameters become gpt-image ones (quality aliases are already resolved by validation).</summary>
-    internal static ImageGenerationOptions Map(ProviderRequest request)
-    {
-        var p = request.Parameters;
-#pragma warning disable OPENAI001 // gpt-image quality levels are marked experimental in the SDK.
-        return new ImageGenerationOptions
+        void Add(string name, JsonNode? value)
         {
-            Size = p.Size is null or "auto" ? GeneratedImageSize.Auto : new GeneratedImageSize(p.Width ?? 1024, p.Height ?? 1024),
-            Quality = p.Quality switch
+            if (value is not null)
             {
-                "low" => GeneratedImageQuality.LowQuality,
-                "medium" => GeneratedImageQuality.MediumQuality,
-                // Not GeneratedImageQuality.High: that sends dall-e's "hd", which gpt-image refuses.
-                "high" => GeneratedImageQuality.HighQuality,
-                _ => GeneratedImageQuality.Auto,
-            },
-            OutputFileFormat = p.OutputFormat switch
-            {
-                "jpeg" => GeneratedImageFileFormat.Jpeg,
-                "webp" => GeneratedImageFileFormat.Webp,
-                _ => GeneratedImageFileFormat.Png,
-            },
-        };
-#pragma warning restore OPENAI001
+                body[name] = value;
+            }
+        }
+
+        Add("background", p.Background);
+        Add("moderation", p.Moderation);
+        Add("output_compression", p.OutputCompression);
+        Add("input_fidelity", request.Inputs.Count > 0 ? p.InputFidelity : null);
+        if (IsStreamed(request))
+        {
+            body["stream"] = true;
+            body["partial_images"] = p.PartialImages ?? 0;
+        }
+
+        return body;
     }
 
     private static ProviderException Classify(ClientResultException e)

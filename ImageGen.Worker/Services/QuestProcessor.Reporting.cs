@@ -1,4 +1,3 @@
-using ImageGen.Core.Catalog;
 using ImageGen.Core.Messaging;
 using ImageGen.Core.Quests;
 using ImageGen.Data.Entities;
@@ -16,7 +15,7 @@ internal sealed partial class QuestProcessor
     private void RecordCall(QuestRun run, ProviderCall call)
     {
         var quest = run.Quest;
-        metrics.ProviderCalled(quest.Model, ModelCatalog.ProviderTag(quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
+        metrics.ProviderCalled(quest.Model, catalog.ProviderTag(quest.Model), call.HttpStatus, call.ErrorCode, call.RetryIn is not null);
         LogProviderCall(logger, quest.Id, quest.UserId, quest.Model, call.Attempt, (long)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode);
         run.AddStep(QuestStepKinds.ProviderCall, call.Attempt, (int)call.Duration.TotalMilliseconds, call.HttpStatus, call.ErrorCode, call.Message, call.Circuit,
             call.Sent?.ToJsonString());

@@ -32,6 +32,7 @@ internal enum ProcessResult
 /// the quest handed back with a new stream entry) and the delivered entry may be acknowledged.
 /// </summary>
 internal sealed partial class QuestProcessor(
+    ModelCatalog catalog,
     QuestTransitions transitions,
     IImageStore store,
     ProviderRouter providers,
@@ -111,7 +112,7 @@ internal sealed partial class QuestProcessor(
         var questId = quest.Id;
         var settings = options.Value;
 
-        var model = ModelCatalog.TryGet(quest.Model, out var m) ? m : null;
+        var model = catalog.TryGet(quest.Model, out var m) ? m : null;
         var run = new QuestRun(quest, model?.Provider == ModelProvider.Local ? SketchRenderer.StepCount : 100, time);
         if (model is null || !model.Available)
         {
@@ -127,7 +128,7 @@ internal sealed partial class QuestProcessor(
 
         var now = time.GetUtcNow();
         LogStarted(logger, questId, quest.UserId, quest.Model, quest.Attempts);
-        metrics.QuestStarted(quest.Model, ModelCatalog.ProviderTag(quest.Model), now - quest.EnqueuedAt);
+        metrics.QuestStarted(quest.Model, catalog.ProviderTag(quest.Model), now - quest.EnqueuedAt);
         await PublishAsync(run, quest);
 
         // The deadline counts from the first start, so a redelivered quest does not get a fresh allowance.
@@ -282,7 +283,7 @@ internal sealed partial class QuestProcessor(
         var charged = succeeded.Charged ?? quest.Cost;
         LogCharged(logger, quest.Id, quest.UserId, quest.Model, charged, quest.Cost);
         LogSucceeded(logger, quest.Id, quest.UserId, quest.Model, succeeded.GenerationMilliseconds ?? 0);
-        metrics.QuestEnded(quest.Model, ModelCatalog.ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
+        metrics.QuestEnded(quest.Model, catalog.ProviderTag(quest.Model), "succeeded", null, result.ProviderTime);
         metrics.Credits("captured", charged);
         metrics.Credits("released", quest.Cost - charged);
         foreach (var image in images)
@@ -318,7 +319,7 @@ internal sealed partial class QuestProcessor(
     private void ReportEnded(Quest ended, TimeSpan? generation)
     {
         var charged = ended.Charged ?? 0;
-        metrics.QuestEnded(ended.Model, ModelCatalog.ProviderTag(ended.Model), StatusTag(ended.Status), ended.ErrorCode, generation);
+        metrics.QuestEnded(ended.Model, catalog.ProviderTag(ended.Model), StatusTag(ended.Status), ended.ErrorCode, generation);
         metrics.Credits("captured", charged);
         metrics.Credits("released", ended.Cost - charged);
     }
