@@ -45,6 +45,19 @@ internal static class BflApi
     };
     private static readonly string[] AspectRatios = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16", "9:21"];
 
+    /// <summary>
+    /// FLUX.2 on <c>/v1/flux-2-*</c>: width and height 256 to 2048 in steps of 16, reference images in
+    /// <c>input_image</c>, <c>input_image_2</c>, ... up to the model's count, priced by megapixel (the first, then each
+    /// further one of the output and of the references).
+    /// </summary>
+    private sealed record Flux2(decimal First, decimal PerMegapixel, int MaxReferences, int MaxTolerance);
+
+    private static readonly Dictionary<string, Flux2> Flux2Models = new()
+    {
+        ["flux-2-pro"] = new(3m, 1.5m, 8, 6), ["flux-2-max"] = new(7m, 3m, 8, 5), ["flux-2-flex"] = new(5m, 5m, 8, 6),
+        ["flux-2-klein-9b"] = new(2m, 0.2m, 4, 6), ["flux-2-klein-4b"] = new(1.4m, 0.1m, 4, 6),
+    };
+
     public static void MapBfl(this WebApplication app)
     {
         app.MapPost("/v1/{model}", SubmitAsync);
@@ -62,9 +75,12 @@ internal static class BflApi
             return Results.Json(new { detail = "Not authenticated" }, statusCode: 403);
         }
 
-        return faults.Get(FaultProfiles.Bfl).Profile == FaultProfile.Outage
-            ? Results.Json(new { detail = "The API is under maintenance." }, statusCode: 503)
-            : Results.Json(new { credits = 1000.0 });
+        return faults.Get(FaultProfiles.Bfl).Profile switch
+        {
+            FaultProfile.Outage => Results.Json(new { detail = "The API is under maintenance." }, statusCode: 503),
+            FaultProfile.OutOfCredits => Results.Json(new { credits = 0.0 }),
+            _ => Results.Json(new { credits = 1000.0 }),
+        };
     }
 
     private static async Task<IResult> SubmitAsync(string model, HttpContext context, FaultProfiles faults, SimulatorStats stats, BflJobs jobs, TimeProvider time)
@@ -93,7 +109,8 @@ internal static class BflApi
                 break;
         }
 
-        if (!Prices.TryGetValue(model, out var price))
+        Flux2Models.TryGetValue(model, out var flux2);
+        if (!Prices.TryGetValue(model, out var price) && flux2 is null)
         {
             return Results.Json(new { detail = "Not Found" }, statusCode: 404);
         }
@@ -114,23 +131,34 @@ internal static class BflApi
             return Invalid("prompt", "Field required", "missing");
         }
 
-        byte[]? inputImage = null;
-        if ((string?)body["input_image"] is { } encoded)
+        // Kontext takes one input image; FLUX.2 up to its count of references, in numbered fields.
+        var references = new List<byte[]>();
+        var most = flux2?.MaxReferences ?? (model.StartsWith("flux-kontext", StringComparison.Ordinal) ? 1 : 0);
+        foreach (var (name, value) in body.Where(f => f.Key == "input_image" || f.Key.StartsWith("input_image_", StringComparison.Ordinal)).ToList())
         {
+            var number = name == "input_image" ? 1 : int.TryParse(name["input_image_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+            if (number < 1 || number > most)
+            {
+                return Invalid(name, most == 0 ? "Extra inputs are not permitted" : $"This model takes at most {most} input image(s)", "extra_forbidden");
+            }
+
             try
             {
-                inputImage = Convert.FromBase64String(encoded);
+                var bytes = Convert.FromBase64String((string?)value ?? "");
+                if (ImageEncoding.Inspect(bytes) is null)
+                {
+                    return Invalid(name, "Input image could not be decoded", "value_error");
+                }
+
+                references.Add(bytes);
             }
             catch (FormatException)
             {
-                return Invalid("input_image", "Input image is not valid base64", "value_error");
-            }
-
-            if (!model.StartsWith("flux-kontext", StringComparison.Ordinal) || ImageEncoding.Inspect(inputImage) is null)
-            {
-                return Invalid("input_image", "Input image could not be decoded", "value_error");
+                return Invalid(name, "Input image is not valid base64", "value_error");
             }
         }
+
+        var inputImage = references.FirstOrDefault();
 
         int width, height;
         if (model == "flux-pro-1.1-ultra" || model.StartsWith("flux-kontext", StringComparison.Ordinal))
@@ -151,27 +179,29 @@ internal static class BflApi
         }
         else
         {
+            var (max, step) = flux2 is null ? (1440, 32) : (2048, 16);
             width = (int?)body["width"] ?? 1024;
-            height = (int?)body["height"] ?? 768;
+            height = (int?)body["height"] ?? (flux2 is null ? 768 : 1024);
             foreach (var (field, value) in new[] { ("width", width), ("height", height) })
             {
-                if (value is < 256 or > 1440)
+                if (value < 256 || value > max)
                 {
-                    return Invalid(field, value < 256 ? "Input should be greater than or equal to 256" : "Input should be less than or equal to 1440",
+                    return Invalid(field, value < 256 ? "Input should be greater than or equal to 256" : $"Input should be less than or equal to {max}",
                         value < 256 ? "greater_than_equal" : "less_than_equal");
                 }
 
-                if (value % 32 != 0)
+                if (value % step != 0)
                 {
-                    return Invalid(field, "Input should be a multiple of 32", "multiple_of");
+                    return Invalid(field, $"Input should be a multiple of {step}", "multiple_of");
                 }
             }
         }
 
         var tolerance = (int?)body["safety_tolerance"] ?? 2;
-        if (tolerance is < 0 or > 6)
+        var mostTolerant = flux2?.MaxTolerance ?? 6;
+        if (tolerance < 0 || tolerance > mostTolerant)
         {
-            return Invalid("safety_tolerance", "Input should be between 0 and 6", "value_error");
+            return Invalid("safety_tolerance", $"Input should be between 0 and {mostTolerant}", "value_error");
         }
 
         var format = (string?)body["output_format"] ?? "jpeg";
@@ -193,7 +223,7 @@ internal static class BflApi
             Prompt = prompt,
             Seed = (long?)body["seed"] ?? Random.Shared.NextInt64(0, uint.MaxValue),
             Format = format,
-            Source = inputImage,
+            Source = flux2 is null ? inputImage : null,
         };
         jobs.Jobs[job.Id] = job;
 
@@ -210,12 +240,15 @@ internal static class BflApi
 
         var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}";
         var megapixels = Math.Round(width * height / 1_000_000.0, 2);
+        var inputMegapixels = references.Sum(r => ImageEncoding.Inspect(r) is { } i ? Math.Round(i.Width * i.Height / 1_000_000.0, 2) : 0);
         return Results.Json(new JsonObject
         {
             ["id"] = job.Id,
             ["polling_url"] = $"{baseUrl}/v1/get_result?id={job.Id}",
-            ["cost"] = price,
-            ["input_mp"] = inputImage is not null && ImageEncoding.Inspect(inputImage) is { } i ? Math.Round(i.Width * i.Height / 1_000_000.0, 2) : 0,
+            // FLUX.2: the first megapixel, then each further started one of the output and the references.
+            ["cost"] = flux2 is null ? price
+                : flux2.First + (flux2.PerMegapixel * (Math.Max(1, (int)Math.Ceiling(megapixels)) - 1 + (int)Math.Ceiling(inputMegapixels))),
+            ["input_mp"] = inputMegapixels,
             ["output_mp"] = megapixels,
         });
     }

@@ -46,6 +46,7 @@ internal static class MidjourneyApi
         app.MapPost("/mj/submit/imagine", ImagineAsync);
         app.MapPost("/mj/submit/action", ActionAsync);
         app.MapGet("/mj/task/{id}/fetch", Fetch);
+        app.MapGet("/mj/task/queue", Queue);
         app.MapGet("/mj/image/{id}/{frame}", Image);
     }
 
@@ -165,6 +166,16 @@ internal static class MidjourneyApi
             ["failReason"] = task.FailReason,
             ["buttons"] = buttons,
         });
+    }
+
+    /// <summary>
+    /// midjourney-proxy's <c>GET /mj/task/queue</c>: the tasks waiting for a Discord slot (none here: the simulator starts
+    /// every task at once). It needs the secret like every call and costs nothing, so health probes use it.
+    /// </summary>
+    private static IResult Queue(HttpContext context, FaultProfiles faults, SimulatorStats stats)
+    {
+        stats.Count("midjourney.queue");
+        return Gate(context, faults) ?? Results.Json(new JsonArray());
     }
 
     /// <summary>The task's picture as it stands (the frame in the link only makes each step's link new).</summary>

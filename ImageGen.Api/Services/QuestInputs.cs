@@ -79,7 +79,7 @@ internal sealed class QuestInputs(ImageGenDbContext db, TimeProvider time)
             return (valid, [], errors);
         }
 
-        if (valid.Model.Dimensions is { } range)
+        if (valid.Model.Dimensions is { } range && !valid.Model.InputsAreReferences)
         {
             var (width, height) = range.Fit(inputs[0].Width, inputs[0].Height);
             valid = valid with { Parameters = valid.Parameters with { Width = width, Height = height } };

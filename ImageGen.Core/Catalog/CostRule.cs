@@ -22,6 +22,13 @@ public enum CostKind
     /// <summary>Midjourney: a grid (an imagine or a variation) and an upscale of one take.</summary>
     [JsonStringEnumMemberName("midjourneyJobs")]
     MidjourneyJobs,
+
+    /// <summary>
+    /// BFL's FLUX.2 pricing: a price for the first megapixel and one for each further megapixel, of the output and of
+    /// every reference image (in BFL credits, 1 credit = US$0.01).
+    /// </summary>
+    [JsonStringEnumMemberName("bflMegapixels")]
+    BflMegapixels,
 }
 
 /// <summary>
@@ -41,6 +48,10 @@ public sealed record CostRule
     public decimal? ImageInput { get; init; }
     public decimal? Output { get; init; }
 
+    /// <summary>FLUX.2's credits for the first megapixel and for each further one (output and reference images).</summary>
+    public decimal? First { get; init; }
+    public decimal? PerMegapixel { get; init; }
+
     /// <summary>Midjourney's credits per grid of four and per upscale.</summary>
     public int? Grid { get; init; }
     public int? Upscale { get; init; }
@@ -59,6 +70,8 @@ public sealed record CostRule
             $"Per token, as OpenAI bills: ${Output} per million output tokens (by quality and size, times n, plus preview frames), " +
             $"${TextInput} per million prompt tokens and ${ImageInput} per million input image tokens; the worst case is held, what OpenAI reports is charged.",
         CostKind.MidjourneyJobs => $"{Grid} credits per grid of four (a new one or a variation), {Upscale} per upscale.",
+        CostKind.BflMegapixels => $"{First} credits for the first megapixel, {PerMegapixel} for each further one of the output and of every reference image; "
+            + "the worst case is held (a reference at 4 megapixels), what BFL bills is charged.",
         _ => Kind.ToString(),
     };
 
@@ -74,6 +87,7 @@ public sealed record CostRule
         CostKind.PerImage => quest.ImageCount * Credits!.Value,
         CostKind.OpenAITokens => TokenPrices!.Estimate(quest),
         CostKind.MidjourneyJobs => quest.Parameters.Action is ['U', ..] ? Upscale!.Value : Grid!.Value,
+        CostKind.BflMegapixels => quest.ImageCount * CreditsForMegapixels(quest),
         _ => throw new InvalidOperationException($"No estimate for {Kind}."),
     };
 
@@ -85,6 +99,7 @@ public sealed record CostRule
             CostKind.PerMegapixel or CostKind.PerImage => [("credits", Credits)],
             CostKind.OpenAITokens => [("textInput", TextInput), ("imageInput", ImageInput), ("output", Output)],
             CostKind.MidjourneyJobs => [("grid", Grid), ("upscale", Upscale)],
+            CostKind.BflMegapixels => [("first", First), ("perMegapixel", PerMegapixel)],
             _ => [],
         };
         foreach (var (field, value) in needed)
@@ -104,10 +119,29 @@ public sealed record CostRule
             yield return $"cost.kind: OpenAI models, and only they, are priced by OpenAI tokens";
         }
 
+        if (Kind == CostKind.BflMegapixels && provider != ModelProvider.BlackForestLabs)
+        {
+            yield return "cost.kind: megapixel pricing is BFL's";
+        }
+
         if ((Kind == CostKind.MidjourneyJobs) != (provider == ModelProvider.Midjourney))
         {
             yield return $"cost.kind: Midjourney models, and only they, are priced by Midjourney jobs";
         }
+    }
+
+    /// <summary>The most a reference image is billed as: BFL scales larger ones down to about 4 megapixels.</summary>
+    public const int MaxReferenceMegapixels = 4;
+
+    /// <summary>
+    /// One FLUX.2 image: its started megapixels and every reference image at its most, the first megapixel at
+    /// <see cref="First"/>, the rest at <see cref="PerMegapixel"/>, rounded up once.
+    /// </summary>
+    private int CreditsForMegapixels(ValidQuest quest)
+    {
+        var output = (int)Math.Ceiling((quest.Width ?? 1024) * (double)(quest.Height ?? 1024) / 1_000_000);
+        var references = (quest.Parameters.Images?.Count ?? 0) * MaxReferenceMegapixels;
+        return (int)Math.Ceiling(First!.Value + (PerMegapixel!.Value * (Math.Max(1, output) - 1 + references)));
     }
 
     /// <summary>Credits for a dollar amount, rounded up to a whole credit.</summary>

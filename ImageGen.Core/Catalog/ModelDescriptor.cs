@@ -107,6 +107,12 @@ public sealed record ModelDescriptor
     /// <summary>How many input images an edit takes (null: the model only makes new images).</summary>
     public IntRange? InputImages { get; init; }
 
+    /// <summary>
+    /// True where input images are references the model draws from (FLUX.2): the output's size is asked as for a new
+    /// image. False where the model changes its first input, keeping its size.
+    /// </summary>
+    public bool InputsAreReferences { get; init; }
+
     /// <summary>Whether an edit may name a mask: a PNG of the first image's size whose transparent pixels mark what to change.</summary>
     public bool TakesMask { get; init; }
 

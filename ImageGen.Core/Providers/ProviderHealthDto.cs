@@ -29,6 +29,9 @@ public sealed record ProviderHealthDto
     public bool Simulated { get; init; }
     public string? Note { get; init; }
 
+    /// <summary>What the provider account has left, where the provider says (BFL: credits, 1 credit = US$0.01).</summary>
+    public decimal? Balance { get; init; }
+
     public const string RedisKey = "providers:health";
 
     public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.Web);

@@ -146,7 +146,7 @@ public static partial class QuestValidator
                 Unsupported("mask");
             }
 
-            if (model.Dimensions is not null && (request.Width is not null || request.Height is not null))
+            if (model.Dimensions is not null && !model.InputsAreReferences && (request.Width is not null || request.Height is not null))
             {
                 errors.Add(new FieldError(request.Width is not null ? "width" : "height", ErrorCodes.UnsupportedParameter,
                     $"An edit with {model.DisplayName} keeps the size of the image it changes: leave width and height out."));

@@ -81,6 +81,51 @@ public sealed class EditTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task A_flux_2_quest_draws_from_two_reference_images_at_the_asked_size_and_is_charged_what_bfl_bills()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var first = await UploadAsync(user, Solid(512, 512, Source));
+        var second = await UploadAsync(user, Solid(640, 480, SKColors.Teal));
+
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "the two of them at a picnic", model = "flux-2-pro", width = 1024, height = 768, images = new[] { first, second } }, Token);
+
+        // Both inputs are what the quest was made from (the gallery shows them); the output is the size asked.
+        Assert.Equal([first, second], quest.Parameters.Images);
+        var image = Assert.Single(quest.Images);
+        Assert.Equal((1024, 768), (image.Width, image.Height));
+        // Held: 3 + 1.5 x (no further megapixel of output, 0.79, + 2 references at their most, 4 each): 15. BFL bills
+        // 3 + 1.5 x (1 started megapixel of references, 0.26 + 0.31): 4.5, charged as 5; the rest came back.
+        Assert.Equal(15, quest.Cost);
+        var credits = await user.Client.GetFromJsonAsync<Core.Accounts.CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(95, credits!.Balance);
+
+        // The debug view names each reference BFL received, never its bytes.
+        var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{quest.Id}/debug", GraphFixture.Json, Token);
+        var sent = debug!.Timeline.First(s => s.Kind == QuestStepKinds.ProviderCall).Sent!;
+        Assert.Equal(("flux-2-pro", 1024, 768), ((string?)sent["endpoint"], (int?)sent["width"], (int?)sent["height"]));
+        Assert.StartsWith("image/png, 512x512,", (string?)sent["input_image"], StringComparison.Ordinal);
+        Assert.StartsWith("image/png, 640x480,", (string?)sent["input_image_2"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Flux_2_refuses_too_many_references_another_users_image_and_sizes_off_its_grid_and_charges_nothing()
+    {
+        using var owner = await graph.CreateUserAsync(Token);
+        var theirs = await UploadAsync(owner, Solid(64, 64, Source));
+        using var user = await graph.CreateUserAsync(Token);
+        var mine = await UploadAsync(user, Solid(64, 64, Source));
+
+        await RefusedAsync(user, new { prompt = "x", model = "flux-2-klein-4b", images = Enumerable.Repeat(mine, 5).ToArray() }, ErrorCodes.ValueOutOfRange, "images");
+        await RefusedAsync(user, new { prompt = "x", model = "flux-2-pro", images = Enumerable.Repeat(mine, 9).ToArray() }, ErrorCodes.ValueOutOfRange, "images");
+        await RefusedAsync(user, new { prompt = "x", model = "flux-2-pro", images = new[] { mine, theirs } }, ErrorCodes.InputNotFound, "images");
+        await RefusedAsync(user, new { prompt = "x", model = "flux-2-pro", width = 1000, height = 1024 }, ErrorCodes.SizeNotMultiple, "width");
+        await RefusedAsync(user, new { prompt = "x", model = "flux-2-pro", width = 2064, height = 1024 }, ErrorCodes.SizeOutOfRange, "width");
+        await RefusedAsync(user, new { prompt = "x", model = "flux-2-max", safetyTolerance = 6 }, ErrorCodes.ValueOutOfRange, "safetyTolerance");
+        await RefusedAsync(user, new { prompt = "x", model = "flux-2-pro", images = new[] { mine }, mask = mine }, ErrorCodes.UnsupportedParameter, "mask");
+        Assert.Equal(100, (await user.Client.GetFromJsonAsync<Core.Accounts.CreditsDto>("/api/credits", GraphFixture.Json, Token))!.Balance);
+    }
+
+    [Fact]
     public async Task Another_users_image_a_bad_mask_or_a_model_that_cannot_edit_is_refused_and_nothing_is_charged()
     {
         using var owner = await graph.CreateUserAsync(Token);

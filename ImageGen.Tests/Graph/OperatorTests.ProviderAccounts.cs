@@ -47,6 +47,31 @@ public sealed partial class OperatorTests
         Assert.Contains("run out of credit", fired!.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_bfl_balance_shows_on_the_monitoring_data_and_an_empty_one_marks_the_account()
+    {
+        await SetFaultAsync("bfl", "OutOfCredits");
+        try
+        {
+            // The probe (every 5 s in this graph) asks BFL's balance; an empty account is unavailable, named as such.
+            Core.Providers.ProviderHealthDto? bfl = null;
+            await RepeatUntilAsync(async () =>
+            {
+                var providers = await graph.Admin.Client.GetFromJsonAsync<List<Core.Providers.ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token);
+                bfl = providers!.Single(p => p.Provider == ModelProvider.BlackForestLabs);
+                return bfl.Balance == 0m;
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(500));
+            Assert.Equal(("unavailable", ErrorCodes.ProviderAccountExhausted), (bfl!.Status, bfl.LastErrorCode));
+        }
+        finally
+        {
+            await SetFaultAsync("bfl", "Healthy");
+        }
+
+        await RepeatUntilAsync(async () => (await graph.Admin.Client.GetFromJsonAsync<List<Core.Providers.ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token))!
+            .Single(p => p.Provider == ModelProvider.BlackForestLabs).Balance == 1000m, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(500));
+    }
+
     private async Task<int> CallsAsync(string name) =>
         (await graph.Simulator.GetFromJsonAsync<Dictionary<string, int>>("/admin/stats", Token))!.GetValueOrDefault(name);
 }

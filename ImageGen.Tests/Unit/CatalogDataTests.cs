@@ -16,7 +16,7 @@ public sealed class CatalogDataTests
         var catalog = ModelCatalog.Default;
         Assert.Matches(@"^\d{4}-\d{2}-\d{2}$", catalog.Version);
         Assert.Equal(
-            [CostKind.PerMegapixel, CostKind.OpenAITokens, CostKind.PerImage, CostKind.MidjourneyJobs],
+            [CostKind.PerMegapixel, CostKind.OpenAITokens, CostKind.BflMegapixels, CostKind.PerImage, CostKind.MidjourneyJobs],
             catalog.All.Select(m => m.Cost.Kind).Distinct());
         Assert.Same(catalog, ModelCatalog.FromSettings(_ => null));
     }

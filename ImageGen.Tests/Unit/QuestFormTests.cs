@@ -67,4 +67,33 @@ public sealed class QuestFormTests
         Assert.Equal(true, request.PromptUpsampling);
         Assert.False(new QuestForm(ModelCatalog.Default).FillFrom(earlier with { Model = "retired-model" }));
     }
+
+    [Fact]
+    public void On_gpt_image_2_the_form_asks_openais_options_a_free_size_and_compression_only_for_a_lossy_format()
+    {
+        var form = new QuestForm(ModelCatalog.Default) { Prompt = "a paper crane", ModelId = ModelCatalog.GptImage2 };
+        form.UseModelDefaults();
+        Assert.Equal(("auto", "auto"), (form.Background, form.Moderation));
+
+        form.Size = "1600x896";
+        form.Background = "transparent";
+        form.Moderation = "low";
+        form.OutputFormat = "webp";
+        form.OutputCompression = 70;
+        var request = form.ToRequest();
+        Assert.Equal(("1600x896", "transparent", "low", 70), (request.Size, request.Background, request.Moderation, request.OutputCompression));
+        Assert.Empty(QuestValidator.Validate(ModelCatalog.Default, request, out _));
+
+        // Compression is not sent with png, and a format without alpha for a transparent background is the API's refusal to show.
+        form.OutputFormat = "png";
+        Assert.Null(form.ToRequest().OutputCompression);
+        form.OutputFormat = "jpeg";
+        Assert.Null(form.Estimate);
+        Assert.Equal("background", Assert.Single(QuestValidator.Validate(ModelCatalog.Default, form.ToRequest(), out _)).Field);
+
+        // On a model without them, none of OpenAI's options is sent.
+        form.ModelId = ModelCatalog.FluxPro11;
+        form.UseModelDefaults();
+        Assert.Equal((null, null, null), (form.ToRequest().Background, form.ToRequest().Moderation, form.ToRequest().OutputCompression));
+    }
 }

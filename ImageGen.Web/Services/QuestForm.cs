@@ -23,6 +23,9 @@ public sealed class QuestForm(ModelCatalog catalog)
     public string? OutputFormat { get; set; }
     public bool Raw { get; set; }
     public bool PromptUpsampling { get; set; }
+    public string? Background { get; set; }
+    public string? Moderation { get; set; }
+    public int? OutputCompression { get; set; }
 
     public ModelCatalog Catalog => catalog;
 
@@ -57,6 +60,9 @@ public sealed class QuestForm(ModelCatalog catalog)
             OutputFormat = model is { OutputFormats.Count: > 1 } ? OutputFormat : null,
             Raw = model?.TakesRaw == true ? Raw : null,
             PromptUpsampling = model?.TakesPromptUpsampling == true ? PromptUpsampling : null,
+            Background = model?.Backgrounds is not null ? Background : null,
+            Moderation = model?.Moderations is not null ? Moderation : null,
+            OutputCompression = model?.TakesOutputCompression == true && OutputFormat is "jpeg" or "webp" ? OutputCompression : null,
         };
     }
 
@@ -84,6 +90,9 @@ public sealed class QuestForm(ModelCatalog catalog)
         Quality = model?.Qualities?[0];
         OutputFormat = model?.OutputFormats.FirstOrDefault();
         SafetyTolerance = model?.SafetyTolerance?.Default;
+        Background = model?.Backgrounds?[0];
+        Moderation = model?.Moderations?[0];
+        OutputCompression = null;
         N = 1;
     }
 
@@ -113,6 +122,9 @@ public sealed class QuestForm(ModelCatalog catalog)
         OutputFormat = p.OutputFormat ?? OutputFormat;
         Raw = p.Raw ?? false;
         PromptUpsampling = p.PromptUpsampling ?? false;
+        Background = p.Background ?? Background;
+        Moderation = p.Moderation ?? Moderation;
+        OutputCompression = p.OutputCompression;
         return true;
     }
 

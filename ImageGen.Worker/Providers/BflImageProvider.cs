@@ -74,10 +74,11 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
         var body = Map(request);
         body.Remove("prompt");
         body["endpoint"] = request.Model.Id;
-        // The timeline names the input, never its bytes.
-        if (body.Remove("input_image"))
+        // The timeline names each input, never its bytes.
+        for (var i = 0; i < request.Inputs.Count; i++)
         {
-            body["input_image"] = $"{request.Inputs[0].ContentType}, {request.Inputs[0].Width}x{request.Inputs[0].Height}, {request.Inputs[0].Bytes.Length} bytes (base64)";
+            var input = request.Inputs[i];
+            body[InputField(i)] = $"{input.ContentType}, {input.Width}x{input.Height}, {input.Bytes.Length} bytes (base64)";
         }
 
         return body;
@@ -111,14 +112,17 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
             body["raw"] = raw;
         }
 
-        // Kontext edits the image it is given, sent inline as base64.
-        if (request.Inputs.Count > 0)
+        // Kontext edits the image it is given; FLUX.2 draws from each reference: inline, as base64, in BFL's numbered fields.
+        for (var i = 0; i < request.Inputs.Count; i++)
         {
-            body["input_image"] = Convert.ToBase64String(request.Inputs[0].Bytes);
+            body[InputField(i)] = Convert.ToBase64String(request.Inputs[i].Bytes);
         }
 
         return body;
     }
+
+    /// <summary>BFL's name of the n-th input image: <c>input_image</c>, then <c>input_image_2</c>, <c>input_image_3</c>, ...</summary>
+    private static string InputField(int index) => index == 0 ? "input_image" : $"input_image_{index + 1}";
 
     private async Task<(string Id, string PollingUrl, int? Cost)> SubmitAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
