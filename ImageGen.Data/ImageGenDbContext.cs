@@ -68,6 +68,7 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.Property(q => q.Id).ValueGeneratedNever();
             quest.Property(q => q.Prompt).IsRequired();
             quest.Property(q => q.Model).HasMaxLength(64).IsRequired();
+            quest.Property(q => q.RequestedModel).HasMaxLength(64);
             quest.Property(q => q.Status).HasConversion<string>().HasMaxLength(16);
             quest.Property(q => q.StatusText).HasMaxLength(QuestLimits.MaxStatusTextLength);
             quest.Property(q => q.ErrorCode).HasMaxLength(QuestLimits.MaxErrorCodeLength);

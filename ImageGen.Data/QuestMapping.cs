@@ -11,6 +11,7 @@ public static class QuestMapping
         Id = quest.Id,
         Prompt = quest.Prompt,
         Model = quest.Model,
+        RequestedModel = quest.RequestedModel,
         Width = quest.Width,
         Height = quest.Height,
         Seed = quest.Seed,
@@ -33,7 +34,7 @@ public static class QuestMapping
     public static CreateQuestRequest ToRequest(this Quest quest) => new()
     {
         Prompt = quest.Prompt,
-        Model = quest.Model,
+        Model = quest.RequestedModel ?? quest.Model,
         Width = quest.Parameters.Width,
         Height = quest.Parameters.Height,
         Size = quest.Parameters.Size,
@@ -50,5 +51,11 @@ public static class QuestMapping
         Version = quest.Parameters.Version,
         Images = quest.Parameters.Images,
         Mask = quest.Parameters.Mask,
+        Background = quest.Parameters.Background,
+        Moderation = quest.Parameters.Moderation,
+        OutputCompression = quest.Parameters.OutputCompression,
+        PartialImages = quest.Parameters.PartialImages,
+        InputFidelity = quest.Parameters.InputFidelity,
+        Fallbacks = quest.Parameters.Fallbacks is { Count: > 0 } fallbacks ? [.. fallbacks.Select(f => f.Model)] : null,
     };
 }

@@ -220,6 +220,7 @@ internal static class ImagesApi
             CreatedAt = image.CreatedAt,
             Prompt = quest.Prompt,
             Model = quest.Model,
+            RequestedModel = quest.RequestedModel,
             Parameters = quest.Parameters,
             Seed = quest.Seed,
             Cost = quest.Cost,

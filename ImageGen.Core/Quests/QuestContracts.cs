@@ -57,6 +57,12 @@ public sealed record CreateQuestRequest
     /// <summary>The mask of an edit (an upload id): a PNG of the first image's size; its transparent pixels are repainted.</summary>
     public Guid? Mask { get; init; }
 
+    /// <summary>
+    /// Models to run the quest on, in order, when this one's provider is failing (its circuit is open) or still rate
+    /// limited after retries. Each must take the same parameters; the reservation covers the dearest. Off when empty.
+    /// </summary>
+    public IReadOnlyList<string>? Fallbacks { get; init; }
+
     /// <summary>Where to send the quest's events (https URL, public address); without it, the account's default endpoint, if any.</summary>
     public string? Webhook { get; init; }
 
@@ -70,6 +76,9 @@ public sealed record QuestDto
     public required Guid Id { get; init; }
     public required string Prompt { get; init; }
     public required string Model { get; init; }
+
+    /// <summary>The model the quest asked for, when a fallback made the image (<see cref="Model"/> names the fallback); else null.</summary>
+    public string? RequestedModel { get; init; }
 
     /// <summary>Output size where it is known before the image exists (free sizes and fixed "WxH" sizes).</summary>
     public int? Width { get; init; }
@@ -132,10 +141,16 @@ public sealed record QuestParameters
     public int? PartialImages { get; init; }
     public string? InputFidelity { get; init; }
 
+    /// <summary>The fallback models in order, each with the parameters it runs with (defaults applied for it).</summary>
+    public IReadOnlyList<FallbackPlan>? Fallbacks { get; init; }
+
     /// <summary>What an edit was made from: upload or gallery image ids, first the one edited.</summary>
     public IReadOnlyList<Guid>? Images { get; init; }
     public Guid? Mask { get; init; }
 }
+
+/// <summary>A fallback model of a quest and its parameters, validated when the quest was submitted.</summary>
+public sealed record FallbackPlan(string Model, QuestParameters Parameters);
 
 /// <summary>
 /// One image of a quest. <see cref="Url"/> is the original, signed and expiring; <see cref="Variants"/> are smaller

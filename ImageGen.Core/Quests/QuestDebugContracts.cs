@@ -29,6 +29,9 @@ public static class QuestStepKinds
     /// <summary>The quest ended (Code: the error code, if any; Detail: the status).</summary>
     public const string Ended = "ended";
 
+    /// <summary>The quest's model could not take it (circuit open, or rate limited after retries): the next fallback runs.</summary>
+    public const string Fallback = "fallback";
+
     /// <summary>One attempt to send an event to the quest's webhook (Attempt, DurationMs, HttpStatus; Detail: event, host, outcome).</summary>
     public const string Webhook = "webhook";
 }

@@ -5,14 +5,20 @@ namespace ImageGen.Core.Quests;
 /// <summary>A request that passed validation, with the model's defaults applied.</summary>
 public sealed record ValidQuest(string Prompt, ModelDescriptor Model, QuestParameters Parameters)
 {
+    /// <summary>The fallbacks, validated for their own models (empty without any).</summary>
+    public IReadOnlyList<ValidQuest> Fallbacks { get; init; } = [];
+
     public int? Width => Parameters.Width;
     public int? Height => Parameters.Height;
     public string? Size => Parameters.Size;
     public string? Quality => Parameters.Quality;
     public int ImageCount => Parameters.N;
 
-    /// <summary>The credits reserved when the quest is submitted.</summary>
-    public int Cost => Model.Cost.Estimate(this);
+    /// <summary>The credits reserved when the quest is submitted: its own worst case, or a fallback's where dearer.</summary>
+    public int Cost => Fallbacks.Aggregate(OwnCost, (most, fallback) => Math.Max(most, fallback.OwnCost));
+
+    /// <summary>The worst case of this model alone: what a run on it is charged at most.</summary>
+    public int OwnCost => Model.Cost.Estimate(this);
 }
 
 /// <summary>Checks a quest request against the model catalog. The API and the web form use this same code.</summary>
@@ -112,12 +118,67 @@ public static partial class QuestValidator
         parameters = check.Inputs(request, parameters);
         parameters = check.OutputOptions(request, parameters);
 
+        var fallbacks = Fallbacks(catalog, request, model, errors, seedSource);
         if (errors.Count == 0)
         {
-            quest = new ValidQuest(prompt!, model, parameters);
+            quest = new ValidQuest(prompt!, model, fallbacks.Count == 0 ? parameters
+                : parameters with { Fallbacks = [.. fallbacks.Select(f => new FallbackPlan(f.Model.Id, f.Parameters))] })
+            {
+                Fallbacks = fallbacks,
+            };
         }
 
         return errors;
+    }
+
+    /// <summary>The most fallback models a quest may name.</summary>
+    public const int MaxFallbacks = 3;
+
+    /// <summary>
+    /// Each fallback model checked with the same request, as if it were the model asked: it must exist, differ from the
+    /// others and take every parameter given. Not for edits or follow-ups, whose inputs belong to one model.
+    /// </summary>
+    private static List<ValidQuest> Fallbacks(ModelCatalog catalog, CreateQuestRequest request, ModelDescriptor model, List<FieldError> errors, Func<long>? seedSource)
+    {
+        var found = new List<ValidQuest>();
+        if (request.Fallbacks is not { Count: > 0 } names)
+        {
+            return found;
+        }
+
+        if (names.Count > MaxFallbacks)
+        {
+            errors.Add(new FieldError("fallbacks", ErrorCodes.ValueOutOfRange, $"A quest names at most {MaxFallbacks} fallback models; {names.Count} were named."));
+            return found;
+        }
+
+        if (request.Images is { Count: > 0 } || request.Action is not null)
+        {
+            errors.Add(new FieldError("fallbacks", ErrorCodes.InvalidValue, "An edit or a follow-up runs on the model it names: leave fallbacks out."));
+            return found;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal) { model.Id };
+        foreach (var name in names)
+        {
+            if (!seen.Add(name ?? ""))
+            {
+                errors.Add(new FieldError("fallbacks", ErrorCodes.InvalidValue, $"'{name}' is named twice (or is the quest's own model)."));
+                continue;
+            }
+
+            var problems = Validate(catalog, request with { Model = name, Fallbacks = null }, out var fallback, seedSource);
+            if (fallback is null)
+            {
+                var first = problems[0];
+                errors.Add(new FieldError("fallbacks", first.Code, $"Fallback '{name}': {first.Message}"));
+                continue;
+            }
+
+            found.Add(fallback);
+        }
+
+        return found;
     }
 
     /// <summary>A parameter given both as a field and as a prompt flag: the same value, or a refusal naming both.</summary>

@@ -17,6 +17,9 @@ public sealed record ImageDto
     public required DateTimeOffset CreatedAt { get; init; }
     public required string Prompt { get; init; }
     public required string Model { get; init; }
+
+    /// <summary>The model the quest asked for, when a fallback made the image; else null.</summary>
+    public string? RequestedModel { get; init; }
     public required QuestParameters Parameters { get; init; }
     public long? Seed { get; init; }
     public required int Cost { get; init; }

@@ -9,6 +9,9 @@ public sealed class Quest
     public Guid UserId { get; set; }
     public required string Prompt { get; set; }
     public required string Model { get; set; }
+
+    /// <summary>The model the quest asked for when a fallback made its image (<see cref="Model"/> is then the fallback); else null.</summary>
+    public string? RequestedModel { get; set; }
     /// <summary>Known before rendering for free and fixed sizes; for aspect-ratio models, filled in from the result.</summary>
     public int? Width { get; set; }
     public int? Height { get; set; }

@@ -460,6 +460,11 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("provider_polling_url");
 
+                    b.Property<string>("RequestedModel")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("requested_model");
+
                     b.Property<long?>("Seed")
                         .HasColumnType("bigint")
                         .HasColumnName("seed");

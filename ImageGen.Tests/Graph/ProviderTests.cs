@@ -207,6 +207,18 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         Assert.Equal(ErrorCodes.ProviderUnavailable, fast.Error?.Code);
         Assert.Equal(3, await CountAsync("openai.generations"));
 
+        // A quest naming a fallback runs on it instead, is charged what the fallback cost (not the dearer hold), and its
+        // timeline says why; OpenAI is still not called.
+        var fellBack = await graph.SubmitAndWaitAsync(user, new { prompt = "a city at night", model = "gpt-image-1-mini", fallbacks = new[] { "flux-2-klein-4b" } }, Token);
+        Assert.Equal((QuestStatus.Succeeded, "flux-2-klein-4b", "gpt-image-1-mini"), (fellBack.Status, fellBack.Model, fellBack.RequestedModel));
+        Assert.Equal(4, fellBack.Cost);
+        Assert.Equal(98, (await user.Client.GetFromJsonAsync<Core.Accounts.CreditsDto>("/api/credits", GraphFixture.Json, Token))!.Balance);
+        Assert.Equal(3, await CountAsync("openai.generations"));
+        var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{fellBack.Id}/debug", GraphFixture.Json, Token);
+        var step = Assert.Single(debug!.Timeline, s => s.Kind == QuestStepKinds.Fallback);
+        Assert.Contains("GPT Image 1 mini", step.Detail, StringComparison.Ordinal);
+        Assert.Contains("flux-2-klein-4b", step.Detail, StringComparison.Ordinal);
+
         // Healthy again: after the break, a probe goes through and closes the circuit.
         await SetFaultAsync("openai", "Healthy");
         await Task.Delay(TimeSpan.FromSeconds(3.5), Token);

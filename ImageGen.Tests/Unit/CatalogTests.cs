@@ -168,4 +168,29 @@ public sealed class CatalogTests
         Assert.True((bool?)body["raw"]);
         Assert.False(body.ContainsKey("width"));
     }
+
+    [Fact]
+    public void Fallbacks_hold_the_dearest_candidate_and_each_must_take_the_quests_parameters()
+    {
+        var quest = Check(For("gpt-image-1-mini") with { Fallbacks = ["flux-2-klein-4b", "flux-2-max"] }).Quest!;
+        // gpt-image-1-mini's worst case is 4; FLUX.2 [max] at 1024 x 1024 is 7 + 3 for the second megapixel.
+        Assert.Equal((4, 10), (quest.OwnCost, quest.Cost));
+        Assert.Equal(["flux-2-klein-4b", "flux-2-max"], quest.Parameters.Fallbacks!.Select(f => f.Model));
+        Assert.Equal(1024, quest.Parameters.Fallbacks![0].Parameters.Width);
+
+        foreach (var (request, message) in new[]
+        {
+            (For("gpt-image-1-mini") with { Fallbacks = ["no-such-model"] }, "no-such-model"),
+            (For("gpt-image-1-mini") with { Quality = "low", Fallbacks = ["flux-2-pro"] }, "quality"),
+            (For("gpt-image-1-mini") with { Fallbacks = ["gpt-image-1-mini"] }, "twice"),
+            (For("gpt-image-1-mini") with { Fallbacks = ["gpt-image-1", "flux-2-pro"] }, "shut down"),
+            (For("gpt-image-1-mini") with { Fallbacks = ["flux-2-pro", "flux-2-max", "flux-2-flex", "flux-2-klein-4b"] }, "at most 3"),
+            (For("local-sketch") with { Images = [Guid.NewGuid()], Fallbacks = ["gpt-image-1.5"] }, "edit"),
+        })
+        {
+            var error = Assert.Single(Check(request).Errors);
+            Assert.Equal("fallbacks", error.Field);
+            Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        }
+    }
 }

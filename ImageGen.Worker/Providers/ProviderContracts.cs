@@ -104,6 +104,12 @@ public sealed class ProviderException(ProviderFailure failure, string message, b
     public TimeSpan? RetryAfter { get; } = retryAfter;
     public int? StatusCode { get; } = statusCode;
 
+    /// <summary>True when nothing reached the provider (its circuit was open): nothing can have been billed.</summary>
+    public bool NotSent { get; init; }
+
+    /// <summary>Whether a fallback model may run instead: nothing was sent, or the provider kept refusing for its rate limit (never billed).</summary>
+    public bool AllowsFallback => NotSent || Failure == ProviderFailure.RateLimited;
+
     public string ErrorCode => Failure switch
     {
         ProviderFailure.Moderated => ErrorCodes.Moderated,

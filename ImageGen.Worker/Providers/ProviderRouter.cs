@@ -111,7 +111,7 @@ internal sealed partial class ProviderRouter
                     request.OnCall(new ProviderCall(attempt, TimeSpan.Zero, null, ErrorCodes.ProviderUnavailable, "Not sent: the circuit is open.", "open", null, sent));
                     throw new ProviderException(ProviderFailure.Unavailable,
                         $"{request.Model.DisplayName} is failing right now, so ImageGen is not sending it more work for a while. Try again in a minute, or choose another model.",
-                        retryable: false);
+                        retryable: false) { NotSent = true };
                 }
 
                 var started = Stopwatch.GetTimestamp();

@@ -152,15 +152,33 @@ internal sealed partial class QuestProcessor(
     {
         var quest = run.Quest;
         ProviderResult result;
+        var parameters = quest.Parameters;
+        var fallbacks = new Queue<FallbackPlan>(quest.Parameters.Fallbacks ?? []);
         try
         {
             var inputs = await LoadInputsAsync(quest, deadline.Token);
-            result = await providers.GenerateAsync(new ProviderRequest
+            while (true)
+            {
+                try
+                {
+                    result = await CallAsync(model, parameters);
+                    break;
+                }
+                catch (ProviderException e) when (e.AllowsFallback && NextFallback(fallbacks) is var (next, plan))
+                {
+                    // The model asked for cannot take the quest now, and nothing was billed: the next fallback runs it.
+                    run.AddStep(QuestStepKinds.Fallback, code: e.ErrorCode,
+                        detail: $"{model.DisplayName} {(e.NotSent ? "is not taking work (its circuit is open)" : "is still rate limited after retries")}; running on {next.DisplayName} ({next.Id}) instead");
+                    (model, parameters) = (next, plan.Parameters);
+                }
+            }
+
+            Task<ProviderResult> CallAsync(ModelDescriptor model, QuestParameters parameters) => providers.GenerateAsync(new ProviderRequest
             {
                 QuestId = quest.Id,
                 Prompt = quest.Prompt,
                 Model = model,
-                Parameters = quest.Parameters,
+                Parameters = parameters,
                 Inputs = [.. inputs.Where(i => !i.IsMask).Select(i => i.Image)],
                 Mask = inputs.FirstOrDefault(i => i.IsMask).Image,
                 ParentJobId = quest.Inputs.FirstOrDefault(i => i.JobId is not null)?.JobId,
@@ -199,8 +217,22 @@ internal sealed partial class QuestProcessor(
             return ProcessResult.Done;
         }
 
-        await SucceedAsync(run, result, stoppingToken);
+        await SucceedAsync(run, result, new ValidQuest(quest.Prompt, model, parameters), stoppingToken);
         return ProcessResult.Done;
+    }
+
+    /// <summary>The next fallback the catalog still offers, with its plan; null when none is left.</summary>
+    private (ModelDescriptor Model, FallbackPlan Plan)? NextFallback(Queue<FallbackPlan> fallbacks)
+    {
+        while (fallbacks.TryDequeue(out var plan))
+        {
+            if (catalog.TryGet(plan.Model, out var next) && next.Available)
+            {
+                return (next, plan);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Ends a quest that is not finished yet, from outside a run (the reconciler, the dead-letter path); false if it had ended.</summary>
@@ -230,7 +262,12 @@ internal sealed partial class QuestProcessor(
         return ProcessResult.HandedBack;
     }
 
-    private async Task SucceedAsync(QuestRun run, ProviderResult result, CancellationToken stoppingToken)
+    /// <summary>
+    /// Stores the images and settles the quest. <paramref name="ran"/> is what made them (the quest's model, or the
+    /// fallback that ran): without a bill from the provider, its own worst case is charged, not the reservation (which
+    /// covers the dearest fallback).
+    /// </summary>
+    private async Task SucceedAsync(QuestRun run, ProviderResult result, ValidQuest ran, CancellationToken stoppingToken)
     {
         var quest = run.Quest;
         var images = new List<QuestImage>();
@@ -272,8 +309,9 @@ internal sealed partial class QuestProcessor(
 
         // The images are durable before the quest says Succeeded; rows, state and charge commit together. A job resumed
         // after a crash has the cost its provider reported when it accepted it.
-        var billed = result.BilledCredits ?? quest.ProviderCost;
-        var succeeded = await transitions.SucceedAsync(quest, images, billed, result.ProviderTime, result.Seed, run.TakeSteps(), CancellationToken.None);
+        var billed = result.BilledCredits ?? quest.ProviderCost ?? ran.OwnCost;
+        var succeeded = await transitions.SucceedAsync(quest, images, billed, result.ProviderTime, result.Seed, run.TakeSteps(), CancellationToken.None,
+            ranModel: ran.Model.Id == quest.Model ? null : ran.Model.Id);
         if (succeeded is null)
         {
             LogAlreadySettled(logger, quest.Id);
