@@ -62,6 +62,7 @@ internal static class QuestRow
     public static Func<DbDataReader, Quest> ReaderFor(DbDataReader reader)
     {
         int id = reader.GetOrdinal("id"), userId = reader.GetOrdinal("user_id"), prompt = reader.GetOrdinal("prompt"), model = reader.GetOrdinal("model"),
+            requestedModel = reader.GetOrdinal("requested_model"),
             width = reader.GetOrdinal("width"), height = reader.GetOrdinal("height"), seed = reader.GetOrdinal("seed"),
             parameters = reader.GetOrdinal("parameters"), cost = reader.GetOrdinal("cost"), charged = reader.GetOrdinal("charged"), status = reader.GetOrdinal("status"),
             progress = reader.GetOrdinal("progress"), statusText = reader.GetOrdinal("status_text"), createdAt = reader.GetOrdinal("created_at"),
@@ -78,6 +79,7 @@ internal static class QuestRow
             UserId = row.GetGuid(userId),
             Prompt = row.GetString(prompt),
             Model = row.GetString(model),
+            RequestedModel = Text(row, requestedModel),
             Width = Value<int>(row, width),
             Height = Value<int>(row, height),
             Seed = Value<long>(row, seed),
@@ -120,10 +122,10 @@ internal static class QuestRow
         string status = quest.Status.ToString(), parameters = JsonSerializer.Serialize(quest.Parameters, ImageGenDbContext.JsonOptions),
             inputs = JsonSerializer.Serialize(quest.Inputs, ImageGenDbContext.JsonOptions);
         return new($"""
-            INSERT INTO quests (id, user_id, prompt, model, width, height, seed, parameters, cost, charged, status, progress, status_text, created_at,
+            INSERT INTO quests (id, user_id, prompt, model, requested_model, width, height, seed, parameters, cost, charged, status, progress, status_text, created_at,
                 started_at, completed_at, error_code, error_message, enqueued_at, lease_until, cancel_requested, attempts, generation_milliseconds,
                 provider_job_id, provider_polling_url, provider_cost, billable_since, api_key_id, trace_parent, inputs, webhook_url, webhook_events)
-            SELECT {quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
+            SELECT {quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.RequestedModel}::text, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
                 {parameters}::jsonb, {quest.Cost}, {quest.Charged}::int, {status}, {quest.Progress}, {quest.StatusText}::text, {quest.CreatedAt}, {quest.StartedAt}::timestamptz,
                 {quest.CompletedAt}::timestamptz, {quest.ErrorCode}::text, {quest.ErrorMessage}::text, {quest.EnqueuedAt}, {quest.LeaseUntil}::timestamptz,
                 {quest.CancelRequested}, {quest.Attempts}, {quest.GenerationMilliseconds}::int, {quest.ProviderJobId}::text,

@@ -82,16 +82,68 @@ internal static class MidjourneyApi
         }
 
         var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
-        var parts = ((string?)body?["customId"])?.Split("::") ?? [];
-        if (parts is not ["MJ", "JOB", "upsample" or "variation", var index, _] || !int.TryParse(index, out var n) || n is < 1 or > 4
-            || (string?)body?["taskId"] is not { } parentId || !tasks.Tasks.TryGetValue(parentId, out var parent) || parent.Status != "SUCCESS")
+        var customId = (string?)body?["customId"] ?? "";
+        if ((string?)body?["taskId"] is not { } parentId || !tasks.Tasks.TryGetValue(parentId, out var parent) || parent.Status != "SUCCESS"
+            || !Buttons(parent).Any(b => (string?)b?["customId"] == customId))
         {
             return Answer(4, "customId or taskId is not valid", null);
         }
 
-        return parts[2] == "upsample"
-            ? Start(tasks, faults, time, "UPSCALE", parent.Prompt, (width, height) => Take(parent.Prompt, n - 1, width * 2, height * 2))
-            : Start(tasks, faults, time, "VARIATION", parent.Prompt, (width, height) => Grid(parent.Prompt, n * 10, width, height));
+        // The button's kind and take (or zoom) from its customId, as the proxy writes them.
+        var parts = customId.Split("::");
+        var (kind, n) = parts is ["MJ", "Outpaint", var zoom, ..] ? ("outpaint", int.Parse(zoom, CultureInfo.InvariantCulture)) : (parts[2], int.Parse(parts[3], CultureInfo.InvariantCulture));
+        var seed = customId.GetHashCode(StringComparison.Ordinal) & 0xffff;
+        return kind switch
+        {
+            "upsample" => Start(tasks, faults, time, "UPSCALE", parent.Prompt, (width, height) => Take(parent.Prompt, n - 1, width * 2, height * 2)),
+            "variation" => Start(tasks, faults, time, "VARIATION", parent.Prompt, (width, height) => Grid(parent.Prompt, n * 10, width, height)),
+            "reroll" => Start(tasks, faults, time, "REROLL", parent.Prompt, (width, height) => Grid(parent.Prompt, seed, width, height)),
+            "low_variation" or "high_variation" => Start(tasks, faults, time, "VARIATION", parent.Prompt, (width, height) => Grid(parent.Prompt, seed, width, height)),
+            "outpaint" => Start(tasks, faults, time, "ZOOM", parent.Prompt, (width, height) => Grid(parent.Prompt, seed, width, height)),
+            _ => Start(tasks, faults, time, "PAN", parent.Prompt, (width, height) => Grid(parent.Prompt, seed, width, height)),
+        };
+    }
+
+    /// <summary>
+    /// The buttons a finished task offers, as the proxy lists them: on a grid U1-U4, reroll and V1-V4; on an upscale
+    /// vary (strong, subtle), zoom out (2x, 1.5x) and the four pans.
+    /// </summary>
+    private static JsonArray Buttons(MidjourneyTask task)
+    {
+        var buttons = new JsonArray();
+        void Add(string customId, string label, string emoji = "") =>
+            buttons.Add(new JsonObject { ["customId"] = customId, ["emoji"] = emoji, ["label"] = label, ["type"] = 2, ["style"] = 2 });
+        if (task.Status != "SUCCESS")
+        {
+            return buttons;
+        }
+
+        if (task.Action == "UPSCALE")
+        {
+            Add($"MJ::JOB::high_variation::1::{task.Id}::SOLO", "Vary (Strong)", "🪄");
+            Add($"MJ::JOB::low_variation::1::{task.Id}::SOLO", "Vary (Subtle)", "🪄");
+            Add($"MJ::Outpaint::50::1::{task.Id}::SOLO", "Zoom Out 2x", "🔍");
+            Add($"MJ::Outpaint::75::1::{task.Id}::SOLO", "Zoom Out 1.5x", "🔍");
+            foreach (var (direction, arrow) in new[] { ("left", "⬅️"), ("right", "➡️"), ("up", "⬆️"), ("down", "⬇️") })
+            {
+                Add($"MJ::JOB::pan_{direction}::1::{task.Id}::SOLO", "", arrow);
+            }
+
+            return buttons;
+        }
+
+        for (var i = 1; i <= 4; i++)
+        {
+            Add($"MJ::JOB::upsample::{i}::{task.Id}", $"U{i}");
+        }
+
+        Add($"MJ::JOB::reroll::0::{task.Id}::SOLO", "", "🔄");
+        for (var i = 1; i <= 4; i++)
+        {
+            Add($"MJ::JOB::variation::{i}::{task.Id}", $"V{i}");
+        }
+
+        return buttons;
     }
 
     /// <summary>Queues the task and paints it in the background, in <see cref="Steps"/> visible steps.</summary>
@@ -139,18 +191,7 @@ internal static class MidjourneyApi
         }
 
         var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}";
-        var done = task.Status == "SUCCESS";
-        var buttons = new JsonArray();
-        if (done && task.Action != "UPSCALE")
-        {
-            foreach (var (kind, letter) in new[] { ("upsample", "U"), ("variation", "V") })
-            {
-                for (var i = 1; i <= 4; i++)
-                {
-                    buttons.Add(new JsonObject { ["customId"] = $"MJ::JOB::{kind}::{i}::{task.Id}", ["emoji"] = "", ["label"] = $"{letter}{i}", ["type"] = 2, ["style"] = 2 });
-                }
-            }
-        }
+        var buttons = Buttons(task);
 
         return Results.Json(new JsonObject
         {

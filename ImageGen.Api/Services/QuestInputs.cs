@@ -1,3 +1,4 @@
+using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
 using ImageGen.Data.Entities;
@@ -103,10 +104,14 @@ internal sealed class QuestInputs(ImageGenDbContext db, TimeProvider time)
             return (valid, [], [new FieldError("images", ErrorCodes.InputNotFound, $"You have no image '{imageId}'.")]);
         }
 
-        if (grid.Model != valid.Model.Id || grid.ProviderJobId is null || grid.Parameters.Action is ['U', ..])
+        // U1-U4, V1-V4 and reroll start from a grid; vary, zoom and pan from an upscale.
+        var action = valid.Parameters.Action;
+        var isUpscale = MidjourneyActions.MakesUpscale(grid.Parameters.Action);
+        if (grid.Model != valid.Model.Id || grid.ProviderJobId is null || isUpscale != MidjourneyActions.StartsFromUpscale(action))
         {
-            return (valid, [], [new FieldError("images", ErrorCodes.ActionNeedsGrid,
-                $"'{valid.Parameters.Action}' follows up a {valid.Model.DisplayName} grid (a new one or a variation); this image is not one.")]);
+            return (valid, [], [new FieldError("images", ErrorCodes.ActionNeedsGrid, MidjourneyActions.StartsFromUpscale(action)
+                ? $"'{action}' follows up a {valid.Model.DisplayName} upscale (U1-U4); this image is not one."
+                : $"'{action}' follows up a {valid.Model.DisplayName} grid (a new one, a variation, a reroll, a zoom or a pan); this image is not one.")]);
         }
 
         var input = new QuestInput(grid.Image.Id, grid.Image.StorageKey, grid.Image.ContentType, grid.Image.Width, grid.Image.Height, JobId: grid.ProviderJobId);

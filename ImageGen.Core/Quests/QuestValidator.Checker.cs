@@ -175,7 +175,7 @@ public static partial class QuestValidator
 
             if (images is not { Count: 1 })
             {
-                errors.Add(new FieldError("images", ErrorCodes.Required, "An upscale or a variation names the one grid it comes from in 'images'."));
+                errors.Add(new FieldError("images", ErrorCodes.Required, "A follow-up names the one picture it comes from in 'images' (a grid, or an upscale to vary, zoom or pan)."));
             }
 
             if (request.Mask is not null)

@@ -88,6 +88,7 @@ public sealed class StatementsTests(ThrowawayPostgres postgres)
             UserId = userId,
             Prompt = "a lighthouse at dusk",
             Model = "flux-dev",
+            RequestedModel = "gpt-image-1-mini",
             Width = 640,
             Height = 480,
             Seed = 1234567890123,

@@ -69,9 +69,39 @@ public sealed class MidjourneyTests(GraphFixture graph) : IAsyncLifetime
         var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
         Assert.Equal(100 - 8 - 2 - 8, credits!.Balance);
 
-        // An upscale is a single take, not a grid: it cannot be followed up.
+        // An upscale is a single take, not a grid: it cannot be upscaled again.
         using var again = await user.Client.PostAsJsonAsync("/api/quests", new { model = "midjourney", images = new[] { upscale.Images[0].Id }, action = "U1" }, Token);
         await ProblemAssert.IsProblemAsync(again, HttpStatusCode.BadRequest, ErrorCodes.ActionNeedsGrid, "images");
+    }
+
+    [Fact]
+    public async Task A_grid_rerolls_and_an_upscale_varies_zooms_out_and_pans_each_as_a_grid_at_its_price()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var grid = await graph.CreateAndWaitAsync(user, new { prompt = "a windmill at dusk", model = "midjourney" }, Token);
+        var reroll = await graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { grid.Images[0].Id }, action = "reroll" }, Token);
+        var upscale = await graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { reroll.Images[0].Id }, action = "U1" }, Token);
+        Assert.Equal(("reroll", 8, "a windmill at dusk"), (reroll.Parameters.Action, reroll.Cost, reroll.Prompt));
+
+        // Each of an upscale's follow-ups, side by side: a new grid, linked to the upscale, sent as the proxy's button.
+        string[] actions = ["vary_subtle", "vary_strong", "zoom_out_2x", "zoom_out_1.5x", "pan_left", "pan_right", "pan_up", "pan_down"];
+        var done = await Task.WhenAll(actions.Select(a => graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { upscale.Images[0].Id }, action = a }, Token)));
+        foreach (var (action, quest) in actions.Zip(done))
+        {
+            Assert.Equal((QuestStatus.Succeeded, action, 8), (quest.Status, quest.Parameters.Action, quest.Cost));
+            Assert.Equal([upscale.Images[0].Id], quest.Parameters.Images);
+            var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{quest.Id}/debug", GraphFixture.Json, Token);
+            Assert.Equal(("/mj/submit/action", action), ((string?)debug!.Timeline.First(s => s.Kind == QuestStepKinds.ProviderCall).Sent?["endpoint"],
+                (string?)debug.Timeline.First(s => s.Kind == QuestStepKinds.ProviderCall).Sent?["action"]));
+        }
+
+        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token);
+        Assert.Equal(100 - 8 - 8 - 2 - (8 * actions.Length), credits!.Balance);
+
+        // Each starts from its own kind of picture: a grid's actions are refused on an upscale and the other way round.
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { upscale.Images[0].Id }, action = "reroll" }, ErrorCodes.ActionNeedsGrid, "images");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { grid.Images[0].Id }, action = "zoom_out_2x" }, ErrorCodes.ActionNeedsGrid, "images");
+        Assert.Equal(100 - 8 - 8 - 2 - (8 * actions.Length), (await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token))!.Balance);
     }
 
     [Fact]

@@ -99,8 +99,10 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
         {
             var grid = await FetchAsync(request.ParentJobId ?? throw new ProviderException(ProviderFailure.Rejected, "The grid to follow up is unknown.", retryable: false),
                 cancellationToken) ?? throw new ProviderException(ProviderFailure.Expired, "The proxy no longer knows the grid this follows up.", retryable: false);
-            var customId = grid["buttons"]?.AsArray().FirstOrDefault(b => (string?)b?["label"] == action)?["customId"]?.ToString()
-                ?? throw new ProviderException(ProviderFailure.Rejected, $"The grid offers no '{action}' button.", retryable: false);
+            // The proxy's button for the action, found by what its customId says it does (labels are emoji or words).
+            var marker = MidjourneyActions.ButtonMarker(action);
+            var customId = grid["buttons"]?.AsArray().Select(b => (string?)b?["customId"]).FirstOrDefault(id => id?.Contains(marker, StringComparison.Ordinal) == true)
+                ?? throw new ProviderException(ProviderFailure.Rejected, $"The picture offers no '{action}' button.", retryable: false);
             (path, body) = ("/mj/submit/action", new JsonObject { ["customId"] = customId, ["taskId"] = request.ParentJobId });
         }
         else
