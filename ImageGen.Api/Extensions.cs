@@ -115,6 +115,7 @@ internal static class Extensions
         builder.Services.AddOptions<RecentSignInOptions>().BindConfiguration(RecentSignInOptions.Section);
         builder.Services.AddSingleton<Hubs.HubSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Hubs.HubSessions>());
+        builder.Services.AddSingleton<Hubs.LiveUpdatesPause>();
         builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddImageGenIdentity().AddSignInManager().AddAccountTokens();

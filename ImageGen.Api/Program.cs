@@ -1,3 +1,4 @@
+using ImageGen.Api.Hubs;
 using ImageGen.Api;
 using ImageGen.Api.Apis;
 using ImageGen.ServiceDefaults;
@@ -12,6 +13,8 @@ var app = builder.Build();
 app.UseSecurityHeaders(ApiReference.ContentSecurityPolicy);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// While an operator pauses live updates, hub connections are refused here at once; clients poll the REST API.
+app.UseLiveUpdatesPause();
 app.UseAuthentication();
 app.UseSessionGuard();
 app.UseAuthorization();

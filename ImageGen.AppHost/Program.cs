@@ -105,6 +105,8 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithImageLinkSettings(objectStore, publishedStore)
     // The same model catalog as the API and the workers (ImageGen:Catalog:Override or :OverrideFile): the form offers what the API takes.
     .WithSettings(builder.Configuration, "Catalog")
+    // How pages recover live updates (ImageGen:LiveUpdates:ReconnectDelays, RetryCap, PollInterval; tests shorten them).
+    .WithSettings(builder.Configuration, "LiveUpdates")
     // Starts beside the API rather than after it (its pages ask the API per request; the dashboard shows the API as
     // starting until it is healthy): waiting for each other in a line made the start a queue of single-process starts.
     .WithReference(api);

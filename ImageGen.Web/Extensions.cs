@@ -42,6 +42,7 @@ internal static class Extensions
         builder.Services.AddHttpClient<ImageGenApiClient>(client => client.BaseAddress = new Uri("http://api"));
         builder.Services.AddHttpClient<AccountClient>(client => client.BaseAddress = new Uri("http://api"));
         builder.Services.AddScoped<QuestEventsConnection>();
+        builder.Services.Configure<LiveUpdatesOptions>(builder.Configuration.GetSection("LiveUpdates"));
         builder.Services.AddScoped<AccountState>();
     }
 

@@ -37,7 +37,39 @@ internal static partial class AdminApi
         admin.MapGet("/dead-letters", ListDeadLetters).RequireRateLimiting(LimitPolicies.Read).WithName("ListDeadLetters").WithSummary("Stream entries the workers gave up on, newest first.");
         admin.MapPost("/dead-letters/{entryId}/redrive", Redrive).RequireRateLimiting(LimitPolicies.Write).WithName("RedriveDeadLetter")
             .WithSummary("Submit the dead-lettered quest again, as a new quest for the same owner (a new reservation), and drop the entry.");
+        admin.MapGet("/live-updates", GetLiveUpdates).RequireRateLimiting(LimitPolicies.Read).WithName("GetLiveUpdates")
+            .WithSummary("Whether live updates (the quest hub) are paused, and until when.");
+        admin.MapPut("/live-updates", SetLiveUpdates).RequireRateLimiting(LimitPolicies.Write).WithName("SetLiveUpdates")
+            .WithSummary("Pause live updates for some minutes (every hub connection closes, new ones are refused; pages poll instead), or resume them.");
         return app;
+    }
+
+    public static async Task<Ok<LiveUpdatesDto>> GetLiveUpdates(Hubs.LiveUpdatesPause pause)
+    {
+        var until = await pause.PausedUntilAsync();
+        return TypedResults.Ok(new LiveUpdatesDto(until is not null, until));
+    }
+
+    public static async Task<Results<Ok<LiveUpdatesDto>, ProblemHttpResult>> SetLiveUpdates(SetLiveUpdatesRequest request, Hubs.LiveUpdatesPause pause)
+    {
+        if (request.Paused is not { } paused)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.Required, "paused", "Say whether live updates are paused: true or false.");
+        }
+
+        if (!paused)
+        {
+            await pause.ResumeAsync();
+            return TypedResults.Ok(new LiveUpdatesDto(false, null));
+        }
+
+        var minutes = request.Minutes ?? 10;
+        if (minutes < 1 || minutes > Hubs.LiveUpdatesPause.MaxDuration.TotalMinutes)
+        {
+            return ApiProblems.BadRequest(ErrorCodes.ValueOutOfRange, "minutes", $"A pause lasts 1 to {Hubs.LiveUpdatesPause.MaxDuration.TotalMinutes:0} minutes.");
+        }
+
+        return TypedResults.Ok(new LiveUpdatesDto(true, await pause.PauseAsync(TimeSpan.FromMinutes(minutes))));
     }
 
     public static async Task<Results<Ok<List<UserSummaryDto>>, ProblemHttpResult>> SearchUsers(
@@ -259,3 +291,10 @@ internal static partial class AdminApi
     [GeneratedRegex("^[0-9]{1,20}-[0-9]{1,20}$")]
     private static partial Regex StreamEntryId();
 }
+
+/// <summary>Whether live updates are paused (hub connections refused; pages poll), and until when.</summary>
+public sealed record LiveUpdatesDto(bool Paused, DateTimeOffset? Until);
+
+/// <summary>Pause live updates for <see cref="Minutes"/> (1-60, 10 by default), or resume them.</summary>
+public sealed record SetLiveUpdatesRequest(bool? Paused, int? Minutes);
+

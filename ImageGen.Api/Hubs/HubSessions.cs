@@ -51,6 +51,9 @@ internal sealed partial class HubSessions(IConnectionMultiplexer redis, TimeProv
     /// <summary>An API key was revoked.</summary>
     public Task EndKeyAsync(Guid keyId) => PublishAsync($"key:{keyId:N}");
 
+    /// <summary>Every connection on every instance closes (live updates paused by an operator).</summary>
+    public Task EndAllAsync() => PublishAsync("all:");
+
     private Task PublishAsync(string what) => redis.GetSubscriber().PublishAsync(Channel, what);
 
     public Task StartAsync(CancellationToken cancellationToken) =>
@@ -62,8 +65,9 @@ internal sealed partial class HubSessions(IConnectionMultiplexer redis, TimeProv
     internal void Ended(string what)
     {
         var now = time.GetUtcNow();
-        // A key or a session never comes back; a user signs in again, so an ended user is not remembered.
-        if (!what.StartsWith("user:", StringComparison.Ordinal))
+        // A key or a session never comes back; a user signs in again, so an ended user is not remembered (nor a pause,
+        // which refuses new connections by itself).
+        if (!what.StartsWith("user:", StringComparison.Ordinal) && !what.StartsWith("all:", StringComparison.Ordinal))
         {
             _recentlyEnded[what] = now;
         }
@@ -100,6 +104,7 @@ internal sealed partial class HubSessions(IConnectionMultiplexer redis, TimeProv
             ["user", var id] => Guid.TryParse(user?.FindFirstValue(ClaimTypes.NameIdentifier), out var userId) && userId.ToString("N") == id,
             ["session", var session] => user?.FindFirstValue(SessionGuard.SessionClaim) == session,
             ["key", var key] => Guid.TryParse(user?.FindFirstValue("api_key_id"), out var keyId) && keyId.ToString("N") == key,
+            ["all", _] => true,
             _ => false,
         };
     }

@@ -65,11 +65,9 @@ public sealed partial class OperatorTests
         }
         finally
         {
+            // The next probe reads the balance again (ProviderTests waits for it before asserting every provider healthy).
             await SetFaultAsync("bfl", "Healthy");
         }
-
-        await RepeatUntilAsync(async () => (await graph.Admin.Client.GetFromJsonAsync<List<Core.Providers.ProviderHealthDto>>("/api/providers", GraphFixture.Json, Token))!
-            .Single(p => p.Provider == ModelProvider.BlackForestLabs).Balance == 1000m, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(500));
     }
 
     private async Task<int> CallsAsync(string name) =>

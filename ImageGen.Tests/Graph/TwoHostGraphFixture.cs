@@ -21,6 +21,10 @@ public sealed class TwoHostGraphFixture : GraphFixture
         "ImageGen:ApiReplicas=1",
         "ImageGen:WorkerReplicas=1",
         $"ImageGen:RateLimits:SignupsPerDay={SignupsPerDay}",
+        // Live updates give up quickly here (two retries), so a test sees Closed, and try again within 2 s.
+        "ImageGen:LiveUpdates:ReconnectDelays:0=00:00:00",
+        "ImageGen:LiveUpdates:ReconnectDelays:1=00:00:00.500",
+        "ImageGen:LiveUpdates:RetryCap=00:00:02",
     ];
 
     /// <summary>New accounts per address a day in this graph: its tests sign up from fresh addresses, a few each.</summary>
@@ -206,7 +210,7 @@ public sealed class HostProcess : IDisposable
 }
 
 [CollectionDefinition(Name)]
-public sealed class TwoHostCollection : ICollectionFixture<TwoHostGraphFixture>
+public sealed class TwoHostCollection : ICollectionFixture<TwoHostGraphFixture>, ICollectionFixture<Browser.BrowserFixture>
 {
     public const string Name = "two-host";
 }
