@@ -23,7 +23,10 @@ internal static class ImagesApi
             .WithSummary("The bytes of one image or of a variant (?w=, ?fmt=, ?q=): with a valid signature from an API response, or with the owner's credentials.");
 
         var group = app.MapGroup("/api/images").WithTags("Images").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Images));
-        group.MapGet("/", ListImages).RequireRateLimiting(LimitPolicies.Read).WithName("ListImages").WithSummary("The caller's images, newest first, paged by cursor.");
+        group.MapGet("/", ListImages).RequireRateLimiting(LimitPolicies.Read).WithName("ListImages")
+            .WithSummary("The caller's images, newest first, paged by cursor; narrowed by q (prompt words), model, status, from, to and favorite.");
+        group.MapPut("/{id}/favorite", MarkFavorite).RequireRateLimiting(LimitPolicies.Write).WithName("MarkFavorite").WithSummary("Marks one of the caller's images as a favourite.");
+        group.MapDelete("/{id}/favorite", UnmarkFavorite).RequireRateLimiting(LimitPolicies.Write).WithName("UnmarkFavorite").WithSummary("Takes the favourite mark off one of the caller's images.");
         group.MapGet("/{id}", GetImageInfo).RequireRateLimiting(LimitPolicies.Read).WithName("GetImageInfo").WithSummary("One image's metadata, signed URLs and placeholder.");
         group.MapPost("/{id}/signed-url", CreateSignedUrl).RequireRateLimiting(LimitPolicies.Read).WithName("CreateSignedUrl")
             .WithSummary("A fresh signed URL for one of the caller's images (expiresIn 1 to 86400 seconds), for when an older one has expired.");
@@ -89,15 +92,32 @@ internal static class ImagesApi
     }
 
     public static async Task<Results<Ok<ImagePage>, ProblemHttpResult>> ListImages(
-        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, [AsParameters] PageRequest page, CancellationToken cancellationToken)
+        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, [AsParameters] PageRequest page, [AsParameters] SearchFilter filter,
+        CancellationToken cancellationToken)
     {
         if (KeysetCursor.Read(page, out var size, out var after) is { } problem)
         {
             return problem;
         }
 
+        if (filter.Problem(out var status) is { } badFilter)
+        {
+            return badFilter;
+        }
+
         var userId = principal.UserId();
         var images = db.QuestImages.AsNoTracking().Where(i => i.UserId == userId && i.DeletedAt == null);
+        if (filter.Favorite is true)
+        {
+            images = images.Where(i => i.FavoriteAt != null);
+        }
+
+        if (filter.NarrowsQuests)
+        {
+            // The image's own mark decides a favourite here, not its quest's other images.
+            var quests = (filter with { Favorite = null }).Apply(db.Quests.Where(q => q.UserId == userId), status);
+            images = images.Where(i => quests.Any(q => q.Id == i.QuestId));
+        }
         if (after is var (createdAt, lastId))
         {
             images = images.Where(i => EF.Functions.LessThan(ValueTuple.Create(i.CreatedAt, i.Id), ValueTuple.Create(createdAt, lastId)));
@@ -203,6 +223,34 @@ internal static class ImagesApi
     /// <summary>The one answer for a missing image, someone else's, or an id that is not one: nothing to see.</summary>
     private static ProblemHttpResult NoSuchImage(string id) => ApiProblems.NotFound(ErrorCodes.ImageNotFound, $"There is no image '{id}'.");
 
+    public static Task<Results<NoContent, ProblemHttpResult>> MarkFavorite(string id, ClaimsPrincipal principal, ImageGenDbContext db, TimeProvider time,
+        CancellationToken cancellationToken) => SetFavoriteAsync(id, principal, db, time.GetUtcNow(), cancellationToken);
+
+    public static Task<Results<NoContent, ProblemHttpResult>> UnmarkFavorite(string id, ClaimsPrincipal principal, ImageGenDbContext db,
+        CancellationToken cancellationToken) => SetFavoriteAsync(id, principal, db, null, cancellationToken);
+
+    /// <summary>Marks or unmarks one of the caller's images; someone else's, or no image, is not found; a deleted one is gone.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetFavoriteAsync(string id, ClaimsPrincipal principal, ImageGenDbContext db,
+        DateTimeOffset? at, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var imageId))
+        {
+            return NoSuchImage(id);
+        }
+
+        var userId = principal.UserId();
+        var image = await db.QuestImages.FirstOrDefaultAsync(i => i.Id == imageId && i.UserId == userId, cancellationToken);
+        if (Unavailable(image, id) is { } gone)
+        {
+            return gone;
+        }
+
+        // Marking twice keeps the first time; the mark is idempotent either way.
+        image!.FavoriteAt = at is null ? null : image.FavoriteAt ?? at;
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
     private static ImageDto ToDto(QuestImage image, Quest quest, ImageUrlSigner signer, DateTimeOffset expires)
     {
         var (url, variants) = signer.UrlsFor(image.Id, image.Width, image.ContentType, expires);
@@ -221,6 +269,7 @@ internal static class ImagesApi
             Prompt = quest.Prompt,
             Model = quest.Model,
             RequestedModel = quest.RequestedModel,
+            Favorite = image.FavoriteAt is not null,
             Parameters = quest.Parameters,
             Seed = quest.Seed,
             Cost = quest.Cost,

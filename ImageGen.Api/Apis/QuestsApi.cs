@@ -24,7 +24,8 @@ internal static class QuestsApi
         var group = app.MapGroup("/api/quests").WithTags("Quests").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Quests));
         group.MapPost("/", CreateQuest).RequireRateLimiting(LimitPolicies.Submit).WithName("CreateQuest").WithSummary("Submit a prompt; the quest is queued and generated in the background.");
         group.MapGet("/{id}", GetQuest).RequireRateLimiting(LimitPolicies.Read).WithName("GetQuest").WithSummary("The latest state of one quest.");
-        group.MapGet("/", ListQuests).RequireRateLimiting(LimitPolicies.Read).WithName("ListQuests").WithSummary("Recent quests, newest first, paged by cursor.");
+        group.MapGet("/", ListQuests).RequireRateLimiting(LimitPolicies.Read).WithName("ListQuests")
+            .WithSummary("Recent quests, newest first, paged by cursor; narrowed by q (prompt words), model, status, from, to and favorite.");
         group.MapPost("/{id}/cancel", CancelQuest).RequireRateLimiting(LimitPolicies.Write).WithName("CancelQuest")
             .WithSummary("Cancel a quest: a queued one at once and free; a running one as soon as its worker can stop, charged what the provider bills once a provider has accepted the job.");
         return app;
@@ -147,15 +148,21 @@ internal static class QuestsApi
     }
 
     public static async Task<Results<Ok<QuestPage>, ProblemHttpResult>> ListQuests(
-        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, [AsParameters] PageRequest page, CancellationToken cancellationToken)
+        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, [AsParameters] PageRequest page, [AsParameters] SearchFilter filter,
+        CancellationToken cancellationToken)
     {
         if (KeysetCursor.Read(page, out var size, out var after) is { } problem)
         {
             return problem;
         }
 
+        if (filter.Problem(out var status) is { } badFilter)
+        {
+            return badFilter;
+        }
+
         var userId = principal.UserId();
-        var query = db.Quests.AsNoTracking().Include(q => q.Images).Where(q => q.UserId == userId);
+        var query = filter.Apply(db.Quests.AsNoTracking().Include(q => q.Images).Where(q => q.UserId == userId), status);
         if (after is var (createdAt, lastId))
         {
             // A row-value comparison, (created_at, id) < (@createdAt, @id), served by the descending index.

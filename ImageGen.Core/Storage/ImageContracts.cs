@@ -20,6 +20,9 @@ public sealed record ImageDto
 
     /// <summary>The model the quest asked for, when a fallback made the image; else null.</summary>
     public string? RequestedModel { get; init; }
+
+    /// <summary>Marked a favourite by its owner (<c>PUT /api/images/{id}/favorite</c>).</summary>
+    public bool Favorite { get; init; }
     public required QuestParameters Parameters { get; init; }
     public long? Seed { get; init; }
     public required int Cost { get; init; }

@@ -24,4 +24,7 @@ public sealed class QuestImage
 
     /// <summary>When the owner deleted it: its files are gone, the row stays so links to it say so (and the ledger keeps its quest).</summary>
     public DateTimeOffset? DeletedAt { get; set; }
+
+    /// <summary>When its owner marked it a favourite; null when not one.</summary>
+    public DateTimeOffset? FavoriteAt { get; set; }
 }

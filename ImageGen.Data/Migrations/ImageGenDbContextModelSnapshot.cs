@@ -564,6 +564,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deleted_at");
 
+                    b.Property<DateTimeOffset?>("FavoriteAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("favorite_at");
+
                     b.Property<int>("Height")
                         .HasColumnType("integer")
                         .HasColumnName("height");

@@ -124,6 +124,21 @@ public sealed partial class GalleryTests(GraphFixture graph, BrowserFixture brow
         await Assertions.Expect(page.Locator("#seed")).ToHaveValueAsync("4242");
         await Assertions.Expect(page.Locator("#size")).ToHaveValueAsync("512x512");
 
+        // Search by a word of the prompt, mark a favourite, and find it again with the favourites switch.
+        await page.GotoAsync("/gallery");
+        await Assertions.Expect(page.Locator("#gallery-grid .tile")).ToHaveCountAsync(2);
+        await page.FillAsync("#gallery-search:enabled", "lantern");
+        await page.ClickAsync("#gallery-search-go");
+        await Assertions.Expect(page.Locator("#gallery-grid .tile")).ToHaveCountAsync(1);
+        await page.ClickAsync($".tile[data-image-id='{quest.Images[0].Id}']:enabled");
+        await page.ClickAsync("#favorite");
+        await Assertions.Expect(page.Locator("#favorite")).ToHaveAttributeAsync("aria-pressed", "true");
+        await page.ClickAsync("#viewer-close");
+        await page.FillAsync("#gallery-search", "");
+        await page.CheckAsync("#gallery-favorites");
+        await Assertions.Expect(page.Locator("#gallery-grid .tile")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#gallery-grid li.favorite")).ToHaveCountAsync(1);
+
         // Delete, after a confirmation: the tile goes and the image is gone at the API, while the charge stays.
         await page.GotoAsync("/gallery");
         await page.ClickAsync($".tile[data-image-id='{quest.Images[0].Id}']:enabled");

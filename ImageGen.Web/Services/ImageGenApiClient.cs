@@ -47,8 +47,13 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
         (await SendAsync<QuestPage>(HttpMethod.Get, $"/api/quests?limit={limit}", null, cancellationToken)).Value?.Items ?? [];
 
     /// <summary>One page of the caller's gallery, newest first; <paramref name="cursor"/> from the previous page.</summary>
-    public Task<ApiResult<ImagePage>> ListImagesAsync(int limit, string? cursor, CancellationToken cancellationToken) =>
-        SendAsync<ImagePage>(HttpMethod.Get, $"/api/images?limit={limit}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}", null, cancellationToken);
+    public Task<ApiResult<ImagePage>> ListImagesAsync(int limit, string? cursor, CancellationToken cancellationToken, string? search = null, bool favorites = false) =>
+        SendAsync<ImagePage>(HttpMethod.Get, $"/api/images?limit={limit}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}"
+            + $"{(string.IsNullOrWhiteSpace(search) ? "" : "&q=" + Uri.EscapeDataString(search))}{(favorites ? "&favorite=true" : "")}", null, cancellationToken);
+
+    /// <summary>Marks one of the caller's images a favourite, or takes the mark off.</summary>
+    public Task<ApiResult<object>> SetFavoriteAsync(Guid id, bool favorite, CancellationToken cancellationToken) =>
+        SendAsync<object>(favorite ? HttpMethod.Put : HttpMethod.Delete, $"/api/images/{id}/favorite", null, cancellationToken);
 
     /// <summary>New links (the original and every smaller width) for one of the caller's images, living <paramref name="lifetime"/>.</summary>
     public Task<ApiResult<SignedUrlResponse>> CreateImageLinksAsync(Guid id, TimeSpan lifetime, CancellationToken cancellationToken) =>
