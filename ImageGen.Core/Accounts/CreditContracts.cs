@@ -30,14 +30,23 @@ public sealed record CreditsDto(int Balance, int Reserved, IReadOnlyList<CreditE
 /// by credential (a key, or the signed-in session: <see cref="SpendByKeyDto.KeyId"/> null) and by month (UTC).
 /// </summary>
 public sealed record SpendDto(DateTimeOffset From, DateTimeOffset To, int Total, IReadOnlyList<SpendByModelDto> ByModel, IReadOnlyList<SpendByKeyDto> ByKey,
-    IReadOnlyList<SpendByMonthDto> ByMonth);
+    IReadOnlyList<SpendByMonthDto> ByMonth, IReadOnlyList<SpendByMonthDto> ByDay);
+
+/// <summary>
+/// The same spend as <see cref="SpendDto"/>, grouped one way (<c>model</c>, <c>key</c>, <c>day</c> or <c>month</c>):
+/// each group's <see cref="UsageRowDto.Key"/> (a model id, an API key id or "session", <c>yyyy-MM-dd</c>, <c>yyyy-MM</c>)
+/// and a readable <see cref="UsageRowDto.Label"/>.
+/// </summary>
+public sealed record UsageDto(DateTimeOffset From, DateTimeOffset To, string GroupBy, int Total, IReadOnlyList<UsageRowDto> Rows);
+
+public sealed record UsageRowDto(string Key, string Label, int Credits, int Quests);
 
 public sealed record SpendByModelDto(string Model, int Credits, int Quests);
 
 /// <summary>A key's spend; <paramref name="KeyId"/> null for quests made from a session (the web, a token).</summary>
 public sealed record SpendByKeyDto(Guid? KeyId, string Name, int Credits, int Quests);
 
-/// <summary>A month's spend; <paramref name="Month"/> as <c>yyyy-MM</c>.</summary>
+/// <summary>A month's (or, in <see cref="SpendDto.ByDay"/>, a day's) spend; <paramref name="Month"/> as <c>yyyy-MM</c> (<c>yyyy-MM-dd</c>).</summary>
 public sealed record SpendByMonthDto(string Month, int Credits, int Quests);
 
 /// <summary>An operator's grant (positive) or adjustment (either sign), always with a reason.</summary>

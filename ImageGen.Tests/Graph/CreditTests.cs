@@ -265,6 +265,18 @@ public sealed class CreditTests(GraphFixture graph)
         Assert.Equal(key.Id, spend.ByKey.Single(k => k.Name == "nightly script").KeyId);
         Assert.Equal((DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), charged, 3),
             (Assert.Single(spend.ByMonth).Month, spend.ByMonth[0].Credits, spend.ByMonth[0].Quests));
+        Assert.Equal((DateTimeOffset.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), charged),
+            (Assert.Single(spend.ByDay).Month, spend.ByDay[0].Credits));
+
+        // The same figures grouped one way, as /api/credits/usage serves them.
+        var usage = (await keyed.GetFromJsonAsync<UsageDto>("/api/credits/usage?groupBy=key", GraphFixture.Json, Token))!;
+        Assert.Equal(("key", charged), (usage.GroupBy, usage.Total));
+        Assert.Equal([(key.Id.ToString(), "nightly script", large.Cost + openAi.Cost), ("session", "signed-in session", small.Cost)],
+            usage.Rows.Select(r => (r.Key, r.Label, r.Credits)).OrderBy(r => r.Label));
+        using (var badGroup = await user.Client.GetAsync("/api/credits/usage?groupBy=colour", Token))
+        {
+            await ProblemAssert.IsProblemAsync(badGroup, HttpStatusCode.BadRequest, ErrorCodes.InvalidValue, "groupBy");
+        }
 
         // Another user's summary has none of it; a backwards period is refused by field.
         using var other = await graph.CreateUserAsync(Token);

@@ -67,7 +67,7 @@ public sealed class ScopeTests
             (_, "/api/auth/logout" or "/api/auth/change-password" or "/api/auth/resend-verification") => AuthSchemes.SessionPolicy,
             ("POST", "/api/keys") => AuthSchemes.SessionPolicy,
             (_, "/api/keys" or "/api/keys/{id}") => Scope(ApiKeyScopes.Keys),
-            (_, "/api/me" or "/api/credits" or "/api/credits/spend") => Scope(ApiKeyScopes.CreditsRead),
+            (_, "/api/me" or "/api/credits" or "/api/credits/spend" or "/api/credits/usage") => Scope(ApiKeyScopes.CreditsRead),
             (_, "/api/models" or "/openapi/{documentName}.json") => "anonymous",
             (_, "/api/providers") => "signed-in",
             // Signed links need no credential; read by credentials the handler asks for the images scope.
