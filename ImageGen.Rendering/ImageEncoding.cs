@@ -58,17 +58,22 @@ public static class ImageEncoding
     {
         using var source = ImageDecoder.Decode(png, DecodeLimits.Default).Pixels;
         using var result = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        var (cx, cy) = (source.Width / 2.0, source.Height / 2.0);
-        for (var y = 0; y < source.Height; y++)
+        var (width, height) = (source.Width, source.Height);
+        var (cx, cy) = (width / 2.0, height / 2.0);
+        // The colours in one array (a call per pixel into Skia took most of the time), then back in one set.
+        var colors = source.Pixels;
+        for (var y = 0; y < height; y++)
         {
-            for (var x = 0; x < source.Width; x++)
+            for (var x = 0; x < width; x++)
             {
                 var (dx, dy) = ((x + 0.5 - cx) / cx, (y + 0.5 - cy) / cy);
                 var distance = Math.Sqrt((dx * dx) + (dy * dy));
                 var alpha = (byte)Math.Clamp((1.0 - distance) * 40 * 255, 0, 255);
-                result.SetPixel(x, y, source.GetPixel(x, y).WithAlpha(alpha));
+                colors[(y * width) + x] = colors[(y * width) + x].WithAlpha(alpha);
             }
         }
+
+        result.Pixels = colors;
 
         using var data = Png(result);
         return data.ToArray();

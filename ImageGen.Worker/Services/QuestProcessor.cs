@@ -164,9 +164,16 @@ internal sealed partial class QuestProcessor(
                     result = await CallAsync(model, parameters);
                     break;
                 }
-                catch (ProviderException e) when (e.AllowsFallback && NextFallback(fallbacks) is var (next, plan))
+                catch (ProviderException e) when (e.AllowsFallback && fallbacks.Count > 0)
                 {
                     // The model asked for cannot take the quest now, and nothing was billed: the next fallback runs it.
+                    if (NextFallback(fallbacks) is not { } found)
+                    {
+                        throw;
+                    }
+
+                    var (next, plan) = found;
+
                     run.AddStep(QuestStepKinds.Fallback, code: e.ErrorCode,
                         detail: $"{model.DisplayName} {(e.NotSent ? "is not taking work (its circuit is open)" : "is still rate limited after retries")}; running on {next.DisplayName} ({next.Id}) instead");
                     (model, parameters) = (next, plan.Parameters);
