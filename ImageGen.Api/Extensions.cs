@@ -116,6 +116,8 @@ internal static class Extensions
         builder.Services.AddSingleton<Hubs.HubSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Hubs.HubSessions>());
         builder.Services.AddSingleton<Hubs.LiveUpdatesPause>();
+        builder.Services.AddSingleton<Services.QuestThroughput>();
+        builder.Services.AddSingleton<Services.QuestSnapshots>();
         builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddImageGenIdentity().AddSignInManager().AddAccountTokens();

@@ -7,7 +7,6 @@ using ImageGen.Api.Images;
 using ImageGen.Api.Limits;
 using ImageGen.Api.Problems;
 using ImageGen.Api.Services;
-using ImageGen.Data.Queue;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
@@ -137,14 +136,14 @@ internal static class QuestsApi
     }
 
     public static async Task<Results<Ok<QuestDto>, ProblemHttpResult>> GetQuest(
-        string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, QuestPreviews previews, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal principal, ImageGenDbContext db, QuestSnapshots snapshots, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
         // Another user's quest answers exactly as a missing one does.
         var quest = Guid.TryParse(id, out var questId) ? await db.FindWithImagesAsync(questId, userId, cancellationToken) : null;
         return quest is null
             ? ApiProblems.NotFound(ErrorCodes.QuestNotFound, $"There is no quest '{id}'.")
-            : TypedResults.Ok(await quest.ToDtoWithPreviewAsync(signer, previews));
+            : TypedResults.Ok(await snapshots.ForAsync(quest, db, cancellationToken));
     }
 
     public static async Task<Results<Ok<QuestPage>, ProblemHttpResult>> ListQuests(

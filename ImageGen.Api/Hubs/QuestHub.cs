@@ -1,11 +1,8 @@
-using ImageGen.Api.Apis;
 using ImageGen.Api.Auth;
-using ImageGen.Api.Images;
 using ImageGen.Api.Operations;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Quests;
 using ImageGen.Data;
-using ImageGen.Data.Queue;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
@@ -20,7 +17,7 @@ namespace ImageGen.Api.Hubs;
 /// </summary>
 [Authorize(Policy = "scope:" + ApiKeyScopes.Quests)]
 internal sealed class QuestHub(
-    ImageGenDbContext db, ImageUrlSigner signer, ImageGenMetrics metrics, IConnectionMultiplexer redis, TimeProvider time, HubSessions sessions, QuestPreviews previews) : Hub
+    ImageGenDbContext db, ImageGenMetrics metrics, IConnectionMultiplexer redis, TimeProvider time, HubSessions sessions, Services.QuestSnapshots snapshots) : Hub
 {
     public const string Path = "/hubs/quests";
     public const string EventMethod = "questEvent";
@@ -57,6 +54,6 @@ internal sealed class QuestHub(
         var quest = await db.FindWithImagesAsync(questId, userId, Context.ConnectionAborted);
         return quest is null
             ? throw new HubException($"{ErrorCodes.QuestNotFound}: there is no quest '{questId}'.")
-            : await quest.ToDtoWithPreviewAsync(signer, previews);
+            : await snapshots.ForAsync(quest, db, Context.ConnectionAborted);
     }
 }

@@ -16,6 +16,7 @@ internal sealed partial class QuestEventForwarder(
     IHubContext<QuestHub> hub,
     ImageUrlSigner signer,
     QuestWaiters waiters,
+    QuestThroughput throughput,
     Webhooks.WebhookDispatcher webhooks,
     ILogger<QuestEventForwarder> logger) : BackgroundService
 {
@@ -56,6 +57,7 @@ internal sealed partial class QuestEventForwarder(
         }
 
         waiters.Observe(evt);
+        throughput.Observe(evt);
         webhooks.Wake();
 
         if (evt.Quest is { } attached)

@@ -91,6 +91,12 @@ public sealed record QuestDto
     /// <summary>Credits reserved for this quest: charged on success, returned otherwise.</summary>
     public required int Cost { get; init; }
 
+    /// <summary>While queued (on a quest read or a hub snapshot): the quests submitted before it that still wait.</summary>
+    public int? QueuePosition { get; init; }
+
+    /// <summary>While queued: about when it starts, in seconds, at the rate quests have been ending (null until some have).</summary>
+    public int? EstimatedStartSeconds { get; init; }
+
     [JsonConverter(typeof(JsonStringEnumConverter<QuestStatus>))]
     public required QuestStatus Status { get; init; }
 
