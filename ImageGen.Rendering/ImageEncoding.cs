@@ -79,6 +79,29 @@ public static class ImageEncoding
         return data.ToArray();
     }
 
+    /// <summary>
+    /// ImageGen's mask (transparent where to repaint) as BFL's fill mask: white where to fill, black where to keep. PNG.
+    /// </summary>
+    public static byte[] FillMask(byte[] alphaMask) => Remap(alphaMask, c => c.Alpha < 128 ? SKColors.White : SKColors.Black);
+
+    /// <summary>A fill mask (white where to fill) as ImageGen's mask (transparent where to repaint). PNG.</summary>
+    public static byte[] AlphaMask(byte[] fillMask) => Remap(fillMask, c => c.Red >= 128 ? SKColors.Transparent : SKColors.White);
+
+    private static byte[] Remap(byte[] png, Func<SKColor, SKColor> map)
+    {
+        using var source = ImageDecoder.Decode(png, DecodeLimits.Default).Pixels;
+        using var result = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var colors = source.Pixels;
+        for (var i = 0; i < colors.Length; i++)
+        {
+            colors[i] = map(colors[i]);
+        }
+
+        result.Pixels = colors;
+        using var data = Png(result);
+        return data.ToArray();
+    }
+
     /// <summary>The size and content type of encoded bytes (from the header, nothing decoded), or null when they are not an image.</summary>
     public static (int Width, int Height, string ContentType)? Inspect(byte[] bytes) =>
         ImageDecoder.ReadHeader(bytes) is { } header ? (header.Width, header.Height, header.ContentType) : null;

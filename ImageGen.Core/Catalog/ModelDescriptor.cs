@@ -113,6 +113,9 @@ public sealed record ModelDescriptor
     /// </summary>
     public bool InputsAreReferences { get; init; }
 
+    /// <summary>True for a model that only changes an image (FLUX fill): a quest without <c>images</c> is refused.</summary>
+    public bool RequiresInput { get; init; }
+
     /// <summary>Whether an edit may name a mask: a PNG of the first image's size whose transparent pixels mark what to change.</summary>
     public bool TakesMask { get; init; }
 

@@ -127,7 +127,11 @@ public static partial class QuestValidator
 
             if (images is null)
             {
-                if (request.Mask is not null)
+                if (model.RequiresInput)
+                {
+                    errors.Add(new FieldError("images", ErrorCodes.Required, $"{model.DisplayName} changes an image: name it in 'images' (and the part to repaint in 'mask')."));
+                }
+                else if (request.Mask is not null)
                 {
                     errors.Add(new FieldError("images", ErrorCodes.Required, "A mask goes with an image to edit: name it in 'images'."));
                 }

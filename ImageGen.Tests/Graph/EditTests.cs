@@ -81,6 +81,32 @@ public sealed class EditTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Flux_fill_repaints_what_the_mask_marks_and_keeps_the_rest_and_needs_an_image()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var image = await UploadAsync(user, Solid(320, 240, Source));
+        var mask = await UploadAsync(user, HalfTransparentMask(320, 240));
+
+        var quest = await graph.CreateAndWaitAsync(user, new { prompt = "a storm over the sea", model = "flux-pro-1.0-fill", images = new[] { image }, mask, outputFormat = "png" }, Token);
+
+        using (var result = await DownloadAsync(quest))
+        {
+            // BFL received the mask white where ours was transparent: the left half is repainted, the right half kept.
+            Assert.Equal((320, 240), (result.Width, result.Height));
+            Assert.Equal(Source, result.GetPixel(300, 120));
+            Assert.NotEqual(Source, result.GetPixel(20, 120));
+        }
+
+        var debug = await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{quest.Id}/debug", GraphFixture.Json, Token);
+        var sent = debug!.Timeline.First(s => s.Kind == QuestStepKinds.ProviderCall).Sent!;
+        Assert.Equal("flux-pro-1.0-fill", (string?)sent["endpoint"]);
+        Assert.StartsWith("image/png, 320x240,", (string?)sent["image"], StringComparison.Ordinal);
+        Assert.StartsWith("black and white PNG, 320x240", (string?)sent["mask"], StringComparison.Ordinal);
+
+        await RefusedAsync(user, new { prompt = "x", model = "flux-pro-1.0-fill" }, ErrorCodes.Required, "images");
+    }
+
+    [Fact]
     public async Task A_flux_2_quest_draws_from_two_reference_images_at_the_asked_size_and_is_charged_what_bfl_bills()
     {
         using var user = await graph.CreateUserAsync(Token);

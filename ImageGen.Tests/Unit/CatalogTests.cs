@@ -20,7 +20,7 @@ public sealed class CatalogTests
     {
         Assert.Equal(
             ["local-sketch", "gpt-image-2", "gpt-image-2.6-flare", "gpt-image-2.6-sunburst", "gpt-image-2.5-flare", "gpt-image-2.5-sunburst",
-             "gpt-image-1.5", "gpt-image-1-mini", "flux-2-pro", "flux-2-max", "flux-2-flex", "flux-2-klein-9b", "flux-2-klein-4b", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
+             "gpt-image-1.5", "gpt-image-1-mini", "flux-2-pro", "flux-2-max", "flux-2-flex", "flux-2-klein-9b", "flux-2-klein-4b", "flux-pro-1.0-fill", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev", "flux-kontext-pro", "flux-kontext-max", "midjourney"],
             ModelCatalog.Default.All.Select(m => m.Id));
         Assert.All(ModelCatalog.Default.All, m => Assert.True(m.Available));
         Assert.True(ModelCatalog.Default.TryGet("midjourney", out var midjourney));

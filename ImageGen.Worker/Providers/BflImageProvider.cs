@@ -78,7 +78,12 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
         for (var i = 0; i < request.Inputs.Count; i++)
         {
             var input = request.Inputs[i];
-            body[InputField(i)] = $"{input.ContentType}, {input.Width}x{input.Height}, {input.Bytes.Length} bytes (base64)";
+            body[request.Model.TakesMask && i == 0 ? "image" : InputField(i)] = $"{input.ContentType}, {input.Width}x{input.Height}, {input.Bytes.Length} bytes (base64)";
+        }
+
+        if (body.ContainsKey("mask") && request.Mask is { } mask)
+        {
+            body["mask"] = $"black and white PNG, {mask.Width}x{mask.Height} (white: repaint)";
         }
 
         return body;
@@ -110,6 +115,18 @@ internal sealed partial class BflImageProvider(HttpClient http, IOptions<Provide
         if (p.Raw is { } raw)
         {
             body["raw"] = raw;
+        }
+
+        // Fill repaints its image where the mask is white (BFL's convention; ours marks that part transparent).
+        if (request.Model.TakesMask && request.Inputs.Count > 0)
+        {
+            body["image"] = Convert.ToBase64String(request.Inputs[0].Bytes);
+            if (request.Mask is { } mask)
+            {
+                body["mask"] = Convert.ToBase64String(Rendering.ImageEncoding.FillMask(mask.Bytes));
+            }
+
+            return body;
         }
 
         // Kontext edits the image it is given; FLUX.2 draws from each reference: inline, as base64, in BFL's numbered fields.
