@@ -38,7 +38,7 @@ internal sealed class BflJobs
 /// <c>GET</c> on that URL reports Pending (with progress), Ready (with a signed sample URL valid 10 minutes),
 /// Request/Content Moderated, Error or Task not found. Validation errors use BFL's 422 shape.
 /// </summary>
-internal static class BflApi
+internal static partial class BflApi
 {
     public const int MaxInFlight = 24;
     private static readonly TimeSpan SampleLifetime = TimeSpan.FromMinutes(10);
@@ -47,19 +47,6 @@ internal static class BflApi
         ["flux-kontext-pro"] = 4, ["flux-kontext-max"] = 8, ["flux-pro-1.0-fill"] = 5,
     };
     private static readonly string[] AspectRatios = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16", "9:21"];
-
-    /// <summary>
-    /// FLUX.2 on <c>/v1/flux-2-*</c>: width and height 256 to 2048 in steps of 16, reference images in
-    /// <c>input_image</c>, <c>input_image_2</c>, ... up to the model's count, priced by megapixel (the first, then each
-    /// further one of the output and of the references).
-    /// </summary>
-    private sealed record Flux2(decimal First, decimal PerMegapixel, int MaxReferences, int MaxTolerance);
-
-    private static readonly Dictionary<string, Flux2> Flux2Models = new()
-    {
-        ["flux-2-pro"] = new(3m, 1.5m, 8, 6), ["flux-2-max"] = new(7m, 3m, 8, 5), ["flux-2-flex"] = new(5m, 5m, 8, 6),
-        ["flux-2-klein-9b"] = new(2m, 0.2m, 4, 6), ["flux-2-klein-4b"] = new(1.4m, 0.1m, 4, 6),
-    };
 
     public static void MapBfl(this WebApplication app)
     {
@@ -134,55 +121,10 @@ internal static class BflApi
             return Invalid("prompt", "Field required", "missing");
         }
 
-        // Kontext takes one input image; FLUX.2 up to its count of references, in numbered fields.
-        var references = new List<byte[]>();
-        var most = flux2?.MaxReferences ?? (model.StartsWith("flux-kontext", StringComparison.Ordinal) ? 1 : 0);
-        foreach (var (name, value) in body.Where(f => f.Key == "input_image" || f.Key.StartsWith("input_image_", StringComparison.Ordinal)).ToList())
+        var (references, inputImage, fillMask, refused) = Inputs(model, body, flux2);
+        if (refused is not null)
         {
-            var number = name == "input_image" ? 1 : int.TryParse(name["input_image_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
-            if (number < 1 || number > most)
-            {
-                return Invalid(name, most == 0 ? "Extra inputs are not permitted" : $"This model takes at most {most} input image(s)", "extra_forbidden");
-            }
-
-            try
-            {
-                var bytes = Convert.FromBase64String((string?)value ?? "");
-                if (ImageEncoding.Inspect(bytes) is null)
-                {
-                    return Invalid(name, "Input image could not be decoded", "value_error");
-                }
-
-                references.Add(bytes);
-            }
-            catch (FormatException)
-            {
-                return Invalid(name, "Input image is not valid base64", "value_error");
-            }
-        }
-
-        var inputImage = references.FirstOrDefault();
-
-        // Fill: the image to change in 'image', and an optional black and white 'mask' of its size (white: repaint).
-        byte[]? fillMask = null;
-        if (model == "flux-pro-1.0-fill")
-        {
-            if (Decoded(body, "image") is not { } image)
-            {
-                return Invalid("image", "Field required: a base64 image to fill", "missing");
-            }
-
-            inputImage = image;
-            if (body.ContainsKey("mask"))
-            {
-                if (Decoded(body, "mask") is not { } mask || ImageEncoding.Inspect(mask) is not { } maskInfo
-                    || (maskInfo.Width, maskInfo.Height) != (ImageEncoding.Inspect(image)!.Value.Width, ImageEncoding.Inspect(image)!.Value.Height))
-                {
-                    return Invalid("mask", "The mask must be an image of the same size as the image", "value_error");
-                }
-
-                fillMask = ImageEncoding.AlphaMask(mask);
-            }
+            return refused;
         }
 
         int width, height;
@@ -281,19 +223,6 @@ internal static class BflApi
             ["input_mp"] = inputMegapixels,
             ["output_mp"] = megapixels,
         });
-    }
-
-    /// <summary>A base64 image field, decoded and recognised as an image; null when absent or not one.</summary>
-    private static byte[]? Decoded(JsonObject body, string field)
-    {
-        try
-        {
-            return (string?)body[field] is { } text && Convert.FromBase64String(text) is var bytes && ImageEncoding.Inspect(bytes) is not null ? bytes : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     private static string NearestRatio(int width, int height) =>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ImageGen.Api.Problems;
 using ImageGen.Core.Catalog;
 using ImageGen.Core.Quests;
@@ -61,7 +60,7 @@ internal static partial class OpenAiApi
             {
                 size = asked;
             }
-            else if (TryParseSize(asked, out var w, out var h))
+            else if (SizeRule.Parse(asked) is (int w, int h))
             {
                 (width, height) = (w, h);
             }
@@ -100,15 +99,6 @@ internal static partial class OpenAiApi
     }
 
     private static string? AutoMeansNothing(string? value, IReadOnlyList<string>? taken) => value == "auto" && taken is null ? null : value;
-
-    private static bool TryParseSize(string size, out int width, out int height)
-    {
-        var parts = size.Split('x');
-        width = height = 0;
-        return parts.Length == 2
-            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out width)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out height);
-    }
 
     /// <summary>The native field names as OpenAI's request spells them.</summary>
     internal static string OpenAiName(string field) => field switch
