@@ -75,9 +75,17 @@ public sealed class SearchTests(GraphFixture graph)
             await ProblemAssert.IsProblemAsync(theirs, HttpStatusCode.NotFound, ErrorCodes.ImageNotFound, null);
         }
 
-        using (var marked = await user.Client.PutAsync($"/api/images/{image}/favorite", null, Token))
+        using (var notAnId = await user.Client.PutAsync("/api/images/not-an-id/favorite", null, Token))
         {
-            Assert.Equal(HttpStatusCode.NoContent, marked.StatusCode);
+            await ProblemAssert.IsProblemAsync(notAnId, HttpStatusCode.NotFound, ErrorCodes.ImageNotFound, null);
+        }
+
+        // Marked five times at once: each answers 204, and it is one favourite.
+        var marks = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => user.Client.PutAsync($"/api/images/{image}/favorite", null, Token)));
+        Assert.All(marks, m => Assert.Equal(HttpStatusCode.NoContent, m.StatusCode));
+        foreach (var mark in marks)
+        {
+            mark.Dispose();
         }
 
         var favourites = await user.Client.GetFromJsonAsync<ImagePage>("/api/images?favorite=true", GraphFixture.Json, Token);
