@@ -28,6 +28,9 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
     public DbSet<Upload> Uploads => Set<Upload>();
+    public DbSet<ImageShare> ImageShares => Set<ImageShare>();
+    public DbSet<Collection> Collections => Set<Collection>();
+    public DbSet<CollectionImage> CollectionImages => Set<CollectionImage>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
@@ -163,6 +166,36 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             account.ToTable("credit_accounts");
             account.HasKey(a => a.UserId);
             account.HasOne<ImageGenUser>().WithMany().HasForeignKey(a => a.UserId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<ImageShare>(share =>
+        {
+            share.ToTable("image_shares");
+            share.HasKey(s => s.Id);
+            share.Property(s => s.Id).ValueGeneratedNever();
+            share.Property(s => s.TokenHash).HasMaxLength(64);
+            share.HasIndex(s => s.TokenHash).IsUnique();
+            share.HasIndex(s => s.ImageId);
+            share.HasOne<QuestImage>().WithMany().HasForeignKey(s => s.ImageId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Collection>(collection =>
+        {
+            collection.ToTable("collections");
+            collection.HasKey(c => c.Id);
+            collection.Property(c => c.Id).ValueGeneratedNever();
+            collection.Property(c => c.Name).HasMaxLength(Collection.MaxNameLength);
+            collection.HasIndex(c => new { c.UserId, c.Name }).IsUnique();
+            collection.HasOne<ImageGenUser>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<CollectionImage>(member =>
+        {
+            member.ToTable("collection_images");
+            member.HasKey(m => new { m.CollectionId, m.ImageId });
+            member.HasIndex(m => m.ImageId);
+            member.HasOne<Collection>().WithMany().HasForeignKey(m => m.CollectionId).OnDelete(DeleteBehavior.Cascade);
+            member.HasOne<QuestImage>().WithMany().HasForeignKey(m => m.ImageId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Upload>(upload =>

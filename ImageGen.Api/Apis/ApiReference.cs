@@ -25,6 +25,7 @@ internal static class ApiReference
         app.MapQuestsApi();
         app.MapModelsApi();
         app.MapImagesApi();
+        app.MapCollectionsApi();
         app.MapUploadsApi();
         app.MapOpenAiApi();
         Webhooks.WebhooksApi.MapWebhooksApi(app);

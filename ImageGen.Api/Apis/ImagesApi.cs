@@ -15,7 +15,7 @@ using ImageGen.Api.Limits;
 
 namespace ImageGen.Api.Apis;
 
-internal static class ImagesApi
+internal static partial class ImagesApi
 {
     public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
     {
@@ -24,7 +24,7 @@ internal static class ImagesApi
 
         var group = app.MapGroup("/api/images").WithTags("Images").RequireAuthorization(AuthSchemes.ScopePolicy(ApiKeyScopes.Images));
         group.MapGet("/", ListImages).RequireRateLimiting(LimitPolicies.Read).WithName("ListImages")
-            .WithSummary("The caller's images, newest first, paged by cursor; narrowed by q (prompt words), model, status, from, to and favorite.");
+            .WithSummary("The caller's images, newest first, paged by cursor; narrowed by q (prompt words), model, status, from, to, favorite and collection.");
         group.MapPut("/{id}/favorite", MarkFavorite).RequireRateLimiting(LimitPolicies.Write).WithName("MarkFavorite").WithSummary("Marks one of the caller's images as a favourite.");
         group.MapDelete("/{id}/favorite", UnmarkFavorite).RequireRateLimiting(LimitPolicies.Write).WithName("UnmarkFavorite").WithSummary("Takes the favourite mark off one of the caller's images.");
         group.MapGet("/{id}", GetImageInfo).RequireRateLimiting(LimitPolicies.Read).WithName("GetImageInfo").WithSummary("One image's metadata, signed URLs and placeholder.");
@@ -32,6 +32,8 @@ internal static class ImagesApi
             .WithSummary("A fresh signed URL for one of the caller's images (expiresIn 1 to 86400 seconds), for when an older one has expired.");
         group.MapDelete("/{id}", DeleteImage).RequireRateLimiting(LimitPolicies.Write).WithName("DeleteImage")
             .WithSummary("Deletes one of the caller's images: its file and every variant go; the quest and the ledger stay.");
+        MapSharing(app, group);
+        MapBulk(group);
         return app;
     }
 
@@ -92,9 +94,10 @@ internal static class ImagesApi
     }
 
     public static async Task<Results<Ok<ImagePage>, ProblemHttpResult>> ListImages(
-        ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, [AsParameters] PageRequest page, [AsParameters] SearchFilter filter,
-        CancellationToken cancellationToken)
+        ClaimsPrincipal principal, [AsParameters] ImageServices services, [AsParameters] PageRequest page, [AsParameters] SearchFilter filter,
+        CancellationToken cancellationToken, [FromQuery(Name = "collection")] string? collection = null)
     {
+        var (db, signer) = (services.Db, services.Signer);
         if (KeysetCursor.Read(page, out var size, out var after) is { } problem)
         {
             return problem;
@@ -110,6 +113,16 @@ internal static class ImagesApi
         if (filter.Favorite is true)
         {
             images = images.Where(i => i.FavoriteAt != null);
+        }
+
+        if (collection is not null)
+        {
+            if (await CollectionsApi.FindAsync(db, collection, userId, cancellationToken) is not { } own)
+            {
+                return CollectionsApi.NoSuchCollection(collection);
+            }
+
+            images = images.Where(i => db.CollectionImages.Any(m => m.CollectionId == own.Id && m.ImageId == i.Id));
         }
 
         if (filter.NarrowsQuests)
@@ -138,7 +151,7 @@ internal static class ImagesApi
         return problem ?? (Results<Ok<ImageDto>, ProblemHttpResult>)TypedResults.Ok(ToDto(row!.Image, row.Quest, signer, signer.DefaultExpiry()));
     }
 
-    /// <summary>What the signed-link handler uses.</summary>
+    /// <summary>What the gallery list and the signed-link handler use.</summary>
     public sealed record ImageServices(ImageGenDbContext Db, ImageUrlSigner Signer, TimeProvider Time);
 
     public static async Task<Results<Ok<SignedUrlResponse>, ProblemHttpResult>> CreateSignedUrl(

@@ -43,6 +43,13 @@ public sealed class LimitOptions
     [Range(1, 10_000_000)]
     public int ImageBurst { get; set; } = 300;
 
+    /// <summary>Shared-link reads per minute from one address (no account is asked, so guessing tokens is slow).</summary>
+    [Range(1, 10_000_000)]
+    public int SharedPerMinute { get; set; } = 120;
+
+    [Range(1, 10_000_000)]
+    public int SharedBurst { get; set; } = 60;
+
     /// <summary>Sign-in, sign-up, token and password attempts per minute from one address.</summary>
     [Range(1, 1_000_000)]
     public int LoginsPerMinute { get; set; } = 10;
@@ -91,11 +98,12 @@ internal static class LimitPolicies
     public const string Read = "read";
     public const string Write = "write";
     public const string Images = "images";
+    public const string Shared = "shared";
     public const string Account = "account";
     public const string HubConnect = "hub-connect";
 
     /// <summary>The policies an endpoint may name; the hub's methods are limited by <see cref="Hubs.HubCallLimits"/>.</summary>
-    public static readonly IReadOnlySet<string> All = new HashSet<string> { Submit, Read, Write, Images, Account, HubConnect };
+    public static readonly IReadOnlySet<string> All = new HashSet<string> { Submit, Read, Write, Images, Shared, Account, HubConnect };
 
     public static void AddLimitPolicies(this IHostApplicationBuilder builder)
     {
@@ -106,6 +114,7 @@ internal static class LimitPolicies
             limiter.AddPolicy(Read, context => Bucket(context, Read, byUser: true, o => (o.ReadBurst, o.ReadsPerMinute)));
             limiter.AddPolicy(Write, context => Bucket(context, Write, byUser: true, o => (o.WriteBurst, o.WritesPerMinute)));
             limiter.AddPolicy(Images, context => Bucket(context, Images, byUser: true, o => (o.ImageBurst, o.ImagesPerMinute)));
+            limiter.AddPolicy(Shared, context => Bucket(context, Shared, byUser: false, o => (o.SharedBurst, o.SharedPerMinute)));
             limiter.AddPolicy(Account, context => Bucket(context, Account, byUser: false, o => (o.LoginBurst, o.LoginsPerMinute)));
             limiter.AddPolicy(HubConnect, context => Bucket(context, HubConnect, byUser: true, o => (o.HubConnectBurst, o.HubConnectsPerMinute)));
             limiter.OnRejected = (rejected, _) => RateLimitProblem.WriteAsync(rejected, TimeSpan.FromSeconds(1));

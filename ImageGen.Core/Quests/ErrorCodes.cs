@@ -72,6 +72,10 @@ public static class ErrorCodes
     public const string QuestNotFound = "quest_not_found";
     public const string ImageNotFound = "image_not_found";
     public const string ImageDeleted = "image_deleted";
+    public const string ShareNotFound = "share_not_found";
+    public const string CollectionNotFound = "collection_not_found";
+    public const string CollectionNameTaken = "collection_name_taken";
+    public const string CollectionLimitReached = "collection_limit_reached";
     public const string InvalidWidth = "invalid_width";
     public const string InvalidFormat = "invalid_format";
     public const string InvalidQuality = "invalid_quality";

@@ -29,8 +29,7 @@ public sealed record ImageDto
     public int? GenerationMilliseconds { get; init; }
 }
 
-/// <summary>A kept upload (an image sent in to edit) as its owner sees it.</summary>
-/// <summary>An upload; <paramref name="ExpiresAt"/> is when it goes unless a quest uses it first (null once one has).</summary>
+/// <summary>A kept upload (an image sent in to edit) as its owner sees it; <paramref name="ExpiresAt"/> is when it goes unless a quest uses it first (null once one has).</summary>
 public sealed record UploadDto(Guid Id, string ContentType, int Width, int Height, long Bytes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
@@ -62,3 +61,27 @@ public sealed record SignedUrlRequest
 /// <see cref="Height"/> are the original's.
 /// </summary>
 public sealed record SignedUrlResponse(string Url, DateTimeOffset ExpiresAt, IReadOnlyList<ImageVariantUrl> Variants, int Width, int Height);
+
+/// <summary>
+/// A public link to one image (<c>POST /api/images/{id}/share</c>): anyone with <paramref name="Url"/> sees the image
+/// without an account until the owner revokes it. The token is shown this once; sharing again makes a new link and
+/// ends the old one.
+/// </summary>
+public sealed record ShareLinkResponse(string Url, string Token, DateTimeOffset CreatedAt);
+
+/// <summary>Several of the caller's images at once (bulk delete, bulk download): at most <see cref="MaxIds"/> ids.</summary>
+public sealed record ImageIdsRequest
+{
+    public const int MaxIds = 200;
+
+    public IReadOnlyList<Guid>? Ids { get; init; }
+}
+
+/// <summary>What a bulk delete did: the images deleted now, and the ids that named nothing of the caller's.</summary>
+public sealed record BulkDeleteResponse(int Deleted, IReadOnlyList<Guid> NotFound);
+
+/// <summary>A named set of the owner's images.</summary>
+public sealed record CollectionDto(Guid Id, string Name, int ImageCount, DateTimeOffset CreatedAt);
+
+/// <summary>A collection's name, to create or rename one.</summary>
+public sealed record CollectionRequest(string? Name);

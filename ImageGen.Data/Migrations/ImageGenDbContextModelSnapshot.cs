@@ -148,6 +148,59 @@ namespace ImageGen.Data.Migrations
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("ImageGen.Data.Entities.Collection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_collections");
+
+                    b.HasIndex("UserId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_collections_user_id_name");
+
+                    b.ToTable("collections", (string)null);
+                });
+
+            modelBuilder.Entity("ImageGen.Data.Entities.CollectionImage", b =>
+                {
+                    b.Property<Guid>("CollectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("collection_id");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("image_id");
+
+                    b.Property<DateTimeOffset>("AddedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("added_at");
+
+                    b.HasKey("CollectionId", "ImageId")
+                        .HasName("pk_collection_images");
+
+                    b.HasIndex("ImageId")
+                        .HasDatabaseName("ix_collection_images_image_id");
+
+                    b.ToTable("collection_images", (string)null);
+                });
+
             modelBuilder.Entity("ImageGen.Data.Entities.CreditAccount", b =>
                 {
                     b.Property<Guid>("UserId")
@@ -353,6 +406,47 @@ namespace ImageGen.Data.Migrations
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("ImageGen.Data.Entities.ImageShare", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("image_id");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("token_hash");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_image_shares");
+
+                    b.HasIndex("ImageId")
+                        .HasDatabaseName("ix_image_shares_image_id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_shares_token_hash");
+
+                    b.ToTable("image_shares", (string)null);
                 });
 
             modelBuilder.Entity("ImageGen.Data.Entities.Quest", b =>
@@ -1066,6 +1160,33 @@ namespace ImageGen.Data.Migrations
                         .HasConstraintName("fk_api_keys_users_user_id");
                 });
 
+            modelBuilder.Entity("ImageGen.Data.Entities.Collection", b =>
+                {
+                    b.HasOne("ImageGen.Data.Entities.ImageGenUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_collections_users_user_id");
+                });
+
+            modelBuilder.Entity("ImageGen.Data.Entities.CollectionImage", b =>
+                {
+                    b.HasOne("ImageGen.Data.Entities.Collection", null)
+                        .WithMany()
+                        .HasForeignKey("CollectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_collection_images_collections_collection_id");
+
+                    b.HasOne("ImageGen.Data.Entities.QuestImage", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_collection_images_quest_images_image_id");
+                });
+
             modelBuilder.Entity("ImageGen.Data.Entities.CreditAccount", b =>
                 {
                     b.HasOne("ImageGen.Data.Entities.ImageGenUser", null)
@@ -1084,6 +1205,16 @@ namespace ImageGen.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_credit_entries_users_user_id");
+                });
+
+            modelBuilder.Entity("ImageGen.Data.Entities.ImageShare", b =>
+                {
+                    b.HasOne("ImageGen.Data.Entities.QuestImage", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_image_shares_quest_images_image_id");
                 });
 
             modelBuilder.Entity("ImageGen.Data.Entities.Quest", b =>

@@ -64,11 +64,13 @@ public partial class GraphFixture
 
     /// <summary>
     /// A client whose connections come from another loopback address (127.0.0.0/8), so the gateway sees a different
-    /// caller address: per-address limits can be tested without touching other tests' budgets.
+    /// caller address: per-address limits can be tested without touching other tests' budgets. With
+    /// <paramref name="followRedirects"/> false, a redirect is the answer read.
     /// </summary>
-    public HttpClient ClientFrom(IPAddress source, Uri? address = null) =>
+    public HttpClient ClientFrom(IPAddress source, Uri? address = null, bool followRedirects = true) =>
         new(new SocketsHttpHandler
         {
+            AllowAutoRedirect = followRedirects,
             ConnectCallback = async (context, cancellationToken) =>
             {
                 var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);

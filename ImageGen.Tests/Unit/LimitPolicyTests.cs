@@ -36,6 +36,7 @@ public sealed class LimitPolicyTests
     [InlineData("GET", "/api/quests/{id}", LimitPolicies.Read)]
     [InlineData("GET", "/api/me", LimitPolicies.Read)]
     [InlineData("GET", "/images/{id}", LimitPolicies.Images)]
+    [InlineData("GET", "/images/shared/{token}", LimitPolicies.Shared)]
     [InlineData("POST", "/api/keys", LimitPolicies.Write)]
     [InlineData("GET", "/openapi/{documentName}.json", LimitPolicies.Read)]
     public void The_costly_and_the_sensitive_endpoints_have_their_own_policy(string method, string path, string policy)

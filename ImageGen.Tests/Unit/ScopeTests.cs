@@ -72,11 +72,14 @@ public sealed class ScopeTests
             (_, "/api/providers") => "signed-in",
             // Signed links need no credential; read by credentials the handler asks for the images scope.
             (_, "/images/{id}") => "anonymous",
+            // A shared link's token is the credential: anyone holding it sees that one image.
+            (_, "/images/shared/{token}") => "anonymous",
             _ when path.StartsWith("/docs", StringComparison.Ordinal) => "anonymous",
             _ when path.StartsWith("/api/admin", StringComparison.Ordinal) => AuthSchemes.AdminPolicy,
             _ when path.StartsWith("/api/quests", StringComparison.Ordinal) || path.StartsWith("/v1/", StringComparison.Ordinal)
                 || path.StartsWith("/hubs/quests", StringComparison.Ordinal) => Scope(ApiKeyScopes.Quests),
-            _ when path.StartsWith("/api/images", StringComparison.Ordinal) || path.StartsWith("/api/uploads", StringComparison.Ordinal) => Scope(ApiKeyScopes.Images),
+            _ when path.StartsWith("/api/images", StringComparison.Ordinal) || path.StartsWith("/api/uploads", StringComparison.Ordinal)
+                || path.StartsWith("/api/collections", StringComparison.Ordinal) => Scope(ApiKeyScopes.Images),
             _ when path.StartsWith("/api/webhooks", StringComparison.Ordinal) => Scope(ApiKeyScopes.Webhooks),
             _ => null,
         };
