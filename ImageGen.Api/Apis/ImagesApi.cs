@@ -141,14 +141,14 @@ internal static partial class ImagesApi
         var next = KeysetCursor.NextPage(rows, size, r => (r.Image.CreatedAt, r.Image.Id));
 
         var expires = signer.DefaultExpiry();
-        return TypedResults.Ok(new ImagePage([.. rows.Select(r => ToDto(r.Image, r.Quest, signer, expires))], next));
+        return TypedResults.Ok(new ImagePage([.. rows.Select(r => ToDto(r, signer, expires))], next));
     }
 
     public static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> GetImageInfo(
         string id, ClaimsPrincipal principal, ImageGenDbContext db, ImageUrlSigner signer, CancellationToken cancellationToken)
     {
         var (row, problem) = await FindOwnAsync(id, principal, db, cancellationToken);
-        return problem ?? (Results<Ok<ImageDto>, ProblemHttpResult>)TypedResults.Ok(ToDto(row!.Image, row.Quest, signer, signer.DefaultExpiry()));
+        return problem ?? (Results<Ok<ImageDto>, ProblemHttpResult>)TypedResults.Ok(ToDto(row!, signer, signer.DefaultExpiry()));
     }
 
     /// <summary>What the gallery list and the signed-link handler use.</summary>
@@ -207,10 +207,10 @@ internal static partial class ImagesApi
         return TypedResults.NoContent();
     }
 
-    private sealed record ImageRow(QuestImage Image, Quest Quest);
+    private sealed record ImageRow(QuestImage Image, Quest Quest, bool Shared);
 
     private static IQueryable<ImageRow> WithQuests(ImageGenDbContext db, IQueryable<QuestImage> images) =>
-        images.Join(db.Quests, i => i.QuestId, q => q.Id, (i, q) => new ImageRow(i, q));
+        images.Join(db.Quests, i => i.QuestId, q => q.Id, (i, q) => new ImageRow(i, q, db.ImageShares.Any(s => s.ImageId == i.Id && s.RevokedAt == null)));
 
     /// <summary>One of the caller's images with its quest, or the problem to answer (missing, someone else's, deleted).</summary>
     private static async Task<(ImageRow? Row, ProblemHttpResult? Problem)> FindOwnAsync(string id, ClaimsPrincipal principal, ImageGenDbContext db, CancellationToken cancellationToken)
@@ -264,8 +264,9 @@ internal static partial class ImagesApi
         return TypedResults.NoContent();
     }
 
-    private static ImageDto ToDto(QuestImage image, Quest quest, ImageUrlSigner signer, DateTimeOffset expires)
+    private static ImageDto ToDto(ImageRow row, ImageUrlSigner signer, DateTimeOffset expires)
     {
+        var (image, quest) = (row.Image, row.Quest);
         var (url, variants) = signer.UrlsFor(image.Id, image.Width, image.ContentType, expires);
         return new ImageDto
         {
@@ -283,6 +284,7 @@ internal static partial class ImagesApi
             Model = quest.Model,
             RequestedModel = quest.RequestedModel,
             Favorite = image.FavoriteAt is not null,
+            Shared = row.Shared,
             Parameters = quest.Parameters,
             Seed = quest.Seed,
             Cost = quest.Cost,

@@ -23,6 +23,9 @@ public sealed record ImageDto
 
     /// <summary>Marked a favourite by its owner (<c>PUT /api/images/{id}/favorite</c>).</summary>
     public bool Favorite { get; init; }
+
+    /// <summary>Open to anyone through a public link (<c>POST /api/images/{id}/share</c>) until revoked.</summary>
+    public bool Shared { get; init; }
     public required QuestParameters Parameters { get; init; }
     public long? Seed { get; init; }
     public required int Cost { get; init; }

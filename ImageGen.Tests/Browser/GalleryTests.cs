@@ -155,6 +155,72 @@ public sealed partial class GalleryTests(GraphFixture graph, BrowserFixture brow
     private static long Expiry(string url) =>
         long.Parse(System.Web.HttpUtility.ParseQueryString(new Uri(url).Query)["exp"] ?? "0", System.Globalization.CultureInfo.InvariantCulture);
 
+    [Fact]
+    public async Task Picked_images_go_in_a_collection_download_as_one_zip_and_a_shared_link_opens_for_a_stranger_until_stopped()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var quests = await Task.WhenAll(MakeAsync(user, "a tram in the rain"), MakeAsync(user, "a tram at night"), MakeAsync(user, "a quiet library"));
+        var (context, page) = await SignInAsync(user);
+        await using var _ = context;
+
+        await page.GotoAsync("/gallery");
+        await Assertions.Expect(page.Locator("#gallery-grid .tile")).ToHaveCountAsync(3);
+        await page.FillAsync("#new-collection:enabled", "Trams");
+        await page.ClickAsync("#create-collection");
+        await Assertions.Expect(page.Locator("#gallery-note")).ToContainTextAsync("'Trams' created");
+
+        await page.ClickAsync("#select-mode");
+        foreach (var quest in quests.Take(2))
+        {
+            await page.ClickAsync($".tile[data-image-id='{quest.Images[0].Id}']");
+        }
+
+        await Assertions.Expect(page.Locator("#selection-count")).ToContainTextAsync("2 selected");
+        await page.ClickAsync("#add-selected");
+        await Assertions.Expect(page.Locator("#gallery-note")).ToContainTextAsync("2 images added to 'Trams'");
+
+        // The zip the browser saves holds the two picked images.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-selected"));
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(await download.PathAsync()))
+        {
+            Assert.Equal(2, zip.Entries.Count);
+            Assert.All(zip.Entries, e => Assert.Contains("a-tram-", e.Name, StringComparison.Ordinal));
+        }
+
+        await page.ClickAsync("#select-mode");
+        await page.SelectOptionAsync("#gallery-collection", new SelectOptionValue { Label = "Trams (2)" });
+        await Assertions.Expect(page.Locator("#gallery-grid .tile")).ToHaveCountAsync(2);
+
+        // Share one: a stranger opens the link with no account; once sharing stops, the link opens nothing.
+        await page.ClickAsync($".tile[data-image-id='{quests[0].Images[0].Id}']");
+        await page.ClickAsync("#share");
+        var url = await page.Locator("#share-url").InputValueAsync();
+        Assert.Contains("/images/shared/", url, StringComparison.Ordinal);
+        using var stranger = graph.ClientFrom(GraphFixture.FreshLoopbackAddress());
+        using (var opened = await stranger.GetAsync(url, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+            Assert.StartsWith("image/", opened.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        }
+
+        await page.ClickAsync("#unshare");
+        await Assertions.Expect(page.Locator("#share")).ToBeVisibleAsync();
+        using (var stopped = await stranger.GetAsync(url, Token))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, stopped.StatusCode);
+        }
+
+        // Delete picked ones at once.
+        await page.ClickAsync("#viewer-close");
+        await page.SelectOptionAsync("#gallery-collection", new SelectOptionValue { Label = "All images" });
+        await Assertions.Expect(page.Locator("#gallery-grid .tile")).ToHaveCountAsync(3);
+        await page.ClickAsync("#select-mode");
+        await page.ClickAsync($".tile[data-image-id='{quests[2].Images[0].Id}']");
+        await page.ClickAsync("#delete-selected");
+        await Assertions.Expect(page.Locator("#gallery-note")).ToContainTextAsync("1 image deleted");
+        await Assertions.Expect(page.Locator("#gallery-grid .tile")).ToHaveCountAsync(2);
+    }
+
     private Task<QuestDto> MakeAsync(TestUser user, string prompt, long? seed = null) =>
         graph.CreateAndWaitAsync(user, new { prompt, model = "local-sketch", width = 512, height = 512, seed }, Token);
 

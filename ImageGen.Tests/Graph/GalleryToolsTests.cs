@@ -41,6 +41,7 @@ public sealed class GalleryToolsTests(GraphFixture graph)
         }
 
         var first = await ShareAsync(owner, image);
+        Assert.True((await owner.Client.GetFromJsonAsync<ImageDto>($"/api/images/{image}", GraphFixture.Json, Token))!.Shared);
         using (var opened = await stranger.GetAsync(first.Url, Token))
         {
             Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
@@ -68,6 +69,8 @@ public sealed class GalleryToolsTests(GraphFixture graph)
         {
             Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
         }
+
+        Assert.False((await owner.Client.GetFromJsonAsync<ImageDto>($"/api/images/{image}", GraphFixture.Json, Token))!.Shared);
 
         var guessed = "/images/shared/" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var answers = new List<string>();

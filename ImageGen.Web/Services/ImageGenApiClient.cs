@@ -47,9 +47,11 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
         (await SendAsync<QuestPage>(HttpMethod.Get, $"/api/quests?limit={limit}", null, cancellationToken)).Value?.Items ?? [];
 
     /// <summary>One page of the caller's gallery, newest first; <paramref name="cursor"/> from the previous page.</summary>
-    public Task<ApiResult<ImagePage>> ListImagesAsync(int limit, string? cursor, CancellationToken cancellationToken, string? search = null, bool favorites = false) =>
+    public Task<ApiResult<ImagePage>> ListImagesAsync(int limit, string? cursor, CancellationToken cancellationToken, string? search = null, bool favorites = false,
+        Guid? collection = null) =>
         SendAsync<ImagePage>(HttpMethod.Get, $"/api/images?limit={limit}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}"
-            + $"{(string.IsNullOrWhiteSpace(search) ? "" : "&q=" + Uri.EscapeDataString(search))}{(favorites ? "&favorite=true" : "")}", null, cancellationToken);
+            + $"{(string.IsNullOrWhiteSpace(search) ? "" : "&q=" + Uri.EscapeDataString(search))}{(favorites ? "&favorite=true" : "")}"
+            + $"{(collection is { } c ? $"&collection={c}" : "")}", null, cancellationToken);
 
     /// <summary>Marks one of the caller's images a favourite, or takes the mark off.</summary>
     public Task<ApiResult<object>> SetFavoriteAsync(Guid id, bool favorite, CancellationToken cancellationToken) =>
@@ -100,6 +102,36 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
 
     public Task<ApiResult<object>> RevokeKeyAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<object>(HttpMethod.Delete, $"/api/keys/{id}", null, cancellationToken);
+
+    public Task<ApiResult<ShareLinkResponse>> ShareImageAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<ShareLinkResponse>(HttpMethod.Post, $"/api/images/{id}/share", null, cancellationToken);
+
+    public Task<ApiResult<object>> UnshareImageAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Delete, $"/api/images/{id}/share", null, cancellationToken);
+
+    public Task<ApiResult<BulkDeleteResponse>> DeleteImagesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
+        SendAsync<BulkDeleteResponse>(HttpMethod.Post, "/api/images/bulk-delete", new ImageIdsRequest { Ids = ids }, cancellationToken);
+
+    /// <summary>The zip of several images, its body not yet read: the caller streams it on and disposes of it.</summary>
+    public async Task<HttpResponseMessage> DownloadImagesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/download") { Content = JsonContent.Create(new ImageIdsRequest { Ids = ids }, options: Json) };
+        if (await GetAccessTokenAsync() is { } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    public Task<ApiResult<List<CollectionDto>>> ListCollectionsAsync(CancellationToken cancellationToken) =>
+        SendAsync<List<CollectionDto>>(HttpMethod.Get, "/api/collections", null, cancellationToken);
+
+    public Task<ApiResult<CollectionDto>> CreateCollectionAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync<CollectionDto>(HttpMethod.Post, "/api/collections", new CollectionRequest(name), cancellationToken);
+
+    public Task<ApiResult<object>> AddToCollectionAsync(Guid collectionId, Guid imageId, CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Put, $"/api/collections/{collectionId}/images/{imageId}", null, cancellationToken);
 
     public Task<ApiResult<ImageDto>> GetImageAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<ImageDto>(HttpMethod.Get, $"/api/images/{id}", null, cancellationToken);
