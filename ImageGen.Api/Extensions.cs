@@ -56,6 +56,8 @@ internal static class Extensions
         builder.Services.AddHostedService<Images.UploadSweeper>();
         builder.Services.AddHostedService<QuestEventForwarder>();
         builder.Services.AddOptions<Operations.AlertOptions>().BindConfiguration(Operations.AlertOptions.Section);
+        builder.Services.AddSingleton<Operations.AlertNotifier>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Operations.AlertNotifier>());
         builder.Services.AddHostedService<Operations.AlertEvaluator>();
         builder.Services.AddSingleton<Hubs.HubCallLimits>();
         builder.Services.AddSignalR(o => Microsoft.AspNetCore.SignalR.HubOptionsExtensions.AddFilter<Hubs.HubCallLimits>(o)).AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));

@@ -25,6 +25,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
     public DbSet<CreditAccount> CreditAccounts => Set<CreditAccount>();
     public DbSet<QuestStep> QuestSteps => Set<QuestStep>();
     public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<AlertChannel> AlertChannels => Set<AlertChannel>();
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
     public DbSet<Upload> Uploads => Set<Upload>();
@@ -142,6 +144,32 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             // One active alert per condition and subject, whichever evaluator writes it.
             alert.HasIndex(a => a.Key).IsUnique().HasFilter("resolved_at IS NULL").HasDatabaseName("ux_alerts_active_key");
             alert.HasIndex(a => a.FiredAt);
+        });
+
+        builder.Entity<AlertChannel>(channel =>
+        {
+            channel.ToTable("alert_channels");
+            channel.HasKey(c => c.Id);
+            channel.Property(c => c.Id).ValueGeneratedNever();
+            channel.Property(c => c.Kind).HasMaxLength(16);
+            channel.Property(c => c.Target).HasMaxLength(WebhookLimits.MaxUrlLength);
+            channel.Property(c => c.Secret).HasMaxLength(64);
+        });
+
+        builder.Entity<AlertDelivery>(delivery =>
+        {
+            delivery.ToTable("alert_deliveries");
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.Id).ValueGeneratedNever();
+            delivery.Property(d => d.AlertKey).HasMaxLength(128);
+            delivery.Property(d => d.Event).HasMaxLength(16);
+            delivery.Property(d => d.Status).HasMaxLength(16);
+            delivery.Property(d => d.Message).HasMaxLength(1000);
+            delivery.Property(d => d.LastError).HasMaxLength(500);
+            delivery.HasOne<AlertChannel>().WithMany().HasForeignKey(d => d.ChannelId).OnDelete(DeleteBehavior.Cascade);
+            // The sender's walk (pending, due first) and grouping's read-back (a key's latest messages).
+            delivery.HasIndex(d => d.NextAttemptAt).HasFilter("status = 'pending'").HasDatabaseName("ix_alert_deliveries_pending");
+            delivery.HasIndex(d => new { d.AlertKey, d.CreatedAt });
         });
 
         builder.Entity<CreditEntry>(entry =>

@@ -26,6 +26,7 @@ internal static class ApiReference
         app.MapModelsApi();
         app.MapImagesApi();
         app.MapCollectionsApi();
+        app.MapAlertChannelsApi();
         app.MapUploadsApi();
         app.MapOpenAiApi();
         Webhooks.WebhooksApi.MapWebhooksApi(app);

@@ -61,6 +61,14 @@ internal sealed partial class MailOutbox(IOptions<MailOptions> options, ILogger<
         }
     }
 
+    /// <summary>Sends one message now, over a connection of its own; throws when the relay refuses it (the caller retries).</summary>
+    public async Task SendNowAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        using var smtp = await ConnectAsync(options.Value, cancellationToken);
+        await smtp.SendAsync(message, cancellationToken);
+        await smtp.DisconnectAsync(quit: true, cancellationToken);
+    }
+
     private async Task SendWithRetriesAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)

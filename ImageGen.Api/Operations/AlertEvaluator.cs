@@ -42,7 +42,7 @@ public sealed class AlertOptions
 /// </summary>
 internal sealed partial class AlertEvaluator(
     IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<AlertOptions> options, TimeProvider time, ModelCatalog catalog,
-    ILogger<AlertEvaluator> logger)
+    AlertNotifier notifier, ILogger<AlertEvaluator> logger)
     : BackgroundService
 {
     private const string LeaseKey = "alerts:evaluator";
@@ -99,8 +99,12 @@ internal sealed partial class AlertEvaluator(
         await MeasureSpendAsync(db, now, measured, cancellationToken);
 
         var active = await db.Alerts.Where(a => a.ResolvedAt == null).ToDictionaryAsync(a => a.Key, cancellationToken);
+        // What the channels may be told: every active alert, and every measured condition, firing or not.
+        var states = active.Values.ToDictionary(a => a.Key, a => (Firing: true, a.Message));
         foreach (var m in measured)
         {
+            // A resolve repeats what the alert said when it fired.
+            states[m.Key] = (m.Firing, !m.Firing && active.TryGetValue(m.Key, out var known) ? known.Message : m.Message);
             if (active.TryGetValue(m.Key, out var alert))
             {
                 if (m.Firing)
@@ -121,6 +125,7 @@ internal sealed partial class AlertEvaluator(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await notifier.QueueAsync(db, states, now, cancellationToken);
     }
 
     private sealed record Measurement(string Key, string Kind, bool Firing, double Value, double Threshold, string Message);

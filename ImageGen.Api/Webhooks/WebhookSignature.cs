@@ -24,6 +24,14 @@ public static class WebhookSignature
     /// <summary>The message id a delivery is sent under, the same on every retry.</summary>
     public static string MessageId(Guid deliveryId) => "msg_" + deliveryId.ToString("N");
 
+    /// <summary>The three headers for <paramref name="body"/> sent at <paramref name="at"/>, signed with one secret.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Headers(string secret, string messageId, DateTimeOffset at, string body) =>
+    [
+        new(IdHeader, messageId),
+        new(TimestampHeader, at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
+        new(SignatureHeader, new StandardWebhook(secret).Sign(messageId, at, body)),
+    ];
+
     /// <summary>The three headers for <paramref name="body"/> sent at <paramref name="at"/>.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Headers(WebhookEndpoint secrets, string messageId, DateTimeOffset at, string body, TimeSpan overlap)
     {

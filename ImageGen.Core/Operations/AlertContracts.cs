@@ -42,3 +42,36 @@ public sealed record StatsBucketDto(DateTimeOffset Start, int Succeeded, int Fai
 /// <summary>The monitoring page's figures for the last hour or day.</summary>
 public sealed record OperationsStatsDto(string Window, DateTimeOffset Since, IReadOnlyList<ModelStatsDto> Models, IReadOnlyList<ErrorCountDto> Errors,
     IReadOnlyList<CreditFlowDto> Credits, IReadOnlyList<StatsBucketDto> Series, IReadOnlyList<AlertDto> ActiveAlerts);
+
+/// <summary>Where alerts are sent.</summary>
+public static class AlertChannelKinds
+{
+    public const string Email = "email";
+    public const string Webhook = "webhook";
+}
+
+/// <summary>What a message to a channel says happened.</summary>
+public static class AlertEvents
+{
+    public const string Fired = "fired";
+    public const string Resolved = "resolved";
+    public const string Test = "test";
+}
+
+/// <summary>Where a message to a channel stands.</summary>
+public static class AlertDeliveryStatus
+{
+    public const string Pending = "pending";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
+}
+
+/// <summary>An alert channel as the admin API shows it (a webhook's secret only once, when it is made).</summary>
+public sealed record AlertChannelDto(Guid Id, string Kind, string Target, DateTimeOffset CreatedAt, string? Secret = null);
+
+/// <summary>A channel to add: <c>kind</c> <c>email</c> (target: an address) or <c>webhook</c> (target: an http(s) URL).</summary>
+public sealed record CreateAlertChannelRequest(string? Kind, string? Target);
+
+/// <summary>One message to one channel, as the delivery log shows it.</summary>
+public sealed record AlertDeliveryDto(Guid Id, Guid ChannelId, string AlertKey, string Event, string Message, string Status, int Attempts, string? LastError,
+    DateTimeOffset CreatedAt, DateTimeOffset? SentAt);

@@ -10,6 +10,47 @@ public sealed class AdminPagesTests(GraphFixture graph, BrowserFixture browser)
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task An_operator_adds_a_webhook_alert_channel_sees_its_secret_once_and_a_test_arrives_signed()
+    {
+        await using var receiver = new WebhookReceiver();
+        var (context, page) = await SignInAsync(GraphFixture.AdminEmail, GraphFixture.AdminPassword);
+        await using var _ = context;
+
+        await page.GotoAsync("/admin/alerts");
+        await page.SelectOptionAsync("#channel-kind:enabled", "webhook");
+        // Inside the network: refused by the same guard as quest webhooks.
+        await page.FillAsync("#channel-target", "http://10.1.2.3/hook");
+        await page.ClickAsync("#channel-add");
+        await Assertions.Expect(page.Locator("#channel-error")).ToContainTextAsync("not a public address");
+
+        await page.FillAsync("#channel-target", receiver.Url);
+        await page.ClickAsync("#channel-add");
+        var secret = await page.Locator("#channel-secret code").TextContentAsync();
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        var row = page.Locator("#channels tr[data-channel-id]").Filter(new() { HasText = receiver.Url });
+        var id = await row.GetAttributeAsync("data-channel-id");
+        try
+        {
+            await row.Locator("[data-action=test]").ClickAsync();
+            var received = await receiver.WaitForAsync(_ => true, TimeSpan.FromSeconds(20), Token);
+            Assert.True(received.SignedWith(secret!));
+            await Graph.Eventually.TrueAsync(async () =>
+            {
+                await page.ClickAsync("#deliveries-refresh");
+                return await page.Locator("#alert-deliveries tr[data-status=sent]").Filter(new() { HasText = receiver.Url }).CountAsync() == 1;
+            }, TimeSpan.FromSeconds(15));
+
+            // Reloaded, the page no longer shows the secret.
+            await page.ReloadAsync();
+            await Assertions.Expect(page.Locator("#channel-secret")).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            (await graph.Admin.Client.DeleteAsync($"/api/admin/alert-channels/{id}", Token)).Dispose();
+        }
+    }
+
+    [Fact]
     public async Task An_operator_sees_charts_follows_a_quest_to_its_timeline_and_grants_credits()
     {
         using var user = await graph.CreateUserAsync(Token);

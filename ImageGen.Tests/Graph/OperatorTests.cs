@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Operations;
 using ImageGen.Core.Quests;
@@ -268,6 +269,16 @@ public sealed partial class OperatorTests(GraphFixture graph) : IAsyncLifetime
             return await ActiveAsync(key) is null;
         }, TimeSpan.FromSeconds(45));
 
+        // The operators are told by a webhook and by email, once when it fires and once when it resolves.
+        await using var receiver = new WebhookReceiver();
+        var mailbox = $"oncall-{Guid.NewGuid():N}@graph.test";
+        var channels = new List<Guid>();
+        foreach (var (kind, target) in new[] { (AlertChannelKinds.Webhook, receiver.Url), (AlertChannelKinds.Email, mailbox) })
+        {
+            using var created = await graph.Admin.Client.PostAsJsonAsync("/api/admin/alert-channels", new { kind, target }, Token);
+            channels.Add((await created.Content.ReadFromJsonAsync<AlertChannelDto>(GraphFixture.Json, Token))!.Id);
+        }
+
         var outageAt = DateTimeOffset.UtcNow;
         await SetFaultAsync("openai", "Outage");
         try
@@ -298,6 +309,23 @@ public sealed partial class OperatorTests(GraphFixture graph) : IAsyncLifetime
         var all = await graph.Admin.Client.GetFromJsonAsync<List<AlertDto>>("/api/admin/alerts", GraphFixture.Json, Token);
         Assert.Contains(all!, a => a.Key == key && a.FiredAt >= outageAt.AddSeconds(-1) && a.ResolvedAt is not null);
         Assert.Contains(graph.LogLines, l => l.Contains($"Alert {key} fired", StringComparison.Ordinal));
+
+        try
+        {
+            string Event(WebhookReceiver.Received r) => JsonDocument.Parse(r.Body).RootElement.GetProperty("alert") is var a && a.GetProperty("key").GetString() == key
+                ? a.GetProperty("event").GetString()! : "";
+            await receiver.WaitForAsync(r => Event(r) == AlertEvents.Resolved, TimeSpan.FromSeconds(20), Token);
+            Assert.Equal([AlertEvents.Fired, AlertEvents.Resolved], receiver.Requests.Where(r => !r.Duplicate).Select(Event).Where(e => e.Length > 0));
+            await Eventually.TrueAsync(async () => (await graph.Inbox.MessagesToAsync(mailbox, Token)).Select(m => m.Subject).Where(m => m.Contains($" {key} ", StringComparison.Ordinal)).Order()
+                .SequenceEqual([$"[ImageGen alert] {key} fired", $"[ImageGen alert] {key} resolved"]), TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            foreach (var id in channels)
+            {
+                (await graph.Admin.Client.DeleteAsync($"/api/admin/alert-channels/{id}", Token)).Dispose();
+            }
+        }
     }
 
     private async Task<AlertDto?> ActiveAsync(string key) =>

@@ -133,6 +133,21 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<object>> AddToCollectionAsync(Guid collectionId, Guid imageId, CancellationToken cancellationToken) =>
         SendAsync<object>(HttpMethod.Put, $"/api/collections/{collectionId}/images/{imageId}", null, cancellationToken);
 
+    public Task<ApiResult<List<ImageGen.Core.Operations.AlertChannelDto>>> ListAlertChannelsAsync(CancellationToken cancellationToken) =>
+        SendAsync<List<ImageGen.Core.Operations.AlertChannelDto>>(HttpMethod.Get, "/api/admin/alert-channels", null, cancellationToken);
+
+    public Task<ApiResult<ImageGen.Core.Operations.AlertChannelDto>> CreateAlertChannelAsync(string kind, string target, CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Operations.AlertChannelDto>(HttpMethod.Post, "/api/admin/alert-channels", new ImageGen.Core.Operations.CreateAlertChannelRequest(kind, target), cancellationToken);
+
+    public Task<ApiResult<object>> DeleteAlertChannelAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Delete, $"/api/admin/alert-channels/{id}", null, cancellationToken);
+
+    public Task<ApiResult<ImageGen.Core.Operations.AlertDeliveryDto>> TestAlertChannelAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<ImageGen.Core.Operations.AlertDeliveryDto>(HttpMethod.Post, $"/api/admin/alert-channels/{id}/test", null, cancellationToken);
+
+    public Task<ApiResult<List<ImageGen.Core.Operations.AlertDeliveryDto>>> ListAlertDeliveriesAsync(CancellationToken cancellationToken) =>
+        SendAsync<List<ImageGen.Core.Operations.AlertDeliveryDto>>(HttpMethod.Get, "/api/admin/alert-deliveries?limit=50", null, cancellationToken);
+
     public Task<ApiResult<ImageDto>> GetImageAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<ImageDto>(HttpMethod.Get, $"/api/images/{id}", null, cancellationToken);
 
