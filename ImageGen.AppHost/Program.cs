@@ -81,7 +81,7 @@ var providerSim = builder.AddProviderSimulator();
 var workerReplicas = builder.Configuration.GetValue("ImageGen:WorkerReplicas", 2);
 var worker = builder.AddProject<Projects.ImageGen_Worker>("worker")
     .WithReplicas(workerReplicas)
-    .WithProviderAccountLimits(builder.Configuration, workerReplicas)
+    .WithProviderAccountLimits(builder.Configuration)
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.DatabaseServer)

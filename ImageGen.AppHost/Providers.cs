@@ -37,16 +37,21 @@ internal static class ProviderWiring
     }
 
     /// <summary>
-    /// A provider account's limit on jobs in flight (BFL: 24, OpenAI: 8 by default; <c>ImageGen:ProviderAccounts:*</c>)
-    /// is shared by all workers: each gets its share, so together they never exceed it and excess work waits in our
-    /// queue rather than in the provider's 429s.
+    /// A provider account's limit on jobs in flight (BFL: 24, OpenAI: 8, Midjourney: 3 by default;
+    /// <c>ImageGen:ProviderAccounts:*</c>), the same for every worker: the workers count their slots together in Redis,
+    /// so the account's limit holds however many run, and excess work waits in our queue rather than in the provider's 429s.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithProviderAccountLimits(this IResourceBuilder<ProjectResource> worker, IConfiguration configuration, int replicas)
+    public static IResourceBuilder<ProjectResource> WithProviderAccountLimits(this IResourceBuilder<ProjectResource> worker, IConfiguration configuration)
     {
         foreach (var (section, accountLimit) in new[] { ("Bfl", 24), ("OpenAI", 8), ("Midjourney", 3) })
         {
             var limit = configuration.GetValue($"ImageGen:ProviderAccounts:{section}:MaxConcurrency", accountLimit);
-            worker.WithEnvironment($"Providers__{section}__MaxConcurrency", Math.Max(1, limit / Math.Max(1, replicas)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            worker.WithEnvironment($"Providers__{section}__MaxConcurrency", limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (configuration["ImageGen:ProviderAccounts:SlotLease"] is { } lease)
+        {
+            worker.WithEnvironment("Providers__SlotLease", lease);
         }
 
         return worker;

@@ -198,6 +198,7 @@ internal static partial class BflApi
             Mask = fillMask,
         };
         jobs.Jobs[job.Id] = job;
+        stats.Peak("bfl.inFlight.peak", jobs.InFlight(key));
 
         // Moderation depends on the tolerance: strict settings refuse the request, middling ones the output.
         var moderated = faults.IsModerated(FaultProfiles.Bfl, prompt) && tolerance < 4;

@@ -126,12 +126,15 @@ public sealed class FaultProfiles
         && settings.ModeratedWords.Any(w => prompt.Contains(w, StringComparison.OrdinalIgnoreCase));
 }
 
-/// <summary>Counts what the simulator received, so tests can check how often a client retried.</summary>
+/// <summary>Counts what the simulator received, so tests can check how often a client retried, and peaks such as jobs in flight.</summary>
 public sealed class SimulatorStats
 {
     private readonly ConcurrentDictionary<string, int> _counts = new();
 
     public void Count(string what) => _counts.AddOrUpdate(what, 1, (_, n) => n + 1);
+
+    /// <summary>Keeps the highest value seen (e.g. jobs in flight at once for an account).</summary>
+    public void Peak(string what, int value) => _counts.AddOrUpdate(what, value, (_, n) => Math.Max(n, value));
 
     public IReadOnlyDictionary<string, int> Snapshot() => new SortedDictionary<string, int>(_counts);
 

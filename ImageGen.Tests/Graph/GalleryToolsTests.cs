@@ -96,14 +96,16 @@ public sealed class GalleryToolsTests(GraphFixture graph)
         using var guesser = graph.ClientFrom(GraphFixture.FreshLoopbackAddress());
         var statuses = new List<HttpStatusCode>();
         // The default allowance is a burst of 60; a guesser runs out of it.
-        for (var i = 0; i < 70; i++)
+        for (var i = 0; i < 90; i++)
         {
             using var response = await guesser.GetAsync("/images/shared/" + new string((char)('a' + i % 26), 43), Token);
             statuses.Add(response.StatusCode);
         }
 
+        // Past the burst, most answers are 429: the allowance refills at 2 a second, so one now and then gets through.
         Assert.All(statuses.Take(50), s => Assert.Equal(HttpStatusCode.NotFound, s));
-        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.NotFound or HttpStatusCode.TooManyRequests, $"{s}"));
+        Assert.True(statuses.Skip(60).Count(s => s == HttpStatusCode.TooManyRequests) >= 10, string.Join(", ", statuses.Select(s => (int)s)));
     }
 
     [Fact]

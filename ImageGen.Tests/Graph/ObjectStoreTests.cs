@@ -272,6 +272,73 @@ public sealed class TwoHostTests(TwoHostGraphFixture graph)
         Assert.Equal(100 - quest.Cost, credits.Balance);
     }
 
+    [Fact]
+    public async Task A_provider_account_limit_of_three_holds_across_both_workers_and_a_dead_workers_slots_come_back_within_the_lease()
+    {
+        await graph.StartWorkerBAsync();
+        using var redis = await graph.ConnectRedisAsync();
+        var slots = redis.GetDatabase();
+        const string key = "providers:slots:BlackForestLabs";
+        var users = new[] { await graph.CreateUserAsync(Token), await graph.CreateUserAsync(Token) };
+        var quest = new { prompt = "a kite held by two workers", model = "flux-2-klein-4b", width = 256, height = 256 };
+        await SetBflAsync(new { profile = "Slow", latencyMs = 2500 });
+        (await graph.Simulator.PostAsync("/admin/stats/reset", null, Token)).Dispose();
+        try
+        {
+            // Eight quests, four per user, on two workers: never more than the account's 3 jobs at BFL at once.
+            var held = new List<long>();
+            var running = Task.WhenAll(Enumerable.Range(0, 8).Select(i => graph.SubmitAndWaitAsync(users[i % 2], quest, Token)));
+            while (!running.IsCompleted)
+            {
+                held.Add(await slots.SortedSetLengthAsync(key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), double.PositiveInfinity));
+                await Task.Delay(100, Token);
+            }
+
+            Assert.All(await running, q => Assert.Equal(QuestStatus.Succeeded, q.Status));
+            var peak = (await graph.Simulator.GetFromJsonAsync<Dictionary<string, int>>("/admin/stats", Token))!.GetValueOrDefault("bfl.inFlight.peak");
+            Assert.True(peak == 3 && held.Max() == 3, $"jobs in flight at BFL at most {peak}, slots held at most {held.Max()}");
+            var claims = (await Task.WhenAll((await running).Select(q => ClaimedByAsync(q.Id)))).SelectMany(c => c).Distinct().ToList();
+            Assert.True(claims.Count == 2, $"claimed by {string.Join(", ", claims)}");
+
+            // Host B takes three slots while host A is stopped; then B dies holding them. They come back when their
+            // leases end (4 s here), without anyone returning them.
+            var pending = new List<Task<QuestDto>>();
+            using (Pause(await graph.WorkerAAsync()))
+            {
+                pending.AddRange(Enumerable.Range(0, 3).Select(i => graph.SubmitAndWaitAsync(users[i % 2], quest, Token)));
+                await Eventually.TrueAsync(async () => await HeldByAsync(slots, key, graph.WorkerB.Id) == 3, TimeSpan.FromSeconds(20));
+                graph.WorkerB.Kill();
+            }
+
+            var killed = System.Diagnostics.Stopwatch.StartNew();
+            await Eventually.TrueAsync(async () => await HeldByAsync(slots, key, graph.WorkerB.Id) == 0, TimeSpan.FromSeconds(15));
+            Assert.True(killed.Elapsed < TimeSpan.FromSeconds(4 + 3), $"the dead worker's slots came back after {killed.Elapsed.TotalSeconds:0.0} s");
+            // Host A runs the three again, with the slots host B had.
+            Assert.All(await Task.WhenAll(pending), q => Assert.Equal(QuestStatus.Succeeded, q.Status));
+        }
+        finally
+        {
+            await SetBflAsync(new { profile = "Healthy" });
+            foreach (var user in users)
+            {
+                user.Dispose();
+            }
+
+            await graph.StartWorkerBAsync();
+        }
+    }
+
+    private async Task SetBflAsync(object fault)
+    {
+        using var response = await graph.Simulator.PutAsJsonAsync("/admin/faults/bfl", fault, Token);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Slots whose leases a worker process holds now.</summary>
+    private static async Task<int> HeldByAsync(StackExchange.Redis.IDatabase redis, string key, int pid) =>
+        (await redis.SortedSetRangeByScoreAsync(key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), double.PositiveInfinity))
+            .Count(m => m.ToString().Split(':') is [_, var holder, _] && holder == pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>The worker process ids that claimed the quest, in order (the debug view's claim steps name them).</summary>
     private async Task<List<int>> ClaimedByAsync(Guid questId)
     {

@@ -21,6 +21,9 @@ public sealed class TwoHostGraphFixture : GraphFixture
         "ImageGen:ApiReplicas=1",
         "ImageGen:WorkerReplicas=1",
         $"ImageGen:RateLimits:SignupsPerDay={SignupsPerDay}",
+        // One BFL account for both hosts' workers, at 3 jobs in flight; a dead worker's slots come back within 4 s.
+        "ImageGen:ProviderAccounts:Bfl:MaxConcurrency=3",
+        "ImageGen:ProviderAccounts:SlotLease=00:00:04",
         // Live updates give up quickly here (two retries), so a test sees Closed, and try again within 2 s.
         "ImageGen:LiveUpdates:ReconnectDelays:0=00:00:00",
         "ImageGen:LiveUpdates:ReconnectDelays:1=00:00:00.500",

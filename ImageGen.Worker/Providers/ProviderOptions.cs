@@ -14,7 +14,10 @@ public class ProviderAccountOptions
     /// <summary>True when the endpoint is the provider simulator.</summary>
     public bool Simulated { get; set; }
 
-    /// <summary>Calls in flight at once for this account; excess work waits in our queue, not in the provider's 429s.</summary>
+    /// <summary>
+    /// Calls in flight at once for this account, across every worker (counted in Redis); excess work waits in our
+    /// queue, not in the provider's 429s.
+    /// </summary>
     [Range(1, 1000)]
     public int MaxConcurrency { get; set; } = 8;
 
@@ -55,6 +58,12 @@ public sealed class ProviderOptions
 
     /// <summary>Midjourney jobs run a few at a time per account (3 on the common plans); more wait in our queue.</summary>
     public MidjourneyAccountOptions Midjourney { get; set; } = new() { MaxConcurrency = 3 };
+
+    /// <summary>
+    /// How long a provider slot is held without its worker renewing it (every third of this): a worker that dies gives
+    /// its slots back after at most this long.
+    /// </summary>
+    public TimeSpan SlotLease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Largest body read from a provider (an image, a poll answer): a bigger one is refused, not buffered.</summary>
     [Range(1024, 1L << 32)]

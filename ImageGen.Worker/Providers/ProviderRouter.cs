@@ -15,7 +15,7 @@ namespace ImageGen.Worker.Providers;
 /// and the one retry loop (exponential backoff with full jitter, honouring Retry-After, capped; only failures the
 /// adapter marks safe to retry). Health after each call goes to Redis for the API and the dashboard.
 /// </summary>
-internal sealed partial class ProviderRouter
+internal sealed partial class ProviderRouter : IDisposable
 {
     private readonly Dictionary<ModelProvider, IImageProvider> _providers;
     private readonly Dictionary<ModelProvider, (AccountSlots Slots, CircuitBreaker Breaker, bool Simulated)> _gates = [];
@@ -50,7 +50,7 @@ internal sealed partial class ProviderRouter
                     _ = _redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CircuitChannel), $"{provider}|{news}", CommandFlags.FireAndForget);
                 }
             };
-            _gates[provider] = (new AccountSlots(account.MaxConcurrency), breaker, account.Simulated);
+            _gates[provider] = (new AccountSlots(provider.ToString(), account.MaxConcurrency, redis, _options.SlotLease, time, logger), breaker, account.Simulated);
         }
 
         _redis.GetSubscriber().Subscribe(RedisChannel.Literal(CircuitChannel), (_, message) =>
@@ -95,12 +95,8 @@ internal sealed partial class ProviderRouter
             }
         }
 
-        if (gate.Slots.Free == 0)
-        {
-            await request.OnProgress(0, $"Waiting for a free slot at {request.Model.DisplayName}...", cancellationToken);
-        }
-
-        await gate.Slots.TakeAsync(cancellationToken);
+        var slot = await gate.Slots.TakeAsync(
+            () => request.OnProgress(0, $"Waiting for a free slot at {request.Model.DisplayName}...", cancellationToken).AsTask(), cancellationToken);
         Task? leftRunning = null;
         try
         {
@@ -162,14 +158,22 @@ internal sealed partial class ProviderRouter
         {
             if (leftRunning is null)
             {
-                gate.Slots.Return();
+                gate.Slots.Return(slot);
             }
             else
             {
                 LogSlotHeld(_logger, provider.Provider, request.QuestId);
                 var held = Stopwatch.GetTimestamp();
-                gate.Slots.ReturnWhen(leftRunning, () => LogSlotFreed(_logger, provider.Provider, request.QuestId, Stopwatch.GetElapsedTime(held).TotalSeconds));
+                gate.Slots.ReturnWhen(slot, leftRunning, () => LogSlotFreed(_logger, provider.Provider, request.QuestId, Stopwatch.GetElapsedTime(held).TotalSeconds));
             }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var gate in _gates.Values)
+        {
+            gate.Slots.Dispose();
         }
     }
 
