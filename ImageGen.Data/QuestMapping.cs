@@ -27,6 +27,7 @@ public static class QuestMapping
         Images = [.. quest.Images.Where(i => i.DeletedAt == null).OrderBy(i => i.Index)
             .Select(i => new QuestImageDto(i.Id, "", i.Width, i.Height, i.ContentType, i.Placeholder, []))],
         Error = quest.ErrorCode is null ? null : new QuestErrorDto(quest.ErrorCode, quest.ErrorMessage ?? ""),
+        Descriptions = quest.Descriptions,
         CancelCharge = quest.Status == QuestStatus.Running ? Quests.QuestCharges.ForCancel(quest).Charged : 0,
     };
 

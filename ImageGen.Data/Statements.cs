@@ -72,7 +72,7 @@ internal static class QuestRow
             generationMilliseconds = reader.GetOrdinal("generation_milliseconds"), providerJobId = reader.GetOrdinal("provider_job_id"),
             providerPollingUrl = reader.GetOrdinal("provider_polling_url"), providerCost = reader.GetOrdinal("provider_cost"), billableSince = reader.GetOrdinal("billable_since"), apiKeyId = reader.GetOrdinal("api_key_id"),
             traceParent = reader.GetOrdinal("trace_parent"), inputs = reader.GetOrdinal("inputs"), webhookUrl = reader.GetOrdinal("webhook_url"),
-            webhookEvents = reader.GetOrdinal("webhook_events");
+            webhookEvents = reader.GetOrdinal("webhook_events"), descriptions = reader.GetOrdinal("descriptions");
         return row => new Quest
         {
             Id = row.GetGuid(id),
@@ -108,6 +108,7 @@ internal static class QuestRow
             Inputs = JsonSerializer.Deserialize<List<QuestInput>>(row.GetString(inputs), ImageGenDbContext.JsonOptions) ?? [],
             WebhookUrl = Text(row, webhookUrl),
             WebhookEvents = (Core.Webhooks.WebhookEvents)row.GetInt32(webhookEvents),
+            Descriptions = row.IsDBNull(descriptions) ? null : [.. row.GetFieldValue<string[]>(descriptions)],
         };
     }
 
@@ -124,13 +125,13 @@ internal static class QuestRow
         return new($"""
             INSERT INTO quests (id, user_id, prompt, model, requested_model, width, height, seed, parameters, cost, charged, status, progress, status_text, created_at,
                 started_at, completed_at, error_code, error_message, enqueued_at, lease_until, cancel_requested, attempts, generation_milliseconds,
-                provider_job_id, provider_polling_url, provider_cost, billable_since, api_key_id, trace_parent, inputs, webhook_url, webhook_events)
+                provider_job_id, provider_polling_url, provider_cost, billable_since, api_key_id, trace_parent, inputs, webhook_url, webhook_events, descriptions)
             SELECT {quest.Id}, {quest.UserId}, {quest.Prompt}, {quest.Model}, {quest.RequestedModel}::text, {quest.Width}::int, {quest.Height}::int, {quest.Seed}::bigint,
                 {parameters}::jsonb, {quest.Cost}, {quest.Charged}::int, {status}, {quest.Progress}, {quest.StatusText}::text, {quest.CreatedAt}, {quest.StartedAt}::timestamptz,
                 {quest.CompletedAt}::timestamptz, {quest.ErrorCode}::text, {quest.ErrorMessage}::text, {quest.EnqueuedAt}, {quest.LeaseUntil}::timestamptz,
                 {quest.CancelRequested}, {quest.Attempts}, {quest.GenerationMilliseconds}::int, {quest.ProviderJobId}::text,
                 {quest.ProviderPollingUrl}::text, {quest.ProviderCost}::int, {quest.BillableSince}::timestamptz, {quest.ApiKeyId}::uuid, {quest.TraceParent}::text, {inputs}::jsonb, {quest.WebhookUrl}::text,
-                {(int)quest.WebhookEvents}
+                {(int)quest.WebhookEvents}, {quest.Descriptions?.ToArray()}::text[]
             WHERE {onlyIf ?? Always}
             """);
     }

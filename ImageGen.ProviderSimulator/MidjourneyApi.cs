@@ -14,6 +14,9 @@ internal sealed class MidjourneyTask
     public required string Prompt { get; init; }
     public required long SubmitTime { get; init; }
     public volatile string Status = "SUBMITTED";
+
+    /// <summary>A vary-region task waiting for its mask (status MODAL): what it repaints once the mask comes.</summary>
+    public MidjourneyTask? Source;
     public int Progress;
     public byte[]? Image;
     public int Frame;
@@ -45,6 +48,9 @@ internal static class MidjourneyApi
     {
         app.MapPost("/mj/submit/imagine", ImagineAsync);
         app.MapPost("/mj/submit/action", ActionAsync);
+        app.MapPost("/mj/submit/modal", ModalAsync);
+        app.MapPost("/mj/submit/blend", BlendAsync);
+        app.MapPost("/mj/submit/describe", DescribeAsync);
         app.MapGet("/mj/task/{id}/fetch", Fetch);
         app.MapGet("/mj/task/queue", Queue);
         app.MapGet("/mj/image/{id}/{frame}", Image);
@@ -91,6 +97,15 @@ internal static class MidjourneyApi
 
         // The button's kind and take (or zoom) from its customId, as the proxy writes them.
         var parts = customId.Split("::");
+        if (parts is ["MJ", "Inpaint", ..])
+        {
+            // Vary (Region) opens a modal: the proxy answers 21 with a task that waits for the mask (POST /mj/submit/modal).
+            var modal = new MidjourneyTask { Id = tasks.NextId(), Action = "INPAINT", Prompt = parent.Prompt, SubmitTime = time.GetUtcNow().ToUnixTimeMilliseconds(), Source = parent };
+            modal.Status = "MODAL";
+            tasks.Tasks[modal.Id] = modal;
+            return Answer(21, "Waiting for window confirm", modal.Id);
+        }
+
         var (kind, n) = parts is ["MJ", "Outpaint", var zoom, ..] ? ("outpaint", int.Parse(zoom, CultureInfo.InvariantCulture)) : (parts[2], int.Parse(parts[3], CultureInfo.InvariantCulture));
         var seed = customId.GetHashCode(StringComparison.Ordinal) & 0xffff;
         return kind switch
@@ -105,6 +120,111 @@ internal static class MidjourneyApi
     }
 
     /// <summary>
+    /// The second step of Vary (Region): <c>{taskId, prompt, maskBase64}</c> for a task in MODAL. The mask is a PNG data
+    /// URL of the upscale's size, white where to repaint; anything else is refused.
+    /// </summary>
+    private static async Task<IResult> ModalAsync(HttpContext context, FaultProfiles faults, SimulatorStats stats, MidjourneyTasks tasks, TimeProvider time)
+    {
+        stats.Count("midjourney.modal");
+        if (Gate(context, faults) is { } refused)
+        {
+            return refused;
+        }
+
+        var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+        if ((string?)body?["taskId"] is not { } id || !tasks.Tasks.TryGetValue(id, out var modal) || modal.Status != "MODAL" || modal.Source is not { } source)
+        {
+            return Answer(4, "taskId is not a task waiting for its window", null);
+        }
+
+        if (DataUrl((string?)body["maskBase64"]) is not { } mask || ImageEncoding.Inspect(mask) is not { ContentType: "image/png" } shape
+            || source.Image is not { } upscale || ImageEncoding.Inspect(upscale) is not { } size || (shape.Width, shape.Height) != (size.Width, size.Height))
+        {
+            return Answer(4, "maskBase64 must be a PNG of the image's size", null);
+        }
+
+        var prompt = (string?)body["prompt"] is { Length: > 0 } asked ? asked : source.Prompt;
+        tasks.Tasks.TryRemove(id, out _);
+        return Start(tasks, faults, time, "INPAINT", prompt, (width, height) => Grid(prompt, mask.Length & 0xffff, width, height), id);
+    }
+
+    /// <summary><c>{base64Array: [2..5 data URLs], dimensions: PORTRAIT|SQUARE|LANDSCAPE}</c>: one grid from the images.</summary>
+    private static async Task<IResult> BlendAsync(HttpContext context, FaultProfiles faults, SimulatorStats stats, MidjourneyTasks tasks, TimeProvider time)
+    {
+        stats.Count("midjourney.blend");
+        if (Gate(context, faults) is { } refused)
+        {
+            return refused;
+        }
+
+        var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+        var images = (body?["base64Array"] as JsonArray)?.Select(i => DataUrl((string?)i)).ToList() ?? [];
+        if (images.Count is < 2 or > 5 || images.Any(i => i is null || ImageEncoding.Inspect(i) is null))
+        {
+            return Answer(4, "base64Array must hold 2 to 5 images", null);
+        }
+
+        var dimensions = (string?)body!["dimensions"] ?? "SQUARE";
+        var ratio = dimensions switch { "PORTRAIT" => "2:3", "SQUARE" => "1:1", "LANDSCAPE" => "3:2", _ => null };
+        if (ratio is null)
+        {
+            return Answer(4, "dimensions must be PORTRAIT, SQUARE or LANDSCAPE", null);
+        }
+
+        var prompt = $"a blend of {images.Count} images --ar {ratio}";
+        var seed = images.Sum(i => i!.Length) & 0xffff;
+        return Start(tasks, faults, time, "BLEND", prompt, (width, height) => Grid(prompt, seed, width, height));
+    }
+
+    /// <summary><c>{base64: a data URL}</c>: four prompts for the image (the task's <c>prompt</c>), its picture the image itself.</summary>
+    private static async Task<IResult> DescribeAsync(HttpContext context, FaultProfiles faults, SimulatorStats stats, MidjourneyTasks tasks, TimeProvider time)
+    {
+        stats.Count("midjourney.describe");
+        if (Gate(context, faults) is { } refused)
+        {
+            return refused;
+        }
+
+        var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+        if (DataUrl((string?)body?["base64"]) is not { } image || ImageEncoding.Inspect(image) is not { } shape)
+        {
+            return Answer(4, "base64 must be an image", null);
+        }
+
+        var ratio = shape.Width == shape.Height ? "1:1" : shape.Width > shape.Height ? "3:2" : "2:3";
+        var described = string.Join("\n\n", new[] { "a quiet landscape at dusk", "a painted hillside with soft light", "an illustration of rolling hills", "a calm scene, muted colours" }
+            .Select((text, i) => $"{i + 1}\uFE0F\u20E3 {text}, {shape.Width}x{shape.Height} --ar {ratio}"));
+        var task = new MidjourneyTask { Id = tasks.NextId(), Action = "DESCRIBE", Prompt = described, SubmitTime = time.GetUtcNow().ToUnixTimeMilliseconds(), Image = image, Frame = 1 };
+        tasks.Tasks[task.Id] = task;
+        _ = Task.Run(async () =>
+        {
+            await faults.PaceAsync(FaultProfiles.Midjourney, StepPace, Steps, CancellationToken.None);
+            task.Progress = 100;
+            task.Status = "SUCCESS";
+        });
+        return Answer(1, "Submit success", task.Id);
+    }
+
+    /// <summary>The bytes of a <c>data:image/...;base64,</c> URL (the proxy takes plain base64 too); null when it is not one.</summary>
+    private static byte[]? DataUrl(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        var comma = value.StartsWith("data:", StringComparison.Ordinal) ? value.IndexOf(',', StringComparison.Ordinal) : -1;
+        try
+        {
+            return Convert.FromBase64String(comma >= 0 ? value[(comma + 1)..] : value);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The buttons a finished task offers, as the proxy lists them: on a grid U1-U4, reroll and V1-V4; on an upscale
     /// vary (strong, subtle), zoom out (2x, 1.5x) and the four pans.
     /// </summary>
@@ -113,7 +233,7 @@ internal static class MidjourneyApi
         var buttons = new JsonArray();
         void Add(string customId, string label, string emoji = "") =>
             buttons.Add(new JsonObject { ["customId"] = customId, ["emoji"] = emoji, ["label"] = label, ["type"] = 2, ["style"] = 2 });
-        if (task.Status != "SUCCESS")
+        if (task.Status != "SUCCESS" || task.Action == "DESCRIBE")
         {
             return buttons;
         }
@@ -122,6 +242,7 @@ internal static class MidjourneyApi
         {
             Add($"MJ::JOB::high_variation::1::{task.Id}::SOLO", "Vary (Strong)", "🪄");
             Add($"MJ::JOB::low_variation::1::{task.Id}::SOLO", "Vary (Subtle)", "🪄");
+            Add($"MJ::Inpaint::1::{task.Id}::SOLO", "Vary (Region)", "🖌️");
             Add($"MJ::Outpaint::50::1::{task.Id}::SOLO", "Zoom Out 2x", "🔍");
             Add($"MJ::Outpaint::75::1::{task.Id}::SOLO", "Zoom Out 1.5x", "🔍");
             foreach (var (direction, arrow) in new[] { ("left", "⬅️"), ("right", "➡️"), ("up", "⬆️"), ("down", "⬇️") })
@@ -147,9 +268,10 @@ internal static class MidjourneyApi
     }
 
     /// <summary>Queues the task and paints it in the background, in <see cref="Steps"/> visible steps.</summary>
-    private static IResult Start(MidjourneyTasks tasks, FaultProfiles faults, TimeProvider time, string action, string prompt, Func<int, int, Func<int, byte[]>> painter)
+    private static IResult Start(MidjourneyTasks tasks, FaultProfiles faults, TimeProvider time, string action, string prompt, Func<int, int, Func<int, byte[]>> painter,
+        string? id = null)
     {
-        var task = new MidjourneyTask { Id = tasks.NextId(), Action = action, Prompt = prompt, SubmitTime = time.GetUtcNow().ToUnixTimeMilliseconds() };
+        var task = new MidjourneyTask { Id = id ?? tasks.NextId(), Action = action, Prompt = prompt, SubmitTime = time.GetUtcNow().ToUnixTimeMilliseconds() };
         tasks.Tasks[task.Id] = task;
         var fault = faults.Get(FaultProfiles.Midjourney);
         var (width, height) = Size(prompt);

@@ -26,11 +26,27 @@ internal sealed class QuestInputs(ImageGenDbContext db, TimeProvider time)
             return (valid, [], []);
         }
 
-        if (valid.Parameters.Action is not null)
+        if (valid.Parameters.Action is { } action && !MidjourneyActions.StartsFromAnyImage(action))
         {
             return await FollowUpAsync(ownerId, valid, ids[0], cancellationToken);
         }
 
+        var (resolved, inputs, errors) = await ImagesAsync(ownerId, valid, cancellationToken);
+        if (errors.Count > 0 || valid.Parameters.Action is not { } startsFresh)
+        {
+            return (resolved, inputs, errors);
+        }
+
+        // A blend or a description says what it was made from, as the gallery and the search show it.
+        return (string.IsNullOrWhiteSpace(valid.Prompt)
+            ? valid with { Prompt = startsFresh == MidjourneyActions.Blend ? $"A blend of {inputs.Count} images" : "Prompts suggested for an image" }
+            : valid, inputs, []);
+    }
+
+    /// <summary>An edit's images and mask (or a blend's images, or the image to describe), among the owner's uploads and images.</summary>
+    private async Task<(ValidQuest Quest, List<QuestInput> Inputs, List<FieldError> Errors)> ImagesAsync(Guid ownerId, ValidQuest valid, CancellationToken cancellationToken)
+    {
+        var ids = valid.Parameters.Images!;
         var wanted = valid.Parameters.Mask is { } maskId ? [.. ids, maskId] : ids.ToList();
         var found = await db.Uploads.AsNoTracking().Where(u => u.UserId == ownerId && wanted.Contains(u.Id))
             .Select(u => new QuestInput(u.Id, u.StorageKey, u.ContentType, u.Width, u.Height, false))
@@ -54,25 +70,9 @@ internal sealed class QuestInputs(ImageGenDbContext db, TimeProvider time)
             }
         }
 
-        if (valid.Parameters.Mask is { } maskKey)
+        if (valid.Parameters.Mask is { } maskKey && CheckMask(byId.GetValueOrDefault(maskKey), maskKey, inputs.FirstOrDefault(), errors) is { } mask)
         {
-            if (!byId.TryGetValue(maskKey, out var mask))
-            {
-                errors.Add(new FieldError("mask", ErrorCodes.InputNotFound, $"You have no upload or image '{maskKey}'."));
-            }
-            else if (mask.ContentType != "image/png")
-            {
-                errors.Add(new FieldError("mask", ErrorCodes.MaskNotPng, "A mask is a PNG whose transparent pixels mark what to change; this one is not a PNG."));
-            }
-            else if (inputs.Count > 0 && (mask.Width, mask.Height) != (inputs[0].Width, inputs[0].Height))
-            {
-                errors.Add(new FieldError("mask", ErrorCodes.MaskSizeMismatch,
-                    $"The mask is {mask.Width}x{mask.Height} and the image it masks {inputs[0].Width}x{inputs[0].Height}: they must be the same size."));
-            }
-            else
-            {
-                inputs.Add(mask with { IsMask = true });
-            }
+            inputs.Add(mask);
         }
 
         if (errors.Count > 0)
@@ -115,6 +115,45 @@ internal sealed class QuestInputs(ImageGenDbContext db, TimeProvider time)
         }
 
         var input = new QuestInput(grid.Image.Id, grid.Image.StorageKey, grid.Image.ContentType, grid.Image.Width, grid.Image.Height, JobId: grid.ProviderJobId);
-        return (string.IsNullOrEmpty(valid.Prompt) ? valid with { Prompt = grid.Prompt } : valid, [input], []);
+        List<QuestInput> inputs = [input];
+        if (valid.Parameters.Mask is { } maskId)
+        {
+            // Vary region: the region to repaint, marked on the upscale.
+            var found = await db.Uploads.AsNoTracking().Where(u => u.UserId == ownerId && u.Id == maskId)
+                .Select(u => new QuestInput(u.Id, u.StorageKey, u.ContentType, u.Width, u.Height, false)).FirstOrDefaultAsync(cancellationToken);
+            var errors = new List<FieldError>();
+            if (CheckMask(found, maskId, input, errors) is not { } mask)
+            {
+                return (valid, [], errors);
+            }
+
+            inputs.Add(mask);
+        }
+
+        return (string.IsNullOrEmpty(valid.Prompt) ? valid with { Prompt = grid.Prompt } : valid, inputs, []);
+    }
+
+    /// <summary>The mask as an input, or null with the problem added: it must be the owner's, a PNG, and the size of the image it masks.</summary>
+    private static QuestInput? CheckMask(QuestInput? mask, Guid id, QuestInput? masked, List<FieldError> errors)
+    {
+        if (mask is null)
+        {
+            errors.Add(new FieldError("mask", ErrorCodes.InputNotFound, $"You have no upload or image '{id}'."));
+        }
+        else if (mask.ContentType != "image/png")
+        {
+            errors.Add(new FieldError("mask", ErrorCodes.MaskNotPng, "A mask is a PNG whose transparent pixels mark what to change; this one is not a PNG."));
+        }
+        else if (masked is not null && (mask.Width, mask.Height) != (masked.Width, masked.Height))
+        {
+            errors.Add(new FieldError("mask", ErrorCodes.MaskSizeMismatch,
+                $"The mask is {mask.Width}x{mask.Height} and the image it masks {masked.Width}x{masked.Height}: they must be the same size."));
+        }
+        else
+        {
+            return mask with { IsMask = true };
+        }
+
+        return null;
     }
 }

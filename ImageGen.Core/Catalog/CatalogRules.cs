@@ -67,7 +67,7 @@ internal static class CatalogRules
         }
 
         Require(model.Actions is null || model.Provider == ModelProvider.Midjourney, "actions: only Midjourney models follow up a grid");
-        OnlyFrom(problems, "actions", model.Actions, [.. MidjourneyActions.OnGrid, .. MidjourneyActions.OnUpscale]);
+        OnlyFrom(problems, "actions", model.Actions, [.. MidjourneyActions.OnGrid, .. MidjourneyActions.OnUpscale, .. MidjourneyActions.OnAnyImage]);
         Require(!model.TakesMask || model.InputImages is not null, "takesMask: a mask goes with input images");
         problems.AddRange(model.Cost.Problems(model.Provider));
         return problems;

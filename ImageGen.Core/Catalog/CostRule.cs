@@ -69,7 +69,7 @@ public sealed record CostRule
         CostKind.OpenAITokens =>
             $"Per token, as OpenAI bills: ${Output} per million output tokens (by quality and size, times n, plus preview frames), " +
             $"${TextInput} per million prompt tokens and ${ImageInput} per million input image tokens; the worst case is held, what OpenAI reports is charged.",
-        CostKind.MidjourneyJobs => $"{Grid} credits per grid of four (a new one, a variation, a reroll, a zoom or a pan), {Upscale} per upscale.",
+        CostKind.MidjourneyJobs => $"{Grid} credits per grid of four (a new one, a variation, a reroll, a zoom, a pan, a repainted region or a blend), {Upscale} per upscale or description.",
         CostKind.BflMegapixels => $"{First} credits for the first megapixel, {PerMegapixel} for each further one of the output and of every reference image; "
             + "the worst case is held (a reference at 4 megapixels), what BFL bills is charged.",
         _ => Kind.ToString(),
@@ -86,7 +86,7 @@ public sealed record CostRule
             * Math.Max(1, (int)Math.Ceiling((quest.Width ?? 1024) * (double)(quest.Height ?? 1024) / (1024 * 1024))),
         CostKind.PerImage => quest.ImageCount * Credits!.Value,
         CostKind.OpenAITokens => TokenPrices!.Estimate(quest),
-        CostKind.MidjourneyJobs => MidjourneyActions.MakesUpscale(quest.Parameters.Action) ? Upscale!.Value : Grid!.Value,
+        CostKind.MidjourneyJobs => MidjourneyActions.MakesOneTake(quest.Parameters.Action) ? Upscale!.Value : Grid!.Value,
         CostKind.BflMegapixels => quest.ImageCount * CreditsForMegapixels(quest),
         _ => throw new InvalidOperationException($"No estimate for {Kind}."),
     };

@@ -112,6 +112,9 @@ public sealed record QuestDto
     public required IReadOnlyList<QuestImageDto> Images { get; init; }
     public QuestErrorDto? Error { get; init; }
 
+    /// <summary>A Midjourney describe's answer: up to four prompts for the image (null for a quest that makes images).</summary>
+    public IReadOnlyList<string>? Descriptions { get; init; }
+
     /// <summary>
     /// What cancelling it now would charge: 0 while queued or before a provider accepted the job; once one has, what
     /// the provider bills for it (its reported cost, or the reservation).

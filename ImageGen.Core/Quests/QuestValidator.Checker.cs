@@ -161,7 +161,10 @@ public static partial class QuestValidator
             return parameters with { Images = images, Mask = request.Mask, AspectRatio = model.AspectRatios is null ? parameters.AspectRatio : ratio };
         }
 
-        /// <summary>A follow-up of a grid (Midjourney): one of the model's actions, on exactly one image, the grid.</summary>
+        /// <summary>
+        /// A follow-up (Midjourney): one of the model's actions. Most start from one picture (a grid, or an upscale); a
+        /// region to vary comes with a mask; a blend takes 2 to 5 images in a shape of its own; a description one image.
+        /// </summary>
         private QuestParameters FollowUp(CreateQuestRequest request, QuestParameters parameters, IReadOnlyList<Guid>? images, IReadOnlyList<string> actions)
         {
             if (request.Action is null)
@@ -177,18 +180,47 @@ public static partial class QuestValidator
                 errors.Add(new FieldError("action", ErrorCodes.InvalidValue, $"'{request.Action}' is not an action of {model.DisplayName}. Choose one of: {string.Join(", ", actions)}."));
             }
 
-            if (images is not { Count: 1 })
+            if (action == MidjourneyActions.Blend)
             {
-                errors.Add(new FieldError("images", ErrorCodes.Required, "A follow-up names the one picture it comes from in 'images' (a grid, or an upscale to vary, zoom or pan)."));
+                if (images is not { Count: >= MidjourneyActions.BlendMin and <= MidjourneyActions.BlendMax })
+                {
+                    errors.Add(new FieldError("images", images is null ? ErrorCodes.Required : ErrorCodes.ValueOutOfRange,
+                        $"A blend takes {MidjourneyActions.BlendMin} to {MidjourneyActions.BlendMax} of your images or uploads in 'images'; {images?.Count ?? 0} were named."));
+                }
+
+                var ratio = request.AspectRatio ?? "1:1";
+                if (!MidjourneyActions.BlendDimensions.ContainsKey(ratio))
+                {
+                    errors.Add(new FieldError("aspectRatio", ErrorCodes.InvalidValue,
+                        $"A blend is made square (1:1), portrait (2:3) or landscape (3:2); '{ratio}' is not one of them."));
+                }
+
+                if (request.Mask is not null)
+                {
+                    Unsupported("mask");
+                }
+
+                return parameters with { Images = images, Action = action, AspectRatio = ratio, Stylize = null, Version = null };
             }
 
-            if (request.Mask is not null)
+            if (images is not { Count: 1 })
+            {
+                errors.Add(new FieldError("images", ErrorCodes.Required, action == MidjourneyActions.Describe
+                    ? "A description is of one image: name it in 'images'."
+                    : "A follow-up names the one picture it comes from in 'images' (a grid, or an upscale to vary, zoom or pan)."));
+            }
+
+            if (action == MidjourneyActions.VaryRegion && request.Mask is null)
+            {
+                errors.Add(new FieldError("mask", ErrorCodes.Required, "Mark the region to repaint: a PNG mask, transparent where Midjourney paints again."));
+            }
+            else if (action != MidjourneyActions.VaryRegion && request.Mask is not null)
             {
                 Unsupported("mask");
             }
 
             // The grid decides the prompt's shape and style: a follow-up takes none of its own.
-            return parameters with { Images = images, Action = action, AspectRatio = null, Stylize = null, Version = null };
+            return parameters with { Images = images, Mask = request.Mask, Action = action, AspectRatio = null, Stylize = null, Version = null };
         }
 
         /// <summary>Free width and height, a fixed size list (width and height may name one of its sizes), or neither.</summary>

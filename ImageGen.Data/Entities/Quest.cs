@@ -78,6 +78,9 @@ public sealed class Quest
     public Core.Webhooks.WebhookEvents WebhookEvents { get; set; }
 
     public List<QuestImage> Images { get; set; } = [];
+
+    /// <summary>What a job that answers in words said (a Midjourney describe: four prompts); null for an image job.</summary>
+    public List<string>? Descriptions { get; set; }
 }
 
 /// <summary>

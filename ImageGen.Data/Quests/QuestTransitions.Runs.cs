@@ -156,8 +156,9 @@ public sealed partial class QuestTransitions
     /// quest as its worker claimed it: its id, its run number and its reservation.
     /// </summary>
     public async Task<Quest?> SucceedAsync(Quest claimed, IReadOnlyList<QuestImage> images, int? billed, TimeSpan providerTime, long? seed,
-        IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken, string? ranModel = null)
+        IReadOnlyCollection<QuestStep> steps, CancellationToken cancellationToken, string? ranModel = null, IReadOnlyList<string>? descriptions = null)
     {
+        var described = descriptions?.ToArray();
         var now = time.GetUtcNow();
         var (questId, run) = (claimed.Id, claimed.Attempts);
         var ms = (int)Math.Min(int.MaxValue, providerTime.TotalMilliseconds);
@@ -183,7 +184,7 @@ public sealed partial class QuestTransitions
                     WITH q AS (
                         UPDATE quests SET status = {succeeded}, lease_until = NULL, progress = 1, status_text = {done}, completed_at = {now},
                             generation_milliseconds = {ms}, width = COALESCE(width, {width}::int), height = COALESCE(height, {height}::int),
-                            seed = COALESCE(seed, {seed}::bigint), charged = {charged},
+                            seed = COALESCE(seed, {seed}::bigint), charged = {charged}, descriptions = COALESCE({described}::text[], descriptions),
                             model = COALESCE({ranModel}::text, model), requested_model = CASE WHEN {ranModel}::text IS NULL THEN requested_model ELSE model END
                         WHERE id = {questId} AND attempts = {run} AND status = ANY({SucceedFrom}) AND cost = {reserved} RETURNING *),
                     gs AS (

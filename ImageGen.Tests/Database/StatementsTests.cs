@@ -117,6 +117,7 @@ public sealed class StatementsTests(ThrowawayPostgres postgres)
             Inputs = [new QuestInput(Guid.NewGuid(), "uploads/a.png", "image/png", 640, 480), new QuestInput(Guid.NewGuid(), "uploads/m.png", "image/png", 640, 480, IsMask: true, JobId: "grid-1")],
             WebhookUrl = "https://hooks.example/imagegen",
             WebhookEvents = WebhookEvents.Completed | WebhookEvents.Progress,
+            Descriptions = ["a harbour at dawn", "boats in fog"],
         };
     }
 }

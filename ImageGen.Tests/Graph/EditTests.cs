@@ -192,7 +192,7 @@ public sealed class EditTests(GraphFixture graph)
         return SKBitmap.Decode(bytes);
     }
 
-    private static async Task<Guid> UploadAsync(TestUser user, byte[] bytes, string type = "image/png", string name = "image.png")
+    internal static async Task<Guid> UploadAsync(TestUser user, byte[] bytes, string type = "image/png", string name = "image.png")
     {
         var file = new ByteArrayContent(bytes);
         file.Headers.ContentType = new MediaTypeHeaderValue(type);
@@ -202,7 +202,7 @@ public sealed class EditTests(GraphFixture graph)
         return (await response.Content.ReadFromJsonAsync<Core.Storage.UploadDto>(GraphFixture.Json, Token))!.Id;
     }
 
-    private static byte[] Solid(int width, int height, SKColor color)
+    internal static byte[] Solid(int width, int height, SKColor color)
     {
         using var bitmap = new SKBitmap(width, height);
         bitmap.Erase(color);
@@ -210,7 +210,7 @@ public sealed class EditTests(GraphFixture graph)
     }
 
     /// <summary>Left half transparent (repaint), right half opaque (keep).</summary>
-    private static byte[] HalfTransparentMask(int width, int height)
+    internal static byte[] HalfTransparentMask(int width, int height)
     {
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         bitmap.Erase(SKColors.White);

@@ -157,7 +157,7 @@ public sealed class GalleryToolsTests(GraphFixture graph)
 
         Assert.Empty((await other.Client.GetFromJsonAsync<List<CollectionDto>>("/api/collections", GraphFixture.Json, Token))!);
 
-        Assert.Equal([images[0], images[1]], (await InCollectionAsync(user, foxes.Id)).Order());
+        Assert.Equal(new[] { images[0], images[1] }.Order(), (await InCollectionAsync(user, foxes.Id)).Order());
         Assert.Equal([images[1]], await InCollectionAsync(user, foxes.Id, "&q=leaves"));
         var listed = (await user.Client.GetFromJsonAsync<List<CollectionDto>>("/api/collections", GraphFixture.Json, Token))!;
         Assert.Equal([("Birds", 2), ("Foxes", 2)], listed.Select(c => (c.Name, c.ImageCount)));

@@ -105,6 +105,73 @@ public sealed class MidjourneyTests(GraphFixture graph) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_region_of_an_upscale_is_repainted_images_are_blended_and_one_is_described_each_at_its_price()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        var sketchTask = graph.CreateAndWaitAsync(user, new { prompt = "a red barn", model = "local-sketch", width = 128, height = 128 }, Token);
+        var grid = await graph.CreateAndWaitAsync(user, new { prompt = "a quiet harbour", model = "midjourney" }, Token);
+        var upscale = await graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { grid.Images[0].Id }, action = "U1" }, Token);
+        var sketch = await sketchTask;
+        var (width, height) = (upscale.Images[0].Width, upscale.Images[0].Height);
+        var mask = await EditTests.UploadAsync(user, EditTests.HalfTransparentMask(width, height));
+        var upload = await EditTests.UploadAsync(user, EditTests.Solid(96, 64, SKColors.SteelBlue));
+
+        // What is refused first, at no charge: a region without a mask or with one of another size; a blend of one
+        // image, of six, of someone else's, or in a shape it has not; a description of two images.
+        using (var other = await graph.CreateUserAsync(Token))
+        {
+            var theirs = await graph.CreateAndWaitAsync(other, new { prompt = "not yours", model = "local-sketch", width = 64, height = 64 }, Token);
+            await RefusedAsync(user, new { model = "midjourney", images = new[] { sketch.Images[0].Id, theirs.Images[0].Id }, action = "blend" }, ErrorCodes.InputNotFound, "images");
+        }
+
+        var wrongSize = await EditTests.UploadAsync(user, EditTests.HalfTransparentMask(width / 2, height));
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { upscale.Images[0].Id }, action = "vary_region" }, ErrorCodes.Required, "mask");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { upscale.Images[0].Id }, mask = wrongSize, action = "vary_region" }, ErrorCodes.MaskSizeMismatch, "mask");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { grid.Images[0].Id }, mask, action = "vary_region" }, ErrorCodes.ActionNeedsGrid, "images");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { sketch.Images[0].Id }, action = "blend" }, ErrorCodes.ValueOutOfRange, "images");
+        await RefusedAsync(user, new { model = "midjourney", images = Enumerable.Repeat(sketch.Images[0].Id, 6).ToArray(), action = "blend" }, ErrorCodes.ValueOutOfRange, "images");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { sketch.Images[0].Id, upload }, action = "blend", aspectRatio = "16:9" }, ErrorCodes.InvalidValue, "aspectRatio");
+        await RefusedAsync(user, new { model = "midjourney", images = new[] { sketch.Images[0].Id, upload }, action = "describe" }, ErrorCodes.Required, "images");
+
+        // A decompression bomb never becomes an image to describe: the upload is refused from its header.
+        var bomb = new ByteArrayContent(Unit.UploadInspectorTests.WithSize(Unit.UploadInspectorTests.Png(64, 48), 50_000, 50_000));
+        bomb.Headers.ContentType = new("image/png");
+        using (var form = new MultipartFormDataContent { { bomb, "file", "bomb.png" } })
+        using (var refused = await user.Client.PostAsync("/api/uploads", form, Token))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
+        Assert.Equal(100 - 8 - 2 - 1, (await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token))!.Balance);
+
+        var made = await Task.WhenAll(
+            graph.CreateAndWaitAsync(user, new { prompt = "a red door", model = "midjourney", images = new[] { upscale.Images[0].Id }, mask, action = "vary_region" }, Token),
+            graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { grid.Images[0].Id, sketch.Images[0].Id, upload }, action = "blend", aspectRatio = "3:2" }, Token),
+            graph.CreateAndWaitAsync(user, new { model = "midjourney", images = new[] { sketch.Images[0].Id }, action = "describe" }, Token));
+        var (region, blend, described) = (made[0], made[1], made[2]);
+
+        // The region: a grid at 8, from the upscale and the mask, sent as the proxy's button then its window.
+        Assert.Equal((QuestStatus.Succeeded, "vary_region", 8, "a red door"), (region.Status, region.Parameters.Action, region.Cost, region.Prompt));
+        Assert.Equal([upscale.Images[0].Id], region.Parameters.Images);
+        Assert.Equal(mask, region.Parameters.Mask);
+        var sent = (await graph.Admin.Client.GetFromJsonAsync<QuestDebugDto>($"/api/admin/quests/{region.Id}/debug", GraphFixture.Json, Token))!
+            .Timeline.First(s => s.Kind == QuestStepKinds.ProviderCall).Sent;
+        Assert.Equal(("/mj/submit/action", "/mj/submit/modal"), ((string?)sent?["endpoint"], (string?)sent?["then"]));
+
+        // The blend: three images of the owner's (a grid, a sketch, an upload) into one landscape grid at 8.
+        Assert.Equal((QuestStatus.Succeeded, 8, "A blend of 3 images"), (blend.Status, blend.Cost, blend.Prompt));
+        Assert.True(blend.Images[0].Width > blend.Images[0].Height, $"{blend.Images[0].Width}x{blend.Images[0].Height}");
+
+        // The description: four prompts, no image, at 2.
+        Assert.Equal((QuestStatus.Succeeded, 2), (described.Status, described.Cost));
+        Assert.Empty(described.Images);
+        Assert.Equal(4, described.Descriptions!.Count);
+        Assert.All(described.Descriptions, d => Assert.Contains("128x128", d, StringComparison.Ordinal));
+
+        Assert.Equal(100 - 8 - 2 - 1 - 8 - 8 - 2, (await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits", GraphFixture.Json, Token))!.Balance);
+    }
+
+    [Fact]
     public async Task A_follow_up_of_what_is_not_a_grid_someone_elses_grid_or_an_unknown_action_is_refused()
     {
         using var owner = await graph.CreateUserAsync(Token);

@@ -25,7 +25,7 @@ public sealed class CatalogTests
         Assert.All(ModelCatalog.Default.All, m => Assert.True(m.Available));
         Assert.True(ModelCatalog.Default.TryGet("midjourney", out var midjourney));
         Assert.Equal(ModelProvider.Midjourney, midjourney.Provider);
-        Assert.Equal([.. MidjourneyActions.OnGrid, .. MidjourneyActions.OnUpscale], midjourney.Actions);
+        Assert.Equal([.. MidjourneyActions.OnGrid, .. MidjourneyActions.OnUpscale, .. MidjourneyActions.OnAnyImage], midjourney.Actions);
     }
 
     [Fact]

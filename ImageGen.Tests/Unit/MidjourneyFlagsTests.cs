@@ -46,4 +46,15 @@ public sealed class MidjourneyImageUrlTests
 
         Assert.Equal(allowed, provider.ImageUrl(url) is not null);
     }
+
+    [Fact]
+    public void A_describe_answer_becomes_its_prompts_without_their_numbers()
+    {
+        const string keycaps = "1\uFE0F\u20E3 a harbour at dawn --ar 3:2\n\n2\uFE0F\u20E3 boats in fog\n\n3\u20E3 a quiet pier\n\n4\uFE0F\u20E3 gulls over water, muted";
+        Assert.Equal(["a harbour at dawn --ar 3:2", "boats in fog", "a quiet pier", "gulls over water, muted"], MidjourneyImageProvider.Descriptions(keycaps));
+        Assert.Equal(["one", "two"], MidjourneyImageProvider.Descriptions("1. one\n2) two"));
+        Assert.Empty(MidjourneyImageProvider.Descriptions(null));
+        // More than four is cut at four.
+        Assert.Equal(4, MidjourneyImageProvider.Descriptions("1. a\n2. b\n3. c\n4. d\n1. e").Count);
+    }
 }

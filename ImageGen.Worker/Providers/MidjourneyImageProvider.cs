@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 namespace ImageGen.Worker.Providers;
 
 /// <summary>
-/// Midjourney through a service speaking the midjourney-proxy protocol: <c>POST /mj/submit/imagine</c> (or
-/// <c>/mj/submit/action</c> with a grid button's <c>customId</c> for an upscale or a variation) with the
+/// Midjourney through a service speaking the midjourney-proxy protocol: <c>POST /mj/submit/imagine</c>, <c>/blend</c>
+/// or <c>/describe</c> (or <c>/mj/submit/action</c> with a button's <c>customId</c> for a follow-up, then
+/// <c>/mj/submit/modal</c> with the mask for a region to vary) with the
 /// <c>mj-api-secret</c> header, then <c>GET /mj/task/{id}/fetch</c> until it succeeds or fails. The in-progress grid the
 /// proxy reports becomes the quest's preview frame. As with BFL, an image link is fetched only from the proxy's host or
 /// the configured image hosts over https, never with the secret, never through a redirect, and only up to a size cap;
@@ -28,9 +29,16 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
 
     private MidjourneyAccountOptions Account => options.Value.Midjourney;
 
-    public JsonObject Describe(ProviderRequest request) => request.Parameters.Action is { } action
-        ? new JsonObject { ["endpoint"] = "/mj/submit/action", ["action"] = action, ["taskId"] = request.ParentJobId }
-        : new JsonObject { ["endpoint"] = "/mj/submit/imagine", ["flags"] = Flags(request) };
+    public JsonObject Describe(ProviderRequest request) => request.Parameters.Action switch
+    {
+        null => new JsonObject { ["endpoint"] = "/mj/submit/imagine", ["flags"] = Flags(request) },
+        MidjourneyActions.Blend => new JsonObject { ["endpoint"] = "/mj/submit/blend", ["images"] = request.Inputs.Count, ["dimensions"] = BlendDimensions(request) },
+        MidjourneyActions.Describe => new JsonObject { ["endpoint"] = "/mj/submit/describe" },
+        MidjourneyActions.VaryRegion => new JsonObject { ["endpoint"] = "/mj/submit/action", ["then"] = "/mj/submit/modal", ["action"] = MidjourneyActions.VaryRegion, ["taskId"] = request.ParentJobId },
+        var action => new JsonObject { ["endpoint"] = "/mj/submit/action", ["action"] = action, ["taskId"] = request.ParentJobId },
+    };
+
+    private static string BlendDimensions(ProviderRequest request) => MidjourneyActions.BlendDimensions[request.Parameters.AspectRatio ?? "1:1"];
 
     public async Task<ProviderResult> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
@@ -45,7 +53,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
             taskId = await SubmitAsync(request, cancellationToken);
         }
 
-        Uri imageUrl;
+        JsonObject done;
         try
         {
             if (request.ResumePollingUrl is null)
@@ -53,7 +61,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
                 await request.OnJobAccepted(taskId, taskId, null, cancellationToken);
             }
 
-            imageUrl = await PollAsync(request, taskId, cancellationToken);
+            done = await PollAsync(request, taskId, cancellationToken);
         }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
@@ -64,9 +72,22 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
                 settings.PollMaxInterval, settings.LeftRunningWatch, MaxPollFailures), e);
         }
 
+        if (request.Parameters.Action == MidjourneyActions.Describe)
+        {
+            // A description's answer is text: Midjourney's four numbered prompts.
+            return new ProviderResult([], null, Stopwatch.GetElapsedTime(started)) { Descriptions = Descriptions((string?)done["prompt"]) };
+        }
+
+        var imageUrl = ImageUrl((string?)done["imageUrl"] ?? "") ?? throw new ProviderException(ProviderFailure.Error,
+            "Midjourney's image link is outside the proxy and its image hosts; it was not fetched.", retryable: false);
         var bytes = await DownloadAsync(imageUrl, cancellationToken);
         return new ProviderResult([ProviderBodies.Image("Midjourney", bytes, options.Value.ImageLimits)], null, Stopwatch.GetElapsedTime(started));
     }
+
+    /// <summary>The prompts of a describe answer, numbered 1️⃣ to 4️⃣ (or 1. to 4.), without their numbers; at most four.</summary>
+    internal static IReadOnlyList<string> Descriptions(string? text) =>
+        text is null ? [] : [.. System.Text.RegularExpressions.Regex.Split(text, @"(?m)^\s*[1-4](?:\uFE0F?\u20E3|[.)])\s*")
+            .Select(p => p.Trim()).Where(p => p.Length > 0).Take(4)];
 
     /// <summary>The prompt's Midjourney flags: the aspect ratio, stylize and version the quest asked for.</summary>
     internal static string Flags(ProviderRequest request)
@@ -91,26 +112,57 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
         return string.Join(' ', flags);
     }
 
+    /// <summary>
+    /// Submits the job: an imagine, a blend or a describe; a follow-up through the proxy's button for it (found by what
+    /// its <c>customId</c> says it does: labels are emoji or words); a region to vary in two steps, the button, which
+    /// opens a "modal" task, then the mask for it.
+    /// </summary>
     private async Task<string> SubmitAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
-        JsonObject body;
-        string path;
-        if (request.Parameters.Action is { } action)
+        switch (request.Parameters.Action)
         {
-            var grid = await FetchAsync(request.ParentJobId ?? throw new ProviderException(ProviderFailure.Rejected, "The grid to follow up is unknown.", retryable: false),
-                cancellationToken) ?? throw new ProviderException(ProviderFailure.Expired, "The proxy no longer knows the grid this follows up.", retryable: false);
-            // The proxy's button for the action, found by what its customId says it does (labels are emoji or words).
-            var marker = MidjourneyActions.ButtonMarker(action);
-            var customId = grid["buttons"]?.AsArray().Select(b => (string?)b?["customId"]).FirstOrDefault(id => id?.Contains(marker, StringComparison.Ordinal) == true)
-                ?? throw new ProviderException(ProviderFailure.Rejected, $"The picture offers no '{action}' button.", retryable: false);
-            (path, body) = ("/mj/submit/action", new JsonObject { ["customId"] = customId, ["taskId"] = request.ParentJobId });
-        }
-        else
-        {
-            var flags = Flags(request);
-            (path, body) = ("/mj/submit/imagine", new JsonObject { ["prompt"] = flags.Length == 0 ? request.Prompt : $"{request.Prompt} {flags}" });
+            case null:
+                var flags = Flags(request);
+                return await PostAsync("/mj/submit/imagine", new JsonObject { ["prompt"] = flags.Length == 0 ? request.Prompt : $"{request.Prompt} {flags}" }, cancellationToken);
+            case MidjourneyActions.Blend:
+                return await PostAsync("/mj/submit/blend", new JsonObject
+                {
+                    ["base64Array"] = new JsonArray([.. request.Inputs.Select(i => (JsonNode?)DataUrl(i.ContentType, i.Bytes))]),
+                    ["dimensions"] = BlendDimensions(request),
+                }, cancellationToken);
+            case MidjourneyActions.Describe:
+                var image = request.Inputs.FirstOrDefault() ?? throw new ProviderException(ProviderFailure.Rejected, "There is no image to describe.", retryable: false);
+                return await PostAsync("/mj/submit/describe", new JsonObject { ["base64"] = DataUrl(image.ContentType, image.Bytes) }, cancellationToken);
         }
 
+        var action = request.Parameters.Action;
+        var parent = request.ParentJobId ?? throw new ProviderException(ProviderFailure.Rejected, "The grid to follow up is unknown.", retryable: false);
+        var picture = await FetchAsync(parent, cancellationToken)
+            ?? throw new ProviderException(ProviderFailure.Expired, "The proxy no longer knows the grid this follows up.", retryable: false);
+        var marker = MidjourneyActions.ButtonMarker(action);
+        var customId = picture["buttons"]?.AsArray().Select(b => (string?)b?["customId"]).FirstOrDefault(id => id?.Contains(marker, StringComparison.Ordinal) == true)
+            ?? throw new ProviderException(ProviderFailure.Rejected, $"The picture offers no '{action}' button.", retryable: false);
+        var taskId = await PostAsync("/mj/submit/action", new JsonObject { ["customId"] = customId, ["taskId"] = parent }, cancellationToken);
+        if (action != MidjourneyActions.VaryRegion)
+        {
+            return taskId;
+        }
+
+        // Ours is transparent where to repaint; the proxy's window takes white there, black elsewhere (as BFL's fill).
+        var mask = request.Mask ?? throw new ProviderException(ProviderFailure.Rejected, "Vary region needs the region marked in a mask.", retryable: false);
+        return await PostAsync("/mj/submit/modal", new JsonObject
+        {
+            ["taskId"] = taskId,
+            ["prompt"] = request.Prompt,
+            ["maskBase64"] = DataUrl("image/png", ImageEncoding.FillMask(mask.Bytes)),
+        }, cancellationToken);
+    }
+
+    private static string DataUrl(string contentType, byte[] bytes) => $"data:{contentType};base64,{Convert.ToBase64String(bytes)}";
+
+    /// <summary>One submit to the proxy: the task id it names, or the failure it means. A submit that failed after it was sent is not sent again.</summary>
+    private async Task<string> PostAsync(string path, JsonObject body, CancellationToken cancellationToken)
+    {
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(Account.Endpoint!, path)) { Content = JsonContent.Create(body) };
         message.Headers.Add("mj-api-secret", Account.ApiKey);
         HttpResponseMessage response;
@@ -145,7 +197,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
             var description = (string?)answer?["description"] ?? "no description";
             return code switch
             {
-                // 1: submitted; 21: the same task exists; 22: queued behind others. Each names the task.
+                // 1: submitted; 21: the same task exists (or, for a window, the task waiting for it); 22: queued behind others.
                 1 or 21 or 22 when answer?["result"]?.ToString() is { Length: > 0 } id => id,
                 23 => throw new ProviderException(ProviderFailure.RateLimited, $"The Midjourney proxy's queue is full: {description}", retryable: true, TimeSpan.FromSeconds(5)),
                 24 => throw new ProviderException(ProviderFailure.Moderated, "Midjourney refuses a word in this prompt.", retryable: false),
@@ -174,7 +226,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
             : JsonNode.Parse(await ProviderBodies.ReadCappedAsync("The Midjourney proxy", response, MaxTaskBytes, cancellationToken)) as JsonObject;
     }
 
-    private async Task<Uri> PollAsync(ProviderRequest request, string taskId, CancellationToken cancellationToken)
+    private async Task<JsonObject> PollAsync(ProviderRequest request, string taskId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var delay = settings.PollMinInterval;
@@ -215,7 +267,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
                     var progress = double.TryParse(((string?)task["progress"])?.TrimEnd('%'), NumberStyles.Float, CultureInfo.InvariantCulture, out var percent)
                         ? Math.Clamp(percent / 100, 0, 1) : 0.1;
                     // The grid so far, when the proxy shows one: only a new link is fetched.
-                    if (imageUrl is not null && imageUrl != lastPreview && ImageUrl(imageUrl) is { } partial)
+                    if (imageUrl is not null && imageUrl != lastPreview && request.Parameters.Action != MidjourneyActions.Describe && ImageUrl(imageUrl) is { } partial)
                     {
                         lastPreview = imageUrl;
                         try
@@ -234,8 +286,7 @@ internal sealed class MidjourneyImageProvider(HttpClient http, IOptions<Provider
                     await request.OnProgress(Math.Max(0.1, progress), $"Midjourney is painting... {progress:P0}", cancellationToken);
                     break;
                 case "SUCCESS":
-                    return ImageUrl(imageUrl ?? "") ?? throw new ProviderException(ProviderFailure.Error,
-                        "Midjourney's image link is outside the proxy and its image hosts; it was not fetched.", retryable: false);
+                    return task;
                 case "FAILURE" or "CANCEL":
                     var reason = (string?)task["failReason"] ?? "no reason given";
                     throw reason.Contains("banned", StringComparison.OrdinalIgnoreCase) || reason.Contains("moderat", StringComparison.OrdinalIgnoreCase)

@@ -59,7 +59,11 @@ public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width,
 
 /// <param name="BilledCredits">What the provider says it charged, in credits, where it says so.</param>
 /// <param name="ProviderTime">Time spent inside the provider (or renderer), for platform-overhead figures.</param>
-public sealed record ProviderResult(IReadOnlyList<GeneratedImage> Images, int? BilledCredits, TimeSpan ProviderTime, long? Seed = null);
+public sealed record ProviderResult(IReadOnlyList<GeneratedImage> Images, int? BilledCredits, TimeSpan ProviderTime, long? Seed = null)
+{
+    /// <summary>What a job that answers in words said (Midjourney's describe: four prompts); null for an image job.</summary>
+    public IReadOnlyList<string>? Descriptions { get; init; }
+}
 
 /// <summary>How a provider call failed; each maps to one error code the user sees.</summary>
 public enum ProviderFailure

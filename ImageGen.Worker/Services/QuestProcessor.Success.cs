@@ -58,7 +58,7 @@ internal sealed partial class QuestProcessor
         // after a crash has the cost its provider reported when it accepted it.
         var billed = result.BilledCredits ?? quest.ProviderCost ?? ran.OwnCost;
         var succeeded = await transitions.SucceedAsync(quest, images, billed, result.ProviderTime, result.Seed, run.TakeSteps(), CancellationToken.None,
-            ranModel: ran.Model.Id == quest.Model ? null : ran.Model.Id);
+            ranModel: ran.Model.Id == quest.Model ? null : ran.Model.Id, descriptions: result.Descriptions);
         if (succeeded is null)
         {
             LogAlreadySettled(logger, quest.Id);
