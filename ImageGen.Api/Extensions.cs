@@ -47,6 +47,7 @@ internal static class Extensions
         builder.Services.AddSingleton<QuestEventPublisher>();
         builder.Services.AddSingleton<QuestPreviews>();
         builder.Services.AddScoped<QuestSubmission>();
+        builder.Services.AddSingleton<DefaultFallbacks>();
         builder.Services.AddScoped<QuestCancellation>();
         builder.Services.AddScoped<QuestInputs>();
         builder.Services.AddSingleton<QuestWaiters>();

@@ -27,6 +27,7 @@ internal static class ApiReference
         app.MapImagesApi();
         app.MapCollectionsApi();
         app.MapAlertChannelsApi();
+        app.MapAccountSettingsApi();
         app.MapUploadsApi();
         app.MapOpenAiApi();
         Webhooks.WebhooksApi.MapWebhooksApi(app);

@@ -28,14 +28,14 @@ internal sealed record QuestOrder(Guid OwnerId, CreateQuestRequest Request, Idem
 /// </summary>
 internal sealed partial class QuestSubmission(
     QuestTransitions transitions, QuestInputs inputs, QuestWebhooks webhooks, QuestQueue queue, TimeProvider time, ImageGenMetrics metrics,
-    ModelCatalog catalog, ILogger<QuestSubmission> logger)
+    ModelCatalog catalog, DefaultFallbacks defaults, ILogger<QuestSubmission> logger)
 {
     private static readonly ActivitySource Source = new(ServiceDefaultsExtensions.TelemetryName);
 
     /// <summary>Submits the order: <see cref="SubmitOutcome.Invalid"/> when it does not hold (nothing stored), else what the ledger decided.</summary>
     public async Task<SubmitOutcome> SubmitAsync(QuestOrder order, CancellationToken cancellationToken)
     {
-        var errors = QuestValidator.Validate(catalog, order.Request, out var valid);
+        var errors = QuestValidator.Validate(catalog, await defaults.ApplyAsync(order.OwnerId, order.Request, cancellationToken), out var valid);
         if (valid is null)
         {
             return new SubmitOutcome.Invalid(errors);

@@ -105,3 +105,9 @@ public static class Roles
 {
     public const string Admin = "admin";
 }
+
+/// <summary>
+/// The account's default fallback models (<c>GET</c>/<c>PUT /api/account/fallbacks</c>): up to three, tried in order
+/// for a new image whose own model is unavailable when the request names none. Empty: off (the default).
+/// </summary>
+public sealed record FallbackSettingsDto(IReadOnlyList<string>? Models);

@@ -452,6 +452,10 @@ namespace ImageGen.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.PrimitiveCollection<List<string>>("DefaultFallbacks")
+                        .HasColumnType("text[]")
+                        .HasColumnName("default_fallbacks");
+
                     b.Property<string>("Email")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")

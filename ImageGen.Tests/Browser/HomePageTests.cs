@@ -53,6 +53,16 @@ public sealed class HomePageTests(GraphFixture graph, BrowserFixture browser)
         await Assertions.Expect(page.Locator(".recent li").First).ToContainTextAsync("a lighthouse on a cliff at night");
         Assert.Empty(failures);
 
+        // The account page charts where the credit went (from the ledger), and takes default fallbacks.
+        await page.GotoAsync("/account");
+        await Assertions.Expect(page.Locator("#spend-chart-models g.row")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#spend-chart-models g.row")).ToContainTextAsync("local-sketch");
+        await Assertions.Expect(page.Locator("#spend-chart-models g.row")).ToContainTextAsync("1 credit in 1 quest");
+        await Assertions.Expect(page.Locator("#spend-chart-days g.row")).ToContainTextAsync(DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await page.SelectOptionAsync("#fallback-0:enabled", "flux-2-klein-4b");
+        await page.ClickAsync("#fallback-save");
+        await Assertions.Expect(page.Locator("#fallback-note")).ToHaveTextAsync("Saved: flux-2-klein-4b.");
+
         // The browser holds a session cookie, never an API token.
         var cookies = await context.CookiesAsync();
         Assert.Contains(cookies, c => c.Name == "imagegen" && c.HttpOnly);

@@ -9,6 +9,7 @@ using ImageGen.Data.Queue;
 using ImageGen.Data.Quests;
 using ImageGen.ServiceDefaults.Telemetry;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -39,9 +40,11 @@ public sealed class QuestSubmissionTests(ThrowawayPostgres postgres)
         using var meters = new MeterFactory();
         var userId = await NewUserAsync();
         await using var db = postgres.CreateContext();
+        await using var services = new ServiceCollection().AddScoped(_ => postgres.CreateContext()).BuildServiceProvider();
+        using var defaults = new DefaultFallbacks(services.GetRequiredService<IServiceScopeFactory>(), ModelCatalog.Default);
         var submission = new QuestSubmission(new QuestTransitions(db, TimeProvider.System), new QuestInputs(db, TimeProvider.System),
             new QuestWebhooks(db, new WebhookAddressPolicy(Options.Create(new WebhookOptions()))), new QuestQueue(deadRedis),
-            TimeProvider.System, new ImageGenMetrics(meters), ModelCatalog.Default, NullLogger<QuestSubmission>.Instance);
+            TimeProvider.System, new ImageGenMetrics(meters), ModelCatalog.Default, defaults, NullLogger<QuestSubmission>.Instance);
         var request = new CreateQuestRequest { Prompt = "sent while Redis is down", Model = "local-sketch", Width = 64, Height = 64 };
 
         var outcome = await submission.SubmitAsync(new QuestOrder(userId, request), Token);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using ImageGen.Core.Accounts;
 using ImageGen.Core.Providers;
@@ -188,6 +189,28 @@ public sealed class ProviderTests(GraphFixture graph) : IAsyncLifetime
         var step = Assert.Single(debug!.Timeline, s => s.Kind == QuestStepKinds.Fallback);
         Assert.Contains("GPT Image 1 mini", step.Detail, StringComparison.Ordinal);
         Assert.Contains("flux-2-klein-4b", step.Detail, StringComparison.Ordinal);
+
+        // The account's default fallbacks do the same for a quest that names none, tried in order: gpt-image-1.5 is
+        // OpenAI's too (its circuit is open: not sent), so FLUX.2 klein makes it.
+        using (var refused = await user.Client.PutAsJsonAsync("/api/account/fallbacks", new { models = new[] { "gpt-image-1", "flux-dev" } }, Token))
+        {
+            await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.BadRequest, ErrorCodes.ModelRetired, "models");
+        }
+
+        using (var set = await user.Client.PutAsJsonAsync("/api/account/fallbacks", new { models = new[] { "gpt-image-1.5", "flux-2-klein-4b" } }, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        }
+
+        var byDefault = await graph.SubmitAndWaitAsync(user, new { prompt = "a city at dawn", model = "gpt-image-1-mini" }, Token);
+        Assert.Equal((QuestStatus.Succeeded, "flux-2-klein-4b", "gpt-image-1-mini"), (byDefault.Status, byDefault.Model, byDefault.RequestedModel));
+        Assert.Equal(["gpt-image-1.5", "flux-2-klein-4b"], byDefault.Parameters.Fallbacks!.Select(f => f.Model));
+        Assert.Equal(3, await CountAsync("openai.generations"));
+
+        // Turned off, a quest that names none fails fast as before.
+        (await user.Client.PutAsJsonAsync("/api/account/fallbacks", new { models = Array.Empty<string>() }, Token)).Dispose();
+        Assert.Empty((await user.Client.GetFromJsonAsync<Core.Accounts.FallbackSettingsDto>("/api/account/fallbacks", GraphFixture.Json, Token))!.Models!);
+        Assert.Equal(ErrorCodes.ProviderUnavailable, (await graph.SubmitAndWaitAsync(user, request, Token)).Error?.Code);
 
         // Healthy again: after the break, a probe goes through and closes the circuit.
         await SetFaultAsync("openai", "Healthy");

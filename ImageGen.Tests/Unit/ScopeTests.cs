@@ -70,6 +70,8 @@ public sealed class ScopeTests
             (_, "/api/me" or "/api/credits" or "/api/credits/spend" or "/api/credits/usage") => Scope(ApiKeyScopes.CreditsRead),
             (_, "/api/models" or "/openapi/{documentName}.json") => "anonymous",
             (_, "/api/providers") => "signed-in",
+            // Settings for the account's quests, as quests themselves.
+            (_, "/api/account/fallbacks") => Scope(ApiKeyScopes.Quests),
             // Signed links need no credential; read by credentials the handler asks for the images scope.
             (_, "/images/{id}") => "anonymous",
             // A shared link's token is the credential: anyone holding it sees that one image.

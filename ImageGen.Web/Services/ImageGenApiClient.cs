@@ -148,6 +148,12 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
     public Task<ApiResult<List<ImageGen.Core.Operations.AlertDeliveryDto>>> ListAlertDeliveriesAsync(CancellationToken cancellationToken) =>
         SendAsync<List<ImageGen.Core.Operations.AlertDeliveryDto>>(HttpMethod.Get, "/api/admin/alert-deliveries?limit=50", null, cancellationToken);
 
+    public Task<ApiResult<FallbackSettingsDto>> GetFallbacksAsync(CancellationToken cancellationToken) =>
+        SendAsync<FallbackSettingsDto>(HttpMethod.Get, "/api/account/fallbacks", null, cancellationToken);
+
+    public Task<ApiResult<FallbackSettingsDto>> SetFallbacksAsync(IReadOnlyList<string> models, CancellationToken cancellationToken) =>
+        SendAsync<FallbackSettingsDto>(HttpMethod.Put, "/api/account/fallbacks", new FallbackSettingsDto(models), cancellationToken);
+
     public Task<ApiResult<ImageDto>> GetImageAsync(Guid id, CancellationToken cancellationToken) =>
         SendAsync<ImageDto>(HttpMethod.Get, $"/api/images/{id}", null, cancellationToken);
 
