@@ -29,6 +29,12 @@ public static class DatabaseRegistration
     }
 
     /// <summary>
+    /// Holds the service's start until the schema is current (<see cref="SchemaGate"/>); call right after
+    /// <see cref="AddImageGenDatabase"/>, before any background work is registered. Not for the migrations service.
+    /// </summary>
+    public static void AddSchemaGate(this IHostApplicationBuilder builder) => builder.Services.AddHostedService<SchemaGate>();
+
+    /// <summary>
     /// Statements a connection runs again and again (a quest's claim, inserts and settlement) are prepared on it once
     /// and then only bound and executed, so Postgres does not parse and plan them for every quest. The pool's reset of a
     /// returned connection (DISCARD ALL) would throw them away, and nothing here leaves session state behind (the

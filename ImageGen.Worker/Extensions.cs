@@ -52,6 +52,7 @@ internal static class Extensions
         // The model catalog with the operator's override: a bad one stops the service here, naming the entry and field.
         builder.Services.AddSingleton(ModelCatalog.FromSettings(key => builder.Configuration[key]));
         builder.AddImageGenDatabase();
+        builder.AddSchemaGate();
         builder.AddRedisClient("redis");
 
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();

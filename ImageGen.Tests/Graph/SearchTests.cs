@@ -57,6 +57,30 @@ public sealed class SearchTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Search_text_with_sql_regex_or_tsquery_syntax_is_only_words_and_a_10000_character_one_is_refused()
+    {
+        using var user = await graph.CreateUserAsync(Token);
+        await graph.CreateAndWaitAsync(user, new { prompt = "a plain harbour", model = "local-sketch", width = 64, height = 64 }, Token);
+        foreach (var q in new[] { "'; DROP TABLE quests; --", "harbour' OR '1'='1", ".*(a+)+$ [^x] \\d{1,99}", "harbour & !plain | x:* <-> y", "%_%" })
+        {
+            foreach (var path in new[] { "/api/quests", "/api/images" })
+            {
+                using var response = await user.Client.GetAsync($"{path}?q={Uri.EscapeDataString(q)}", Token);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path} q={q}: {(int)response.StatusCode}");
+            }
+        }
+
+        // Operators are words here: "harbour & !plain" finds the quest by its words, not by negating one.
+        Assert.Equal(["a plain harbour"], await PromptsAsync(user, $"/api/quests?q={Uri.EscapeDataString("harbour & !plain")}"));
+        Assert.Empty(await PromptsAsync(user, $"/api/quests?q={Uri.EscapeDataString("harbour' OR '1'='1")}"));
+        // A long search is refused by name; one of 10,000 characters does not even make a request line the server reads.
+        using var tooLong = await user.Client.GetAsync($"/api/quests?q={new string('x', 1_000)}", Token);
+        await ProblemAssert.IsProblemAsync(tooLong, HttpStatusCode.BadRequest, ErrorCodes.ValueOutOfRange, "q");
+        using var huge = await user.Client.GetAsync($"/api/quests?q={new string('x', 10_000)}", Token);
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, huge.StatusCode);
+    }
+
+    [Fact]
     public async Task A_long_search_is_refused_and_a_favourite_is_marked_found_and_unmarked_by_its_owner_alone()
     {
         using var user = await graph.CreateUserAsync(Token);

@@ -39,6 +39,9 @@ public sealed class LiveUpdatesOptions
 
     /// <summary>While not connected, each followed quest is asked for this often (the guide's 2 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A running quest that no event or poll has moved for this long gets a note saying what is known (the guide's 30 s).</summary>
+    public TimeSpan StallAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -70,6 +73,17 @@ public sealed partial class QuestEventsConnection(IConfiguration configuration, 
 
     /// <summary>How often a followed quest is polled while not connected.</summary>
     public TimeSpan PollInterval => options.Value.PollInterval;
+
+    /// <summary>How long a running quest may go without news before the page says what it knows.</summary>
+    public TimeSpan StallAfter => options.Value.StallAfter;
+
+    /// <summary>What every page following a quest says of live updates in <paramref name="state"/>; null while connected.</summary>
+    public string? NoteFor(LiveState state) => state switch
+    {
+        LiveState.Connected => null,
+        LiveState.Reconnecting => $"Reconnecting to live updates; checking for progress every {PollInterval.TotalSeconds:0.#} s meanwhile.",
+        _ => $"Live updates are unavailable right now; checking for progress every {PollInterval.TotalSeconds:0.#} s and reconnecting in the background.",
+    };
 
     /// <summary>
     /// Follows a quest: its events from now on, and its current state (the answer, or, when the hub cannot be reached,

@@ -50,7 +50,7 @@ public partial class Gallery
 
         if (!Events.IsConnected)
         {
-            followUpNote += $" Live updates are unavailable right now: checking every {Events.PollInterval.TotalSeconds:0.#} s.";
+            followUpNote += " " + Events.NoteFor(Events.State);
         }
     }
 
