@@ -62,9 +62,9 @@ public sealed class LiveUpdatesPageTests(TwoHostGraphFixture graph, BrowserFixtu
         var grid = await graph.CreateAndWaitAsync(user, new { prompt = "a harbour grid", model = "midjourney" }, Token);
         var (context, page) = await browser.SignInAsync(graph.GatewayAddress, user.Email, user.Password);
         await using var _ = context;
-        // Both providers paint slowly enough (6 s) to be seen following by polling.
-        await SetBflAsync("Slow", 6000);
-        await SetMidjourneyAsync("Slow", 6000);
+        // Both providers paint slowly enough (4 s) to be seen following by polling (every 2 s).
+        await SetBflAsync("Slow", 4000);
+        await SetMidjourneyAsync("Slow", 4000);
         await PauseAsync(true);
         try
         {
@@ -105,7 +105,7 @@ public sealed class LiveUpdatesPageTests(TwoHostGraphFixture graph, BrowserFixtu
             await page.FillAsync("#prompt", "a lighthouse nobody answers for");
             await page.SelectOptionAsync("#model", "flux-pro-1.1");
             await page.ClickAsync("#create:enabled");
-            // Live updates are fine; the provider is not: after 8 s without news (30 s in production) the page says what it knows.
+            // Live updates are fine; the provider is not: after 5 s without news (30 s in production) the page says what it knows.
             await Assertions.Expect(page.Locator("#connection-note")).ToContainTextAsync("No news for", new() { Timeout = TimeoutMs });
             await Assertions.Expect(page.Locator("#connection-note")).ToContainTextAsync("Last step:");
             await Assertions.Expect(page.Locator("#connection-note")).ToContainTextAsync("ends by itself");

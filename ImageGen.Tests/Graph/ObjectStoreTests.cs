@@ -281,7 +281,7 @@ public sealed class TwoHostTests(TwoHostGraphFixture graph)
         const string key = "providers:slots:BlackForestLabs";
         var users = new[] { await graph.CreateUserAsync(Token), await graph.CreateUserAsync(Token) };
         var quest = new { prompt = "a kite held by two workers", model = "flux-2-klein-4b", width = 256, height = 256 };
-        await SetBflAsync(new { profile = "Slow", latencyMs = 2500 });
+        await SetBflAsync(new { profile = "Slow", latencyMs = 1500 });
         (await graph.Simulator.PostAsync("/admin/stats/reset", null, Token)).Dispose();
         try
         {

@@ -28,8 +28,8 @@ public sealed class TwoHostGraphFixture : GraphFixture
         "ImageGen:LiveUpdates:ReconnectDelays:0=00:00:00",
         "ImageGen:LiveUpdates:ReconnectDelays:1=00:00:00.500",
         "ImageGen:LiveUpdates:RetryCap=00:00:02",
-        // A running quest without news for 8 s (30 s in production) gets the page's note.
-        "ImageGen:LiveUpdates:StallAfter=00:00:08",
+        // A running quest without news for 5 s (30 s in production) gets the page's note.
+        "ImageGen:LiveUpdates:StallAfter=00:00:05",
     ];
 
     /// <summary>New accounts per address a day in this graph: its tests sign up from fresh addresses, a few each.</summary>

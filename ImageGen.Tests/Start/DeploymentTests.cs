@@ -9,7 +9,7 @@ namespace ImageGen.Tests.Start;
 /// never local processes, and the Kubernetes base (deploy/kubernetes) runs every service with its probes, image and the
 /// environment names that service is given by the AppHost, so what the cluster sets is what the code reads.
 /// </summary>
-public sealed class DeploymentTests
+public sealed partial class DeploymentTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
     private static readonly string Base = System.IO.Path.Combine(FindRoot(), "deploy", "kubernetes", "base");

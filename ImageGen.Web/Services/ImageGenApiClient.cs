@@ -146,7 +146,7 @@ public sealed class ImageGenApiClient(HttpClient http, WebSessionStore sessions,
         SendAsync<ImageGen.Core.Operations.AlertDeliveryDto>(HttpMethod.Post, $"/api/admin/alert-channels/{id}/test", null, cancellationToken);
 
     public Task<ApiResult<List<ImageGen.Core.Operations.AlertDeliveryDto>>> ListAlertDeliveriesAsync(CancellationToken cancellationToken) =>
-        SendAsync<List<ImageGen.Core.Operations.AlertDeliveryDto>>(HttpMethod.Get, "/api/admin/alert-deliveries?limit=50", null, cancellationToken);
+        SendAsync<List<ImageGen.Core.Operations.AlertDeliveryDto>>(HttpMethod.Get, "/api/admin/alert-deliveries?limit=200", null, cancellationToken);
 
     public Task<ApiResult<FallbackSettingsDto>> GetFallbacksAsync(CancellationToken cancellationToken) =>
         SendAsync<FallbackSettingsDto>(HttpMethod.Get, "/api/account/fallbacks", null, cancellationToken);
