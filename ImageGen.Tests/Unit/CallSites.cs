@@ -19,14 +19,23 @@ internal static class CallSites
     ];
 
     /// <summary>The full names of the types (outermost, as written) whose code calls <paramref name="target"/>.</summary>
-    public static SortedSet<string> CallersOf(MethodBase target, IEnumerable<Assembly> assemblies)
+    public static SortedSet<string> CallersOf(MethodBase target, IEnumerable<Assembly> assemblies) => CallersOf([target], assemblies);
+
+    /// <summary>
+    /// The full names of the types whose code calls any of <paramref name="targets"/>, in one pass over the IL: each
+    /// token is resolved once per module (where no generic context changes what it names), as most bytes that look
+    /// like a call are not one and resolving them is what costs.
+    /// </summary>
+    public static SortedSet<string> CallersOf(IReadOnlyCollection<MethodBase> targets, IEnumerable<Assembly> assemblies)
     {
+        var wanted = targets.Select(t => (t.Module, t.MetadataToken)).ToHashSet();
+        var resolved = new Dictionary<(Module, int), MethodBase?>();
         var callers = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var type in assemblies.SelectMany(LoadableTypes))
         {
             foreach (var method in type.GetMethods(Everything).Cast<MethodBase>().Concat(type.GetConstructors(Everything)))
             {
-                if (Calls(method, target))
+                if (Calls(method, wanted, resolved))
                 {
                     callers.Add(Outermost(type).FullName!);
                 }
@@ -36,7 +45,7 @@ internal static class CallSites
         return callers;
     }
 
-    private static bool Calls(MethodBase method, MethodBase target)
+    private static bool Calls(MethodBase method, HashSet<(Module, int)> wanted, Dictionary<(Module, int), MethodBase?> resolved)
     {
         byte[]? il;
         try
@@ -53,6 +62,7 @@ internal static class CallSites
             return false;
         }
 
+        var generic = method.DeclaringType?.IsGenericType == true || method.IsGenericMethod;
         for (var i = 0; i + 4 < il.Length; i++)
         {
             // call (0x28) and callvirt (0x6F) take a method token.
@@ -67,27 +77,39 @@ internal static class CallSites
                 continue;
             }
 
-            try
+            var key = (method.Module, token);
+            if (generic || !resolved.TryGetValue(key, out var called))
             {
-                var called = method.Module.ResolveMethod(token,
-                    method.DeclaringType?.IsGenericType == true ? method.DeclaringType.GetGenericArguments() : null,
-                    method.IsGenericMethod ? method.GetGenericArguments() : null);
-                if (called is not null && Same(called, target))
+                called = Resolve(method, token);
+                if (!generic)
                 {
-                    return true;
+                    resolved[key] = called;
                 }
             }
-            catch (Exception e) when (e is ArgumentException or BadImageFormatException or TypeLoadException or MissingMethodException)
+
+            if (called is not null && wanted.Contains((called.Module, called.MetadataToken)))
             {
-                // Not a method token after all (an operand of another instruction that looks like one).
+                return true;
             }
         }
 
         return false;
     }
 
-    private static bool Same(MethodBase called, MethodBase target) =>
-        called.MetadataToken == target.MetadataToken && called.Module == target.Module;
+    private static MethodBase? Resolve(MethodBase method, int token)
+    {
+        try
+        {
+            return method.Module.ResolveMethod(token,
+                method.DeclaringType?.IsGenericType == true ? method.DeclaringType.GetGenericArguments() : null,
+                method.IsGenericMethod ? method.GetGenericArguments() : null);
+        }
+        catch (Exception e) when (e is ArgumentException or BadImageFormatException or TypeLoadException or MissingMethodException)
+        {
+            // Not a method token after all (an operand of another instruction that looks like one).
+            return null;
+        }
+    }
 
     private static Type Outermost(Type type)
     {
