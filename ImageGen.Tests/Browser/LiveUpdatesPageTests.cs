@@ -62,9 +62,9 @@ public sealed class LiveUpdatesPageTests(TwoHostGraphFixture graph, BrowserFixtu
         var grid = await graph.CreateAndWaitAsync(user, new { prompt = "a harbour grid", model = "midjourney" }, Token);
         var (context, page) = await browser.SignInAsync(graph.GatewayAddress, user.Email, user.Password);
         await using var _ = context;
-        // Both providers paint slowly enough (4 s) to be seen following by polling (every 2 s).
-        await SetBflAsync("Slow", 4000);
-        await SetMidjourneyAsync("Slow", 4000);
+        // Both providers paint slowly enough (3 s) to be seen following by polling (every 2 s).
+        await SetBflAsync("Slow", 3000);
+        await SetMidjourneyAsync("Slow", 3000);
         await PauseAsync(true);
         try
         {

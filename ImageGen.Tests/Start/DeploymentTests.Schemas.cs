@@ -17,11 +17,10 @@ public sealed partial class DeploymentTests
     public async Task The_rendered_overlay_holds_to_the_kubernetes_and_keda_schemas_and_a_planted_unknown_field_fails_it()
     {
         var root = FindRoot();
-        var check = System.IO.Path.Combine(root, "deploy", "kubernetes", "check");
         var (rendered, renderer) = await RenderAsync(System.IO.Path.Combine(root, "deploy", "kubernetes", "overlays", "example"));
         Assert.StartsWith("kubectl", renderer, StringComparison.Ordinal);
         Assert.Contains("kind: Namespace", rendered, StringComparison.Ordinal);
-        await EnsurePackagesAsync(check);
+        var check = await EnsurePackagesAsync(System.IO.Path.Combine(root, "deploy", "kubernetes", "check"));
 
         var (code, output) = await RunAsync("node", [System.IO.Path.Combine(check, "check.mjs")], rendered);
         Assert.True(code == 0, $"rendered with {renderer}:\n{output}");
@@ -44,12 +43,24 @@ public sealed partial class DeploymentTests
         return (yaml, "kubectl " + string.Join(", ", version.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
     }
 
-    /// <summary>The checker's packages, as its lock file pins them, installed once per run.</summary>
-    private static async Task EnsurePackagesAsync(string directory)
+    /// <summary>
+    /// The checker with its packages, as its lock file pins them: installed once per machine under ~/.cache/imagegen (as
+    /// the local object store's are), in a directory named by the lock file's hash, the script copied beside them.
+    /// </summary>
+    private static async Task<string> EnsurePackagesAsync(string source)
     {
+        var lockFile = File.ReadAllBytes(System.IO.Path.Combine(source, "package-lock.json"));
+        var directory = System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "imagegen",
+            "manifest-check-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(lockFile))[..12]);
         await NpmGate.WaitAsync(TestContext.Current.CancellationToken);
         try
         {
+            Directory.CreateDirectory(directory);
+            foreach (var file in new[] { "package.json", "package-lock.json", "check.mjs" })
+            {
+                File.Copy(System.IO.Path.Combine(source, file), System.IO.Path.Combine(directory, file), overwrite: true);
+            }
+
             if (!File.Exists(System.IO.Path.Combine(directory, "node_modules", ".bin", "tsc")))
             {
                 var (code, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", directory], null);
@@ -60,6 +71,8 @@ public sealed partial class DeploymentTests
         {
             NpmGate.Release();
         }
+
+        return directory;
     }
 
     private static async Task<(int Code, string Output)> RunAsync(string command, string[] arguments, string? input)
