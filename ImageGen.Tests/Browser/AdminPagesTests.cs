@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 namespace ImageGen.Tests.Browser;
 
 /// <summary>The operator pages: monitoring with charts, a quest's debug timeline, users with a grant; closed to others.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(SecondBrowserCollection.Name)]
 public sealed class AdminPagesTests(GraphFixture graph, BrowserFixture browser)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 
 namespace ImageGen.Tests.Browser;
 
-[Collection(BrowserCollection.Name)]
+[Collection(SecondBrowserCollection.Name)]
 public sealed partial class GalleryTests(GraphFixture graph, BrowserFixture browser)
 {
     private const float TimeoutMs = 30_000;

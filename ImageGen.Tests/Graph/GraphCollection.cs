@@ -26,3 +26,14 @@ public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "browser";
 }
+
+/// <summary>
+/// A second line of browser tests (the gallery's and the operator pages'), with a Chromium of its own, beside the
+/// first: each line runs one page at a time, and most of a browser test is waiting on the graph, so two lines finish
+/// the main graph's shared tests (and let its exclusive ones begin) sooner.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SecondBrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser-b";
+}
