@@ -183,7 +183,7 @@ public partial class GraphFixture : IAsyncLifetime
                     "ImageGen:Worker:MaxDeliveries=3",
                     // Alerts over a short window, checked every 2 s, so one test sees them fire and resolve.
                     "ImageGen:Alerts:Interval=00:00:02",
-                    "ImageGen:Alerts:Window=00:00:15",
+                    "ImageGen:Alerts:Window=00:00:10",
                     "ImageGen:Alerts:MinSamples=3",
                     .. ExtraArguments,
                 ],

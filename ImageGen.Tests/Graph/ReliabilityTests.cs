@@ -214,17 +214,23 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
     [Fact]
     public async Task Killing_a_worker_mid_run_loses_no_quest_and_charges_each_once()
     {
-        // Five times the graph's worker slots (two workers, four each): the killed worker holds some when it dies.
-        const int count = 40;
-        using var user = await graph.CreateUserAsync(Token);
-        var ids = new List<Guid>();
-        for (var i = 0; i < count; i++)
+        // Two users of eight quests each fill both workers' slots (four each; a user runs at most four at once), so the
+        // killed worker holds some when it dies; more quests would only wait longer behind the per-user limit.
+        const int perUser = 8;
+        using var first = await graph.CreateUserAsync(Token);
+        using var second = await graph.CreateUserAsync(Token);
+        var sent = new List<(TestUser User, Guid Id)>();
+        for (var i = 0; i < perUser; i++)
         {
-            using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"survivor {i}", model = "local-sketch", width = 64, height = 64 }, Token);
-            ids.Add((await graph.ReadAsync<QuestDto>(response, Token)).Id);
+            foreach (var user in new[] { first, second })
+            {
+                using var response = await user.Client.PostAsJsonAsync("/api/quests", new { prompt = $"survivor {i}", model = "local-sketch", width = 64, height = 64 }, Token);
+                sent.Add((user, (await graph.ReadAsync<QuestDto>(response, Token)).Id));
+            }
         }
 
-        await Eventually.TrueAsync(async () => (await StatusesAsync(user, ids)).Count(s => s == QuestStatus.Running) >= 2);
+        // Five running: more than one worker's four, so each worker holds at least one.
+        await Eventually.TrueAsync(async () => (await Task.WhenAll(sent.Select(s => GetAsync(s.User, s.Id)))).Count(q => q.Status == QuestStatus.Running) >= 5);
         var workers = await graph.WorkerProcessIdsAsync();
         Assert.Equal(2, workers.Count);
         Process.GetProcessById(workers[0]).Kill();
@@ -232,7 +238,7 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
         var ends = new List<QuestDto>();
         try
         {
-            foreach (var id in ids)
+            foreach (var (user, id) in sent)
             {
                 ends.Add(await graph.WaitForEndAsync(user, id, Token));
             }
@@ -243,17 +249,19 @@ public sealed class ReliabilityTests(GraphFixture graph) : IAsyncLifetime
             await graph.RestartKilledWorkerAsync(Token);
         }
 
-        // None duplicated: one image each, and the user's list holds exactly those.
-        var listed = await user.Client.GetFromJsonAsync<QuestPage>("/api/quests?limit=100", GraphFixture.Json, Token);
-        Assert.Equal(count, listed!.Items.Select(q => q.Id).Distinct().Count());
-
         Assert.All(ends, q => Assert.Equal(QuestStatus.Succeeded, q.Status));
         Assert.All(ends, q => Assert.Single(q.Images));
-        var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits?limit=200", GraphFixture.Json, Token);
-        Assert.Equal(100 - count, credits!.Balance);
-        Assert.Equal(count, credits.Entries.Count(e => e.Kind == CreditEntryKind.Capture));
-        Assert.Equal(count, credits.Entries.Count(e => e.Kind == CreditEntryKind.Reserve));
-        Assert.Equal(count, credits.Entries.Select(e => e.QuestId).Where(q => q is not null).Distinct().Count());
+        foreach (var user in new[] { first, second })
+        {
+            // None duplicated: one image each, and the user's list holds exactly those.
+            var listed = await user.Client.GetFromJsonAsync<QuestPage>("/api/quests?limit=100", GraphFixture.Json, Token);
+            Assert.Equal(perUser, listed!.Items.Select(q => q.Id).Distinct().Count());
+            var credits = await user.Client.GetFromJsonAsync<CreditsDto>("/api/credits?limit=200", GraphFixture.Json, Token);
+            Assert.Equal(100 - perUser, credits!.Balance);
+            Assert.Equal(perUser, credits.Entries.Count(e => e.Kind == CreditEntryKind.Capture));
+            Assert.Equal(perUser, credits.Entries.Count(e => e.Kind == CreditEntryKind.Reserve));
+            Assert.Equal(perUser, credits.Entries.Select(e => e.QuestId).Where(q => q is not null).Distinct().Count());
+        }
     }
 
     [Fact]
