@@ -225,9 +225,20 @@ public partial class GraphFixture : IAsyncLifetime
         Admin?.Dispose();
         if (_app is not null)
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await _app.StopAsync(cts.Token).WaitAsync(cts.Token);
-            await _app.DisposeAsync();
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                await EndServicesAsync();
+            }
+            finally
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await _app.StopAsync(cts.Token).WaitAsync(cts.Token);
+                await _app.DisposeAsync();
+            }
+
+            await File.AppendAllTextAsync(Path.Combine(AppContext.BaseDirectory, StartLogName),
+                $"{DateTimeOffset.UtcNow:u} [graph] {GetType().Name} stopped in {stopping.Elapsed.TotalSeconds:0.0} s{Environment.NewLine}");
         }
 
         _stopWatching.Dispose();
