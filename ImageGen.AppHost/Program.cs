@@ -69,6 +69,12 @@ var api = builder.AddProject<Projects.ImageGen_Api>("api")
     .WaitForCompletion(migrations)
     .WithOperatorCommands(adminEmail, adminPassword);
 
+// A waiting quest's place in the queue is counted by the fair-share limit the workers claim by.
+if (builder.Configuration["ImageGen:Worker:MaxRunningPerUser"] is { } maxRunningPerUser)
+{
+    api.WithEnvironment("Worker__MaxRunningPerUser", maxRunningPerUser);
+}
+
 // The dashboard's address, so the quest debug view can link a quest's trace.
 if (builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] is { Length: > 0 } dashboardUrl)
 {

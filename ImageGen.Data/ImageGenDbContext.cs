@@ -95,6 +95,10 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             quest.HasIndex(q => q.UserId, "ix_quests_user_running").HasFilter("status = 'Running'").HasDatabaseName("ix_quests_user_running");
             // A run's end finds its owner's oldest waiting quest (fair share): one lookup, not a walk through their history.
             quest.HasIndex(q => new { q.UserId, q.CreatedAt }, "ix_quests_user_queued").HasFilter("status = 'Queued'").HasDatabaseName("ix_quests_user_queued");
+            // A waiting quest's place counts, per owner, the waiting quests sent to the stream before it (QueuePlaces): read
+            // from this index alone.
+            quest.HasIndex(q => new { q.EnqueuedAt, q.Id }, "ix_quests_queue_order").HasFilter("status = 'Queued'")
+                .IncludeProperties(q => new { q.UserId, q.Model }).HasDatabaseName("ix_quests_queue_order");
             quest.Property(q => q.Inputs).HasColumnType("jsonb").HasConversion(
                 v => JsonSerializer.Serialize(v, JsonOptions),
                 v => JsonSerializer.Deserialize<List<QuestInput>>(v, JsonOptions) ?? new List<QuestInput>(),

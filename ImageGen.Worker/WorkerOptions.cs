@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ImageGen.Core.Quests;
 
 namespace ImageGen.Worker;
 
@@ -16,7 +17,7 @@ public sealed class WorkerOptions
     /// users' quests start, so no one account can fill the fleet.
     /// </summary>
     [Range(1, 10_000)]
-    public int MaxRunningPerUser { get; set; } = 4;
+    public int MaxRunningPerUser { get; set; } = FairShare.DefaultMaxRunningPerUser;
 
     /// <summary>This worker's name in the consumer group. Keep it stable across restarts so it finds its own pending entries.</summary>
     public string ConsumerName { get; set; } = Environment.MachineName + "-" + Environment.ProcessId;

@@ -734,6 +734,12 @@ namespace ImageGen.Data.Migrations
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_quests_user_id_created_at_id");
 
+                    b.HasIndex(new[] { "EnqueuedAt", "Id" }, "ix_quests_queue_order")
+                        .HasDatabaseName("ix_quests_queue_order")
+                        .HasFilter("status = 'Queued'");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex(new[] { "EnqueuedAt", "Id" }, "ix_quests_queue_order"), new[] { "UserId", "Model" });
+
                     b.HasIndex(new[] { "UserId", "CreatedAt" }, "ix_quests_user_queued")
                         .HasDatabaseName("ix_quests_user_queued")
                         .HasFilter("status = 'Queued'");
