@@ -104,7 +104,11 @@ if (builder.ExecutionContext.IsPublishMode)
     worker.WithEnvironment("Worker__MaxConcurrency", builder.Configuration["ImageGen:Worker:MaxConcurrency"] ?? "4");
 }
 
-var web = builder.AddProject<Projects.ImageGen_Web>("web")
+// One web instance by default; more with ImageGen:WebReplicas, each a resource of its own (web, web-2, ...): the
+// gateway keeps each browser on the instance that holds its Blazor circuit (an affinity cookie), so it needs each
+// instance's own address, which replicas behind one proxied endpoint would not give it.
+var webs = Enumerable.Range(1, Math.Max(1, builder.Configuration.GetValue("ImageGen:WebReplicas", 1))).Select(i => builder
+    .AddProject<Projects.ImageGen_Web>(i == 1 ? "web" : $"web-{i}")
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
@@ -115,7 +119,7 @@ var web = builder.AddProject<Projects.ImageGen_Web>("web")
     .WithSettings(builder.Configuration, "LiveUpdates")
     // Starts beside the API rather than after it (its pages ask the API per request; the dashboard shows the API as
     // starting until it is healthy): waiting for each other in a line made the start a queue of single-process starts.
-    .WithReference(api);
+    .WithReference(api)).ToList();
 
 // Not proxied: the gateway sees callers' real addresses (its per-address limits depend on them), with one hop less.
 var gateway = builder.AddProject<Projects.ImageGen_Gateway>("gateway")
@@ -126,14 +130,30 @@ var gateway = builder.AddProject<Projects.ImageGen_Gateway>("gateway")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    .WithReference(api)
-    .WithReference(web);
+    .WithReference(api);
+foreach (var web in webs)
+{
+    gateway.WithReference(web);
+    if (webs.Count > 1)
+    {
+        gateway.WithEnvironment($"Gateway__WebDestinations__{webs.IndexOf(web)}", $"http://{web.Resource.Name}");
+    }
+}
+
+if (builder.ExecutionContext.IsPublishMode)
+{
+    // In a cluster the web's pods are found by a headless Service's name (deploy/kubernetes: web-pods), one gateway
+    // destination per pod.
+    gateway.WithEnvironment("Gateway__WebPods", "http://web-pods:8080");
+}
+
 if (!infrastructure.Data.Ephemeral)
 {
     // The public entry opens when what it serves answers: a page opened from the dashboard in the first seconds of a
     // start got the web's error page while the API was still starting. Throw-away graphs (tests, the benchmark) wait
     // for every service themselves and start the gateway beside the others.
-    gateway.WaitFor(api).WaitFor(web);
+    gateway.WaitFor(api);
+    webs.ForEach(web => gateway.WaitFor(web));
 }
 
 // Account mail (verification and password reset links) leaves through the configured SMTP relay (ImageGen:Mail:*),

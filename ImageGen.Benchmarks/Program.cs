@@ -23,6 +23,11 @@ using StackExchange.Redis;
 // Postgres keeps every commit (fsync, synchronous_commit, full_page_writes on), as a deployment does; --non-durable
 // turns them off, for the cheaper floor earlier figures were measured on.
 var durable = !args.Contains("--non-durable");
+// --scale[=estimate,position,gallery,watchers]: instead of the load, the figures that need data at scale (ScaleSteps).
+var scaleSteps = args.FirstOrDefault(a => a.StartsWith("--scale", StringComparison.Ordinal)) is { } scaleArg
+    ? (scaleArg.Contains('=') ? scaleArg[(scaleArg.IndexOf('=') + 1)..] : "estimate,position,gallery,watchers").Split(',')
+    : null;
+args = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))];
 args = [.. args.Where(a => a != "--non-durable")];
 var levels = args.Length > 0 ? args[0].Split(',').Select(int.Parse).ToArray() : [1, 8, 32, 128];
 var levelDuration = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1]) : 10);
@@ -51,6 +56,7 @@ var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Im
     "ImageGen:RateLimits:HubConnectionsPerUser=100000",
     // The pipeline's capacity, not the fair-share limit (128 clients are 4 per user anyway).
     "ImageGen:Worker:MaxRunningPerUser=10000",
+    .. scaleSteps is null ? [] : ScaleSteps.GraphSettings,
 ]);
 // The graph's start-up noise (health checks failing until a service is up, Postgres's stderr) is not the figures.
 builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Error)
@@ -69,6 +75,11 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
             c.EnvironmentVariables[name] = value;
         }
     });
+}
+
+if (scaleSteps is not null)
+{
+    ScaleSteps.ServeApiDirectly(builder);
 }
 
 await using var app = await builder.BuildAsync();
@@ -101,6 +112,7 @@ var countedLevel = levels.Contains(32) ? 32 : levels[^1];
 const int userCount = 32;
 var admin = await LoginAsync("admin@bench.test", AdminPassword);
 var users = new List<(HttpClient Client, HubConnection Hub)>();
+var benchUsers = new List<BenchUser>();
 var waiting = new ConcurrentDictionary<Guid, TaskCompletionSource<Arrival>>();
 var progressLatencies = new ConcurrentBag<double>();
 for (var i = 0; i < userCount; i++)
@@ -130,6 +142,21 @@ for (var i = 0; i < userCount; i++)
     });
     await hub.StartAsync();
     users.Add((client, hub));
+    benchUsers.Add(new BenchUser(client, token!, me.Id));
+}
+
+if (scaleSteps is not null)
+{
+    var scaleReport = await new ScaleSteps(gateway, apiDirect, pg, probe, benchUsers, waiting, json).RunAsync(scaleSteps);
+    await File.WriteAllTextAsync("bench-scale-results.json", JsonSerializer.Serialize(scaleReport, new JsonSerializerOptions(json) { WriteIndented = true }));
+    Console.WriteLine("written: bench-scale-results.json");
+    foreach (var user in users)
+    {
+        await user.Hub.DisposeAsync();
+    }
+
+    await app.StopAsync();
+    return;
 }
 
 var results = new List<object>();

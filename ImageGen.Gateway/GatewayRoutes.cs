@@ -1,4 +1,6 @@
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.SessionAffinity;
 
 namespace ImageGen.Gateway;
 
@@ -34,16 +36,55 @@ internal static class GatewayRoutes
         Route("web", WebCluster, "{**rest}") with { Order = int.MaxValue },
     ];
 
-    public static IReadOnlyList<ClusterConfig> Clusters { get; } =
+    /// <summary>
+    /// The cookie that keeps a browser on the web instance holding its Blazor circuit (a hash of that instance's
+    /// destination, the same on every gateway): the circuit's reconnects and the page's requests reach the instance
+    /// whose memory holds it.
+    /// </summary>
+    public const string WebAffinityCookie = ".ImageGen.Web";
+
+    /// <summary>
+    /// The API (one service address; its hub needs no affinity: clients connect with WebSockets alone) and the web, one
+    /// destination per instance: the addresses in <c>Gateway:WebDestinations</c> (service names; "http://web" when
+    /// unset), or, with <c>Gateway:WebPods</c> set, every address its host name resolves to (<see cref="WebPodDestinations"/>).
+    /// </summary>
+    public static IReadOnlyList<ClusterConfig> Clusters(IReadOnlyList<string> webDestinations) =>
     [
-        Cluster(ApiCluster, "http://api"),
-        Cluster(WebCluster, "http://web"),
+        Cluster(ApiCluster, new Dictionary<string, DestinationConfig> { ["api"] = new() { Address = "http://api" } }),
+        Cluster(WebCluster, webDestinations.Select((address, i) => (address, i))
+            .ToDictionary(d => $"web-{d.i + 1}", d => new DestinationConfig { Address = d.address })) with
+        {
+            LoadBalancingPolicy = LoadBalancingPolicies.RoundRobin,
+            SessionAffinity = new SessionAffinityConfig
+            {
+                Enabled = true,
+                Policy = SessionAffinityConstants.Policies.HashCookie,
+                // An instance gone (scaled in, restarted): the browser goes on with another, which starts it a new circuit.
+                FailurePolicy = SessionAffinityConstants.FailurePolicies.Redistribute,
+                AffinityKeyName = WebAffinityCookie,
+                Cookie = new SessionAffinityCookieConfig
+                {
+                    HttpOnly = true,
+                    IsEssential = true,
+                    SameSite = SameSiteMode.Lax,
+                    SecurePolicy = CookieSecurePolicy.SameAsRequest,
+                },
+            },
+        },
     ];
 
-    public static void AddGateway(this IHostApplicationBuilder builder) =>
+    public static void AddGateway(this IHostApplicationBuilder builder)
+    {
+        var webDestinations = builder.Configuration.GetSection("Gateway:WebDestinations").Get<string[]>() is { Length: > 0 } configured ? configured : ["http://web"];
         builder.Services.AddReverseProxy()
-            .LoadFromMemory(Routes, Clusters)
+            .LoadFromMemory(Routes, Clusters(webDestinations))
             .AddServiceDiscoveryDestinationResolver();
+        if (builder.Configuration["Gateway:WebPods"] is { Length: > 0 } pods)
+        {
+            builder.Services.AddSingleton(new WebPodsOptions(new Uri(pods)));
+            builder.Services.AddHostedService<WebPodDestinations>();
+        }
+    }
 
     private static RouteConfig Route(string id, string cluster, string path) =>
         new() { RouteId = id, ClusterId = cluster, Match = new RouteMatch { Path = path } };
@@ -58,10 +99,6 @@ internal static class GatewayRoutes
             Match = new RouteMatch { Path = path, Methods = [method] },
         };
 
-    private static ClusterConfig Cluster(string id, string address) =>
-        new()
-        {
-            ClusterId = id,
-            Destinations = new Dictionary<string, DestinationConfig> { ["primary"] = new() { Address = address } },
-        };
+    public static ClusterConfig Cluster(string id, IReadOnlyDictionary<string, DestinationConfig> destinations) =>
+        new() { ClusterId = id, Destinations = destinations };
 }

@@ -35,11 +35,19 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A fresh browser context on the graph's gateway, signed in through the sign-in form.</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(Uri gateway, string email, string password)
+    /// <summary>
+    /// A fresh browser context on the graph's gateway, signed in through the sign-in form; <paramref name="initScript"/>
+    /// runs in every page before the page's own scripts.
+    /// </summary>
+    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(Uri gateway, string email, string password, string? initScript = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = gateway.ToString(), AcceptDownloads = true });
         context.SetDefaultTimeout(30_000);
+        if (initScript is not null)
+        {
+            await context.AddInitScriptAsync(initScript);
+        }
+
         var page = await context.NewPageAsync();
         await page.GotoAsync("/account/login");
         await page.FillAsync("#email", email);

@@ -30,6 +30,8 @@ public sealed class ConstrainedGraphFixture : GraphFixture
         {"id":"flux-dev","cost":{"kind":"perImage","credits":5}}]}
         """;
 
+    protected override int WebReplicas => 1;
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         "ImageGen:ImageStorePath=/proc/imagegen-unwritable",

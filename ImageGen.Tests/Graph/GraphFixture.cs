@@ -55,6 +55,12 @@ public partial class GraphFixture : IAsyncLifetime
     /// <summary>Settings on top of the common ones; a fixture for a broken or differently tuned graph adds its own.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>
+    /// Web instances behind the gateway: two in the main graph, so every browser test runs against the gateway's
+    /// affinity as a deployment does; one in the others.
+    /// </summary>
+    protected virtual int WebReplicas => 2;
+
     public TestUser Admin { get; private set; } = null!;
 
     /// <summary>The development mail server's inbox: what the API mailed (verification and reset links).</summary>
@@ -88,7 +94,7 @@ public partial class GraphFixture : IAsyncLifetime
             _app = await BuildAsync(cts.Token);
             await _app.StartAsync(cts.Token).WaitAsync(cts.Token);
             // The gateway and the web start beside the API, not after it: the graph is ready when all four are.
-            foreach (var service in (string[])["api", "worker", "web", "gateway"])
+            foreach (var service in (string[])["api", "worker", "web", .. Enumerable.Range(2, WebReplicas - 1).Select(i => $"web-{i}"), "gateway"])
             {
                 await _app.ResourceNotifications.WaitForResourceHealthyAsync(service, cts.Token).WaitAsync(cts.Token);
             }
@@ -130,6 +136,7 @@ public partial class GraphFixture : IAsyncLifetime
                     "ImageGen:GatewayPort=0",
                     // Two API instances behind one address, so every whole-graph test holds with replicas.
                     "ImageGen:ApiReplicas=2",
+                    $"ImageGen:WebReplicas={WebReplicas}",
                     // Fast enough for a quick suite, slow enough that a browser sees the progress bar move.
                     "ImageGen:Worker:RenderStepDelay=00:00:00.150",
                     $"Parameters:admin-email={AdminEmail}",

@@ -15,6 +15,8 @@ public sealed class TwoHostGraphFixture : GraphFixture
     // Measured: 9-21 s alone, 75 s while the other graphs started and ran beside it.
     private static readonly TimeSpan HostStartTimeout = TimeSpan.FromSeconds(180);
 
+    protected override int WebReplicas => 1;
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         "ImageGen:ObjectStore=local",

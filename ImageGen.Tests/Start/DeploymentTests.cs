@@ -183,6 +183,21 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
+    public void The_gateway_finds_each_web_pod_by_a_headless_service_on_the_pods_own_port()
+    {
+        var documents = Documents().ToList();
+        var pods = Assert.Single(documents, d => Kind(d) == "Service" && Name(d) == "web-pods");
+        Assert.Equal("None", Scalar(Path(pods, "spec"), "clusterIP"));
+        Assert.Equal("web", Scalar(Path(pods, "spec", "selector"), "app.kubernetes.io/name"));
+        var port = Scalar((YamlMappingNode)((YamlSequenceNode)Path(pods, "spec")["ports"])[0], "port");
+        var web = (YamlMappingNode)Path(documents.Single(d => Kind(d) == "Deployment" && Name(d) == "web"), "spec", "template", "spec", "containers")[0];
+        Assert.Equal(port, Scalar((YamlMappingNode)((YamlSequenceNode)web["ports"])[0], "containerPort"));
+        var gateway = (YamlMappingNode)Path(documents.Single(d => Kind(d) == "Deployment" && Name(d) == "gateway"), "spec", "template", "spec", "containers")[0];
+        var given = ((YamlSequenceNode)gateway["env"]).Cast<YamlMappingNode>().Single(e => Scalar(e, "name") == "Gateway__WebPods");
+        Assert.Equal($"http://web-pods:{port}", Scalar(given, "value"));
+    }
+
+    [Fact]
     public void The_api_scales_on_cpu_the_workers_on_the_queue_and_each_service_keeps_one_up()
     {
         var documents = Documents().ToList();
