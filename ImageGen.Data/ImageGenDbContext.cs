@@ -208,6 +208,8 @@ public sealed class ImageGenDbContext(DbContextOptions<ImageGenDbContext> option
             share.Property(s => s.TokenHash).HasMaxLength(64);
             share.HasIndex(s => s.TokenHash).IsUnique();
             share.HasIndex(s => s.ImageId);
+            // At most one live link per image.
+            share.HasIndex(s => s.ImageId, "ux_image_shares_live").IsUnique().HasFilter("revoked_at IS NULL").HasDatabaseName("ux_image_shares_live");
             share.HasOne<QuestImage>().WithMany().HasForeignKey(s => s.ImageId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -55,7 +55,9 @@ internal static partial class ImagesApi
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // One live link per image: the new one ends the old.
+            // One live link per image: the new one ends the old. Shares of one image take turns on its row, so two at
+            // once cannot each miss the other's link (a unique index on the live link holds it too).
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM quest_images WHERE id = {imageId} FOR UPDATE", cancellationToken);
             await db.ImageShares.Where(s => s.ImageId == imageId && s.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now), cancellationToken);
             db.ImageShares.Add(new ImageShare { Id = Guid.CreateVersion7(), ImageId = imageId, UserId = row.Image.UserId, TokenHash = HashOf(token), CreatedAt = now });

@@ -559,6 +559,11 @@ namespace ImageGen.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_image_shares_token_hash");
 
+                    b.HasIndex(new[] { "ImageId" }, "ux_image_shares_live")
+                        .IsUnique()
+                        .HasDatabaseName("ux_image_shares_live")
+                        .HasFilter("revoked_at IS NULL");
+
                     b.ToTable("image_shares", (string)null);
                 });
 

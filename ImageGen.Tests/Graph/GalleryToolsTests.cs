@@ -91,6 +91,40 @@ public sealed class GalleryToolsTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Sharing_one_image_many_times_at_once_leaves_exactly_one_live_link_and_a_revoke_ends_it()
+    {
+        using var owner = await graph.CreateUserAsync(Token);
+        var image = (await ImagesAsync(owner, "a lighthouse shared in a hurry"))[0];
+        using var stranger = graph.ClientFrom(GraphFixture.FreshLoopbackAddress());
+
+        var links = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => ShareAsync(owner, image)));
+        var live = new List<string>();
+        foreach (var link in links)
+        {
+            using var opened = await stranger.GetAsync(link.Url, Token);
+            if (opened.StatusCode == HttpStatusCode.OK)
+            {
+                live.Add(link.Token);
+            }
+        }
+
+        Assert.Single(live);
+
+        // A revoke ends it, and every link made before, at once.
+        using (var revoke = await owner.Client.DeleteAsync($"/api/images/{image}/share", Token))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        }
+
+        Assert.False((await owner.Client.GetFromJsonAsync<ImageDto>($"/api/images/{image}", GraphFixture.Json, Token))!.Shared);
+        foreach (var link in links)
+        {
+            using var gone = await stranger.GetAsync(link.Url, Token);
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Guessing_share_tokens_from_one_address_is_slowed_with_429()
     {
         using var guesser = graph.ClientFrom(GraphFixture.FreshLoopbackAddress());
