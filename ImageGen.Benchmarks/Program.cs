@@ -35,7 +35,9 @@ var arrivalRate = args.Length > 2 ? int.Parse(args[2]) : 50;
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 const string AdminPassword = "Bench-Admin-Passw0rd";
 
-Console.WriteLine($"ImageGen pipeline benchmark: {Environment.ProcessorCount} cores, levels {string.Join(", ", levels)} then {arrivalRate} quests/s arriving, {levelDuration.TotalSeconds:0} s each, Postgres {(durable ? "durable" : "NOT durable (--non-durable)")}");
+Console.WriteLine(scaleSteps is null
+    ? $"ImageGen pipeline benchmark: {Environment.ProcessorCount} cores, levels {string.Join(", ", levels)} then {arrivalRate} quests/s arriving, {levelDuration.TotalSeconds:0} s each, Postgres {(durable ? "durable" : "NOT durable (--non-durable)")}"
+    : $"ImageGen at scale: {Environment.ProcessorCount} cores, steps {string.Join(", ", scaleSteps)}, Postgres {(durable ? "durable" : "NOT durable (--non-durable)")}");
 var startWatch = Stopwatch.StartNew();
 var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ImageGen_AppHost>(
 [
