@@ -33,8 +33,8 @@ public sealed class QuestThroughputTests
         Assert.Equal(2.1, throughput.PerSecond()!.Value, precision: 1);
         Assert.Null(throughput.PerSecond("openai"));
 
-        // Half a minute without an ending: nothing recent to go by.
-        _time.Advance(TimeSpan.FromSeconds(31));
+        // A quarter of a minute without an ending: nothing recent to go by.
+        _time.Advance(TimeSpan.FromSeconds(16));
         Assert.Null(throughput.PerSecond("local"));
     }
 
