@@ -121,6 +121,7 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Hubs.HubSessions>());
         builder.Services.AddSingleton<Hubs.LiveUpdatesPause>();
         builder.Services.AddSingleton<Services.QuestThroughput>();
+        builder.Services.AddSingleton<Services.WaitingQueueCache>();
         builder.Services.AddSingleton<Services.QuestSnapshots>();
         builder.Services.AddOptions<CreditOptions>().BindConfiguration(CreditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 

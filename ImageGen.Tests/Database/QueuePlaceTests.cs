@@ -14,7 +14,7 @@ public sealed class QueuePlaceTests(ThrowawayPostgres postgres)
     private static readonly DateTimeOffset T0 = new(2001, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Now = T0.AddHours(1);
     private const int Limit = 2;
-    private static readonly string[] Local = ["local-sketch"];
+    private static readonly HashSet<string> Local = ["local-sketch"];
 
     [Fact]
     public async Task Ahead_are_the_owners_earlier_quests_and_of_each_other_user_only_as_many_as_they_may_still_start()
@@ -55,7 +55,9 @@ public sealed class QueuePlaceTests(ThrowawayPostgres postgres)
     private async Task<QueuePlace> PlaceAsync(Quest quest)
     {
         await using var db = postgres.CreateContext();
-        return await db.OfAsync(quest, Local, Limit, Now, Token);
+        var own = await db.OwnAheadAsync(quest, Local, Token);
+        var queue = await db.WaitingQueueAsync(Limit, Now, Token);
+        return queue.PlaceOf(quest, own, Local, Limit);
     }
 
     private async Task AddAsync(params Quest[] quests)
