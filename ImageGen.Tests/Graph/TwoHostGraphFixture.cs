@@ -112,6 +112,24 @@ public sealed class HostProcess : IDisposable
 
     public Uri Address { get; }
     public int Id { get; }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    /// <summary>The process's last 100 lines of output (standard output and error).</summary>
+    public IReadOnlyCollection<string> RecentOutput => _output;
+
+    internal void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 100 && _output.TryDequeue(out _))
+        {
+        }
+    }
     public bool HasExited => _process.HasExited;
 
     public static async Task<HostProcess> StartLikeAsync(int template, string name, TimeSpan timeout)
@@ -146,12 +164,12 @@ public sealed class HostProcess : IDisposable
         start.Environment["ASPNETCORE_CONTENTROOT"] = install;
         start.Environment["OTEL_SERVICE_NAME"] = name;
         var process = Process.Start(start)!;
-        // Read and dropped, so a chatty process never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Read as it comes, so a chatty process never blocks on a full pipe; the last lines are kept for a failure's message.
+        var host = new HostProcess(process, directory, address);
+        process.OutputDataReceived += (_, line) => host.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => host.Keep(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var host = new HostProcess(process, directory, address);
 
         using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
