@@ -100,6 +100,11 @@ internal sealed class QuestSnapshots(ImageUrlSigner signer, QuestPreviews previe
 {
     private readonly int _maxRunningPerUser = configuration.GetValue("Worker:MaxRunningPerUser", FairShare.DefaultMaxRunningPerUser);
 
+    /// <summary>Each provider's models (by <see cref="ModelCatalog.ProviderTag"/>), worked out once rather than on every read.</summary>
+    private readonly Dictionary<string, HashSet<string>> _modelsByProvider = catalog.All
+        .GroupBy(m => catalog.ProviderTag(m.Id))
+        .ToDictionary(g => g.Key, g => g.Select(m => m.Id).ToHashSet(StringComparer.Ordinal));
+
     public async Task<QuestDto> ForAsync(Quest quest, ImageGenDbContext db, CancellationToken cancellationToken)
     {
         var dto = await quest.ToDtoWithPreviewAsync(signer, previews);
@@ -109,7 +114,7 @@ internal sealed class QuestSnapshots(ImageUrlSigner signer, QuestPreviews previe
         }
 
         var provider = catalog.ProviderTag(quest.Model);
-        var sameProvider = catalog.All.Where(m => catalog.ProviderTag(m.Id) == provider).Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        var sameProvider = _modelsByProvider.GetValueOrDefault(provider) ?? [quest.Model];
         var own = await db.OwnAheadAsync(quest, sameProvider, cancellationToken);
         var waiting = await queue.CurrentAsync(db, _maxRunningPerUser, cancellationToken);
         var place = waiting.PlaceOf(quest, own, sameProvider, _maxRunningPerUser);
